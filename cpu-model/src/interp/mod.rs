@@ -1,0 +1,235 @@
+//! The reference interpreter: fetch through the MMU, decode with iced-x86,
+//! dispatch to one handler per instruction (grouped by family in the
+//! submodules), deliver faults precisely.
+//!
+//! Dispatch is by iced-x86 `Mnemonic` rather than by `Code`: the operand
+//! helpers in [`operand`] make one handler serve every operand form and
+//! size of a mnemonic, and forms that need their own treatment branch on
+//! `Code` inside the handler.
+
+mod alu;
+mod bcd;
+mod bitops;
+mod branch;
+mod control;
+mod cpuid;
+mod datamov;
+mod decode;
+pub mod descriptor;
+mod far;
+mod interrupt;
+mod io;
+mod msr;
+mod muldiv;
+pub mod operand;
+mod segload;
+mod shift;
+mod stack;
+mod string;
+mod syscall;
+
+pub use cpuid::cpuid;
+pub use interrupt::EventKind;
+
+use crate::exception::{Exception, Fault, StopReason};
+use crate::flags;
+use crate::memory::Bus;
+use crate::Cpu;
+use iced_x86::{Instruction, Mnemonic};
+use std::sync::OnceLock;
+
+/// An instruction handler: `ins` has been fetched and RIP already points
+/// past it; the handler changes RIP only for control transfers.
+pub type Handler = fn(&mut Cpu, &mut dyn Bus, &Instruction) -> Result<(), Fault>;
+
+/// The dispatch table, indexed by `Mnemonic as usize`.
+#[derive(Debug)]
+pub struct Table {
+    handlers: Vec<Option<Handler>>,
+}
+
+impl Table {
+    fn new() -> Table {
+        let mut t = Table {
+            handlers: vec![None; Mnemonic::values().len()],
+        };
+        alu::register(&mut t);
+        bcd::register(&mut t);
+        bitops::register(&mut t);
+        branch::register(&mut t);
+        control::register(&mut t);
+        cpuid::register(&mut t);
+        datamov::register(&mut t);
+        far::register(&mut t);
+        interrupt::register(&mut t);
+        io::register(&mut t);
+        msr::register(&mut t);
+        muldiv::register(&mut t);
+        segload::register(&mut t);
+        shift::register(&mut t);
+        stack::register(&mut t);
+        string::register(&mut t);
+        syscall::register(&mut t);
+        t
+    }
+
+    /// Register `h` for mnemonic `m`. Registering a mnemonic twice is a
+    /// programming error caught by the `table_has_no_duplicates` test.
+    pub fn set(&mut self, m: Mnemonic, h: Handler) {
+        let slot = &mut self.handlers[m as usize];
+        debug_assert!(slot.is_none(), "{m:?} registered twice");
+        *slot = Some(h);
+    }
+
+    pub fn get(&self, m: Mnemonic) -> Option<Handler> {
+        self.handlers[m as usize]
+    }
+}
+
+fn table() -> &'static Table {
+    static TABLE: OnceLock<Table> = OnceLock::new();
+    TABLE.get_or_init(Table::new)
+}
+
+/// Does the interpreter implement this mnemonic?
+pub fn implements(m: Mnemonic) -> bool {
+    table().get(m).is_some()
+}
+
+/// Register state restored when an instruction faults.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Checkpoint {
+    gpr: [u64; 16],
+    rip: u64,
+    rflags: u64,
+}
+
+/// What one call to [`Cpu::step`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StepOutcome {
+    /// An instruction retired, or an event was delivered.
+    Executed,
+    /// The processor is halted and no event woke it.
+    Halted,
+}
+
+impl Cpu {
+    /// Mark the current register values as architecturally committed: a
+    /// fault from here on rolls back only to this point. REP string
+    /// instructions call it after every completed iteration.
+    pub fn commit(&mut self) {
+        self.checkpoint = Checkpoint {
+            gpr: self.state.gpr,
+            rip: self.checkpoint.rip,
+            rflags: self.state.rflags,
+        };
+    }
+
+    fn rollback(&mut self) {
+        self.state.gpr = self.checkpoint.gpr;
+        self.state.rip = self.checkpoint.rip;
+        self.state.rflags = self.checkpoint.rflags;
+    }
+
+    /// RIP of the instruction being executed.
+    pub fn instruction_start(&self) -> u64 {
+        self.checkpoint.rip
+    }
+
+    /// Execute one instruction, or deliver one pending event.
+    pub fn step(&mut self, bus: &mut dyn Bus) -> Result<StepOutcome, StopReason> {
+        let shadow = std::mem::take(&mut self.state.events.interrupt_shadow);
+        if !shadow && self.deliver_pending_event(bus)? {
+            return Ok(StepOutcome::Executed);
+        }
+        if self.state.events.halted {
+            return Ok(StepOutcome::Halted);
+        }
+        let start_rip = self.state.rip;
+        let tf = self.state.rflags & flags::TF != 0;
+        self.checkpoint = Checkpoint {
+            gpr: self.state.gpr,
+            rip: start_rip,
+            rflags: self.state.rflags,
+        };
+        match self.execute_one(bus) {
+            Ok(()) => {
+                self.state.icount = self.state.icount.wrapping_add(1);
+                self.stats.instructions += 1;
+                self.state.rflags &= !flags::RF;
+                let mut db = std::mem::take(&mut self.state.events.pending_db);
+                if tf && !shadow {
+                    db |= 1 << 14; // DR6.BS
+                }
+                if db != 0 {
+                    self.state.dr[6] = (self.state.dr[6] & !0xf) | db;
+                    self.deliver(bus, EventKind::Exception(Exception::DB))?;
+                }
+            }
+            Err(Fault::Exception(e)) => {
+                self.state.events.pending_db = 0;
+                self.rollback();
+                self.deliver(bus, EventKind::Exception(e))?;
+            }
+            Err(Fault::Stop(s)) => {
+                self.rollback();
+                return Err(s);
+            }
+        }
+        Ok(StepOutcome::Executed)
+    }
+
+    fn execute_one(&mut self, bus: &mut dyn Bus) -> Result<(), Fault> {
+        let ins = self.fetch_decode(bus)?;
+        self.check_instruction_breakpoints()?;
+        self.state.rip = self.next_ip(&ins);
+        if ins.code() == iced_x86::Code::INVALID {
+            return Err(Exception::UD.into());
+        }
+        match table().get(ins.mnemonic()) {
+            Some(h) => h(self, bus, &ins),
+            None => {
+                let name = format!("{:?}", ins.mnemonic()).to_lowercase();
+                *self.stats.unimplemented.entry(name).or_insert(0) += 1;
+                Err(Exception::UD.into())
+            }
+        }
+    }
+
+    /// RIP after `ins`, wrapped to the code size.
+    fn next_ip(&self, ins: &Instruction) -> u64 {
+        let ip = self.state.rip.wrapping_add(ins.len() as u64);
+        match ins.code_size() {
+            iced_x86::CodeSize::Code16 => ip & 0xffff,
+            iced_x86::CodeSize::Code32 => ip & 0xffff_ffff,
+            _ => ip,
+        }
+    }
+
+    /// Instruction breakpoints (DR0–DR3 with R/W = 00) are faults taken
+    /// before the instruction executes, unless RFLAGS.RF is set.
+    /// SDM Vol. 3 §18.3.1.1.
+    fn check_instruction_breakpoints(&mut self) -> Result<(), Exception> {
+        let dr7 = self.state.dr[7];
+        if dr7 & 0xff == 0 || self.state.rflags & flags::RF != 0 {
+            return Ok(());
+        }
+        let lin = self.wrap_linear(self.state.cs().base.wrapping_add(self.state.rip));
+        let mut hits = 0;
+        for i in 0..4 {
+            let enabled = dr7 & (3 << (i * 2)) != 0;
+            let rw = (dr7 >> (16 + i * 4)) & 3;
+            if enabled && rw == 0 && self.state.dr[i] == lin {
+                hits |= 1 << i;
+            }
+        }
+        if hits != 0 {
+            self.state.dr[6] = (self.state.dr[6] & !0xf) | hits;
+            return Err(Exception::DB);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;

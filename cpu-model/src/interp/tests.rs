@@ -1,0 +1,73 @@
+//! Interpreter tests: small programs run on a flat bus.
+
+use super::*;
+use crate::memory::FlatBus;
+use crate::state::{CpuState, Segment, SegReg};
+
+/// A CPU in real mode with CS:IP = 0000:1000 and `code` at physical 0x1000.
+pub(crate) fn real_mode(code: &[u8]) -> (Cpu, FlatBus) {
+    let mut bus = FlatBus::new(1 << 20);
+    bus.ram[0x1000..0x1000 + code.len()].copy_from_slice(code);
+    let mut cpu = Cpu::new();
+    cpu.state.seg[SegReg::Cs as usize] = Segment::real_mode(0);
+    cpu.state.rip = 0x1000;
+    cpu.state.gpr[4] = 0x8000;
+    (cpu, bus)
+}
+
+pub(crate) fn run(cpu: &mut Cpu, bus: &mut FlatBus, steps: usize) {
+    for _ in 0..steps {
+        cpu.step(bus).expect("no stop");
+    }
+}
+
+#[test]
+fn undecodable_raises_ud_through_ivt() {
+    // UD2 at 0x1000; IVT vector 6 -> 0000:2000.
+    let (mut cpu, mut bus) = real_mode(&[0x0f, 0x0b]);
+    bus.ram[6 * 4..6 * 4 + 4].copy_from_slice(&[0x00, 0x20, 0x00, 0x00]);
+    run(&mut cpu, &mut bus, 1);
+    assert_eq!(cpu.state.rip, 0x2000);
+    // FLAGS, CS, IP pushed; IP is the faulting instruction.
+    assert_eq!(cpu.state.gpr[4], 0x8000 - 6);
+    assert_eq!(&bus.ram[0x7ffa..0x7ffc], &[0x00, 0x10]);
+    let _ = CpuState::reset();
+}
+
+/// Flat 32-bit protected mode, CPL 0, paging off; `code` at 0x1000.
+pub(crate) fn prot32(code: &[u8]) -> (Cpu, FlatBus) {
+    let (mut cpu, bus) = real_mode(code);
+    cpu.state.cr0 |= crate::state::cr0::PE;
+    let flat_code = crate::interp::descriptor::Descriptor(0x00cf_9b00_0000_ffff);
+    let flat_data = crate::interp::descriptor::Descriptor(0x00cf_9300_0000_ffff);
+    for s in SegReg::ALL {
+        cpu.state.seg[s as usize] = flat_data.to_segment(0x10);
+    }
+    cpu.state.seg[SegReg::Cs as usize] = flat_code.to_segment(0x08);
+    (cpu, bus)
+}
+
+/// 64-bit mode, CPL 0, the first 1 GiB identity-mapped with a 1 GiB page
+/// (PML4 at 0x70000, PDPT at 0x71000); `code` at 0x1000.
+pub(crate) fn long64(code: &[u8]) -> (Cpu, FlatBus) {
+    let (mut cpu, mut bus) = prot32(code);
+    bus.ram[0x70000..0x70008].copy_from_slice(&(0x71000u64 | 0x7).to_le_bytes());
+    bus.ram[0x71000..0x71008].copy_from_slice(&(0x87u64).to_le_bytes());
+    cpu.state.cr3 = 0x70000;
+    cpu.state.cr4 |= crate::state::cr4::PAE;
+    cpu.state.efer |= crate::state::efer::LME | crate::state::efer::LMA;
+    cpu.state.cr0 |= crate::state::cr0::PG;
+    let code64 = crate::interp::descriptor::Descriptor(0x00af_9b00_0000_ffff);
+    cpu.state.seg[SegReg::Cs as usize] = code64.to_segment(0x08);
+    (cpu, bus)
+}
+
+#[test]
+fn harness_modes() {
+    assert_eq!(real_mode(&[]).0.state.mode(), crate::CpuMode::Real);
+    assert_eq!(prot32(&[]).0.state.mode(), crate::CpuMode::Protected32);
+    let (mut cpu, mut bus) = long64(&[]);
+    assert_eq!(cpu.state.mode(), crate::CpuMode::Long64);
+    let p = cpu.translate(&mut bus, 0x1234, crate::mmu::Access::read(false)).unwrap();
+    assert_eq!(p.0, 0x1234);
+}

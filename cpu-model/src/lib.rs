@@ -1,0 +1,59 @@
+//! cpu-model: the architectural state, MMU and reference interpreter of an
+//! x86-64 processor. It knows nothing of devices or code generation; the
+//! platform is reached only through [`memory::Bus`].
+
+pub mod exception;
+pub mod flags;
+pub mod interp;
+pub mod memory;
+pub mod mmu;
+pub mod state;
+
+pub use exception::{Exception, Fault, StopReason};
+pub use memory::{Bus, LinearAddr, PhysAddr};
+pub use state::{CpuMode, CpuState, SegReg};
+
+use std::collections::BTreeMap;
+
+/// Counters the interpreter keeps as it runs.
+#[derive(Clone, Debug, Default)]
+pub struct Stats {
+    /// Instructions retired.
+    pub instructions: u64,
+    /// Exceptions delivered, by vector.
+    pub exceptions: [u64; 32],
+    /// Instructions that decoded but that xlat does not implement; each
+    /// raised #UD in the guest. Keyed by iced-x86 mnemonic name.
+    pub unimplemented: BTreeMap<String, u64>,
+}
+
+/// One logical processor: architectural state plus the caches and
+/// bookkeeping that belong to it.
+#[derive(Debug)]
+pub struct Cpu {
+    pub state: CpuState,
+    pub tlb: mmu::tlb::Tlb,
+    pub stats: Stats,
+    /// Register values as of the start of the current instruction (or of the
+    /// last committed iteration of a REP string instruction): restored when
+    /// the instruction faults, so faults are precise.
+    checkpoint: interp::Checkpoint,
+}
+
+impl Default for Cpu {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Cpu {
+    /// A processor in its RESET state.
+    pub fn new() -> Cpu {
+        Cpu {
+            state: CpuState::reset(),
+            tlb: mmu::tlb::Tlb::new(),
+            stats: Stats::default(),
+            checkpoint: interp::Checkpoint::default(),
+        }
+    }
+}

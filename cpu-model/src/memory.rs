@@ -1,0 +1,100 @@
+//! Typed addresses and the narrow interface through which the CPU reaches
+//! the platform: physical memory and port I/O.
+//!
+//! The CPU never sees devices; the machine implements [`Bus`] and routes
+//! physical addresses to RAM, ROM or MMIO and ports to port devices.
+
+use core::fmt;
+
+/// A linear (virtual) address: segment base + offset, before paging.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LinearAddr(pub u64);
+
+/// A physical address: after paging.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PhysAddr(pub u64);
+
+impl fmt::Display for LinearAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:#x}", self.0)
+    }
+}
+
+impl fmt::Display for PhysAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:#x}", self.0)
+    }
+}
+
+impl PhysAddr {
+    pub fn offset(self, by: u64) -> PhysAddr {
+        PhysAddr(self.0.wrapping_add(by))
+    }
+}
+
+/// The platform as the CPU sees it.
+///
+/// Accesses never fail: unclaimed physical addresses read as all-ones and
+/// ignore writes, as on a PC; unclaimed ports likewise.
+pub trait Bus {
+    /// Read `buf.len()` bytes starting at `addr`. The range never crosses a
+    /// 4 KiB page boundary.
+    fn read_phys(&mut self, addr: PhysAddr, buf: &mut [u8]);
+    /// Write `data` starting at `addr`. The range never crosses a 4 KiB page
+    /// boundary.
+    fn write_phys(&mut self, addr: PhysAddr, data: &[u8]);
+    /// Port input of `size` bytes (1, 2 or 4).
+    fn io_in(&mut self, port: u16, size: u32) -> u32;
+    /// Port output of `size` bytes (1, 2 or 4).
+    fn io_out(&mut self, port: u16, size: u32, value: u32);
+    /// An external maskable interrupt is being requested (INTR line).
+    fn interrupt_pending(&self) -> bool {
+        false
+    }
+    /// Acknowledge the pending interrupt and return its vector (INTA cycle).
+    fn acknowledge_interrupt(&mut self) -> Option<u8> {
+        None
+    }
+}
+
+/// A flat RAM-only bus for tests and the differential oracle.
+#[derive(Debug, Clone)]
+pub struct FlatBus {
+    pub ram: Vec<u8>,
+    pub io_log: Vec<(u16, u32, u32)>,
+}
+
+impl FlatBus {
+    pub fn new(size: usize) -> FlatBus {
+        FlatBus {
+            ram: vec![0; size],
+            io_log: Vec::new(),
+        }
+    }
+}
+
+impl Bus for FlatBus {
+    fn read_phys(&mut self, addr: PhysAddr, buf: &mut [u8]) {
+        for (i, b) in buf.iter_mut().enumerate() {
+            let a = addr.0.wrapping_add(i as u64);
+            *b = usize::try_from(a)
+                .ok()
+                .and_then(|a| self.ram.get(a).copied())
+                .unwrap_or(0xff);
+        }
+    }
+    fn write_phys(&mut self, addr: PhysAddr, data: &[u8]) {
+        for (i, b) in data.iter().enumerate() {
+            let a = addr.0.wrapping_add(i as u64);
+            if let Some(slot) = usize::try_from(a).ok().and_then(|a| self.ram.get_mut(a)) {
+                *slot = *b;
+            }
+        }
+    }
+    fn io_in(&mut self, _port: u16, size: u32) -> u32 {
+        (crate::flags::mask(size)) as u32
+    }
+    fn io_out(&mut self, port: u16, size: u32, value: u32) {
+        self.io_log.push((port, size, value));
+    }
+}
