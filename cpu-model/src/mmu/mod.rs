@@ -63,14 +63,12 @@ impl Cpu {
         } else {
             lin & 0xffff_ffff
         };
+        // A cached entry that denies the access is not trusted: walk again,
+        // since the tables may have changed (the SDM lets a fault re-walk),
+        // and the walk yields the exact error code.
         if let Some(e) = self.tlb.lookup(lin) {
-            match paging::check_cached(&self.state, e, access) {
-                Some(true) => return Ok(PhysAddr(e.frame | (lin & 0xfff))),
-                // Permission denied from the cache: walk again, since the
-                // tables may have changed without an INVLPG being needed
-                // (the SDM lets a fault re-walk), and the walk yields the
-                // exact error code.
-                Some(false) | None => {}
+            if paging::check_cached(&self.state, e, access) == Some(true) {
+                return Ok(PhysAddr(e.frame | (lin & 0xfff)));
             }
         }
         let e = paging::walk(&self.state, bus, lin, access)?;
