@@ -525,6 +525,31 @@ mod tests {
     }
 
     #[test]
+    fn lock_on_register_destination_is_ud() {
+        // F0 01 C0 = LOCK ADD eax, eax: rejected by the decoder.
+        let (mut cpu, mut bus) = prot32(&[0xf0, 0x01, 0xc0]);
+        assert_eq!(
+            exec(&mut cpu, &mut bus),
+            Err(Fault::Exception(Exception::UD))
+        );
+        assert!(cpu.stats.unimplemented.is_empty());
+    }
+
+    #[test]
+    fn family_mnemonics_are_registered() {
+        use crate::interp::implements;
+        use iced_x86::Mnemonic::*;
+        for m in [
+            Add, Adc, Sub, Sbb, Cmp, And, Or, Xor, Test, Inc, Dec, Neg, Not, Shl, Sal, Shr, Sar,
+            Rol, Ror, Rcl, Rcr, Shld, Shrd, Mul, Imul, Div, Idiv, Daa, Das, Aaa, Aas, Aam, Aad,
+            Bound, Bt, Bts, Btr, Btc, Bsf, Bsr, Popcnt, Lzcnt, Tzcnt, Andn, Bextr, Blsi, Blsmsk,
+            Blsr, Bzhi, Mulx, Pdep, Pext, Rorx, Sarx, Shlx, Shrx, Adcx, Adox,
+        ] {
+            assert!(implements(m), "{m:?}");
+        }
+    }
+
+    #[test]
     fn prot32_forms() {
         let code = asm(32, |a| {
             a.sbb(byte_ptr(ebx), 0x01)?;

@@ -152,7 +152,7 @@ fn compute(kind: Kind, v: u64, c: u32, cf_in: bool, size: u32) -> (u64, u64, u64
             (r, cf, of, ROTATE_FLAGS)
         }
     };
-    let mut f = cf * CF | of * OF;
+    let mut f = (cf * CF) | (of * OF);
     if mask == SHIFT_FLAGS {
         f |= flags::szp(r, size);
     }
@@ -268,7 +268,7 @@ fn shxd(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction, left: bool) -> Resu
         bit(r, bits - 1) ^ bit(r, bits - 2)
     };
     cpu.write_op(bus, ins, 0, r)?;
-    cpu.set_flags(SHIFT_FLAGS, cf * CF | of * OF | flags::szp(r, size));
+    cpu.set_flags(SHIFT_FLAGS, (cf * CF) | (of * OF) | flags::szp(r, size));
     Ok(())
 }
 
