@@ -10,6 +10,7 @@
 mod alu;
 mod bcd;
 mod bitops;
+mod bmi;
 mod branch;
 mod control;
 mod cpuid;
@@ -56,6 +57,7 @@ impl Table {
         alu::register(&mut t);
         bcd::register(&mut t);
         bitops::register(&mut t);
+        bmi::register(&mut t);
         branch::register(&mut t);
         control::register(&mut t);
         cpuid::register(&mut t);
