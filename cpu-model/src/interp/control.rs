@@ -13,6 +13,10 @@ pub(super) fn register(_t: &mut Table) {}
 
 /// MOV to/from CRn or DRn (the `Mnemonic::Mov` forms whose operand is a
 /// control or debug register; the MOV handler in datamov.rs forwards them).
-pub(super) fn mov_cr_dr(_cpu: &mut Cpu, _bus: &mut dyn Bus, _ins: &Instruction) -> Result<(), Fault> {
+pub(super) fn mov_cr_dr(
+    _cpu: &mut Cpu,
+    _bus: &mut dyn Bus,
+    _ins: &Instruction,
+) -> Result<(), Fault> {
     Err(StopReason::Unsupported("MOV CR/DR").into())
 }

@@ -98,7 +98,8 @@ fn iret(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault
     cpu.state.rip = ip;
     cpu.state.load_segment_real(SegReg::Cs, cs as u16);
     let keep = !flags::mask(size) | flags::VM | flags::VIF | flags::VIP;
-    cpu.state.rflags = ((cpu.state.rflags & keep) | (fl & !keep) & flags::IMPLEMENTED) | flags::FIXED;
+    cpu.state.rflags =
+        ((cpu.state.rflags & keep) | (fl & !keep) & flags::IMPLEMENTED) | flags::FIXED;
     cpu.state.events.nmi_blocked = false;
     Ok(())
 }
@@ -186,7 +187,8 @@ impl Cpu {
             self.state.rip & 0xffff,
         ];
         for v in frame {
-            self.push(bus, 2, v).inspect_err(|_| self.state.gpr[4] = sp)?;
+            self.push(bus, 2, v)
+                .inspect_err(|_| self.state.gpr[4] = sp)?;
         }
         self.state.rflags &= !(flags::IF | flags::TF | flags::AC | flags::RF);
         let cs = (target >> 16) as u16;

@@ -27,6 +27,7 @@ mod shift;
 mod stack;
 mod string;
 mod syscall;
+mod xchg;
 
 pub use cpuid::cpuid;
 pub use interrupt::EventKind;
@@ -70,6 +71,7 @@ impl Table {
         stack::register(&mut t);
         string::register(&mut t);
         syscall::register(&mut t);
+        xchg::register(&mut t);
         t
     }
 
