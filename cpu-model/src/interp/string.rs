@@ -166,7 +166,7 @@ impl Ctx {
 
 impl Cpu {
     /// Step an index register by one element in the direction of DF.
-    fn advance(&mut self, r: Register, size: u32) {
+    fn string_advance(&mut self, r: Register, size: u32) {
         let delta = if self.flag(flags::DF) {
             u64::from(size).wrapping_neg()
         } else {
@@ -185,33 +185,33 @@ impl Cpu {
             Op::Movs => {
                 let v = self.read_mem(bus, c.src_seg, si, size)?;
                 self.write_mem(bus, SegReg::Es, di, size, v)?;
-                self.advance(c.si, size);
-                self.advance(c.di, size);
+                self.string_advance(c.si, size);
+                self.string_advance(c.di, size);
             }
             Op::Cmps => {
                 let a = self.read_mem(bus, c.src_seg, si, size)?;
                 let b = self.read_mem(bus, SegReg::Es, di, size)?;
                 let (_, f) = flags::sub(a, b, false, size);
                 self.set_flags(flags::STATUS, f);
-                self.advance(c.si, size);
-                self.advance(c.di, size);
+                self.string_advance(c.si, size);
+                self.string_advance(c.di, size);
             }
             Op::Stos => {
                 let v = self.reg(accumulator(size));
                 self.write_mem(bus, SegReg::Es, di, size, v)?;
-                self.advance(c.di, size);
+                self.string_advance(c.di, size);
             }
             Op::Lods => {
                 let v = self.read_mem(bus, c.src_seg, si, size)?;
                 self.set_reg(accumulator(size), v);
-                self.advance(c.si, size);
+                self.string_advance(c.si, size);
             }
             Op::Scas => {
                 let a = self.reg(accumulator(size));
                 let b = self.read_mem(bus, SegReg::Es, di, size)?;
                 let (_, f) = flags::sub(a, b, false, size);
                 self.set_flags(flags::STATUS, f);
-                self.advance(c.di, size);
+                self.string_advance(c.di, size);
             }
             Op::Ins => {
                 let port = self.reg(Register::DX) as u16;
@@ -221,14 +221,14 @@ impl Cpu {
                 self.probe_write_mem(bus, SegReg::Es, di, size)?;
                 let v = bus.io_in(port, size);
                 self.write_mem(bus, SegReg::Es, di, size, u64::from(v))?;
-                self.advance(c.di, size);
+                self.string_advance(c.di, size);
             }
             Op::Outs => {
                 let port = self.reg(Register::DX) as u16;
                 self.check_io_permission(bus, port, size)?;
                 let v = self.read_mem(bus, c.src_seg, si, size)?;
                 bus.io_out(port, size, v as u32);
-                self.advance(c.si, size);
+                self.string_advance(c.si, size);
             }
         }
         Ok(())
