@@ -28,6 +28,7 @@ mod shift;
 mod stack;
 mod string;
 mod syscall;
+mod xchg;
 
 pub use cpuid::cpuid;
 pub use interrupt::EventKind;
@@ -72,6 +73,7 @@ impl Table {
         stack::register(&mut t);
         string::register(&mut t);
         syscall::register(&mut t);
+        xchg::register(&mut t);
         t
     }
 
