@@ -322,7 +322,8 @@ fn build_insn(s: &InsnSpec, lay: &Layout, i: usize, n: usize) -> Option<Instruct
         Template::Code(c) => c,
     };
     let info = code.op_code();
-    let mut ins = Instruction::with(code);
+    let mut ins = Instruction::default();
+    ins.set_code(code);
     for (k, kind) in info.op_kinds().iter().enumerate() {
         let op = k as u32;
         let r = s.regs[k.min(2)];

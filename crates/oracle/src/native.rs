@@ -129,7 +129,10 @@ fn trampoline() -> Result<(Vec<u8>, Vec<u8>), IcedError> {
     b.pushfq()?;
     b.pop(rax)?;
     b.mov(qword_ptr(OUT_ADDR + 16 * 8), rax)?;
-    b.cld()?;
+    // Clean flags for the Rust code that follows (DF clear per the ABI; AC
+    // clear, or Rust's own unaligned accesses would fault).
+    b.push(0x202)?;
+    b.popfq()?;
     for r in [r15, r14, r13, r12, rbp, rbx] {
         b.pop(r)?;
     }
@@ -162,6 +165,12 @@ fn setup() -> Result<(), NativeError> {
 /// Signal handler in the child: record the vector and the register state of
 /// the signal context, copy the data buffer, leave.
 extern "C" fn on_fault(_sig: i32, _info: *mut libc::siginfo_t, uctx: *mut libc::c_void) {
+    // The kernel enters the handler with the interrupted code's AC flag:
+    // clear it before any possibly unaligned access.
+    // SAFETY: only RFLAGS.AC changes; the stack is balanced.
+    unsafe {
+        std::arch::asm!("pushfq", "and qword ptr [rsp], 0xfffffffffffbffff", "popfq");
+    }
     // SAFETY: the kernel passes a valid ucontext_t for SA_SIGINFO handlers;
     // CHILD was set before any case ran and the child is single-threaded.
     unsafe {
