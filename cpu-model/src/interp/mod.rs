@@ -149,18 +149,9 @@ impl Cpu {
         if self.state.events.halted {
             return Ok(StepOutcome::Halted);
         }
-        let start_rip = self.state.rip;
         let tf = self.state.rflags & flags::TF != 0;
-        self.checkpoint = Checkpoint {
-            gpr: self.state.gpr,
-            rip: start_rip,
-            rflags: self.state.rflags,
-        };
-        match self.execute_one(bus) {
+        match self.execute(bus) {
             Ok(()) => {
-                self.state.icount = self.state.icount.wrapping_add(1);
-                self.stats.instructions += 1;
-                self.state.rflags &= !flags::RF;
                 let mut db = std::mem::take(&mut self.state.events.pending_db);
                 if tf && !shadow {
                     db |= 1 << 14; // DR6.BS
@@ -170,17 +161,35 @@ impl Cpu {
                     self.deliver(bus, EventKind::Exception(Exception::DB))?;
                 }
             }
-            Err(Fault::Exception(e)) => {
-                self.state.events.pending_db = 0;
-                self.rollback();
-                self.deliver(bus, EventKind::Exception(e))?;
-            }
-            Err(Fault::Stop(s)) => {
-                self.rollback();
-                return Err(s);
-            }
+            Err(Fault::Exception(e)) => self.deliver(bus, EventKind::Exception(e))?,
+            Err(Fault::Stop(s)) => return Err(s),
         }
         Ok(StepOutcome::Executed)
+    }
+
+    /// Execute one instruction without delivering what it raises: on a
+    /// fault the registers are restored to the instruction start and the
+    /// fault is returned. `step` builds on it; the host-CPU oracle and the
+    /// translator's fallback call it directly.
+    pub fn execute(&mut self, bus: &mut dyn Bus) -> Result<(), Fault> {
+        self.checkpoint = Checkpoint {
+            gpr: self.state.gpr,
+            rip: self.state.rip,
+            rflags: self.state.rflags,
+        };
+        match self.execute_one(bus) {
+            Ok(()) => {
+                self.state.icount = self.state.icount.wrapping_add(1);
+                self.stats.instructions += 1;
+                self.state.rflags &= !flags::RF;
+                Ok(())
+            }
+            Err(e) => {
+                self.state.events.pending_db = 0;
+                self.rollback();
+                Err(e)
+            }
+        }
     }
 
     fn execute_one(&mut self, bus: &mut dyn Bus) -> Result<(), Fault> {

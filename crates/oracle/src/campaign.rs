@@ -1,0 +1,157 @@
+//! A differential campaign: generate cases from a seed, run them natively
+//! (in batches, one forked child per batch) and in an engine, compare, and
+//! shrink each mismatch to a minimal case with proptest's value trees.
+
+use crate::emulate::{run_emulated, Engine};
+use crate::gen::{build, case_spec, CaseSpec};
+use crate::native::{run_native, NativeError};
+use crate::{compare, Case, Observed, Outcome};
+use proptest::strategy::{Strategy, ValueTree};
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+
+const BATCH: usize = 512;
+const SHRINK_STEPS: usize = 2000;
+
+/// One disagreement between the host CPU and the engine, after shrinking.
+#[derive(Clone, Debug)]
+pub struct Mismatch {
+    pub spec: CaseSpec,
+    pub case: Case,
+    pub native: Outcome,
+    pub emulated: Observed,
+    pub diff: String,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Summary {
+    pub cases: u64,
+    pub mismatches: u64,
+    /// Cases that faulted natively (a measure of fault coverage).
+    pub native_faults: u64,
+    /// The first mismatches found, shrunk.
+    pub shown: Vec<Mismatch>,
+}
+
+fn runner(seed: u64) -> TestRunner {
+    let mut bytes = [0u8; 32];
+    bytes[..8].copy_from_slice(&seed.to_le_bytes());
+    bytes[8..16].copy_from_slice(&(!seed).to_le_bytes());
+    TestRunner::new_with_rng(
+        Config::default(),
+        TestRng::from_seed(RngAlgorithm::ChaCha, &bytes),
+    )
+}
+
+/// Run one spec both ways; `Some` if they disagree.
+fn check(spec: &CaseSpec, engine: Engine) -> Result<Option<Mismatch>, NativeError> {
+    let case = build(spec);
+    let native = run_native(std::slice::from_ref(&case))?.remove(0);
+    let emulated = run_emulated(&case, engine);
+    let diff = compare(&native, &emulated);
+    Ok((!diff.is_empty()).then(|| Mismatch {
+        spec: spec.clone(),
+        case,
+        native,
+        emulated,
+        diff,
+    }))
+}
+
+/// Shrink a failing value tree to a (locally) minimal failing case.
+fn shrink<T: ValueTree<Value = CaseSpec>>(
+    tree: &mut T,
+    first: Mismatch,
+    engine: Engine,
+) -> Result<Mismatch, NativeError> {
+    let mut best = first;
+    if !tree.simplify() {
+        return Ok(best);
+    }
+    for _ in 0..SHRINK_STEPS {
+        match check(&tree.current(), engine)? {
+            Some(m) => {
+                best = m;
+                if !tree.simplify() {
+                    break;
+                }
+            }
+            None => {
+                if !tree.complicate() {
+                    break;
+                }
+            }
+        }
+    }
+    Ok(best)
+}
+
+/// Run `cases` random cases from `seed` against `engine`; keep (shrunk) at
+/// most `max_shown` mismatches.
+pub fn run_campaign(
+    engine: Engine,
+    cases: u64,
+    seed: u64,
+    max_shown: usize,
+) -> Result<Summary, NativeError> {
+    let mut runner = runner(seed);
+    let strategy = case_spec();
+    let mut summary = Summary::default();
+    let mut left = cases;
+    while left > 0 {
+        let n = (left as usize).min(BATCH);
+        left -= n as u64;
+        let mut trees = Vec::with_capacity(n);
+        for _ in 0..n {
+            match strategy.new_tree(&mut runner) {
+                Ok(t) => trees.push(t),
+                Err(e) => return Err(NativeError::Generate(e.to_string())),
+            }
+        }
+        let built: Vec<Case> = trees.iter().map(|t| build(&t.current())).collect();
+        let natives = run_native(&built)?;
+        for ((tree, case), native) in trees.iter_mut().zip(built).zip(natives) {
+            summary.cases += 1;
+            if native.fault.is_some() {
+                summary.native_faults += 1;
+            }
+            let emulated = run_emulated(&case, engine);
+            let diff = compare(&native, &emulated);
+            if diff.is_empty() {
+                continue;
+            }
+            summary.mismatches += 1;
+            if summary.shown.len() < max_shown {
+                let first = Mismatch {
+                    spec: tree.current(),
+                    case,
+                    native,
+                    emulated,
+                    diff,
+                };
+                summary.shown.push(shrink(tree, first, engine)?);
+            }
+        }
+    }
+    Ok(summary)
+}
+
+/// A mismatch as the CLI prints it: disassembly, initial state, both results.
+pub fn report(m: &Mismatch) -> String {
+    let mut s = String::new();
+    s.push_str("code:\n");
+    s.push_str(&crate::disassemble(&m.case.code));
+    s.push_str("initial state:\n");
+    s.push_str(&crate::format_regs(&m.case.regs));
+    s.push_str(&format!("native (fault {:?}):\n", m.native.fault));
+    s.push_str(&crate::format_regs(&m.native.regs));
+    match &m.emulated.outcome {
+        Some(o) => {
+            s.push_str(&format!("emulated (fault {:?}):\n", o.fault));
+            s.push_str(&crate::format_regs(&o.regs));
+        }
+        None => s.push_str("emulated: no result\n"),
+    }
+    s.push_str("differences:\n");
+    s.push_str(&m.diff);
+    s
+}

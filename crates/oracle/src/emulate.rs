@@ -1,0 +1,209 @@
+//! The emulator executor: runs a case in one of xlat's engines in flat
+//! 64-bit mode at CPL 3, the way Linux runs the native side (CR0.AM set, so
+//! RFLAGS.AC enables alignment checks in both), and tracks which flags and
+//! registers the SDM leaves undefined for their last writer.
+
+use crate::{Case, Observed, Outcome, Regs, CODE_ADDR, DATA_ADDR, DATA_SIZE};
+use cpu_model::exception::Fault;
+use cpu_model::memory::FlatBus;
+use cpu_model::state::{attr, cr0, cr4, efer, SegReg, Segment};
+use cpu_model::{flags, Cpu};
+use iced_x86::{Instruction, Mnemonic, OpKind, Register, RflagsBits};
+
+const RAM_SIZE: usize = 0x40_0000;
+const PML4: u64 = 0x3f_e000;
+const PDPT: u64 = 0x3f_f000;
+/// Bounds a case: at most 16 instructions, REP counts are small.
+const MAX_STEPS: usize = 10_000;
+
+/// The engines the oracle can drive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    Interp,
+}
+
+/// A CPU in 64-bit mode at CPL 3 with the first GiB identity-mapped by one
+/// user-writable 1 GiB page, and a bus holding the case.
+fn machine(case: &Case) -> (Cpu, FlatBus) {
+    let mut bus = FlatBus::new(RAM_SIZE);
+    let put = |bus: &mut FlatBus, addr: u64, bytes: &[u8]| {
+        let a = addr as usize;
+        bus.ram[a..a + bytes.len()].copy_from_slice(bytes);
+    };
+    put(&mut bus, CODE_ADDR, &case.code);
+    put(&mut bus, DATA_ADDR, &case.data);
+    put(&mut bus, PML4, &(PDPT | 0x7).to_le_bytes());
+    put(&mut bus, PDPT, &0x87u64.to_le_bytes());
+    let mut cpu = Cpu::new();
+    let s = &mut cpu.state;
+    s.cr0 = cr0::PE | cr0::PG | cr0::AM | cr0::WP | cr0::NE | cr0::ET;
+    s.cr3 = PML4;
+    s.cr4 = cr4::PAE;
+    s.efer = efer::LME | efer::LMA | efer::NXE | efer::SCE;
+    let dpl3 = 3 << attr::DPL_SHIFT;
+    let data = Segment {
+        base: 0,
+        limit: 0xffff_ffff,
+        selector: 0x2b,
+        attrs: attr::P | attr::S | attr::RW | attr::ACCESSED | attr::DB | attr::G | dpl3,
+    };
+    for seg in SegReg::ALL {
+        s.seg[seg as usize] = Segment {
+            selector: 0,
+            attrs: 0,
+            ..data
+        };
+    }
+    s.seg[SegReg::Ss as usize] = data;
+    s.seg[SegReg::Cs as usize] = Segment {
+        selector: 0x33,
+        attrs: attr::P | attr::S | attr::CODE | attr::RW | attr::ACCESSED | attr::L | attr::G | dpl3,
+        ..data
+    };
+    s.gpr = case.regs.gpr;
+    s.rflags = case.regs.rflags | flags::FIXED;
+    s.rip = CODE_ADDR;
+    (cpu, bus)
+}
+
+/// RFLAGS bits of iced-x86 `RflagsBits`.
+fn rflags_of(bits: u32) -> u64 {
+    let map = [
+        (RflagsBits::OF, flags::OF),
+        (RflagsBits::SF, flags::SF),
+        (RflagsBits::ZF, flags::ZF),
+        (RflagsBits::AF, flags::AF),
+        (RflagsBits::CF, flags::CF),
+        (RflagsBits::PF, flags::PF),
+        (RflagsBits::DF, flags::DF),
+        (RflagsBits::IF, flags::IF),
+        (RflagsBits::AC, flags::AC),
+    ];
+    map.iter()
+        .filter(|(i, _)| bits & i != 0)
+        .fold(0, |acc, (_, f)| acc | f)
+}
+
+/// Flags written and left undefined by `ins` about to run in `cpu`:
+/// (modified, undefined). Count-dependent instructions are resolved with the
+/// actual count, SDM Vol. 2 "SAL/SAR/SHL/SHR", "RCL/RCR/ROL/ROR", "SHLD", "SHRD".
+fn flag_effect(cpu: &Cpu, ins: &Instruction) -> (u64, u64) {
+    let modified = rflags_of(ins.rflags_modified());
+    let undefined = rflags_of(ins.rflags_undefined());
+    let m = ins.mnemonic();
+    let is_shift = matches!(
+        m,
+        Mnemonic::Shl | Mnemonic::Sal | Mnemonic::Shr | Mnemonic::Sar | Mnemonic::Shld | Mnemonic::Shrd
+    );
+    let is_rotate = matches!(m, Mnemonic::Rol | Mnemonic::Ror | Mnemonic::Rcl | Mnemonic::Rcr);
+    if !is_shift && !is_rotate {
+        return (modified, undefined);
+    }
+    let count_op = ins.op_count() - 1;
+    let raw = match ins.op_kind(count_op) {
+        OpKind::Register => cpu.reg(ins.op_register(count_op)),
+        _ => ins.immediate(count_op),
+    };
+    let size = Cpu::op_size(ins, 0);
+    let count = raw & if size == 8 { 0x3f } else { 0x1f };
+    if count == 0 {
+        return (0, 0);
+    }
+    let mut undef = if count == 1 { 0 } else { flags::OF };
+    if is_shift {
+        undef |= flags::AF;
+    }
+    if matches!(m, Mnemonic::Shld | Mnemonic::Shrd) && count > u64::from(size) * 8 {
+        undef |= flags::STATUS;
+    }
+    (modified | undef, undef)
+}
+
+/// Registers whose value `ins` leaves undefined (bit per GPR), and whether
+/// it leaves memory undefined.
+fn undefined_results(cpu: &Cpu, ins: &Instruction) -> (u16, bool) {
+    let m = ins.mnemonic();
+    let mut undefined = false;
+    if matches!(m, Mnemonic::Shld | Mnemonic::Shrd) && Cpu::op_size(ins, 0) == 2 {
+        let raw = match ins.op_kind(2) {
+            OpKind::Register => cpu.reg(ins.op_register(2)),
+            _ => ins.immediate(2),
+        };
+        undefined = raw & 0x1f > 16;
+    }
+    if m == Mnemonic::Bswap && Cpu::op_size(ins, 0) == 2 {
+        undefined = true;
+    }
+    if !undefined {
+        return (0, false);
+    }
+    match ins.op_kind(0) {
+        OpKind::Register => {
+            let full = ins.op_register(0).full_register();
+            let idx = full as u32 - Register::RAX as u32;
+            (1 << idx, false)
+        }
+        _ => (0, true),
+    }
+}
+
+/// Run `case` in `engine` and observe the outcome.
+pub fn run_emulated(case: &Case, engine: Engine) -> Observed {
+    match engine {
+        Engine::Interp => run_interp(case),
+    }
+}
+
+fn run_interp(case: &Case) -> Observed {
+    let (mut cpu, mut bus) = machine(case);
+    let end = CODE_ADDR + case.code.len() as u64;
+    let mut obs = Observed::default();
+    let mut data_undefined = false;
+    let finish = |cpu: &Cpu, bus: &FlatBus, fault: Option<u8>| Outcome {
+        regs: Regs {
+            gpr: cpu.state.gpr,
+            rflags: cpu.state.rflags,
+            rip: cpu.state.rip,
+        },
+        data: bus.ram[DATA_ADDR as usize..DATA_ADDR as usize + DATA_SIZE].to_vec(),
+        fault,
+    };
+    for _ in 0..MAX_STEPS {
+        if cpu.state.rip == end {
+            obs.outcome = Some(finish(&cpu, &bus, None));
+            break;
+        }
+        if let Ok(ins) = cpu.fetch_decode(&mut bus) {
+            let (modified, undefined) = flag_effect(&cpu, &ins);
+            obs.undefined_flags = (obs.undefined_flags & !modified) | undefined;
+            let (regs, data) = undefined_results(&cpu, &ins);
+            obs.undefined_regs |= regs;
+            data_undefined |= data;
+        }
+        let tf = cpu.state.rflags & flags::TF != 0;
+        match cpu.execute(&mut bus) {
+            Ok(()) if tf => {
+                obs.outcome = Some(finish(&cpu, &bus, Some(1)));
+                break;
+            }
+            Ok(()) => {}
+            Err(Fault::Exception(e)) => {
+                obs.outcome = Some(finish(&cpu, &bus, Some(e.vector())));
+                break;
+            }
+            Err(Fault::Stop(s)) => {
+                obs.error = Some(format!("stopped: {s}"));
+                break;
+            }
+        }
+    }
+    if obs.outcome.is_none() && obs.error.is_none() {
+        obs.error = Some(format!("no end after {MAX_STEPS} steps"));
+    }
+    if data_undefined {
+        if let Some(o) = obs.outcome.as_mut() {
+            o.data.clear();
+        }
+    }
+    obs
+}

@@ -1,0 +1,555 @@
+//! Case generation with proptest: instruction sequences drawn from every
+//! 64-bit-legal encoding (iced-x86 `Code`) of the user-level integer
+//! mnemonics the interpreter implements, operands of every kind the
+//! encoding allows, and initial states biased to edge values.
+//!
+//! A case spec is plain numbers so that proptest can shrink it; [`build`]
+//! turns it into bytes. Memory operands stay inside the data buffer: the
+//! base and index registers of a case are reserved (no instruction of the
+//! case may write them), as are RSP (stack instructions aside), RSI/RDI and,
+//! when the case has a string instruction, RCX.
+
+use crate::{Case, Regs, CODE_ADDR, CODE_SIZE, DATA_ADDR, DATA_SIZE};
+use iced_x86::{
+    BlockEncoder, BlockEncoderOptions, Code, EncodingKind, Instruction, InstructionBlock,
+    InstructionInfoFactory, Mnemonic, OpAccess, OpCodeOperandKind as K, OpKind, Register,
+};
+use proptest::prelude::*;
+use std::sync::OnceLock;
+
+/// Mnemonics the generator draws from (those the interpreter implements
+/// and CPUID advertises, that user code may run).
+const MNEMONICS: &[Mnemonic] = &[
+    Mnemonic::Add, Mnemonic::Adc, Mnemonic::Sub, Mnemonic::Sbb, Mnemonic::Cmp, Mnemonic::And,
+    Mnemonic::Or, Mnemonic::Xor, Mnemonic::Test, Mnemonic::Inc, Mnemonic::Dec, Mnemonic::Neg,
+    Mnemonic::Not, Mnemonic::Shl, Mnemonic::Sal, Mnemonic::Shr, Mnemonic::Sar, Mnemonic::Rol,
+    Mnemonic::Ror, Mnemonic::Rcl, Mnemonic::Rcr, Mnemonic::Shld, Mnemonic::Shrd, Mnemonic::Mul,
+    Mnemonic::Imul, Mnemonic::Div, Mnemonic::Idiv, Mnemonic::Bt, Mnemonic::Bts, Mnemonic::Btr,
+    Mnemonic::Btc, Mnemonic::Bsf, Mnemonic::Bsr, Mnemonic::Popcnt, Mnemonic::Lzcnt,
+    Mnemonic::Tzcnt, Mnemonic::Andn, Mnemonic::Bextr, Mnemonic::Blsi, Mnemonic::Blsmsk,
+    Mnemonic::Blsr, Mnemonic::Bzhi, Mnemonic::Mulx, Mnemonic::Pdep, Mnemonic::Pext,
+    Mnemonic::Rorx, Mnemonic::Sarx, Mnemonic::Shlx, Mnemonic::Shrx, Mnemonic::Adcx,
+    Mnemonic::Adox, Mnemonic::Mov, Mnemonic::Movzx, Mnemonic::Movsx, Mnemonic::Movsxd,
+    Mnemonic::Xchg, Mnemonic::Cmpxchg, Mnemonic::Cmpxchg8b, Mnemonic::Cmpxchg16b,
+    Mnemonic::Xadd, Mnemonic::Bswap, Mnemonic::Movbe, Mnemonic::Lea, Mnemonic::Cbw,
+    Mnemonic::Cwde, Mnemonic::Cdqe, Mnemonic::Cwd, Mnemonic::Cdq, Mnemonic::Cqo, Mnemonic::Lahf,
+    Mnemonic::Sahf, Mnemonic::Clc, Mnemonic::Stc, Mnemonic::Cmc, Mnemonic::Cld, Mnemonic::Std,
+    Mnemonic::Seto, Mnemonic::Setno, Mnemonic::Setb, Mnemonic::Setae, Mnemonic::Sete,
+    Mnemonic::Setne, Mnemonic::Setbe, Mnemonic::Seta, Mnemonic::Sets, Mnemonic::Setns,
+    Mnemonic::Setp, Mnemonic::Setnp, Mnemonic::Setl, Mnemonic::Setge, Mnemonic::Setle,
+    Mnemonic::Setg, Mnemonic::Cmovo, Mnemonic::Cmovno, Mnemonic::Cmovb, Mnemonic::Cmovae,
+    Mnemonic::Cmove, Mnemonic::Cmovne, Mnemonic::Cmovbe, Mnemonic::Cmova, Mnemonic::Cmovs,
+    Mnemonic::Cmovns, Mnemonic::Cmovp, Mnemonic::Cmovnp, Mnemonic::Cmovl, Mnemonic::Cmovge,
+    Mnemonic::Cmovle, Mnemonic::Cmovg, Mnemonic::Nop, Mnemonic::Push, Mnemonic::Pop,
+    Mnemonic::Pushfq, Mnemonic::Popfq, Mnemonic::Enter, Mnemonic::Jo, Mnemonic::Jno,
+    Mnemonic::Jb, Mnemonic::Jae, Mnemonic::Je, Mnemonic::Jne, Mnemonic::Jbe, Mnemonic::Ja,
+    Mnemonic::Js, Mnemonic::Jns, Mnemonic::Jp, Mnemonic::Jnp, Mnemonic::Jl, Mnemonic::Jge,
+    Mnemonic::Jle, Mnemonic::Jg, Mnemonic::Jmp, Mnemonic::Call, Mnemonic::Loop, Mnemonic::Loope,
+    Mnemonic::Loopne, Mnemonic::Jrcxz, Mnemonic::Jecxz, Mnemonic::Xlatb,
+];
+
+/// One entry of the generator's menu.
+#[derive(Clone, Copy, Debug)]
+enum Template {
+    Code(Code),
+    /// String instruction: which (0 MOVS, 1 CMPS, 2 STOS, 3 LODS, 4 SCAS), size.
+    Str(u8, u32),
+}
+
+fn templates() -> &'static [Template] {
+    static T: OnceLock<Vec<Template>> = OnceLock::new();
+    T.get_or_init(|| {
+        let mut v: Vec<Template> = Code::values()
+            .filter(|c| {
+                let info = c.op_code();
+                info.is_instruction()
+                    && info.mode64()
+                    && matches!(c.encoding(), EncodingKind::Legacy | EncodingKind::VEX)
+                    && MNEMONICS.contains(&c.mnemonic())
+                    && info.op_kinds().iter().all(|k| supported(*k))
+            })
+            .map(Template::Code)
+            .collect();
+        for op in 0..5u8 {
+            for size in [1, 2, 4, 8] {
+                v.push(Template::Str(op, size));
+            }
+        }
+        v
+    })
+}
+
+fn supported(k: K) -> bool {
+    matches!(
+        k,
+        K::r8_or_mem
+            | K::r16_or_mem
+            | K::r32_or_mem
+            | K::r64_or_mem
+            | K::r8_reg
+            | K::r8_opcode
+            | K::r16_reg
+            | K::r16_rm
+            | K::r16_opcode
+            | K::r32_reg
+            | K::r32_rm
+            | K::r32_opcode
+            | K::r32_vvvv
+            | K::r64_reg
+            | K::r64_rm
+            | K::r64_opcode
+            | K::r64_vvvv
+            | K::mem
+            | K::mem_offs
+            | K::imm8
+            | K::imm8_const_1
+            | K::imm8sex16
+            | K::imm8sex32
+            | K::imm8sex64
+            | K::imm16
+            | K::imm32
+            | K::imm32sex64
+            | K::imm64
+            | K::al
+            | K::cl
+            | K::ax
+            | K::dx
+            | K::eax
+            | K::rax
+            | K::br64_1
+            | K::br64_4
+            | K::seg_rBX_al
+    )
+}
+
+/// One instruction of a case, as shrinkable numbers.
+#[derive(Clone, Debug)]
+pub struct InsnSpec {
+    pub pick: u32,
+    pub regs: [u8; 3],
+    pub use_mem: bool,
+    /// Addressing form: 0 [base], 1 [base+disp], 2 [base+index*s+disp],
+    /// 3 [index*s+disp32], 4 [rip+disp32], 5 [abs], 6 32-bit address size.
+    pub form: u8,
+    pub disp: i16,
+    pub scale: u8,
+    pub imm: u64,
+    pub target: u8,
+    /// Redundant segment-override prefix (0 = none) and REP forms.
+    pub prefix: u8,
+}
+
+/// A whole case, as shrinkable numbers.
+#[derive(Clone, Debug)]
+pub struct CaseSpec {
+    pub insns: Vec<InsnSpec>,
+    pub gpr: [u64; 16],
+    pub flags: u64,
+    pub base: u8,
+    pub index: u8,
+    pub base_off: u16,
+    pub index_val: u8,
+    pub data_seed: u64,
+}
+
+/// Values near the boundaries of every operand size, and powers of two.
+fn edge_value() -> impl Strategy<Value = u64> {
+    prop_oneof![
+        3 => prop::sample::select(vec![
+            0u64, 1, 2, 3, u64::MAX, u64::MAX - 1, 0x7f, 0x80, 0xff, 0x100, 0x7fff, 0x8000,
+            0xffff, 0x1_0000, 0x7fff_ffff, 0x8000_0000, 0xffff_ffff, 0x1_0000_0000,
+            0x7fff_ffff_ffff_ffff, 0x8000_0000_0000_0000, 0xffff_ffff_ffff_ff80,
+            0xffff_ffff_8000_0000, 0x0f, 0x10, 0x1f, 0x20, 0x3f, 0x40,
+        ]),
+        1 => (0u32..64).prop_map(|b| 1u64 << b),
+        1 => (0u32..64).prop_map(|b| (1u64 << b).wrapping_sub(1)),
+        1 => 0u64..0x40,
+        2 => any::<u64>(),
+    ]
+}
+
+fn insn_spec() -> impl Strategy<Value = InsnSpec> {
+    (
+        any::<u32>(),
+        any::<[u8; 3]>(),
+        any::<bool>(),
+        0u8..7,
+        -0x300i16..0x300,
+        0u8..4,
+        edge_value(),
+        any::<u8>(),
+        prop_oneof![3 => Just(0u8), 1 => any::<u8>()],
+    )
+        .prop_map(|(pick, regs, use_mem, form, disp, scale, imm, target, prefix)| InsnSpec {
+            pick,
+            regs,
+            use_mem,
+            form,
+            disp,
+            scale,
+            imm,
+            target,
+            prefix,
+        })
+}
+
+/// The strategy for whole cases: 1–16 instructions.
+pub fn case_spec() -> impl Strategy<Value = CaseSpec> {
+    (
+        prop::collection::vec(insn_spec(), 1..=16),
+        prop::array::uniform16(edge_value()),
+        any::<u64>(),
+        0u8..6,
+        0u8..6,
+        0u16..0x100,
+        0u8..0x40,
+        any::<u64>(),
+    )
+        .prop_map(|(insns, gpr, flags, base, index, base_off, index_val, data_seed)| CaseSpec {
+            insns,
+            gpr,
+            flags,
+            base,
+            index,
+            base_off,
+            index_val,
+            data_seed,
+        })
+}
+
+const R8: [Register; 20] = [
+    Register::AL, Register::CL, Register::DL, Register::BL, Register::AH, Register::CH,
+    Register::DH, Register::BH, Register::SPL, Register::BPL, Register::SIL, Register::DIL,
+    Register::R8L, Register::R9L, Register::R10L, Register::R11L, Register::R12L,
+    Register::R13L, Register::R14L, Register::R15L,
+];
+
+fn gpr(size: u32, n: u8) -> Register {
+    let n = u32::from(n);
+    let base = match size {
+        1 => return R8[(n % 20) as usize],
+        2 => Register::AX,
+        4 => Register::EAX,
+        _ => Register::RAX,
+    };
+    // SAFETY-free arithmetic on iced's contiguous register numbering.
+    Register::values().nth(base as usize + (n % 16) as usize).unwrap_or(base)
+}
+
+/// Reserved pointer registers of a case (full 64-bit names).
+struct Layout {
+    base: Register,
+    index: Register,
+    strings: bool,
+}
+
+const BASES: [Register; 6] = [
+    Register::RBX,
+    Register::RBP,
+    Register::R12,
+    Register::R13,
+    Register::R14,
+    Register::R15,
+];
+const INDEXES: [Register; 6] = [
+    Register::R8,
+    Register::R9,
+    Register::R10,
+    Register::R11,
+    Register::RDX,
+    Register::RAX,
+];
+const BASE_VALUE: u64 = DATA_ADDR + 0x800;
+
+impl Layout {
+    fn reserved(&self, r: Register) -> bool {
+        let r = r.full_register();
+        r == self.base
+            || r == self.index
+            || r == Register::RSI
+            || r == Register::RDI
+            || r == Register::RSP
+            || (self.strings && r == Register::RCX)
+    }
+}
+
+fn set_memory(ins: &mut Instruction, op: u32, s: &InsnSpec, lay: &Layout, offs: bool) {
+    ins.set_op_kind(op, OpKind::Memory);
+    let disp = i64::from(s.disp);
+    let scale = 1u32 << s.scale;
+    let (base, index, displ, size) = if offs {
+        (Register::None, Register::None, BASE_VALUE as i64 + disp, 8)
+    } else {
+        match s.form {
+            0 => (lay.base, Register::None, 0, 0),
+            1 => (lay.base, Register::None, disp, 1),
+            2 => (lay.base, lay.index, disp, 1),
+            3 => (Register::None, lay.index, BASE_VALUE as i64 + disp, 4),
+            4 => (Register::RIP, Register::None, BASE_VALUE as i64 + disp, 8),
+            5 => (Register::None, Register::None, BASE_VALUE as i64 + disp, 8),
+            _ => {
+                // 32-bit address size: the E-form of the base register.
+                let e = Register::values()
+                    .nth(Register::EAX as usize + (lay.base as usize - Register::RAX as usize))
+                    .unwrap_or(Register::EBX);
+                (e, Register::None, disp, 1)
+            }
+        }
+    };
+    ins.set_memory_base(base);
+    ins.set_memory_index(index);
+    ins.set_memory_index_scale(if index == Register::None { 1 } else { scale });
+    ins.set_memory_displacement64(displ as u64);
+    ins.set_memory_displ_size(size);
+    // Redundant segment overrides: ignored in 64-bit mode (FS/GS are not,
+    // and the host's FS base is its TLS block, so they are not used).
+    let seg = match s.prefix % 8 {
+        1 => Register::ES,
+        2 => Register::CS,
+        3 => Register::SS,
+        4 => Register::DS,
+        _ => Register::None,
+    };
+    ins.set_segment_prefix(seg);
+}
+
+/// Build one instruction; `None` if the spec does not give a usable one.
+fn build_insn(s: &InsnSpec, lay: &Layout, i: usize, n: usize) -> Option<Instruction> {
+    let menu = templates();
+    let t = menu[s.pick as usize % menu.len()];
+    let code = match t {
+        Template::Str(op, size) => return build_string(op, size, s),
+        Template::Code(c) => c,
+    };
+    let info = code.op_code();
+    let mut ins = Instruction::default();
+    ins.set_code(code);
+    for (k, kind) in info.op_kinds().iter().enumerate() {
+        let op = k as u32;
+        let r = s.regs[k.min(2)];
+        match *kind {
+            K::r8_or_mem | K::r16_or_mem | K::r32_or_mem | K::r64_or_mem if s.use_mem => {
+                set_memory(&mut ins, op, s, lay, false)
+            }
+            K::mem => set_memory(&mut ins, op, s, lay, false),
+            K::mem_offs => set_memory(&mut ins, op, s, lay, true),
+            K::r8_or_mem | K::r8_reg | K::r8_opcode => reg(&mut ins, op, gpr(1, r)),
+            K::r16_or_mem | K::r16_reg | K::r16_rm | K::r16_opcode => reg(&mut ins, op, gpr(2, r)),
+            K::r32_or_mem | K::r32_reg | K::r32_rm | K::r32_opcode | K::r32_vvvv => {
+                reg(&mut ins, op, gpr(4, r))
+            }
+            K::r64_or_mem | K::r64_reg | K::r64_rm | K::r64_opcode | K::r64_vvvv => {
+                reg(&mut ins, op, gpr(8, r))
+            }
+            K::al => reg(&mut ins, op, Register::AL),
+            K::cl => reg(&mut ins, op, Register::CL),
+            K::ax => reg(&mut ins, op, Register::AX),
+            K::dx => reg(&mut ins, op, Register::DX),
+            K::eax => reg(&mut ins, op, Register::EAX),
+            K::rax => reg(&mut ins, op, Register::RAX),
+            K::br64_1 | K::br64_4 => {
+                ins.set_op_kind(op, OpKind::NearBranch64);
+                let j = i + 1 + s.target as usize % (n - i);
+                ins.set_near_branch64(fake_ip(j));
+            }
+            K::seg_rBX_al => {
+                if lay.base != Register::RBX {
+                    return None;
+                }
+                ins.set_op_kind(op, OpKind::Memory);
+                ins.set_memory_base(Register::RBX);
+                ins.set_memory_index(Register::AL);
+                ins.set_memory_index_scale(1);
+                ins.set_memory_displ_size(0);
+            }
+            imm => {
+                let (kind, value) = match imm {
+                    K::imm8 | K::imm8_const_1 if k == 1 && code == Code::Enterq_imm16_imm8 => {
+                        (OpKind::Immediate8_2nd, 0)
+                    }
+                    K::imm8_const_1 => (OpKind::Immediate8, 1),
+                    K::imm8 => (OpKind::Immediate8, s.imm & 0xff),
+                    K::imm8sex16 => (OpKind::Immediate8to16, s.imm as i8 as i64 as u64),
+                    K::imm8sex32 => (OpKind::Immediate8to32, s.imm as i8 as i64 as u64),
+                    K::imm8sex64 => (OpKind::Immediate8to64, s.imm as i8 as i64 as u64),
+                    K::imm16 if code == Code::Enterq_imm16_imm8 => (OpKind::Immediate16, s.imm & 0x38),
+                    K::imm16 => (OpKind::Immediate16, s.imm & 0xffff),
+                    K::imm32 => (OpKind::Immediate32, s.imm & 0xffff_ffff),
+                    K::imm32sex64 => (OpKind::Immediate32to64, s.imm as i32 as i64 as u64),
+                    _ => (OpKind::Immediate64, s.imm),
+                };
+                ins.set_op_kind(op, kind);
+                if kind == OpKind::Immediate8_2nd {
+                    ins.set_immediate8_2nd(value as u8);
+                } else {
+                    ins.try_set_immediate_u64(op, value).ok()?;
+                }
+            }
+        }
+    }
+    Some(ins)
+}
+
+fn reg(ins: &mut Instruction, op: u32, r: Register) {
+    ins.set_op_kind(op, OpKind::Register);
+    ins.set_op_register(op, r);
+}
+
+fn build_string(op: u8, size: u32, s: &InsnSpec) -> Option<Instruction> {
+    let addr = if s.form % 2 == 0 { 64 } else { 32 };
+    let rep = s.prefix % 3; // 0 none, 1 REP/REPE, 2 REPNE
+    use iced_x86::RepPrefixKind as R;
+    let rp = match rep {
+        0 => R::None,
+        1 => R::Repe,
+        _ => R::Repne,
+    };
+    let seg = Register::None;
+    let r = match (op, size) {
+        (0, 1) => Instruction::with_movsb(addr, seg, rp),
+        (0, 2) => Instruction::with_movsw(addr, seg, rp),
+        (0, 4) => Instruction::with_movsd(addr, seg, rp),
+        (0, _) => Instruction::with_movsq(addr, seg, rp),
+        (1, 1) => Instruction::with_cmpsb(addr, seg, rp),
+        (1, 2) => Instruction::with_cmpsw(addr, seg, rp),
+        (1, 4) => Instruction::with_cmpsd(addr, seg, rp),
+        (1, _) => Instruction::with_cmpsq(addr, seg, rp),
+        (2, 1) => Instruction::with_stosb(addr, rp),
+        (2, 2) => Instruction::with_stosw(addr, rp),
+        (2, 4) => Instruction::with_stosd(addr, rp),
+        (2, _) => Instruction::with_stosq(addr, rp),
+        (3, 1) => Instruction::with_lodsb(addr, seg, rp),
+        (3, 2) => Instruction::with_lodsw(addr, seg, rp),
+        (3, 4) => Instruction::with_lodsd(addr, seg, rp),
+        (3, _) => Instruction::with_lodsq(addr, seg, rp),
+        (_, 1) => Instruction::with_scasb(addr, rp),
+        (_, 2) => Instruction::with_scasw(addr, rp),
+        (_, 4) => Instruction::with_scasd(addr, rp),
+        (_, _) => Instruction::with_scasq(addr, rp),
+    };
+    r.ok()
+}
+
+fn fake_ip(i: usize) -> u64 {
+    CODE_ADDR + 16 * i as u64
+}
+
+/// Does `ins` write a register the case reserves?
+fn writes_reserved(f: &mut InstructionInfoFactory, ins: &Instruction, lay: &Layout) -> bool {
+    let stack = ins.code().op_code().is_stack_instruction();
+    let explicit_rsp = (0..ins.op_count()).any(|k| {
+        ins.op_kind(k) == OpKind::Register && ins.op_register(k).full_register() == Register::RSP
+    });
+    f.info(ins).used_registers().iter().any(|u| {
+        let written = matches!(
+            u.access(),
+            OpAccess::Write | OpAccess::ReadWrite | OpAccess::CondWrite | OpAccess::ReadCondWrite
+        );
+        let r = u.register().full_register();
+        let implicit_stack = r == Register::RSP && stack && !explicit_rsp;
+        let string_ptr = is_string(ins) && matches!(r, Register::RSI | Register::RDI | Register::RCX);
+        written && lay.reserved(r) && !implicit_stack && !string_ptr
+    })
+}
+
+fn is_string(ins: &Instruction) -> bool {
+    ins.op_kinds().any(|k| {
+        matches!(
+            k,
+            OpKind::MemorySegRSI | OpKind::MemorySegESI | OpKind::MemoryESRDI | OpKind::MemoryESEDI
+        )
+    })
+}
+
+/// Turn a spec into a runnable case. Instructions the spec cannot make
+/// valid are dropped; a final NOP is the landing pad for forward branches.
+pub fn build(spec: &CaseSpec) -> Case {
+    let strings = spec.insns.iter().any(|s| {
+        matches!(templates()[s.pick as usize % templates().len()], Template::Str(..))
+    });
+    let lay = Layout {
+        base: BASES[spec.base as usize % BASES.len()],
+        index: INDEXES[spec.index as usize % INDEXES.len()],
+        strings,
+    };
+    let n = spec.insns.len();
+    let mut f = InstructionInfoFactory::new();
+    let mut list = Vec::with_capacity(n + 1);
+    for (i, s) in spec.insns.iter().enumerate() {
+        let Some(mut ins) = build_insn(s, &lay, i, n) else { continue };
+        if writes_reserved(&mut f, &ins, &lay) {
+            continue;
+        }
+        ins.set_ip(fake_ip(i));
+        list.push(ins);
+    }
+    let mut nop = Instruction::with(Code::Nopd);
+    nop.set_ip(fake_ip(n));
+    list.push(nop);
+    let code = loop {
+        let block = InstructionBlock::new(&list, CODE_ADDR);
+        match BlockEncoder::encode(64, block, BlockEncoderOptions::NONE) {
+            Ok(r) if r.code_buffer.len() + 5 <= CODE_SIZE => break r.code_buffer,
+            // An instruction the encoder rejects (e.g. AH with a REX
+            // prefix): drop the first one that fails to encode alone.
+            _ => {
+                let bad = list
+                    .iter()
+                    .position(|ins| {
+                        let b = InstructionBlock::new(std::slice::from_ref(ins), CODE_ADDR);
+                        BlockEncoder::encode(64, b, BlockEncoderOptions::NONE).is_err()
+                    })
+                    .unwrap_or(0);
+                if list.len() == 1 {
+                    break vec![0x90];
+                }
+                list.remove(bad);
+            }
+        }
+    };
+    let mut gpr = spec.gpr;
+    gpr[lay.base as usize - Register::RAX as usize] = BASE_VALUE + u64::from(spec.base_off);
+    gpr[lay.index as usize - Register::RAX as usize] = u64::from(spec.index_val);
+    gpr[6] = DATA_ADDR + 0x1000; // RSI
+    gpr[7] = DATA_ADDR + 0x1800; // RDI
+    gpr[4] = DATA_ADDR + 0x1e00; // RSP
+    if strings {
+        gpr[1] &= 0xf; // RCX: small counts
+    }
+    let mut data = vec![0u8; DATA_SIZE];
+    let mut x = spec.data_seed | 1;
+    for b in data.iter_mut() {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        *b = x as u8;
+    }
+    use cpu_model::flags as fl;
+    let flags = (spec.flags & (fl::STATUS | fl::DF)) | fl::IF | fl::FIXED;
+    Case {
+        code,
+        regs: Regs {
+            gpr,
+            rflags: flags,
+            rip: CODE_ADDR,
+        },
+        data,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn menu_covers_the_integer_set() {
+        let t = templates();
+        assert!(t.len() > 500, "only {} templates", t.len());
+        for m in [Mnemonic::Add, Mnemonic::Shld, Mnemonic::Cmpxchg16b, Mnemonic::Pdep, Mnemonic::Jne] {
+            assert!(
+                t.iter().any(|x| matches!(x, Template::Code(c) if c.mnemonic() == m)),
+                "{m:?} missing"
+            );
+        }
+    }
+}

@@ -1,0 +1,156 @@
+//! The host-CPU oracle: differential tests of xlat's engines against the
+//! processor the tests run on.
+//!
+//! A [`Case`] is a short sequence of user-level 64-bit instructions with an
+//! initial register state and a data buffer. [`native::run_native`] runs it
+//! on the host CPU, [`emulate::run_emulated`] in an engine of xlat, and
+//! [`compare`] reports every difference in the general-purpose registers,
+//! RIP, the flags (masking those the SDM leaves undefined for their last
+//! writer), the data buffer and the fault raised, if any.
+//!
+//! Both executors use the same fixed addresses, so RIP-relative operands,
+//! pushed return addresses and pointers agree byte for byte.
+//!
+//! Coverage of instructions the host cannot run in 64-bit mode (16/32-bit
+//! code, BCD, far transfers, segment loads) is described in
+//! docs/architecture.md ("How the interpreter is checked").
+
+#![allow(clippy::multiple_unsafe_ops_per_block)]
+
+pub mod campaign;
+pub mod emulate;
+pub mod gen;
+pub mod native;
+
+use std::fmt::Write as _;
+
+/// Test code: the same linear address natively and in the guest.
+pub const CODE_ADDR: u64 = 0x0011_0000;
+pub const CODE_SIZE: usize = 0x1000;
+/// The data buffer every memory operand points into.
+pub const DATA_ADDR: u64 = 0x0020_0000;
+pub const DATA_SIZE: usize = 0x2000;
+
+/// Registers in encoding order (RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI,
+/// R8–R15), flags and RIP.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Regs {
+    pub gpr: [u64; 16],
+    pub rflags: u64,
+    pub rip: u64,
+}
+
+/// One test: code bytes placed at [`CODE_ADDR`], registers, data.
+#[derive(Clone, Debug)]
+pub struct Case {
+    pub code: Vec<u8>,
+    pub regs: Regs,
+    pub data: Vec<u8>,
+}
+
+/// What running a case produced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    /// Registers at the end, or at the faulting instruction.
+    pub regs: Regs,
+    pub data: Vec<u8>,
+    /// Exception vector, if the case faulted.
+    pub fault: Option<u8>,
+}
+
+/// Emulator-side bookkeeping: which flags are undefined for the run.
+#[derive(Clone, Debug, Default)]
+pub struct Observed {
+    pub outcome: Option<Outcome>,
+    /// Flags whose last writer leaves them undefined.
+    pub undefined_flags: u64,
+    /// Registers whose last writer leaves them undefined (bit i = GPR i).
+    pub undefined_regs: u16,
+    /// Why the emulator could not finish the case (a stop, too many steps).
+    pub error: Option<String>,
+}
+
+pub const REG_NAMES: [&str; 16] = [
+    "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12",
+    "r13", "r14", "r15",
+];
+
+/// Differences between the native and emulated outcomes, one per line;
+/// empty when they agree.
+pub fn compare(native: &Outcome, emu: &Observed) -> String {
+    let mut d = String::new();
+    let Some(e) = &emu.outcome else {
+        let _ = writeln!(d, "emulator error: {}", emu.error.as_deref().unwrap_or("?"));
+        return d;
+    };
+    if native.fault != e.fault {
+        let _ = writeln!(d, "fault: native {:?} emulated {:?}", native.fault, e.fault);
+    }
+    if native.regs.rip != e.regs.rip {
+        let _ = writeln!(d, "rip: native {:#x} emulated {:#x}", native.regs.rip, e.regs.rip);
+    }
+    for i in 0..16 {
+        if emu.undefined_regs & (1 << i) == 0 && native.regs.gpr[i] != e.regs.gpr[i] {
+            let _ = writeln!(
+                d,
+                "{}: native {:#x} emulated {:#x}",
+                REG_NAMES[i], native.regs.gpr[i], e.regs.gpr[i]
+            );
+        }
+    }
+    // RF is never visible natively (PUSHF clears it in the image).
+    let mask = cpu_model::flags::IMPLEMENTED & !cpu_model::flags::RF & !emu.undefined_flags;
+    if (native.regs.rflags ^ e.regs.rflags) & mask != 0 {
+        let _ = writeln!(
+            d,
+            "rflags: native {:#x} emulated {:#x} (differ {:#x}, undefined {:#x})",
+            native.regs.rflags,
+            e.regs.rflags,
+            (native.regs.rflags ^ e.regs.rflags) & mask,
+            emu.undefined_flags
+        );
+    }
+    // An empty emulated buffer means its last writer left it undefined.
+    let data_defined = !e.data.is_empty();
+    if let Some(i) = (0..DATA_SIZE).filter(|_| data_defined).find(|&i| native.data.get(i) != e.data.get(i)) {
+        let _ = writeln!(
+            d,
+            "data[{:#x}]: native {:02x?} emulated {:02x?}",
+            i,
+            &native.data[i..(i + 8).min(DATA_SIZE)],
+            &e.data[i..(i + 8).min(DATA_SIZE)]
+        );
+    }
+    d
+}
+
+/// Disassembly of a case's code (Intel syntax), one instruction a line.
+pub fn disassemble(code: &[u8]) -> String {
+    use iced_x86::{Decoder, DecoderOptions, Formatter, IntelFormatter};
+    let mut out = String::new();
+    let mut dec = Decoder::with_ip(64, code, CODE_ADDR, DecoderOptions::NONE);
+    let mut f = IntelFormatter::new();
+    for ins in &mut dec {
+        let mut s = String::new();
+        f.format(&ins, &mut s);
+        let start = (ins.ip() - CODE_ADDR) as usize;
+        let bytes: String = code[start..start + ins.len()]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let _ = writeln!(out, "  {:08x} {:<30} {}", ins.ip(), bytes, s);
+    }
+    out
+}
+
+/// Registers in a compact table.
+pub fn format_regs(r: &Regs) -> String {
+    let mut s = String::new();
+    for (i, v) in r.gpr.iter().enumerate() {
+        let _ = write!(s, "{:>4}={:016x}", REG_NAMES[i], v);
+        s.push(if i % 4 == 3 { '\n' } else { ' ' });
+    }
+    let _ = writeln!(s, "rflags={:#x} rip={:#x}", r.rflags, r.rip);
+    s
+}

@@ -1,0 +1,344 @@
+//! The native executor: runs a case's bytes on the host CPU.
+//!
+//! Cases run in a forked child process so that nothing they do can harm the
+//! test process. The child maps the code and data regions at the same fixed
+//! addresses the emulated guest uses, loads the case's registers and flags
+//! through a small trampoline, runs the code, and stores registers, flags and
+//! the data buffer into memory shared with the parent. A fault is caught by
+//! a signal handler (on an alternate stack, since the guest's RSP points into
+//! the data buffer) that records the hardware vector (`REG_TRAPNO`) and the
+//! register state at the fault from the signal context, then exits the child;
+//! the parent forks a new child for the remaining cases.
+//!
+//! Everything the child touches after `fork` is preallocated: it never
+//! allocates, since the parent may be multi-threaded.
+//!
+//! This is one of the crate's two `unsafe` modules (with the layout of the
+//! fixed mappings it owns); every block states why it is sound.
+
+use crate::{Case, Outcome, Regs, CODE_ADDR, CODE_SIZE, DATA_ADDR, DATA_SIZE};
+use iced_x86::code_asm::*;
+use std::sync::Mutex;
+
+/// Host-only page with the trampoline's entry and exit stubs.
+const STUB_ADDR: u64 = 0x0010_0000;
+const EPILOGUE_ADDR: u64 = STUB_ADDR + 0x800;
+/// Host-only page with the register block loaded and stored by the stubs.
+const STATE_ADDR: u64 = 0x0030_0000;
+const IN_ADDR: u64 = STATE_ADDR;
+const OUT_ADDR: u64 = STATE_ADDR + 0x100;
+const SAVED_RSP_ADDR: u64 = STATE_ADDR + 0x200;
+const ALT_STACK_SIZE: usize = 64 * 1024;
+/// Cases handed to one child at most.
+const BATCH: usize = 256;
+const EXIT_FAULT: i32 = 77;
+
+/// One case's result as the child writes it into shared memory.
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct Slot {
+    done: u64,
+    vector: u64,
+    regs: Regs,
+    data: [u8; DATA_SIZE],
+}
+
+/// The state the signal handler needs: where results go and which case runs.
+struct ChildCtx {
+    slots: *mut Slot,
+    current: usize,
+}
+
+static mut CHILD: ChildCtx = ChildCtx {
+    slots: std::ptr::null_mut(),
+    current: 0,
+};
+
+/// The fixed mappings exist once per process; cases run one batch at a time.
+static LOCK: Mutex<bool> = Mutex::new(false);
+
+#[derive(Debug, thiserror::Error)]
+pub enum NativeError {
+    #[error("cannot map {what} at {addr:#x}: {err}")]
+    Map {
+        what: &'static str,
+        addr: u64,
+        err: std::io::Error,
+    },
+    #[error("fork failed: {0}")]
+    Fork(std::io::Error),
+    #[error("case {index}: child died without a result (wait status {status:#x})")]
+    Lost { index: usize, status: i32 },
+    #[error("generating a case: {0}")]
+    Generate(String),
+    #[error("assembling the trampoline: {0}")]
+    Asm(String),
+}
+
+fn map_fixed(what: &'static str, addr: u64, len: usize, prot: i32) -> Result<(), NativeError> {
+    // SAFETY: MAP_FIXED_NOREPLACE never replaces an existing mapping; the
+    // kernel either maps fresh anonymous memory at `addr` or fails.
+    let p = unsafe {
+        libc::mmap(
+            addr as *mut libc::c_void,
+            len,
+            prot,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED_NOREPLACE,
+            -1,
+            0,
+        )
+    };
+    if p == libc::MAP_FAILED || p as u64 != addr {
+        return Err(NativeError::Map {
+            what,
+            addr,
+            err: std::io::Error::last_os_error(),
+        });
+    }
+    Ok(())
+}
+
+/// Entry stub: save host callee-saved registers and RSP, load the case's
+/// flags and registers from IN, jump to the code. Exit stub: store every
+/// register and the flags into OUT, restore the host state, return.
+fn trampoline() -> Result<(Vec<u8>, Vec<u8>), IcedError> {
+    let regs = [rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi, r8, r9, r10, r11, r12, r13, r14, r15];
+    let mut a = CodeAssembler::new(64)?;
+    for r in [rbx, rbp, r12, r13, r14, r15] {
+        a.push(r)?;
+    }
+    a.mov(qword_ptr(SAVED_RSP_ADDR), rsp)?;
+    a.mov(rsp, IN_ADDR + 16 * 8)?;
+    a.popfq()?;
+    for (i, r) in regs.iter().enumerate() {
+        if *r != rsp && *r != rax {
+            a.mov(*r, qword_ptr(IN_ADDR + 8 * i as u64))?;
+        }
+    }
+    a.mov(rax, qword_ptr(IN_ADDR + 32))?;
+    a.mov(rsp, rax)?;
+    a.mov(rax, qword_ptr(IN_ADDR))?;
+    a.jmp(CODE_ADDR)?;
+    let entry = a.assemble(STUB_ADDR)?;
+
+    let mut b = CodeAssembler::new(64)?;
+    for (i, r) in regs.iter().enumerate() {
+        b.mov(qword_ptr(OUT_ADDR + 8 * i as u64), *r)?;
+    }
+    b.mov(rsp, qword_ptr(SAVED_RSP_ADDR))?;
+    b.pushfq()?;
+    b.pop(rax)?;
+    b.mov(qword_ptr(OUT_ADDR + 16 * 8), rax)?;
+    // Clean flags for the Rust code that follows (DF clear per the ABI; AC
+    // clear, or Rust's own unaligned accesses would fault).
+    b.push(0x202)?;
+    b.popfq()?;
+    for r in [r15, r14, r13, r12, rbp, rbx] {
+        b.pop(r)?;
+    }
+    b.ret()?;
+    let exit = b.assemble(EPILOGUE_ADDR)?;
+    Ok((entry, exit))
+}
+
+fn setup() -> Result<(), NativeError> {
+    let rw = libc::PROT_READ | libc::PROT_WRITE;
+    let rwx = rw | libc::PROT_EXEC;
+    map_fixed("stubs", STUB_ADDR, 0x1000, rwx)?;
+    map_fixed("code", CODE_ADDR, CODE_SIZE + 0x1000, rwx)?;
+    map_fixed("data", DATA_ADDR, DATA_SIZE, rw)?;
+    map_fixed("state", STATE_ADDR, 0x1000, rw)?;
+    let (entry, exit) = trampoline().map_err(|e| NativeError::Asm(e.to_string()))?;
+    assert!(entry.len() < 0x800 && exit.len() < 0x800);
+    // SAFETY: the stub page was just mapped read-write at STUB_ADDR with
+    // 0x1000 bytes; both stubs fit in their halves (checked above).
+    unsafe {
+        std::ptr::copy_nonoverlapping(entry.as_ptr(), STUB_ADDR as *mut u8, entry.len());
+    }
+    // SAFETY: as above, for the exit stub's half of the page.
+    unsafe {
+        std::ptr::copy_nonoverlapping(exit.as_ptr(), EPILOGUE_ADDR as *mut u8, exit.len());
+    }
+    Ok(())
+}
+
+/// Signal handler in the child: record the vector and the register state of
+/// the signal context, copy the data buffer, leave.
+extern "C" fn on_fault(_sig: i32, _info: *mut libc::siginfo_t, uctx: *mut libc::c_void) {
+    // The kernel enters the handler with the interrupted code's AC flag:
+    // clear it before any possibly unaligned access.
+    // SAFETY: only RFLAGS.AC changes; the stack is balanced.
+    unsafe {
+        std::arch::asm!("pushfq", "and qword ptr [rsp], 0xfffffffffffbffff", "popfq");
+    }
+    // SAFETY: the kernel passes a valid ucontext_t for SA_SIGINFO handlers;
+    // CHILD was set before any case ran and the child is single-threaded.
+    unsafe {
+        let uc = &*(uctx as *const libc::ucontext_t);
+        let g = &uc.uc_mcontext.gregs;
+        let ctx = &*std::ptr::addr_of!(CHILD);
+        let slot = &mut *ctx.slots.add(ctx.current);
+        let order = [
+            libc::REG_RAX,
+            libc::REG_RCX,
+            libc::REG_RDX,
+            libc::REG_RBX,
+            libc::REG_RSP,
+            libc::REG_RBP,
+            libc::REG_RSI,
+            libc::REG_RDI,
+            libc::REG_R8,
+            libc::REG_R9,
+            libc::REG_R10,
+            libc::REG_R11,
+            libc::REG_R12,
+            libc::REG_R13,
+            libc::REG_R14,
+            libc::REG_R15,
+        ];
+        for (i, r) in order.iter().enumerate() {
+            slot.regs.gpr[i] = g[*r as usize] as u64;
+        }
+        slot.regs.rflags = g[libc::REG_EFL as usize] as u64;
+        slot.regs.rip = g[libc::REG_RIP as usize] as u64;
+        slot.vector = g[libc::REG_TRAPNO as usize] as u64;
+        std::ptr::copy_nonoverlapping(DATA_ADDR as *const u8, slot.data.as_mut_ptr(), DATA_SIZE);
+        slot.done = 2;
+        libc::_exit(EXIT_FAULT);
+    }
+}
+
+/// Run `cases[start..end]` in this (child) process. Never returns.
+fn child_main(cases: &[Case], start: usize, end: usize, slots: *mut Slot, alt: *mut u8) -> ! {
+    // SAFETY: single-threaded child; the alt stack and slots were allocated
+    // by the parent before fork and stay valid; fixed mappings exist.
+    unsafe {
+        CHILD.slots = slots;
+        let alt_stack = libc::stack_t {
+            ss_sp: alt as *mut libc::c_void,
+            ss_flags: 0,
+            ss_size: ALT_STACK_SIZE,
+        };
+        libc::sigaltstack(&alt_stack, std::ptr::null_mut());
+        let mut sa: libc::sigaction = std::mem::zeroed();
+        sa.sa_sigaction = on_fault as *const () as usize;
+        sa.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK;
+        for sig in [libc::SIGSEGV, libc::SIGBUS, libc::SIGFPE, libc::SIGILL, libc::SIGTRAP] {
+            libc::sigaction(sig, &sa, std::ptr::null_mut());
+        }
+        libc::alarm(10);
+        let entry: extern "sysv64" fn() = std::mem::transmute(STUB_ADDR as usize);
+        for (i, case) in cases.iter().enumerate().take(end).skip(start) {
+            CHILD.current = i - start;
+            let code = CODE_ADDR as *mut u8;
+            std::ptr::copy_nonoverlapping(case.code.as_ptr(), code, case.code.len());
+            // jmp rel32 to the exit stub after the code.
+            let after = CODE_ADDR + case.code.len() as u64;
+            let rel = (EPILOGUE_ADDR as i64 - (after as i64 + 5)) as i32;
+            let jmp = code.add(case.code.len());
+            *jmp = 0xe9;
+            std::ptr::copy_nonoverlapping(rel.to_le_bytes().as_ptr(), jmp.add(1), 4);
+            std::ptr::copy_nonoverlapping(case.data.as_ptr(), DATA_ADDR as *mut u8, DATA_SIZE);
+            let inp = IN_ADDR as *mut u64;
+            for (k, v) in case.regs.gpr.iter().enumerate() {
+                *inp.add(k) = *v;
+            }
+            *inp.add(16) = case.regs.rflags;
+            entry();
+            let slot = &mut *slots.add(i - start);
+            let out = OUT_ADDR as *const u64;
+            for k in 0..16 {
+                slot.regs.gpr[k] = *out.add(k);
+            }
+            slot.regs.rflags = *out.add(16);
+            slot.regs.rip = after;
+            slot.vector = u64::MAX;
+            std::ptr::copy_nonoverlapping(DATA_ADDR as *const u8, slot.data.as_mut_ptr(), DATA_SIZE);
+            slot.done = 1;
+        }
+        libc::_exit(0);
+    }
+}
+
+/// Run every case on the host CPU.
+pub fn run_native(cases: &[Case]) -> Result<Vec<Outcome>, NativeError> {
+    let mut ready = LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    if !*ready {
+        setup()?;
+        *ready = true;
+    }
+    for c in cases {
+        assert!(c.code.len() + 5 <= CODE_SIZE && c.data.len() == DATA_SIZE);
+    }
+    let slots_len = BATCH * std::mem::size_of::<Slot>();
+    // SAFETY: a fresh shared anonymous mapping; checked for failure below.
+    let slots = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            slots_len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_SHARED | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
+    };
+    if slots == libc::MAP_FAILED {
+        return Err(NativeError::Map {
+            what: "result slots",
+            addr: 0,
+            err: std::io::Error::last_os_error(),
+        });
+    }
+    let slots = slots as *mut Slot;
+    let mut alt = vec![0u8; ALT_STACK_SIZE];
+    let mut out = Vec::with_capacity(cases.len());
+    let mut next = 0;
+    let result = (|| {
+        while next < cases.len() {
+            let start = next;
+            let end = (start + BATCH).min(cases.len());
+            // SAFETY: slots spans BATCH slots; zeroing marks them not done.
+            unsafe { std::ptr::write_bytes(slots as *mut u8, 0, slots_len) };
+            // SAFETY: the child only runs child_main, which uses memory
+            // allocated before the fork and never returns.
+            let pid = unsafe { libc::fork() };
+            if pid < 0 {
+                return Err(NativeError::Fork(std::io::Error::last_os_error()));
+            }
+            if pid == 0 {
+                child_main(cases, start, end, slots, alt.as_mut_ptr());
+            }
+            let mut status = 0;
+            // SAFETY: waiting for our own child.
+            unsafe { libc::waitpid(pid, &mut status, 0) };
+            for i in start..end {
+                // SAFETY: i - start < BATCH; the child has exited, so the
+                // shared slot is no longer written.
+                let slot = unsafe { &*slots.add(i - start) };
+                match slot.done {
+                    0 => {
+                        if i == start {
+                            return Err(NativeError::Lost { index: i, status });
+                        }
+                        break;
+                    }
+                    done => {
+                        out.push(Outcome {
+                            regs: slot.regs,
+                            data: slot.data.to_vec(),
+                            fault: (done == 2).then_some(slot.vector as u8),
+                        });
+                        next = i + 1;
+                        if done == 2 {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    })();
+    // SAFETY: unmapping the mapping created above, no references remain.
+    unsafe { libc::munmap(slots as *mut libc::c_void, slots_len) };
+    result.map(|()| out)
+}
