@@ -57,7 +57,14 @@ fn machine(case: &Case) -> (Cpu, FlatBus) {
     s.seg[SegReg::Ss as usize] = data;
     s.seg[SegReg::Cs as usize] = Segment {
         selector: 0x33,
-        attrs: attr::P | attr::S | attr::CODE | attr::RW | attr::ACCESSED | attr::L | attr::G | dpl3,
+        attrs: attr::P
+            | attr::S
+            | attr::CODE
+            | attr::RW
+            | attr::ACCESSED
+            | attr::L
+            | attr::G
+            | dpl3,
         ..data
     };
     s.gpr = case.regs.gpr;
@@ -93,9 +100,17 @@ fn flag_effect(cpu: &Cpu, ins: &Instruction) -> (u64, u64) {
     let m = ins.mnemonic();
     let is_shift = matches!(
         m,
-        Mnemonic::Shl | Mnemonic::Sal | Mnemonic::Shr | Mnemonic::Sar | Mnemonic::Shld | Mnemonic::Shrd
+        Mnemonic::Shl
+            | Mnemonic::Sal
+            | Mnemonic::Shr
+            | Mnemonic::Sar
+            | Mnemonic::Shld
+            | Mnemonic::Shrd
     );
-    let is_rotate = matches!(m, Mnemonic::Rol | Mnemonic::Ror | Mnemonic::Rcl | Mnemonic::Rcr);
+    let is_rotate = matches!(
+        m,
+        Mnemonic::Rol | Mnemonic::Ror | Mnemonic::Rcl | Mnemonic::Rcr
+    );
     if !is_shift && !is_rotate {
         return (modified, undefined);
     }

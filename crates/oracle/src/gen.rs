@@ -20,32 +20,144 @@ use std::sync::OnceLock;
 /// Mnemonics the generator draws from (those the interpreter implements
 /// and CPUID advertises, that user code may run).
 const MNEMONICS: &[Mnemonic] = &[
-    Mnemonic::Add, Mnemonic::Adc, Mnemonic::Sub, Mnemonic::Sbb, Mnemonic::Cmp, Mnemonic::And,
-    Mnemonic::Or, Mnemonic::Xor, Mnemonic::Test, Mnemonic::Inc, Mnemonic::Dec, Mnemonic::Neg,
-    Mnemonic::Not, Mnemonic::Shl, Mnemonic::Sal, Mnemonic::Shr, Mnemonic::Sar, Mnemonic::Rol,
-    Mnemonic::Ror, Mnemonic::Rcl, Mnemonic::Rcr, Mnemonic::Shld, Mnemonic::Shrd, Mnemonic::Mul,
-    Mnemonic::Imul, Mnemonic::Div, Mnemonic::Idiv, Mnemonic::Bt, Mnemonic::Bts, Mnemonic::Btr,
-    Mnemonic::Btc, Mnemonic::Bsf, Mnemonic::Bsr, Mnemonic::Popcnt, Mnemonic::Lzcnt,
-    Mnemonic::Tzcnt, Mnemonic::Andn, Mnemonic::Bextr, Mnemonic::Blsi, Mnemonic::Blsmsk,
-    Mnemonic::Blsr, Mnemonic::Bzhi, Mnemonic::Mulx, Mnemonic::Pdep, Mnemonic::Pext,
-    Mnemonic::Rorx, Mnemonic::Sarx, Mnemonic::Shlx, Mnemonic::Shrx, Mnemonic::Adcx,
-    Mnemonic::Adox, Mnemonic::Mov, Mnemonic::Movzx, Mnemonic::Movsx, Mnemonic::Movsxd,
-    Mnemonic::Xchg, Mnemonic::Cmpxchg, Mnemonic::Cmpxchg8b, Mnemonic::Cmpxchg16b,
-    Mnemonic::Xadd, Mnemonic::Bswap, Mnemonic::Movbe, Mnemonic::Lea, Mnemonic::Cbw,
-    Mnemonic::Cwde, Mnemonic::Cdqe, Mnemonic::Cwd, Mnemonic::Cdq, Mnemonic::Cqo, Mnemonic::Lahf,
-    Mnemonic::Sahf, Mnemonic::Clc, Mnemonic::Stc, Mnemonic::Cmc, Mnemonic::Cld, Mnemonic::Std,
-    Mnemonic::Seto, Mnemonic::Setno, Mnemonic::Setb, Mnemonic::Setae, Mnemonic::Sete,
-    Mnemonic::Setne, Mnemonic::Setbe, Mnemonic::Seta, Mnemonic::Sets, Mnemonic::Setns,
-    Mnemonic::Setp, Mnemonic::Setnp, Mnemonic::Setl, Mnemonic::Setge, Mnemonic::Setle,
-    Mnemonic::Setg, Mnemonic::Cmovo, Mnemonic::Cmovno, Mnemonic::Cmovb, Mnemonic::Cmovae,
-    Mnemonic::Cmove, Mnemonic::Cmovne, Mnemonic::Cmovbe, Mnemonic::Cmova, Mnemonic::Cmovs,
-    Mnemonic::Cmovns, Mnemonic::Cmovp, Mnemonic::Cmovnp, Mnemonic::Cmovl, Mnemonic::Cmovge,
-    Mnemonic::Cmovle, Mnemonic::Cmovg, Mnemonic::Nop, Mnemonic::Push, Mnemonic::Pop,
-    Mnemonic::Pushfq, Mnemonic::Popfq, Mnemonic::Enter, Mnemonic::Jo, Mnemonic::Jno,
-    Mnemonic::Jb, Mnemonic::Jae, Mnemonic::Je, Mnemonic::Jne, Mnemonic::Jbe, Mnemonic::Ja,
-    Mnemonic::Js, Mnemonic::Jns, Mnemonic::Jp, Mnemonic::Jnp, Mnemonic::Jl, Mnemonic::Jge,
-    Mnemonic::Jle, Mnemonic::Jg, Mnemonic::Jmp, Mnemonic::Call, Mnemonic::Loop, Mnemonic::Loope,
-    Mnemonic::Loopne, Mnemonic::Jrcxz, Mnemonic::Jecxz, Mnemonic::Xlatb,
+    Mnemonic::Add,
+    Mnemonic::Adc,
+    Mnemonic::Sub,
+    Mnemonic::Sbb,
+    Mnemonic::Cmp,
+    Mnemonic::And,
+    Mnemonic::Or,
+    Mnemonic::Xor,
+    Mnemonic::Test,
+    Mnemonic::Inc,
+    Mnemonic::Dec,
+    Mnemonic::Neg,
+    Mnemonic::Not,
+    Mnemonic::Shl,
+    Mnemonic::Sal,
+    Mnemonic::Shr,
+    Mnemonic::Sar,
+    Mnemonic::Rol,
+    Mnemonic::Ror,
+    Mnemonic::Rcl,
+    Mnemonic::Rcr,
+    Mnemonic::Shld,
+    Mnemonic::Shrd,
+    Mnemonic::Mul,
+    Mnemonic::Imul,
+    Mnemonic::Div,
+    Mnemonic::Idiv,
+    Mnemonic::Bt,
+    Mnemonic::Bts,
+    Mnemonic::Btr,
+    Mnemonic::Btc,
+    Mnemonic::Bsf,
+    Mnemonic::Bsr,
+    Mnemonic::Popcnt,
+    Mnemonic::Lzcnt,
+    Mnemonic::Tzcnt,
+    Mnemonic::Andn,
+    Mnemonic::Bextr,
+    Mnemonic::Blsi,
+    Mnemonic::Blsmsk,
+    Mnemonic::Blsr,
+    Mnemonic::Bzhi,
+    Mnemonic::Mulx,
+    Mnemonic::Pdep,
+    Mnemonic::Pext,
+    Mnemonic::Rorx,
+    Mnemonic::Sarx,
+    Mnemonic::Shlx,
+    Mnemonic::Shrx,
+    Mnemonic::Adcx,
+    Mnemonic::Adox,
+    Mnemonic::Mov,
+    Mnemonic::Movzx,
+    Mnemonic::Movsx,
+    Mnemonic::Movsxd,
+    Mnemonic::Xchg,
+    Mnemonic::Cmpxchg,
+    Mnemonic::Cmpxchg8b,
+    Mnemonic::Cmpxchg16b,
+    Mnemonic::Xadd,
+    Mnemonic::Bswap,
+    Mnemonic::Movbe,
+    Mnemonic::Lea,
+    Mnemonic::Cbw,
+    Mnemonic::Cwde,
+    Mnemonic::Cdqe,
+    Mnemonic::Cwd,
+    Mnemonic::Cdq,
+    Mnemonic::Cqo,
+    Mnemonic::Lahf,
+    Mnemonic::Sahf,
+    Mnemonic::Clc,
+    Mnemonic::Stc,
+    Mnemonic::Cmc,
+    Mnemonic::Cld,
+    Mnemonic::Std,
+    Mnemonic::Seto,
+    Mnemonic::Setno,
+    Mnemonic::Setb,
+    Mnemonic::Setae,
+    Mnemonic::Sete,
+    Mnemonic::Setne,
+    Mnemonic::Setbe,
+    Mnemonic::Seta,
+    Mnemonic::Sets,
+    Mnemonic::Setns,
+    Mnemonic::Setp,
+    Mnemonic::Setnp,
+    Mnemonic::Setl,
+    Mnemonic::Setge,
+    Mnemonic::Setle,
+    Mnemonic::Setg,
+    Mnemonic::Cmovo,
+    Mnemonic::Cmovno,
+    Mnemonic::Cmovb,
+    Mnemonic::Cmovae,
+    Mnemonic::Cmove,
+    Mnemonic::Cmovne,
+    Mnemonic::Cmovbe,
+    Mnemonic::Cmova,
+    Mnemonic::Cmovs,
+    Mnemonic::Cmovns,
+    Mnemonic::Cmovp,
+    Mnemonic::Cmovnp,
+    Mnemonic::Cmovl,
+    Mnemonic::Cmovge,
+    Mnemonic::Cmovle,
+    Mnemonic::Cmovg,
+    Mnemonic::Nop,
+    Mnemonic::Push,
+    Mnemonic::Pop,
+    Mnemonic::Pushfq,
+    Mnemonic::Popfq,
+    Mnemonic::Enter,
+    Mnemonic::Jo,
+    Mnemonic::Jno,
+    Mnemonic::Jb,
+    Mnemonic::Jae,
+    Mnemonic::Je,
+    Mnemonic::Jne,
+    Mnemonic::Jbe,
+    Mnemonic::Ja,
+    Mnemonic::Js,
+    Mnemonic::Jns,
+    Mnemonic::Jp,
+    Mnemonic::Jnp,
+    Mnemonic::Jl,
+    Mnemonic::Jge,
+    Mnemonic::Jle,
+    Mnemonic::Jg,
+    Mnemonic::Jmp,
+    Mnemonic::Call,
+    Mnemonic::Loop,
+    Mnemonic::Loope,
+    Mnemonic::Loopne,
+    Mnemonic::Jrcxz,
+    Mnemonic::Jecxz,
+    Mnemonic::Xlatb,
 ];
 
 /// One entry of the generator's menu.
@@ -180,17 +292,19 @@ fn insn_spec() -> impl Strategy<Value = InsnSpec> {
         any::<u8>(),
         prop_oneof![3 => Just(0u8), 1 => any::<u8>()],
     )
-        .prop_map(|(pick, regs, use_mem, form, disp, scale, imm, target, prefix)| InsnSpec {
-            pick,
-            regs,
-            use_mem,
-            form,
-            disp,
-            scale,
-            imm,
-            target,
-            prefix,
-        })
+        .prop_map(
+            |(pick, regs, use_mem, form, disp, scale, imm, target, prefix)| InsnSpec {
+                pick,
+                regs,
+                use_mem,
+                form,
+                disp,
+                scale,
+                imm,
+                target,
+                prefix,
+            },
+        )
 }
 
 /// The strategy for whole cases: 1–16 instructions.
@@ -205,23 +319,41 @@ pub fn case_spec() -> impl Strategy<Value = CaseSpec> {
         0u8..0x40,
         any::<u64>(),
     )
-        .prop_map(|(insns, gpr, flags, base, index, base_off, index_val, data_seed)| CaseSpec {
-            insns,
-            gpr,
-            flags,
-            base,
-            index,
-            base_off,
-            index_val,
-            data_seed,
-        })
+        .prop_map(
+            |(insns, gpr, flags, base, index, base_off, index_val, data_seed)| CaseSpec {
+                insns,
+                gpr,
+                flags,
+                base,
+                index,
+                base_off,
+                index_val,
+                data_seed,
+            },
+        )
 }
 
 const R8: [Register; 20] = [
-    Register::AL, Register::CL, Register::DL, Register::BL, Register::AH, Register::CH,
-    Register::DH, Register::BH, Register::SPL, Register::BPL, Register::SIL, Register::DIL,
-    Register::R8L, Register::R9L, Register::R10L, Register::R11L, Register::R12L,
-    Register::R13L, Register::R14L, Register::R15L,
+    Register::AL,
+    Register::CL,
+    Register::DL,
+    Register::BL,
+    Register::AH,
+    Register::CH,
+    Register::DH,
+    Register::BH,
+    Register::SPL,
+    Register::BPL,
+    Register::SIL,
+    Register::DIL,
+    Register::R8L,
+    Register::R9L,
+    Register::R10L,
+    Register::R11L,
+    Register::R12L,
+    Register::R13L,
+    Register::R14L,
+    Register::R15L,
 ];
 
 fn gpr(size: u32, n: u8) -> Register {
@@ -233,7 +365,9 @@ fn gpr(size: u32, n: u8) -> Register {
         _ => Register::RAX,
     };
     // SAFETY-free arithmetic on iced's contiguous register numbering.
-    Register::values().nth(base as usize + (n % 16) as usize).unwrap_or(base)
+    Register::values()
+        .nth(base as usize + (n % 16) as usize)
+        .unwrap_or(base)
 }
 
 /// Reserved pointer registers of a case (full 64-bit names).
@@ -372,7 +506,9 @@ fn build_insn(s: &InsnSpec, lay: &Layout, i: usize, n: usize) -> Option<Instruct
                     K::imm8sex16 => (OpKind::Immediate8to16, s.imm as i8 as i64 as u64),
                     K::imm8sex32 => (OpKind::Immediate8to32, s.imm as i8 as i64 as u64),
                     K::imm8sex64 => (OpKind::Immediate8to64, s.imm as i8 as i64 as u64),
-                    K::imm16 if code == Code::Enterq_imm16_imm8 => (OpKind::Immediate16, s.imm & 0x38),
+                    K::imm16 if code == Code::Enterq_imm16_imm8 => {
+                        (OpKind::Immediate16, s.imm & 0x38)
+                    }
                     K::imm16 => (OpKind::Immediate16, s.imm & 0xffff),
                     K::imm32 => (OpKind::Immediate32, s.imm & 0xffff_ffff),
                     K::imm32sex64 => (OpKind::Immediate32to64, s.imm as i32 as i64 as u64),
@@ -447,7 +583,8 @@ fn writes_reserved(f: &mut InstructionInfoFactory, ins: &Instruction, lay: &Layo
         );
         let r = u.register().full_register();
         let implicit_stack = r == Register::RSP && stack && !explicit_rsp;
-        let string_ptr = is_string(ins) && matches!(r, Register::RSI | Register::RDI | Register::RCX);
+        let string_ptr =
+            is_string(ins) && matches!(r, Register::RSI | Register::RDI | Register::RCX);
         written && lay.reserved(r) && !implicit_stack && !string_ptr
     })
 }
@@ -465,7 +602,10 @@ fn is_string(ins: &Instruction) -> bool {
 /// valid are dropped; a final NOP is the landing pad for forward branches.
 pub fn build(spec: &CaseSpec) -> Case {
     let strings = spec.insns.iter().any(|s| {
-        matches!(templates()[s.pick as usize % templates().len()], Template::Str(..))
+        matches!(
+            templates()[s.pick as usize % templates().len()],
+            Template::Str(..)
+        )
     });
     let lay = Layout {
         base: BASES[spec.base as usize % BASES.len()],
@@ -476,7 +616,9 @@ pub fn build(spec: &CaseSpec) -> Case {
     let mut f = InstructionInfoFactory::new();
     let mut list = Vec::with_capacity(n + 1);
     for (i, s) in spec.insns.iter().enumerate() {
-        let Some(mut ins) = build_insn(s, &lay, i, n) else { continue };
+        let Some(mut ins) = build_insn(s, &lay, i, n) else {
+            continue;
+        };
         if writes_reserved(&mut f, &ins, &lay) {
             continue;
         }
@@ -545,9 +687,16 @@ mod tests {
     fn menu_covers_the_integer_set() {
         let t = templates();
         assert!(t.len() > 500, "only {} templates", t.len());
-        for m in [Mnemonic::Add, Mnemonic::Shld, Mnemonic::Cmpxchg16b, Mnemonic::Pdep, Mnemonic::Jne] {
+        for m in [
+            Mnemonic::Add,
+            Mnemonic::Shld,
+            Mnemonic::Cmpxchg16b,
+            Mnemonic::Pdep,
+            Mnemonic::Jne,
+        ] {
             assert!(
-                t.iter().any(|x| matches!(x, Template::Code(c) if c.mnemonic() == m)),
+                t.iter()
+                    .any(|x| matches!(x, Template::Code(c) if c.mnemonic() == m)),
                 "{m:?} missing"
             );
         }

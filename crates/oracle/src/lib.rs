@@ -72,8 +72,8 @@ pub struct Observed {
 }
 
 pub const REG_NAMES: [&str; 16] = [
-    "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12",
-    "r13", "r14", "r15",
+    "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13",
+    "r14", "r15",
 ];
 
 /// Differences between the native and emulated outcomes, one per line;
@@ -88,7 +88,11 @@ pub fn compare(native: &Outcome, emu: &Observed) -> String {
         let _ = writeln!(d, "fault: native {:?} emulated {:?}", native.fault, e.fault);
     }
     if native.regs.rip != e.regs.rip {
-        let _ = writeln!(d, "rip: native {:#x} emulated {:#x}", native.regs.rip, e.regs.rip);
+        let _ = writeln!(
+            d,
+            "rip: native {:#x} emulated {:#x}",
+            native.regs.rip, e.regs.rip
+        );
     }
     for i in 0..16 {
         if emu.undefined_regs & (1 << i) == 0 && native.regs.gpr[i] != e.regs.gpr[i] {
@@ -113,7 +117,10 @@ pub fn compare(native: &Outcome, emu: &Observed) -> String {
     }
     // An empty emulated buffer means its last writer left it undefined.
     let data_defined = !e.data.is_empty();
-    if let Some(i) = (0..DATA_SIZE).filter(|_| data_defined).find(|&i| native.data.get(i) != e.data.get(i)) {
+    if let Some(i) = (0..DATA_SIZE)
+        .filter(|_| data_defined)
+        .find(|&i| native.data.get(i) != e.data.get(i))
+    {
         let _ = writeln!(
             d,
             "data[{:#x}]: native {:02x?} emulated {:02x?}",

@@ -102,7 +102,9 @@ fn map_fixed(what: &'static str, addr: u64, len: usize, prot: i32) -> Result<(),
 /// flags and registers from IN, jump to the code. Exit stub: store every
 /// register and the flags into OUT, restore the host state, return.
 fn trampoline() -> Result<(Vec<u8>, Vec<u8>), IcedError> {
-    let regs = [rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi, r8, r9, r10, r11, r12, r13, r14, r15];
+    let regs = [
+        rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi, r8, r9, r10, r11, r12, r13, r14, r15,
+    ];
     let mut a = CodeAssembler::new(64)?;
     for r in [rbx, rbp, r12, r13, r14, r15] {
         a.push(r)?;
@@ -223,7 +225,13 @@ fn child_main(cases: &[Case], start: usize, end: usize, slots: *mut Slot, alt: *
         let mut sa: libc::sigaction = std::mem::zeroed();
         sa.sa_sigaction = on_fault as *const () as usize;
         sa.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK;
-        for sig in [libc::SIGSEGV, libc::SIGBUS, libc::SIGFPE, libc::SIGILL, libc::SIGTRAP] {
+        for sig in [
+            libc::SIGSEGV,
+            libc::SIGBUS,
+            libc::SIGFPE,
+            libc::SIGILL,
+            libc::SIGTRAP,
+        ] {
             libc::sigaction(sig, &sa, std::ptr::null_mut());
         }
         libc::alarm(10);
@@ -253,7 +261,11 @@ fn child_main(cases: &[Case], start: usize, end: usize, slots: *mut Slot, alt: *
             slot.regs.rflags = *out.add(16);
             slot.regs.rip = after;
             slot.vector = u64::MAX;
-            std::ptr::copy_nonoverlapping(DATA_ADDR as *const u8, slot.data.as_mut_ptr(), DATA_SIZE);
+            std::ptr::copy_nonoverlapping(
+                DATA_ADDR as *const u8,
+                slot.data.as_mut_ptr(),
+                DATA_SIZE,
+            );
             slot.done = 1;
         }
         libc::_exit(0);

@@ -11,6 +11,13 @@ fn interpreter_matches_host_cpu() {
         eprintln!("{}", report(m));
     }
     assert_eq!(summary.cases, 3000);
-    assert!(summary.native_faults > 0, "no case faulted: fault paths untested");
-    assert_eq!(summary.mismatches, 0, "{} of 3000 cases differ", summary.mismatches);
+    assert!(
+        summary.native_faults > 0,
+        "no case faulted: fault paths untested"
+    );
+    assert_eq!(
+        summary.mismatches, 0,
+        "{} of 3000 cases differ",
+        summary.mismatches
+    );
 }

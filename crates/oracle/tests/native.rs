@@ -50,7 +50,10 @@ fn runs_code_and_reports_faults() {
     assert_eq!(out[2].fault, Some(6));
     assert_eq!(out[3].fault, None);
     assert_eq!(&out[3].data[8..16], &0x1122_3344_5566_7788u64.to_le_bytes());
-    assert_eq!(&out[3].data[0xff8..0x1000], &0x1122_3344_5566_7788u64.to_le_bytes());
+    assert_eq!(
+        &out[3].data[0xff8..0x1000],
+        &0x1122_3344_5566_7788u64.to_le_bytes()
+    );
     assert_eq!(out[3].regs.gpr[4], DATA_ADDR + 0xff8);
     assert_eq!(out[4].regs.rflags & 0x401, 0x401);
 }
