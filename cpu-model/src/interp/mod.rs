@@ -11,6 +11,7 @@ mod alu;
 mod bcd;
 mod bitops;
 mod branch;
+mod callgate;
 mod control;
 mod cpuid;
 mod datamov;
@@ -27,6 +28,7 @@ mod shift;
 mod stack;
 mod string;
 mod syscall;
+mod sysseg;
 
 pub use cpuid::cpuid;
 pub use interrupt::EventKind;
@@ -70,6 +72,7 @@ impl Table {
         stack::register(&mut t);
         string::register(&mut t);
         syscall::register(&mut t);
+        sysseg::register(&mut t);
         t
     }
 
