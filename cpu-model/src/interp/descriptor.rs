@@ -153,8 +153,10 @@ pub fn null_segment(selector: u16) -> Segment {
 }
 
 /// The null SS of IA-32e mode at CPL < 3 (interrupts and call gates to an
-/// inner level, SYSRET-less returns): unusable, with DPL = RPL = `cpl` so
-/// that SS.DPL keeps naming the CPL. SDM Vol. 3 §6.14.4, §5.8.5.
+/// inner level, MOV/POP/LSS of a null selector in 64-bit mode, RETF/IRET
+/// to 64-bit code at CPL < 3): selector = RPL = `cpl`, unusable, with
+/// DPL = `cpl` so that SS.DPL keeps naming the CPL. SDM Vol. 3 §6.14.4,
+/// §5.8.5.
 pub fn null_stack_segment(cpl: u8) -> Segment {
     Segment {
         base: 0,
@@ -238,8 +240,11 @@ impl Cpu {
     /// `dpl * 4 + 2`, SS at `+ 2`; 64-bit TSS (IA-32e mode): RSP at
     /// `dpl * 8 + 4` and SS = 0 (the caller loads a null SS with RPL =
     /// `dpl`). Beyond the TSS limit: #TS(TR selector) (callers delivering
-    /// an external event add the EXT bit). SDM Vol. 2 "CALL" (MORE-PRIVILEGE),
-    /// Vol. 3 §6.12.1, §8.2.1, §8.7.
+    /// an external event add the EXT bit). The limit check is the SDM's for
+    /// a 32-bit TSS (`off + 7`); for the 16-bit and 64-bit TSS it covers
+    /// exactly the bytes read (`off + 3`, `off + 7`), where the CALL
+    /// pseudo-code writes `+ 4` and `+ 8`. SDM Vol. 2 "CALL"
+    /// (MORE-PRIVILEGE), Vol. 3 §6.12.1, §8.2.1, §8.7.
     pub fn tss_stack(&mut self, bus: &mut dyn Bus, dpl: u8) -> Result<(u16, u64), Exception> {
         let tr = self.state.tr;
         let ts = Exception::TS(tr.selector & 0xfffc);

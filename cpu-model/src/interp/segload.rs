@@ -59,64 +59,64 @@ impl Cpu {
             self.state.load_segment_real(seg, selector);
             return Ok(());
         }
-        let cache = self.check_segment_load(bus, seg, selector)?;
+        let cache = check_segment_load(self, bus, seg, selector)?;
         *self.state.segment_mut(seg) = cache;
         Ok(())
     }
+}
 
-    /// The checks of [`Cpu::load_segment`] in protected mode: the cache the
-    /// register would get (the accessed bit is already set in memory).
-    fn check_segment_load(
-        &mut self,
-        bus: &mut dyn Bus,
-        seg: SegReg,
-        selector: u16,
-    ) -> Result<Segment, Exception> {
-        let cpl = self.state.cpl();
-        let rpl = (selector & 3) as u8;
-        let code = selector & 0xfffc;
-        if code == 0 {
-            if seg != SegReg::Ss {
-                return Ok(null_segment(selector));
-            }
-            if self.state.mode() == CpuMode::Long64 && cpl != 3 && rpl == cpl {
-                return Ok(null_stack_segment(cpl));
-            }
-            return Err(Exception::GP(0));
+/// The checks of [`Cpu::load_segment`] in protected mode: the cache the
+/// register would get (the accessed bit is already set in memory).
+fn check_segment_load(
+    cpu: &mut Cpu,
+    bus: &mut dyn Bus,
+    seg: SegReg,
+    selector: u16,
+) -> Result<Segment, Exception> {
+    let cpl = cpu.state.cpl();
+    let rpl = (selector & 3) as u8;
+    let code = selector & 0xfffc;
+    if code == 0 {
+        if seg != SegReg::Ss {
+            return Ok(null_segment(selector));
         }
-        let desc = self
-            .read_descriptor(bus, selector)?
-            .ok_or(Exception::GP(code))?;
-        if seg == SegReg::Ss {
-            if rpl != cpl || !desc.is_writable_data() || desc.dpl() != cpl {
-                return Err(Exception::GP(code));
-            }
-            if !desc.present() {
-                return Err(Exception::SS(code));
-            }
-        } else {
-            if !desc.is_readable() {
-                return Err(Exception::GP(code));
-            }
-            if !desc.is_conforming() && (rpl > desc.dpl() || cpl > desc.dpl()) {
-                return Err(Exception::GP(code));
-            }
-            if !desc.present() {
-                return Err(Exception::NP(code));
-            }
+        if cpu.state.mode() == CpuMode::Long64 && cpl != 3 && rpl == cpl {
+            return Ok(null_stack_segment(cpl));
         }
-        self.mark_descriptor_accessed(bus, selector, desc)?;
-        Ok(accessed_segment(desc, selector))
+        return Err(Exception::GP(0));
     }
+    let desc = cpu
+        .read_descriptor(bus, selector)?
+        .ok_or(Exception::GP(code))?;
+    if seg == SegReg::Ss {
+        if rpl != cpl || !desc.is_writable_data() || desc.dpl() != cpl {
+            return Err(Exception::GP(code));
+        }
+        if !desc.present() {
+            return Err(Exception::SS(code));
+        }
+    } else {
+        if !desc.is_readable() {
+            return Err(Exception::GP(code));
+        }
+        if !desc.is_conforming() && (rpl > desc.dpl() || cpl > desc.dpl()) {
+            return Err(Exception::GP(code));
+        }
+        if !desc.present() {
+            return Err(Exception::NP(code));
+        }
+    }
+    cpu.mark_descriptor_accessed(bus, selector, desc)?;
+    Ok(accessed_segment(desc, selector))
+}
 
-    /// The UMIP check of SGDT, SIDT, SLDT, STR, SMSW: #GP(0) at CPL > 0 when
-    /// CR4.UMIP = 1. SDM Vol. 3 §2.5 (CR4.UMIP).
-    pub fn umip_check(&self) -> Result<(), Exception> {
-        if self.state.cr4 & cr4::UMIP != 0 && self.state.cpl() > 0 {
-            return Err(Exception::GP(0));
-        }
-        Ok(())
+/// The UMIP check of SGDT, SIDT, SLDT, STR, SMSW: #GP(0) at CPL > 0 when
+/// CR4.UMIP = 1. SDM Vol. 3 §2.5 (CR4.UMIP).
+pub(super) fn umip_check(cpu: &Cpu) -> Result<(), Exception> {
+    if cpu.state.cr4 & cr4::UMIP != 0 && cpu.state.cpl() > 0 {
+        return Err(Exception::GP(0));
     }
+    Ok(())
 }
 
 /// Offset of `ea + delta` wrapped to the address size of `ins`.
@@ -196,7 +196,7 @@ fn sgdt_sidt(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), 
     if ins.op0_kind() != OpKind::Memory {
         return Err(Exception::UD.into());
     }
-    cpu.umip_check()?;
+    umip_check(cpu)?;
     let table = if ins.mnemonic() == Mnemonic::Sgdt {
         cpu.state.gdtr
     } else {
@@ -372,6 +372,24 @@ mod tests {
             e(&mut cpu, &mut bus, SegReg::Ds, 0x17),
             Exception::GP(0x14).into()
         );
+    }
+
+    #[test]
+    fn lgdt_32_and_v86() {
+        // lgdt [eax] ; lidt [eax] (32-bit operand size: all 32 base bits)
+        let (mut cpu, mut bus) = prot32(&[0x0f, 0x01, 0x10, 0x0f, 0x01, 0x18]);
+        cpu.state.gpr[0] = 0x3000;
+        put(&mut bus, 0x3000, &[0x17, 0x00, 0x78, 0x56, 0x34, 0x92]);
+        exec(&mut cpu, &mut bus).unwrap();
+        assert_eq!(
+            (cpu.state.gdtr.base, cpu.state.gdtr.limit),
+            (0x9234_5678, 0x17)
+        );
+        // Virtual-8086 mode runs at CPL 3: #GP(0).
+        let (mut cpu, mut bus) = real_mode(&[0x0f, 0x01, 0x18]);
+        cpu.state.cr0 |= crate::state::cr0::PE;
+        cpu.state.rflags |= flags::VM;
+        assert_eq!(exec(&mut cpu, &mut bus), Err(Exception::GP(0).into()));
     }
 
     #[test]

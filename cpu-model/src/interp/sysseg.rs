@@ -146,7 +146,7 @@ fn ltr(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault>
 /// SDM Vol. 2 "SLDT", "STR".
 fn sldt_str(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
     protected_only(cpu)?;
-    cpu.umip_check()?;
+    super::segload::umip_check(cpu)?;
     let selector = if ins.mnemonic() == Mnemonic::Sldt {
         cpu.state.ldtr.selector
     } else {
@@ -156,58 +156,56 @@ fn sldt_str(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), F
     Ok(())
 }
 
-impl Cpu {
-    /// The descriptor of `selector` if it is visible to LAR (`lar`) or LSL
-    /// at the CPL and the selector's RPL: not null, inside the GDT/LDT, of
-    /// a type the instruction accepts, and (except conforming code) with
-    /// DPL >= max(CPL, RPL). Accepted system types: LAR 1, 2, 3, 4, 5, 9,
-    /// B, C; LSL 1, 2, 3, 9, B; in IA-32e mode LAR 2, 9, B, C and LSL 2, 9,
-    /// B, whose 16-byte descriptors must then lie wholly inside the table.
-    /// SDM Vol. 2 "LAR" Table 3-53, "LSL" Table 3-62.
-    fn visible_descriptor(
-        &mut self,
-        bus: &mut dyn Bus,
-        selector: u16,
-        lar: bool,
-    ) -> Result<Option<Descriptor>, Exception> {
-        if selector & 0xfffc == 0 {
-            return Ok(None);
-        }
-        let Some(desc) = self.read_descriptor(bus, selector)? else {
-            return Ok(None);
-        };
-        let cpl = self.state.cpl();
-        let rpl = (selector & 3) as u8;
-        let privileged = desc.dpl() < cpl || desc.dpl() < rpl;
-        if desc.is_segment() {
-            return Ok((desc.is_conforming() || !privileged).then_some(desc));
-        }
-        use sys_type::*;
-        let long = self.state.long_mode_active();
-        let valid = match (lar, long) {
-            (true, true) => matches!(desc.typ(), LDT | TSS_AVAIL | TSS_BUSY | CALL_GATE),
-            (false, true) => matches!(desc.typ(), LDT | TSS_AVAIL | TSS_BUSY),
-            (true, false) => matches!(
-                desc.typ(),
-                TSS16_AVAIL
-                    | LDT
-                    | TSS16_BUSY
-                    | CALL_GATE16
-                    | TASK_GATE
-                    | TSS_AVAIL
-                    | TSS_BUSY
-                    | CALL_GATE
-            ),
-            (false, false) => matches!(
-                desc.typ(),
-                TSS16_AVAIL | LDT | TSS16_BUSY | TSS_AVAIL | TSS_BUSY
-            ),
-        };
-        if !valid || privileged || (long && self.descriptor_address(selector, 16).is_none()) {
-            return Ok(None);
-        }
-        Ok(Some(desc))
+/// The descriptor of `selector` if it is visible to LAR (`lar`) or LSL
+/// at the CPL and the selector's RPL: not null, inside the GDT/LDT, of
+/// a type the instruction accepts, and (except conforming code) with
+/// DPL >= max(CPL, RPL). Accepted system types: LAR 1, 2, 3, 4, 5, 9,
+/// B, C; LSL 1, 2, 3, 9, B; in IA-32e mode LAR 2, 9, B, C and LSL 2, 9,
+/// B, whose 16-byte descriptors must then lie wholly inside the table.
+/// SDM Vol. 2 "LAR" Table 3-53, "LSL" Table 3-62.
+fn visible_descriptor(
+    cpu: &mut Cpu,
+    bus: &mut dyn Bus,
+    selector: u16,
+    lar: bool,
+) -> Result<Option<Descriptor>, Exception> {
+    if selector & 0xfffc == 0 {
+        return Ok(None);
     }
+    let Some(desc) = cpu.read_descriptor(bus, selector)? else {
+        return Ok(None);
+    };
+    let cpl = cpu.state.cpl();
+    let rpl = (selector & 3) as u8;
+    let privileged = desc.dpl() < cpl || desc.dpl() < rpl;
+    if desc.is_segment() {
+        return Ok((desc.is_conforming() || !privileged).then_some(desc));
+    }
+    use sys_type::*;
+    let long = cpu.state.long_mode_active();
+    let valid = match (lar, long) {
+        (true, true) => matches!(desc.typ(), LDT | TSS_AVAIL | TSS_BUSY | CALL_GATE),
+        (false, true) => matches!(desc.typ(), LDT | TSS_AVAIL | TSS_BUSY),
+        (true, false) => matches!(
+            desc.typ(),
+            TSS16_AVAIL
+                | LDT
+                | TSS16_BUSY
+                | CALL_GATE16
+                | TASK_GATE
+                | TSS_AVAIL
+                | TSS_BUSY
+                | CALL_GATE
+        ),
+        (false, false) => matches!(
+            desc.typ(),
+            TSS16_AVAIL | LDT | TSS16_BUSY | TSS_AVAIL | TSS_BUSY
+        ),
+    };
+    if !valid || privileged || (long && cpu.descriptor_address(selector, 16).is_none()) {
+        return Ok(None);
+    }
+    Ok(Some(desc))
 }
 
 /// LAR r, r/m16 and LSL r, r/m16. LAR loads the access rights: bytes 5
@@ -221,7 +219,7 @@ fn lar_lsl(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fa
     protected_only(cpu)?;
     let selector = cpu.read_op(bus, ins, 1)? as u16;
     let lar = ins.mnemonic() == Mnemonic::Lar;
-    let Some(desc) = cpu.visible_descriptor(bus, selector, lar)? else {
+    let Some(desc) = visible_descriptor(cpu, bus, selector, lar)? else {
         cpu.set_flags(flags::ZF, 0);
         return Ok(());
     };
@@ -437,6 +435,11 @@ mod tests {
         for code in [LAR32, LSL32, VERR, VERW] {
             let (mut cpu, mut bus) = real_mode(code);
             assert_eq!(exec(&mut cpu, &mut bus), Err(Exception::UD.into()));
+            // Virtual-8086 mode too.
+            let (mut cpu, mut bus) = real_mode(code);
+            cpu.state.cr0 |= crate::state::cr0::PE;
+            cpu.state.rflags |= flags::VM;
+            assert_eq!(exec(&mut cpu, &mut bus), Err(Exception::UD.into()));
         }
     }
 
@@ -537,6 +540,11 @@ mod tests {
             &[0x0f, 0x00, 0xd8],     // ltr ax
         ] {
             let (mut cpu, mut bus) = real_mode(code);
+            assert_eq!(exec(&mut cpu, &mut bus), Err(Exception::UD.into()));
+            // Virtual-8086 mode too.
+            let (mut cpu, mut bus) = real_mode(code);
+            cpu.state.cr0 |= crate::state::cr0::PE;
+            cpu.state.rflags |= flags::VM;
             assert_eq!(exec(&mut cpu, &mut bus), Err(Exception::UD.into()));
         }
     }
