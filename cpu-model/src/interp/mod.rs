@@ -12,6 +12,7 @@ mod bcd;
 mod bitops;
 mod bmi;
 mod branch;
+mod callgate;
 mod control;
 mod cpuid;
 mod datamov;
@@ -28,6 +29,7 @@ mod shift;
 mod stack;
 mod string;
 mod syscall;
+mod sysseg;
 mod xchg;
 
 pub use cpuid::cpuid;
@@ -74,6 +76,7 @@ impl Table {
         string::register(&mut t);
         syscall::register(&mut t);
         xchg::register(&mut t);
+        sysseg::register(&mut t);
         t
     }
 
