@@ -27,7 +27,8 @@ pub const ID: u64 = 1 << 21;
 pub const STATUS: u64 = CF | PF | AF | ZF | SF | OF;
 
 /// Bits software can ever see set (everything else reads as 0, bit 1 as 1).
-pub const IMPLEMENTED: u64 = STATUS | FIXED | TF | IF | DF | IOPL | NT | RF | VM | AC | VIF | VIP | ID;
+pub const IMPLEMENTED: u64 =
+    STATUS | FIXED | TF | IF | DF | IOPL | NT | RF | VM | AC | VIF | VIP | ID;
 
 /// Mask of an operand of `size` bytes.
 #[inline]

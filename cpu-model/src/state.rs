@@ -323,8 +323,14 @@ impl CpuState {
                 selector: 0,
                 attrs: attr::P | 0xb, // busy 32-bit TSS
             },
-            gdtr: DescriptorTable { base: 0, limit: 0xffff },
-            idtr: DescriptorTable { base: 0, limit: 0xffff },
+            gdtr: DescriptorTable {
+                base: 0,
+                limit: 0xffff,
+            },
+            idtr: DescriptorTable {
+                base: 0,
+                limit: 0xffff,
+            },
             cr0: cr0::ET | cr0::CD | cr0::NW,
             cr2: 0,
             cr3: 0,

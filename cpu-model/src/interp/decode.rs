@@ -10,8 +10,8 @@ use crate::exception::Exception;
 use crate::mmu::paging;
 use crate::mmu::Access;
 use crate::state::CpuMode;
-use crate::Cpu;
 use crate::Bus;
+use crate::Cpu;
 use iced_x86::{Decoder, DecoderError, DecoderOptions, Instruction};
 
 const MAX_LEN: usize = 15;

@@ -16,6 +16,10 @@ pub(super) fn jmp_far(_cpu: &mut Cpu, _bus: &mut dyn Bus, _ins: &Instruction) ->
 }
 
 /// CALL far; the CALL handler in branch.rs forwards far forms here.
-pub(super) fn call_far(_cpu: &mut Cpu, _bus: &mut dyn Bus, _ins: &Instruction) -> Result<(), Fault> {
+pub(super) fn call_far(
+    _cpu: &mut Cpu,
+    _bus: &mut dyn Bus,
+    _ins: &Instruction,
+) -> Result<(), Fault> {
     Err(StopReason::Unsupported("far CALL").into())
 }

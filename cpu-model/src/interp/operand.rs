@@ -121,7 +121,10 @@ impl Cpu {
         }
         let index = ins.memory_index();
         if index != Register::None {
-            ea = ea.wrapping_add(self.reg(index).wrapping_mul(u64::from(ins.memory_index_scale())));
+            ea = ea.wrapping_add(
+                self.reg(index)
+                    .wrapping_mul(u64::from(ins.memory_index_scale())),
+            );
         }
         match Self::addr_size(ins) {
             2 => ea & 0xffff,
@@ -154,7 +157,12 @@ impl Cpu {
     /// Read operand `i` (register, memory or immediate), zero-extended from
     /// its size (immediates come sign-extended to the operand size, as
     /// iced-x86 reports them).
-    pub fn read_op(&mut self, bus: &mut dyn Bus, ins: &Instruction, i: u32) -> Result<u64, Exception> {
+    pub fn read_op(
+        &mut self,
+        bus: &mut dyn Bus,
+        ins: &Instruction,
+        i: u32,
+    ) -> Result<u64, Exception> {
         match ins.op_kind(i) {
             OpKind::Register => Ok(self.reg(ins.op_register(i))),
             OpKind::Memory => {

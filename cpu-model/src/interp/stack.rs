@@ -20,7 +20,11 @@ impl Cpu {
     pub fn set_sp(&mut self, sp: u64) {
         let m = self.stack_mask();
         let r = &mut self.state.gpr[reg::RSP];
-        *r = if m == u64::MAX { sp } else { (*r & !m) | (sp & m) };
+        *r = if m == u64::MAX {
+            sp
+        } else {
+            (*r & !m) | (sp & m)
+        };
     }
 
     /// Offset of the top of the stack after pushing `size` more bytes

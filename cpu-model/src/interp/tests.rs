@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::memory::FlatBus;
-use crate::state::{CpuState, Segment, SegReg};
+use crate::state::{CpuState, SegReg, Segment};
 
 /// A CPU in real mode with CS:IP = 0000:1000 and `code` at physical 0x1000.
 pub(crate) fn real_mode(code: &[u8]) -> (Cpu, FlatBus) {
@@ -68,6 +68,8 @@ fn harness_modes() {
     assert_eq!(prot32(&[]).0.state.mode(), crate::CpuMode::Protected32);
     let (mut cpu, mut bus) = long64(&[]);
     assert_eq!(cpu.state.mode(), crate::CpuMode::Long64);
-    let p = cpu.translate(&mut bus, 0x1234, crate::mmu::Access::read(false)).unwrap();
+    let p = cpu
+        .translate(&mut bus, 0x1234, crate::mmu::Access::read(false))
+        .unwrap();
     assert_eq!(p.0, 0x1234);
 }

@@ -130,7 +130,13 @@ impl Cpu {
     /// Check that `len` bytes at `lin` could be written, without writing.
     /// Used by instructions that write several places and must not leave a
     /// partial result behind (PUSHA, ENTER, far CALL, interrupt frames).
-    pub fn probe_write(&mut self, bus: &mut dyn Bus, lin: u64, len: u64, user: bool) -> Result<(), Exception> {
+    pub fn probe_write(
+        &mut self,
+        bus: &mut dyn Bus,
+        lin: u64,
+        len: u64,
+        user: bool,
+    ) -> Result<(), Exception> {
         let mut off = 0;
         while off < len {
             let a = self.wrap_linear(lin.wrapping_add(off));

@@ -86,7 +86,8 @@ impl Walker<'_> {
             if wide {
                 self.bus.write_phys(PhysAddr(addr), &v.to_le_bytes());
             } else {
-                self.bus.write_phys(PhysAddr(addr), &(v as u32).to_le_bytes());
+                self.bus
+                    .write_phys(PhysAddr(addr), &(v as u32).to_le_bytes());
             }
         }
     }
@@ -192,7 +193,12 @@ impl Walker<'_> {
             }
             let (w, u) = (pde & RW != 0, pde & US != 0);
             self.check(w, u, false)?;
-            self.set_bits(pde_addr, pde, ACCESSED | if write { DIRTY } else { 0 }, false);
+            self.set_bits(
+                pde_addr,
+                pde,
+                ACCESSED | if write { DIRTY } else { 0 },
+                false,
+            );
             let hi = ((pde >> 13) & 0xff) << 32;
             let frame = hi | (pde & 0xffc0_0000) | (lin & 0x3f_f000);
             return Ok(entry(
@@ -214,7 +220,12 @@ impl Walker<'_> {
         let w = pde & RW != 0 && pte & RW != 0;
         let u = pde & US != 0 && pte & US != 0;
         self.check(w, u, false)?;
-        self.set_bits(pte_addr, pte, ACCESSED | if write { DIRTY } else { 0 }, false);
+        self.set_bits(
+            pte_addr,
+            pte,
+            ACCESSED | if write { DIRTY } else { 0 },
+            false,
+        );
         Ok(entry(
             pte & 0xffff_f000,
             0xfff,

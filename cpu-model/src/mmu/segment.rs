@@ -157,7 +157,12 @@ impl Cpu {
         let lin = self.linearize(seg, offset, size, AccessKind::Write)?;
         self.alignment_check(lin, size)?;
         let user = self.user_access();
-        self.write_linear(bus, lin, &value.to_le_bytes()[..size as usize], Access::write(user))?;
+        self.write_linear(
+            bus,
+            lin,
+            &value.to_le_bytes()[..size as usize],
+            Access::write(user),
+        )?;
         self.data_breakpoints(lin, size, true);
         Ok(())
     }
@@ -228,7 +233,12 @@ impl Cpu {
         value: u64,
     ) -> Result<(), Exception> {
         let lin = self.wrap_linear(lin);
-        self.write_linear(bus, lin, &value.to_le_bytes()[..size as usize], Access::write(false))
+        self.write_linear(
+            bus,
+            lin,
+            &value.to_le_bytes()[..size as usize],
+            Access::write(false),
+        )
     }
 }
 
@@ -240,7 +250,10 @@ mod tests {
     #[test]
     fn real_mode_limit() {
         let cpu = Cpu::new();
-        assert_eq!(cpu.linearize(SegReg::Ds, 0xfffe, 2, AccessKind::Read), Ok(0xfffe));
+        assert_eq!(
+            cpu.linearize(SegReg::Ds, 0xfffe, 2, AccessKind::Read),
+            Ok(0xfffe)
+        );
         assert_eq!(
             cpu.linearize(SegReg::Ds, 0xffff, 2, AccessKind::Read),
             Err(Exception::GP(0))
@@ -263,7 +276,10 @@ mod tests {
             selector: 0x10,
             attrs: attr::P | attr::S,
         };
-        assert_eq!(cpu.linearize(SegReg::Ds, 0, 4, AccessKind::Read), Ok(0x1000));
+        assert_eq!(
+            cpu.linearize(SegReg::Ds, 0, 4, AccessKind::Read),
+            Ok(0x1000)
+        );
         assert_eq!(
             cpu.linearize(SegReg::Ds, 0, 4, AccessKind::Write),
             Err(Exception::GP(0))
@@ -275,8 +291,14 @@ mod tests {
             selector: 0x18,
             attrs: attr::P | attr::S | attr::RW | attr::DC,
         };
-        assert!(cpu.linearize(SegReg::Es, 0x0fff, 1, AccessKind::Read).is_err());
-        assert!(cpu.linearize(SegReg::Es, 0x1000, 2, AccessKind::Read).is_ok());
-        assert!(cpu.linearize(SegReg::Es, 0xffff, 2, AccessKind::Read).is_err());
+        assert!(cpu
+            .linearize(SegReg::Es, 0x0fff, 1, AccessKind::Read)
+            .is_err());
+        assert!(cpu
+            .linearize(SegReg::Es, 0x1000, 2, AccessKind::Read)
+            .is_ok());
+        assert!(cpu
+            .linearize(SegReg::Es, 0xffff, 2, AccessKind::Read)
+            .is_err());
     }
 }
