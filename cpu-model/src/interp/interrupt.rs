@@ -372,7 +372,8 @@ impl Cpu {
             return Err(Exception::NP(sel_code).into());
         }
         let cs_seg = cs_desc.to_segment(sel);
-        if long && !(cs_seg.long() && !cs_seg.big()) {
+        // IA-32e mode: the handler must be 64-bit code (L = 1, D = 0).
+        if long && (!cs_seg.long() || cs_seg.big()) {
             return Err(Exception::GP(sel_code).into());
         }
         let conforming = cs_desc.typ() & 0x4 != 0;
