@@ -214,3 +214,179 @@ impl Cpu {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::interp::interrupt::tests::{decode, lm, pm, put, to_user, GDT, K_CODE16, U_CODE};
+    use crate::memory::FlatBus;
+
+    const RSP: usize = reg::RSP;
+    const IRETD: u8 = 0xcf;
+
+    fn iret_now(cpu: &mut Cpu, bus: &mut FlatBus, bytes: &[u8]) -> Result<(), Fault> {
+        let ins = decode(cpu, bytes);
+        cpu.state.rip = cpu.state.rip.wrapping_add(ins.len() as u64);
+        iret(cpu, bus, &ins)
+    }
+
+    /// Push a 32-bit IRET frame at 0x7000 (EIP, CS, EFLAGS[, ESP, SS]).
+    fn frame32(cpu: &mut Cpu, bus: &mut FlatBus, vals: &[u64]) {
+        for (i, v) in vals.iter().enumerate() {
+            put(bus, 0x7000 + i as u64 * 4, 4, *v);
+        }
+        cpu.state.gpr[RSP] = 0x7000;
+    }
+
+    #[test]
+    fn iret_faults_change_nothing() {
+        let cases: [(&[u64], Fault); 7] = [
+            (&[0x2000, 0x0, 0x2], Exception::GP(0).into()),
+            (&[0x2000, 0x10, 0x2], Exception::GP(0x10).into()), // data segment
+            (&[0x2000, 0x80, 0x2], Exception::GP(0x80).into()), // beyond GDT
+            (&[0x2000, 0x19, 0x2], Exception::GP(0x18).into()), // DPL 3 != RPL 1
+            (
+                &[0x2000, 0x1b, 0x2, 0x8000, 0x13],
+                Exception::GP(0x10).into(),
+            ), // SS RPL
+            (
+                &[0x2000, 0x1b, 0x2, 0x8000, 0x1b],
+                Exception::GP(0x18).into(),
+            ), // SS code
+            (&[0x2000, 0x1b, 0x2, 0x8000, 0x0], Exception::GP(0).into()),
+        ];
+        for (vals, want) in cases {
+            let (mut cpu, mut bus) = pm(&[]);
+            frame32(&mut cpu, &mut bus, vals);
+            let before = cpu.state.clone();
+            assert_eq!(
+                iret_now(&mut cpu, &mut bus, &[IRETD]),
+                Err(want),
+                "{vals:x?}"
+            );
+            let mut after = cpu.state.clone();
+            after.rip = before.rip;
+            assert_eq!(after, before);
+        }
+        // Not-present CS and SS.
+        let (mut cpu, mut bus) = pm(&[]);
+        frame32(&mut cpu, &mut bus, &[0x2000, 0x1b, 0x2, 0x8000, 0x23]);
+        bus.ram[(GDT + 0x20 + 5) as usize] &= 0x7f;
+        assert_eq!(
+            iret_now(&mut cpu, &mut bus, &[IRETD]),
+            Err(Exception::SS(0x20).into())
+        );
+        bus.ram[(GDT + 0x18 + 5) as usize] &= 0x7f;
+        cpu.state.rip = 0x1000;
+        assert_eq!(
+            iret_now(&mut cpu, &mut bus, &[IRETD]),
+            Err(Exception::NP(0x18).into())
+        );
+        // EIP beyond the CS limit.
+        let (mut cpu, mut bus) = pm(&[]);
+        frame32(&mut cpu, &mut bus, &[0x1_0000, u64::from(K_CODE16), 0x2]);
+        assert_eq!(
+            iret_now(&mut cpu, &mut bus, &[IRETD]),
+            Err(Exception::GP(0).into())
+        );
+    }
+
+    #[test]
+    fn iret_flags_by_privilege() {
+        // At CPL 3 with IOPL 0: IF and IOPL do not change; the rest loads.
+        let (mut cpu, mut bus) = pm(&[]);
+        to_user(&mut cpu, U_CODE);
+        cpu.state.rflags = flags::FIXED;
+        frame32(&mut cpu, &mut bus, &[0x2000, 0x1b, 0x4_3ed5 | flags::IF]);
+        iret_now(&mut cpu, &mut bus, &[IRETD]).unwrap();
+        assert_eq!(cpu.state.rflags, 0x4_0cd7); // AC, OF, DF, SF, ZF, AF, PF, CF
+        assert_eq!(cpu.state.gpr[RSP], 0x700c);
+        // At CPL 0 everything but VM loads; a 16-bit IRET only loads 16 bits.
+        let (mut cpu, mut bus) = pm(&[]);
+        cpu.state.rflags = flags::FIXED | flags::AC;
+        frame32(&mut cpu, &mut bus, &[0x2000, 0x08, 0x3202]);
+        put(&mut bus, 0x7000, 2, 0x2000);
+        put(&mut bus, 0x7002, 2, 0x08);
+        put(&mut bus, 0x7004, 2, 0x7202);
+        iret_now(&mut cpu, &mut bus, &[0x66, IRETD]).unwrap();
+        assert_eq!(cpu.state.rflags, 0x4_7202);
+        assert_eq!(cpu.state.gpr[RSP], 0x7006);
+        // NMI blocking ends with IRET.
+        assert!(!cpu.state.events.nmi_blocked);
+    }
+
+    #[test]
+    fn iret_special_cases_reported() {
+        let (mut cpu, mut bus) = pm(&[]);
+        frame32(
+            &mut cpu,
+            &mut bus,
+            &[0x2000, 0x1b, flags::VM | 2, 0x8000, 0x23, 0, 0, 0, 0],
+        );
+        assert_eq!(
+            iret_now(&mut cpu, &mut bus, &[IRETD]),
+            Err(StopReason::Unsupported("virtual-8086 mode").into())
+        );
+        cpu.state.rflags |= flags::NT;
+        assert_eq!(
+            iret_now(&mut cpu, &mut bus, &[IRETD]),
+            Err(StopReason::Unsupported("task switch").into())
+        );
+        let (mut cpu, mut bus) = lm(&[]);
+        cpu.state.rflags |= flags::NT;
+        assert_eq!(
+            iret_now(&mut cpu, &mut bus, &[0x48, IRETD]),
+            Err(Exception::GP(0).into())
+        );
+    }
+
+    #[test]
+    fn iretq_ss_rules() {
+        // IRETQ to CPL 0 64-bit code with a null SS is allowed; to CPL 3 not.
+        let (mut cpu, mut bus) = lm(&[]);
+        for (i, v) in [0x2000u64, 0x28, 0x2, 0x6000, 0].iter().enumerate() {
+            put(&mut bus, 0x7000 + i as u64 * 8, 8, *v);
+        }
+        cpu.state.gpr[RSP] = 0x7000;
+        cpu.state.events.nmi_blocked = true;
+        iret_now(&mut cpu, &mut bus, &[0x48, IRETD]).unwrap();
+        assert_eq!((cpu.state.rip, cpu.state.gpr[RSP]), (0x2000, 0x6000));
+        assert_eq!(cpu.state.ss().selector, 0);
+        assert!(!cpu.state.events.nmi_blocked);
+        for (i, v) in [0x2000u64, 0x33, 0x2, 0x6000, 0x3].iter().enumerate() {
+            put(&mut bus, 0x7000 + i as u64 * 8, 8, *v);
+        }
+        cpu.state.gpr[RSP] = 0x7000;
+        assert_eq!(
+            iret_now(&mut cpu, &mut bus, &[0x48, IRETD]),
+            Err(Exception::GP(0).into())
+        );
+        // Non-canonical RIP for 64-bit code.
+        for (i, v) in [0x8000_0000_0000u64, 0x28, 0x2, 0x6000, 0x10]
+            .iter()
+            .enumerate()
+        {
+            put(&mut bus, 0x7000 + i as u64 * 8, 8, *v);
+        }
+        assert_eq!(
+            iret_now(&mut cpu, &mut bus, &[0x48, IRETD]),
+            Err(Exception::GP(0).into())
+        );
+        // IRETQ to 32-bit compatibility-mode code at CPL 3.
+        for (i, v) in [0x1_2345_6789u64, 0x1b, 0x202, 0x1_0000_7000, 0x23]
+            .iter()
+            .enumerate()
+        {
+            put(&mut bus, 0x7000 + i as u64 * 8, 8, *v);
+        }
+        assert_eq!(
+            iret_now(&mut cpu, &mut bus, &[0x48, IRETD]),
+            Err(Exception::GP(0).into())
+        );
+        put(&mut bus, 0x7000, 8, 0x2345_6789);
+        iret_now(&mut cpu, &mut bus, &[0x48, IRETD]).unwrap();
+        assert_eq!(cpu.state.mode(), crate::CpuMode::Compat32);
+        assert_eq!(cpu.state.rip, 0x2345_6789);
+        assert_eq!(cpu.state.gpr[RSP], 0x7000);
+    }
+}
