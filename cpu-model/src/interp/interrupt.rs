@@ -170,7 +170,8 @@ pub(super) fn stack_linear(seg: &Segment, off: u64, size: u32, long: bool) -> Op
     ok.then(|| seg.base.wrapping_add(off) & 0xffff_ffff)
 }
 
-/// The null SS of IA-32e mode with RPL (and DPL) `rpl`: unusable, base 0.
+/// The null SS of IA-32e mode for `selector` (0–3): unusable, base 0, DPL
+/// = RPL (= the new CPL).
 pub(super) fn null_ss(selector: u16) -> Segment {
     Segment {
         base: 0,
