@@ -185,7 +185,6 @@ fn not(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault>
 /// bit families.
 #[cfg(test)]
 pub(crate) mod testutil {
-    use crate::exception::Fault;
     pub(crate) use crate::flags::{AF, CF, OF, PF, SF, STATUS, ZF};
     use crate::memory::FlatBus;
     use crate::Cpu;
@@ -203,10 +202,7 @@ pub(crate) mod testutil {
 
     /// Run one instruction without delivering a fault: the handler's own
     /// result (faults are checked as values here; delivery is the core's).
-    pub(crate) fn exec(cpu: &mut Cpu, bus: &mut FlatBus) -> Result<(), Fault> {
-        cpu.checkpoint.rip = cpu.state.rip;
-        cpu.execute_one(bus)
-    }
+    pub(crate) use crate::interp::tests::exec;
 
     /// Run `n` instructions, each of which must succeed.
     pub(crate) fn exec_n(cpu: &mut Cpu, bus: &mut FlatBus, n: usize) {

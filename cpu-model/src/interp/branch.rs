@@ -216,18 +216,7 @@ mod tests {
     use crate::memory::FlatBus;
     use crate::state::{reg, SegReg};
 
-    fn exec(cpu: &mut Cpu, bus: &mut FlatBus) -> Result<(), Fault> {
-        cpu.checkpoint = crate::interp::Checkpoint {
-            gpr: cpu.state.gpr,
-            rip: cpu.state.rip,
-            rflags: cpu.state.rflags,
-        };
-        let r = cpu.execute_one(bus);
-        if r.is_err() {
-            cpu.rollback();
-        }
-        r
-    }
+    use crate::interp::tests::exec;
 
     fn ok(cpu: &mut Cpu, bus: &mut FlatBus) {
         exec(cpu, bus).expect("no fault");

@@ -322,18 +322,7 @@ mod tests {
     /// Run one instruction with `step`'s rollback but without exception
     /// delivery (protected-mode delivery is another family's): returns the
     /// exception the instruction raised, if any.
-    pub(crate) fn exec(cpu: &mut Cpu, bus: &mut FlatBus) -> Result<(), Fault> {
-        cpu.checkpoint = crate::interp::Checkpoint {
-            gpr: cpu.state.gpr,
-            rip: cpu.state.rip,
-            rflags: cpu.state.rflags,
-        };
-        let r = cpu.execute_one(bus);
-        if r.is_err() {
-            cpu.rollback();
-        }
-        r
-    }
+    pub(crate) use crate::interp::tests::exec;
 
     fn exec_n(cpu: &mut Cpu, bus: &mut FlatBus, n: usize) {
         for _ in 0..n {

@@ -356,12 +356,10 @@ pub fn writable_data(attrs: u16) -> bool {
 #[cfg(test)]
 pub(crate) mod testutil {
     pub(crate) use super::Descriptor;
-    use crate::exception::{Exception, Fault};
     use crate::interp::tests::{long64, prot32};
     pub(crate) use crate::memory::FlatBus;
     use crate::state::SegReg;
     use crate::Cpu;
-    use iced_x86::{MemorySize, Mnemonic, OpKind};
 
     pub(crate) const GDT_BASE: usize = 0x10000;
     /// Base 0, 4 GiB, DPL 0, accessed: 32-bit code (exec/read), 64-bit
@@ -474,38 +472,7 @@ pub(crate) mod testutil {
         (cpu, bus)
     }
 
-    /// Execute the instruction at CS:RIP like `Cpu::step` but return its
-    /// fault instead of delivering it. Far JMP/CALL go to `far.rs`
-    /// directly, since their near forms belong to another family.
-    pub(crate) fn exec(cpu: &mut Cpu, bus: &mut FlatBus) -> Result<(), Fault> {
-        cpu.checkpoint = crate::interp::Checkpoint {
-            gpr: cpu.state.gpr,
-            rip: cpu.state.rip,
-            rflags: cpu.state.rflags,
-        };
-        let r = exec_inner(cpu, bus);
-        if r.is_err() {
-            cpu.rollback();
-        }
-        r
-    }
-
-    fn exec_inner(cpu: &mut Cpu, bus: &mut FlatBus) -> Result<(), Fault> {
-        let ins = cpu.fetch_decode(bus)?;
-        cpu.state.rip = cpu.next_ip(&ins);
-        let far = matches!(ins.op0_kind(), OpKind::FarBranch16 | OpKind::FarBranch32)
-            || (ins.op0_kind() == OpKind::Memory
-                && matches!(
-                    ins.memory_size(),
-                    MemorySize::SegPtr16 | MemorySize::SegPtr32 | MemorySize::SegPtr64
-                ));
-        let h: crate::interp::Handler = match ins.mnemonic() {
-            Mnemonic::Jmp if far => crate::interp::far::jmp_far,
-            Mnemonic::Call if far => crate::interp::far::call_far,
-            m => crate::interp::table().get(m).ok_or(Exception::UD)?,
-        };
-        h(cpu, bus, &ins)
-    }
+    pub(crate) use crate::interp::tests::exec;
 }
 
 #[cfg(test)]

@@ -106,18 +106,7 @@ mod tests {
         a.assemble(0x1000).unwrap()
     }
 
-    fn exec(cpu: &mut Cpu, bus: &mut FlatBus) -> Result<(), Fault> {
-        cpu.checkpoint = crate::interp::Checkpoint {
-            gpr: cpu.state.gpr,
-            rip: cpu.state.rip,
-            rflags: cpu.state.rflags,
-        };
-        let r = cpu.execute_one(bus);
-        if r.is_err() {
-            cpu.rollback();
-        }
-        r
-    }
+    use crate::interp::tests::exec;
 
     #[test]
     fn in_out_all_sizes_real_mode() {

@@ -21,6 +21,7 @@ pub mod descriptor;
 mod far;
 mod interrupt;
 mod io;
+mod iret;
 mod msr;
 mod muldiv;
 pub mod operand;
@@ -103,6 +104,18 @@ pub fn implements(m: Mnemonic) -> bool {
     table().get(m).is_some()
 }
 
+/// DR6.BS: single-step.
+const DR6_BS: u64 = 1 << 14;
+
+/// MOV SS and POP SS (not LSS) block interrupts and debug traps for one
+/// instruction. SDM Vol. 3 §6.8.3.
+fn loads_ss(ins: &Instruction) -> bool {
+    matches!(ins.mnemonic(), Mnemonic::Mov | Mnemonic::Pop)
+        && ins.op_count() >= 1
+        && ins.op0_kind() == iced_x86::OpKind::Register
+        && ins.op0_register() == iced_x86::Register::SS
+}
+
 /// Register state restored when an instruction faults.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Checkpoint {
@@ -144,6 +157,15 @@ impl Cpu {
     }
 
     /// Execute one instruction, or deliver one pending event.
+    ///
+    /// Debug exceptions (SDM Vol. 3 §18.3): instruction breakpoints are
+    /// faults taken before the fetch; single-step (TF at the start of the
+    /// instruction) and data breakpoints are traps taken once it retires.
+    /// MOV SS / POP SS hold interrupts and debug traps back until after the
+    /// next instruction (§6.8.3); INT n / INT3 / INTO / INT1 discard the
+    /// traps (the handler starts with TF = 0). Fault-class exceptions push
+    /// RFLAGS with RF = 1 (§18.3.1.1); RF is cleared after every
+    /// instruction except IRET.
     pub fn step(&mut self, bus: &mut dyn Bus) -> Result<StepOutcome, StopReason> {
         let shadow = std::mem::take(&mut self.state.events.interrupt_shadow);
         if !shadow && self.deliver_pending_event(bus)? {
@@ -153,18 +175,38 @@ impl Cpu {
             return Ok(StepOutcome::Halted);
         }
         let tf = self.state.rflags & flags::TF != 0;
+        if let Err(e) = self.check_instruction_breakpoints() {
+            self.deliver(bus, EventKind::Exception(e))?;
+            return Ok(StepOutcome::Executed);
+        }
         match self.execute(bus) {
-            Ok(()) => {
-                let mut db = std::mem::take(&mut self.state.events.pending_db);
-                if tf && !shadow {
-                    db |= 1 << 14; // DR6.BS
-                }
-                if db != 0 {
-                    self.state.dr[6] = (self.state.dr[6] & !0xf) | db;
-                    self.deliver(bus, EventKind::Exception(Exception::DB))?;
+            Ok(ins) => {
+                let m = ins.mnemonic();
+                let soft_int = matches!(m, Mnemonic::Int | Mnemonic::Int3 | Mnemonic::Int1)
+                    || (m == Mnemonic::Into && self.checkpoint.rflags & flags::OF != 0);
+                if soft_int {
+                    self.state.events.pending_db = 0;
+                } else {
+                    if tf {
+                        self.state.events.pending_db |= DR6_BS;
+                    }
+                    if loads_ss(&ins) {
+                        self.state.events.interrupt_shadow = true;
+                    } else {
+                        let db = std::mem::take(&mut self.state.events.pending_db);
+                        if db != 0 {
+                            self.state.dr[6] = (self.state.dr[6] & !0xf) | db;
+                            self.deliver(bus, EventKind::Exception(Exception::DB))?;
+                        }
+                    }
                 }
             }
-            Err(Fault::Exception(e)) => self.deliver(bus, EventKind::Exception(e))?,
+            Err(Fault::Exception(e)) => {
+                if interrupt::is_fault(&e) {
+                    self.state.rflags |= flags::RF;
+                }
+                self.deliver(bus, EventKind::Exception(e))?;
+            }
             Err(Fault::Stop(s)) => return Err(s),
         }
         Ok(StepOutcome::Executed)
@@ -174,18 +216,21 @@ impl Cpu {
     /// fault the registers are restored to the instruction start and the
     /// fault is returned. `step` builds on it; the host-CPU oracle and the
     /// translator's fallback call it directly.
-    pub fn execute(&mut self, bus: &mut dyn Bus) -> Result<(), Fault> {
+    pub fn execute(&mut self, bus: &mut dyn Bus) -> Result<Instruction, Fault> {
         self.checkpoint = Checkpoint {
             gpr: self.state.gpr,
             rip: self.state.rip,
             rflags: self.state.rflags,
         };
         match self.execute_one(bus) {
-            Ok(()) => {
+            Ok(ins) => {
                 self.state.icount = self.state.icount.wrapping_add(1);
                 self.stats.instructions += 1;
-                self.state.rflags &= !flags::RF;
-                Ok(())
+                let m = ins.mnemonic();
+                if !matches!(m, Mnemonic::Iret | Mnemonic::Iretd | Mnemonic::Iretq) {
+                    self.state.rflags &= !flags::RF;
+                }
+                Ok(ins)
             }
             Err(e) => {
                 self.state.events.pending_db = 0;
@@ -195,15 +240,14 @@ impl Cpu {
         }
     }
 
-    fn execute_one(&mut self, bus: &mut dyn Bus) -> Result<(), Fault> {
+    fn execute_one(&mut self, bus: &mut dyn Bus) -> Result<Instruction, Fault> {
         let ins = self.fetch_decode(bus)?;
-        self.check_instruction_breakpoints()?;
         self.state.rip = self.next_ip(&ins);
         if ins.code() == iced_x86::Code::INVALID {
             return Err(Exception::UD.into());
         }
         match table().get(ins.mnemonic()) {
-            Some(h) => h(self, bus, &ins),
+            Some(h) => h(self, bus, &ins).map(|()| ins),
             None => {
                 let name = format!("{:?}", ins.mnemonic()).to_lowercase();
                 *self.stats.unimplemented.entry(name).or_insert(0) += 1;

@@ -341,18 +341,7 @@ mod tests {
         a.assemble(0x1000).unwrap()
     }
 
-    fn exec(cpu: &mut Cpu, bus: &mut FlatBus) -> Result<(), Fault> {
-        cpu.checkpoint = crate::interp::Checkpoint {
-            gpr: cpu.state.gpr,
-            rip: cpu.state.rip,
-            rflags: cpu.state.rflags,
-        };
-        let r = cpu.execute_one(bus);
-        if r.is_err() {
-            cpu.rollback();
-        }
-        r
-    }
+    use crate::interp::tests::exec;
 
     fn ok(cpu: &mut Cpu, bus: &mut FlatBus, n: usize) {
         for _ in 0..n {

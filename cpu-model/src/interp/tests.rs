@@ -73,3 +73,9 @@ fn harness_modes() {
         .unwrap();
     assert_eq!(p.0, 0x1234);
 }
+
+/// Execute one instruction; a fault comes back as a value (registers
+/// rolled back to the instruction start) instead of being delivered.
+pub(crate) fn exec(cpu: &mut Cpu, bus: &mut FlatBus) -> Result<(), crate::Fault> {
+    cpu.execute(bus).map(drop)
+}

@@ -197,11 +197,11 @@ fn run_interp(case: &Case) -> Observed {
         }
         let tf = cpu.state.rflags & flags::TF != 0;
         match cpu.execute(&mut bus) {
-            Ok(()) if tf => {
+            Ok(_) if tf => {
                 obs.outcome = Some(finish(&cpu, &bus, Some(1)));
                 break;
             }
-            Ok(()) => {}
+            Ok(_) => {}
             Err(Fault::Exception(e)) => {
                 obs.outcome = Some(finish(&cpu, &bus, Some(e.vector())));
                 break;

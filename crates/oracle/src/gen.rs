@@ -11,8 +11,8 @@
 
 use crate::{Case, Regs, CODE_ADDR, CODE_SIZE, DATA_ADDR, DATA_SIZE};
 use iced_x86::{
-    BlockEncoder, BlockEncoderOptions, Code, EncodingKind, Instruction, InstructionBlock,
-    InstructionInfoFactory, Mnemonic, OpAccess, OpCodeOperandKind as K, OpKind, Register,
+    Code, EncodingKind, Instruction, InstructionInfoFactory, Mnemonic, OpAccess,
+    OpCodeOperandKind as K, OpKind, Register,
 };
 use proptest::prelude::*;
 use std::sync::OnceLock;
@@ -178,6 +178,13 @@ fn templates() -> &'static [Template] {
                     && info.mode64()
                     && matches!(c.encoding(), EncodingKind::Legacy | EncodingKind::VEX)
                     && MNEMONICS.contains(&c.mnemonic())
+                    // Far transfers load CS; indirect ones jump to data.
+                    && !c.is_jmp_far()
+                    && !c.is_call_far()
+                    && !c.is_jmp_far_indirect()
+                    && !c.is_call_far_indirect()
+                    && !c.is_jmp_near_indirect()
+                    && !c.is_call_near_indirect()
                     && info.op_kinds().iter().all(|k| supported(*k))
             })
             .map(Template::Code)
@@ -448,7 +455,7 @@ fn set_memory(ins: &mut Instruction, op: u32, s: &InsnSpec, lay: &Layout, offs: 
 }
 
 /// Build one instruction; `None` if the spec does not give a usable one.
-fn build_insn(s: &InsnSpec, lay: &Layout, i: usize, n: usize) -> Option<Instruction> {
+fn build_insn(s: &InsnSpec, lay: &Layout) -> Option<Instruction> {
     let menu = templates();
     let t = menu[s.pick as usize % menu.len()];
     let code = match t {
@@ -482,9 +489,8 @@ fn build_insn(s: &InsnSpec, lay: &Layout, i: usize, n: usize) -> Option<Instruct
             K::eax => reg(&mut ins, op, Register::EAX),
             K::rax => reg(&mut ins, op, Register::RAX),
             K::br64_1 | K::br64_4 => {
+                // The target is chosen and set when the case is encoded.
                 ins.set_op_kind(op, OpKind::NearBranch64);
-                let j = i + 1 + s.target as usize % (n - i);
-                ins.set_near_branch64(fake_ip(j));
             }
             K::seg_rBX_al => {
                 if lay.base != Register::RBX {
@@ -522,6 +528,18 @@ fn build_insn(s: &InsnSpec, lay: &Layout, i: usize, n: usize) -> Option<Instruct
                 }
             }
         }
+    }
+    // BT/BTS/BTR/BTC with a memory operand and a register bit offset reach
+    // memory up to 2^(size*8)/8 bytes away: take the offset from the index
+    // register, whose value is small.
+    let bt = matches!(
+        code.mnemonic(),
+        Mnemonic::Bt | Mnemonic::Bts | Mnemonic::Btr | Mnemonic::Btc
+    );
+    if bt && ins.op0_kind() == OpKind::Memory && ins.op1_kind() == OpKind::Register {
+        let size = ins.op1_register().size() as u32;
+        let idx = lay.index as u8 - Register::RAX as u8;
+        ins.set_op1_register(gpr(size, idx));
     }
     Some(ins)
 }
@@ -566,8 +584,74 @@ fn build_string(op: u8, size: u32, s: &InsnSpec) -> Option<Instruction> {
     r.ok()
 }
 
-fn fake_ip(i: usize) -> u64 {
-    CODE_ADDR + 16 * i as u64
+fn is_branch(ins: &Instruction) -> bool {
+    ins.op0_kind() == OpKind::NearBranch64
+}
+
+/// Encode the case's instructions back to back at [`CODE_ADDR`], then a
+/// NOP as the landing pad for forward branches. A branch targets the first
+/// kept instruction at or after its spec target. Instructions the encoder
+/// rejects (AH with a REX prefix, a short branch out of range) are dropped.
+fn encode_all(mut list: Vec<(Instruction, Option<usize>)>, n: usize) -> Vec<u8> {
+    use iced_x86::Encoder;
+    let mut spec_index: Vec<usize> = (0..list.len()).collect();
+    loop {
+        // Pass 1: addresses, with every branch aimed at itself (the length
+        // of a branch does not depend on its target for a fixed Code).
+        let mut addrs = Vec::with_capacity(list.len() + 1);
+        let mut ip = CODE_ADDR;
+        let mut bad = None;
+        for (k, (ins, target)) in list.iter().enumerate() {
+            let mut probe = *ins;
+            if target.is_some() {
+                probe.set_near_branch64(ip);
+            }
+            addrs.push(ip);
+            match Encoder::new(64).encode(&probe, ip) {
+                Ok(len) => ip += len as u64,
+                Err(_) => {
+                    bad = Some(k);
+                    break;
+                }
+            }
+        }
+        if let Some(k) = bad {
+            list.remove(k);
+            spec_index.remove(k);
+            continue;
+        }
+        addrs.push(ip); // the landing NOP
+                        // Pass 2: real targets.
+        let mut out = Vec::new();
+        for (k, (ins, target)) in list.iter().enumerate() {
+            let mut ins = *ins;
+            if let Some(t) = target {
+                let dest = (0..list.len())
+                    .find(|&j| j > k && spec_index[j] >= *t)
+                    .map_or(addrs[list.len()], |j| addrs[j]);
+                ins.set_near_branch64(dest);
+            }
+            let mut enc = Encoder::new(64);
+            match enc.encode(&ins, addrs[k]) {
+                Ok(len) if addrs[k] + len as u64 == addrs[k + 1] => out.extend(enc.take_buffer()),
+                _ => {
+                    bad = Some(k);
+                    break;
+                }
+            }
+        }
+        if let Some(k) = bad {
+            list.remove(k);
+            spec_index.remove(k);
+            continue;
+        }
+        out.push(0x90);
+        debug_assert!(
+            out.len() + 5 <= CODE_SIZE,
+            "{n} instructions overflow the code page"
+        );
+        return out;
+    }
 }
 
 /// Does `ins` write a register the case reserves?
@@ -614,41 +698,19 @@ pub fn build(spec: &CaseSpec) -> Case {
     };
     let n = spec.insns.len();
     let mut f = InstructionInfoFactory::new();
-    let mut list = Vec::with_capacity(n + 1);
+    // (instruction, index of its branch target in the spec, if a branch)
+    let mut list: Vec<(Instruction, Option<usize>)> = Vec::with_capacity(n);
     for (i, s) in spec.insns.iter().enumerate() {
-        let Some(mut ins) = build_insn(s, &lay, i, n) else {
+        let Some(ins) = build_insn(s, &lay) else {
             continue;
         };
         if writes_reserved(&mut f, &ins, &lay) {
             continue;
         }
-        ins.set_ip(fake_ip(i));
-        list.push(ins);
+        let target = is_branch(&ins).then(|| i + 1 + s.target as usize % (n - i));
+        list.push((ins, target));
     }
-    let mut nop = Instruction::with(Code::Nopd);
-    nop.set_ip(fake_ip(n));
-    list.push(nop);
-    let code = loop {
-        let block = InstructionBlock::new(&list, CODE_ADDR);
-        match BlockEncoder::encode(64, block, BlockEncoderOptions::NONE) {
-            Ok(r) if r.code_buffer.len() + 5 <= CODE_SIZE => break r.code_buffer,
-            // An instruction the encoder rejects (e.g. AH with a REX
-            // prefix): drop the first one that fails to encode alone.
-            _ => {
-                let bad = list
-                    .iter()
-                    .position(|ins| {
-                        let b = InstructionBlock::new(std::slice::from_ref(ins), CODE_ADDR);
-                        BlockEncoder::encode(64, b, BlockEncoderOptions::NONE).is_err()
-                    })
-                    .unwrap_or(0);
-                if list.len() == 1 {
-                    break vec![0x90];
-                }
-                list.remove(bad);
-            }
-        }
-    };
+    let code = encode_all(list, n);
     let mut gpr = spec.gpr;
     gpr[lay.base as usize - Register::RAX as usize] = BASE_VALUE + u64::from(spec.base_off);
     gpr[lay.index as usize - Register::RAX as usize] = u64::from(spec.index_val);
