@@ -28,6 +28,8 @@ pub struct Summary {
     pub mismatches: u64,
     /// Cases that faulted natively (a measure of fault coverage).
     pub native_faults: u64,
+    /// Cases not compared because an instruction read an undefined flag.
+    pub inconclusive: u64,
     /// The first mismatches found, shrunk.
     pub shown: Vec<Mismatch>,
 }
@@ -115,6 +117,9 @@ pub fn run_campaign(
                 summary.native_faults += 1;
             }
             let emulated = run_emulated(&case, engine);
+            if emulated.inconclusive {
+                summary.inconclusive += 1;
+            }
             let diff = compare(&native, &emulated);
             if diff.is_empty() {
                 continue;

@@ -8,7 +8,9 @@ use cpu_model::exception::Fault;
 use cpu_model::memory::FlatBus;
 use cpu_model::state::{attr, cr0, cr4, efer, SegReg, Segment};
 use cpu_model::{flags, Cpu};
-use iced_x86::{Instruction, Mnemonic, OpKind, Register, RflagsBits};
+use iced_x86::{
+    Instruction, InstructionInfoFactory, Mnemonic, OpAccess, OpKind, Register, RflagsBits,
+};
 
 const RAM_SIZE: usize = 0x40_0000;
 const PML4: u64 = 0x3f_e000;
@@ -96,8 +98,31 @@ fn rflags_of(bits: u32) -> u64 {
 /// actual count, SDM Vol. 2 "SAL/SAR/SHL/SHR", "RCL/RCR/ROL/ROR", "SHLD", "SHRD".
 fn flag_effect(cpu: &Cpu, ins: &Instruction) -> (u64, u64) {
     let modified = rflags_of(ins.rflags_modified());
-    let undefined = rflags_of(ins.rflags_undefined());
+    let mut undefined = rflags_of(ins.rflags_undefined());
     let m = ins.mnemonic();
+    // A REP-prefixed string instruction with a zero count does nothing.
+    if (ins.has_rep_prefix() || ins.has_repne_prefix()) && ins.is_string_instruction() {
+        let count = match ins.op_kinds().find(|k| {
+            matches!(
+                k,
+                OpKind::MemoryESEDI
+                    | OpKind::MemorySegESI
+                    | OpKind::MemoryESDI
+                    | OpKind::MemorySegSI
+            )
+        }) {
+            Some(_) => cpu.state.gpr[1] & 0xffff_ffff,
+            None => cpu.state.gpr[1],
+        };
+        if count == 0 {
+            return (0, 0);
+        }
+    }
+    if matches!(m, Mnemonic::Mul | Mnemonic::Imul) {
+        // SDM Vol. 2 "MUL", "IMUL": SF, ZF, AF and PF are undefined
+        // (iced-x86 lists ZF as written for some IMUL forms).
+        undefined |= flags::SF | flags::ZF | flags::AF | flags::PF;
+    }
     let is_shift = matches!(
         m,
         Mnemonic::Shl
@@ -149,6 +174,15 @@ fn undefined_results(cpu: &Cpu, ins: &Instruction) -> (u16, bool) {
     if m == Mnemonic::Bswap && Cpu::op_size(ins, 0) == 2 {
         undefined = true;
     }
+    // BSF/BSR of zero: the destination is undefined (AMD leaves it as it
+    // was; Intel also clears bits 63:32 of a 32-bit register).
+    if matches!(m, Mnemonic::Bsf | Mnemonic::Bsr) {
+        let src = match ins.op_kind(1) {
+            OpKind::Register => Some(cpu.reg(ins.op_register(1))),
+            _ => None,
+        };
+        undefined = src == Some(0) || src.is_none();
+    }
     if !undefined {
         return (0, false);
     }
@@ -159,6 +193,43 @@ fn undefined_results(cpu: &Cpu, ins: &Instruction) -> (u16, bool) {
             (1 << idx, false)
         }
         _ => (0, true),
+    }
+}
+
+/// Does `ins` read a flag, register or (when memory is undefined) any
+/// memory that an earlier instruction left undefined?
+fn reads_undefined(
+    f: &mut InstructionInfoFactory,
+    ins: &Instruction,
+    obs: &Observed,
+    data_undefined: bool,
+) -> bool {
+    if rflags_of(ins.rflags_read()) & obs.undefined_flags != 0 {
+        return true;
+    }
+    let info = f.info(ins);
+    let reads = |a: OpAccess| {
+        matches!(
+            a,
+            OpAccess::Read | OpAccess::CondRead | OpAccess::ReadWrite | OpAccess::ReadCondWrite
+        )
+    };
+    let reg_read = info
+        .used_registers()
+        .iter()
+        .any(|u| reads(u.access()) && gpr_bit(u.register()) & obs.undefined_regs != 0);
+    let mem_read = data_undefined && info.used_memory().iter().any(|m| reads(m.access()));
+    reg_read || mem_read
+}
+
+/// Bit of the 64-bit register holding `r` in `Observed::undefined_regs`.
+fn gpr_bit(r: Register) -> u16 {
+    let full = r.full_register() as u32;
+    let rax = Register::RAX as u32;
+    if (rax..rax + 16).contains(&full) {
+        1 << (full - rax)
+    } else {
+        0
     }
 }
 
@@ -174,6 +245,7 @@ fn run_interp(case: &Case) -> Observed {
     let end = CODE_ADDR + case.code.len() as u64;
     let mut obs = Observed::default();
     let mut data_undefined = false;
+    let mut factory = InstructionInfoFactory::new();
     let finish = |cpu: &Cpu, bus: &FlatBus, fault: Option<u8>| Outcome {
         regs: Regs {
             gpr: cpu.state.gpr,
@@ -188,15 +260,28 @@ fn run_interp(case: &Case) -> Observed {
             obs.outcome = Some(finish(&cpu, &bus, None));
             break;
         }
+        // What the instruction leaves undefined, applied once it retires.
+        let mut pending = None;
         if let Ok(ins) = cpu.fetch_decode(&mut bus) {
+            // An undefined flag, register or memory byte steers what
+            // follows: the two runs may rightly diverge, so the case proves
+            // nothing.
+            if reads_undefined(&mut factory, &ins, &obs, data_undefined) {
+                obs.inconclusive = true;
+                return obs;
+            }
             let (modified, undefined) = flag_effect(&cpu, &ins);
-            obs.undefined_flags = (obs.undefined_flags & !modified) | undefined;
             let (regs, data) = undefined_results(&cpu, &ins);
+            pending = Some(((obs.undefined_flags & !modified) | undefined, regs, data));
+        }
+        let tf = cpu.state.rflags & flags::TF != 0;
+        let result = cpu.execute(&mut bus);
+        if let (Ok(_), Some((f, regs, data))) = (&result, pending) {
+            obs.undefined_flags = f;
             obs.undefined_regs |= regs;
             data_undefined |= data;
         }
-        let tf = cpu.state.rflags & flags::TF != 0;
-        match cpu.execute(&mut bus) {
+        match result {
             Ok(_) if tf => {
                 obs.outcome = Some(finish(&cpu, &bus, Some(1)));
                 break;

@@ -23,6 +23,7 @@ use std::sync::Mutex;
 /// Host-only page with the trampoline's entry and exit stubs.
 const STUB_ADDR: u64 = 0x0010_0000;
 const EPILOGUE_ADDR: u64 = STUB_ADDR + 0x800;
+const RECOVER_ADDR: u64 = STUB_ADDR + 0xc00;
 /// Host-only page with the register block loaded and stored by the stubs.
 const STATE_ADDR: u64 = 0x0030_0000;
 const IN_ADDR: u64 = STATE_ADDR;
@@ -31,7 +32,6 @@ const SAVED_RSP_ADDR: u64 = STATE_ADDR + 0x200;
 const ALT_STACK_SIZE: usize = 64 * 1024;
 /// Cases handed to one child at most.
 const BATCH: usize = 256;
-const EXIT_FAULT: i32 = 77;
 
 /// One case's result as the child writes it into shared memory.
 #[repr(C)]
@@ -101,7 +101,7 @@ fn map_fixed(what: &'static str, addr: u64, len: usize, prot: i32) -> Result<(),
 /// Entry stub: save host callee-saved registers and RSP, load the case's
 /// flags and registers from IN, jump to the code. Exit stub: store every
 /// register and the flags into OUT, restore the host state, return.
-fn trampoline() -> Result<(Vec<u8>, Vec<u8>), IcedError> {
+fn trampoline() -> Result<(Vec<u8>, Vec<u8>, Vec<u8>), IcedError> {
     let regs = [
         rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi, r8, r9, r10, r11, r12, r13, r14, r15,
     ];
@@ -140,7 +140,19 @@ fn trampoline() -> Result<(Vec<u8>, Vec<u8>), IcedError> {
     }
     b.ret()?;
     let exit = b.assemble(EPILOGUE_ADDR)?;
-    Ok((entry, exit))
+
+    // Where the signal handler resumes after a fault: the exit stub
+    // without the register stores.
+    let mut c = CodeAssembler::new(64)?;
+    c.mov(rsp, qword_ptr(SAVED_RSP_ADDR))?;
+    c.push(0x202)?;
+    c.popfq()?;
+    for r in [r15, r14, r13, r12, rbp, rbx] {
+        c.pop(r)?;
+    }
+    c.ret()?;
+    let recover = c.assemble(RECOVER_ADDR)?;
+    Ok((entry, exit, recover))
 }
 
 fn setup() -> Result<(), NativeError> {
@@ -150,8 +162,8 @@ fn setup() -> Result<(), NativeError> {
     map_fixed("code", CODE_ADDR, CODE_SIZE + 0x1000, rwx)?;
     map_fixed("data", DATA_ADDR, DATA_SIZE, rw)?;
     map_fixed("state", STATE_ADDR, 0x1000, rw)?;
-    let (entry, exit) = trampoline().map_err(|e| NativeError::Asm(e.to_string()))?;
-    assert!(entry.len() < 0x800 && exit.len() < 0x800);
+    let (entry, exit, recover) = trampoline().map_err(|e| NativeError::Asm(e.to_string()))?;
+    assert!(entry.len() < 0x800 && exit.len() < 0x400 && recover.len() < 0x400);
     // SAFETY: the stub page was just mapped read-write at STUB_ADDR with
     // 0x1000 bytes; both stubs fit in their halves (checked above).
     unsafe {
@@ -161,11 +173,16 @@ fn setup() -> Result<(), NativeError> {
     unsafe {
         std::ptr::copy_nonoverlapping(exit.as_ptr(), EPILOGUE_ADDR as *mut u8, exit.len());
     }
+    // SAFETY: as above, for the recovery stub's quarter of the page.
+    unsafe {
+        std::ptr::copy_nonoverlapping(recover.as_ptr(), RECOVER_ADDR as *mut u8, recover.len());
+    }
     Ok(())
 }
 
 /// Signal handler in the child: record the vector and the register state of
-/// the signal context, copy the data buffer, leave.
+/// the signal context, copy the data buffer, and resume at the recovery
+/// stub, which returns from the trampoline as if the case had ended.
 extern "C" fn on_fault(_sig: i32, _info: *mut libc::siginfo_t, uctx: *mut libc::c_void) {
     // The kernel enters the handler with the interrupted code's AC flag:
     // clear it before any possibly unaligned access.
@@ -206,7 +223,9 @@ extern "C" fn on_fault(_sig: i32, _info: *mut libc::siginfo_t, uctx: *mut libc::
         slot.vector = g[libc::REG_TRAPNO as usize] as u64;
         std::ptr::copy_nonoverlapping(DATA_ADDR as *const u8, slot.data.as_mut_ptr(), DATA_SIZE);
         slot.done = 2;
-        libc::_exit(EXIT_FAULT);
+        let g = &mut (*(uctx as *mut libc::ucontext_t)).uc_mcontext.gregs;
+        g[libc::REG_RIP as usize] = RECOVER_ADDR as i64;
+        g[libc::REG_EFL as usize] = 0x202;
     }
 }
 
@@ -252,8 +271,12 @@ fn child_main(cases: &[Case], start: usize, end: usize, slots: *mut Slot, alt: *
                 *inp.add(k) = *v;
             }
             *inp.add(16) = case.regs.rflags;
-            entry();
             let slot = &mut *slots.add(i - start);
+            slot.done = 0;
+            entry();
+            if slot.done == 2 {
+                continue; // faulted: the handler filled the slot
+            }
             let out = OUT_ADDR as *const u64;
             for k in 0..16 {
                 slot.regs.gpr[k] = *out.add(k);
@@ -341,9 +364,6 @@ pub fn run_native(cases: &[Case]) -> Result<Vec<Outcome>, NativeError> {
                             fault: (done == 2).then_some(slot.vector as u8),
                         });
                         next = i + 1;
-                        if done == 2 {
-                            break;
-                        }
                     }
                 }
             }
