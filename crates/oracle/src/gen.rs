@@ -550,7 +550,7 @@ fn reg(ins: &mut Instruction, op: u32, r: Register) {
 }
 
 fn build_string(op: u8, size: u32, s: &InsnSpec) -> Option<Instruction> {
-    let addr = if s.form % 2 == 0 { 64 } else { 32 };
+    let addr = if s.form.is_multiple_of(2) { 64 } else { 32 };
     let rep = s.prefix % 3; // 0 none, 1 REP/REPE, 2 REPNE
     use iced_x86::RepPrefixKind as R;
     let rp = match rep {

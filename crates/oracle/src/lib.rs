@@ -100,13 +100,10 @@ pub fn compare(native: &Outcome, emu: &Observed) -> String {
             native.regs.rip, e.regs.rip
         );
     }
-    for i in 0..16 {
-        if emu.undefined_regs & (1 << i) == 0 && native.regs.gpr[i] != e.regs.gpr[i] {
-            let _ = writeln!(
-                d,
-                "{}: native {:#x} emulated {:#x}",
-                REG_NAMES[i], native.regs.gpr[i], e.regs.gpr[i]
-            );
+    for (i, name) in REG_NAMES.iter().enumerate() {
+        let (n, m) = (native.regs.gpr[i], e.regs.gpr[i]);
+        if emu.undefined_regs & (1 << i) == 0 && n != m {
+            let _ = writeln!(d, "{name}: native {n:#x} emulated {m:#x}");
         }
     }
     // RF is never visible natively (PUSHF clears it in the image).

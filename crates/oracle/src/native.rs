@@ -101,7 +101,14 @@ fn map_fixed(what: &'static str, addr: u64, len: usize, prot: i32) -> Result<(),
 /// Entry stub: save host callee-saved registers and RSP, load the case's
 /// flags and registers from IN, jump to the code. Exit stub: store every
 /// register and the flags into OUT, restore the host state, return.
-fn trampoline() -> Result<(Vec<u8>, Vec<u8>, Vec<u8>), IcedError> {
+/// Machine code of the entry, exit and recovery stubs.
+struct Stubs {
+    entry: Vec<u8>,
+    exit: Vec<u8>,
+    recover: Vec<u8>,
+}
+
+fn trampoline() -> Result<Stubs, IcedError> {
     let regs = [
         rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi, r8, r9, r10, r11, r12, r13, r14, r15,
     ];
@@ -152,7 +159,11 @@ fn trampoline() -> Result<(Vec<u8>, Vec<u8>, Vec<u8>), IcedError> {
     }
     c.ret()?;
     let recover = c.assemble(RECOVER_ADDR)?;
-    Ok((entry, exit, recover))
+    Ok(Stubs {
+        entry,
+        exit,
+        recover,
+    })
 }
 
 fn setup() -> Result<(), NativeError> {
@@ -162,7 +173,11 @@ fn setup() -> Result<(), NativeError> {
     map_fixed("code", CODE_ADDR, CODE_SIZE + 0x1000, rwx)?;
     map_fixed("data", DATA_ADDR, DATA_SIZE, rw)?;
     map_fixed("state", STATE_ADDR, 0x1000, rw)?;
-    let (entry, exit, recover) = trampoline().map_err(|e| NativeError::Asm(e.to_string()))?;
+    let Stubs {
+        entry,
+        exit,
+        recover,
+    } = trampoline().map_err(|e| NativeError::Asm(e.to_string()))?;
     assert!(entry.len() < 0x800 && exit.len() < 0x400 && recover.len() < 0x400);
     // SAFETY: the stub page was just mapped read-write at STUB_ADDR with
     // 0x1000 bytes; both stubs fit in their halves (checked above).
