@@ -1,0 +1,195 @@
+//! The one module with `unsafe`: executable memory, entering generated code
+//! and the monitor-call shim through which generated code calls back into
+//! Rust. Everything else in the translator is safe code.
+//!
+//! Host register convention while generated code runs (see also `emit`):
+//!
+//! ```text
+//! rbx = &mut CpuState          (the guest registers, reached by offset_of!)
+//! r13 = &mut Ctx               (countdown, last exit slot, pointers for the monitor)
+//! rsp = 16-byte aligned        (the trampoline's frame; blocks push/pop balanced)
+//! rax, rcx, rdx, rsi, rdi      scratch; nothing lives across instructions
+//!
+//! enter(ctx, state, code):     // the trampoline, sysv64
+//!     push rbx, rbp, r12..r15; sub rsp, 8
+//!     r13 = ctx; rbx = state; jmp code
+//! exit_common:                 // eax = exit code
+//!     add rsp, 8; pop r15..r12, rbp, rbx; ret
+//! exit_branch:                 // rax = address of the exit slot taken
+//!     ctx.last_slot = rax; eax = EXIT_BRANCH; jmp exit_common
+//! ```
+
+use crate::bus::JitBus;
+use crate::monitor::{self, MonitorEnv};
+use cpu_model::{Cpu, CpuState};
+use dynasmrt::mmap::{ExecutableBuffer, MutableBuffer};
+use dynasmrt::x64::X64Relocation;
+use dynasmrt::{dynasm, AssemblyOffset, DynasmApi, DynasmLabelApi, VecAssembler};
+use std::ffi::c_void;
+
+/// Exit codes returned in eax by generated code.
+pub const EXIT_BUDGET: u32 = 1;
+pub const EXIT_BRANCH: u32 = 2;
+pub const EXIT_MONITOR: u32 = 3;
+pub const EXIT_STOP: u32 = 4;
+
+/// The context block r13 points at while generated code runs.
+#[repr(C)]
+#[derive(Debug)]
+pub struct Ctx {
+    /// Guest instructions (steps) the running code may still retire; each
+    /// block subtracts its length at entry and exits if it would go below 0.
+    pub countdown: i64,
+    /// Address of the exit slot of the last `EXIT_BRANCH`.
+    pub last_slot: u64,
+    /// Blocks entered (by the dispatcher or by a chained jump).
+    pub block_entries: u64,
+    cpu: *mut Cpu,
+    bus: *mut c_void,
+    env: *mut MonitorEnv,
+}
+
+impl Default for Ctx {
+    fn default() -> Self {
+        Ctx {
+            countdown: 0,
+            last_slot: 0,
+            block_entries: 0,
+            cpu: std::ptr::null_mut(),
+            bus: std::ptr::null_mut(),
+            env: std::ptr::null_mut(),
+        }
+    }
+}
+
+/// Generated code in its own executable mapping.
+#[derive(Debug)]
+pub struct ExecCode {
+    buf: ExecutableBuffer,
+}
+
+impl ExecCode {
+    pub fn new(bytes: &[u8]) -> std::io::Result<ExecCode> {
+        let mut m = MutableBuffer::new(bytes.len().max(1))?;
+        m.set_len(bytes.len());
+        m.copy_from_slice(bytes);
+        Ok(ExecCode {
+            buf: m.make_exec()?,
+        })
+    }
+    pub fn addr(&self) -> u64 {
+        self.buf.ptr(AssemblyOffset(0)) as u64
+    }
+    pub fn len(&self) -> usize {
+        self.buf.len()
+    }
+}
+
+/// The trampoline and the shared exit routines.
+#[derive(Debug)]
+pub struct Runtime {
+    code: ExecCode,
+    pub exit_common: u64,
+    pub exit_branch: u64,
+}
+
+type EnterFn = extern "sysv64" fn(*mut Ctx, *mut CpuState, u64) -> u32;
+
+impl Runtime {
+    pub fn new() -> std::io::Result<Runtime> {
+        let last_slot = core::mem::offset_of!(Ctx, last_slot) as i32;
+        let mut a = VecAssembler::<X64Relocation>::new(0);
+        dynasm!(a
+            ; .arch x64
+            ; push rbx
+            ; push rbp
+            ; push r12
+            ; push r13
+            ; push r14
+            ; push r15
+            ; sub rsp, 8
+            ; mov r13, rdi
+            ; mov rbx, rsi
+            ; jmp rdx
+        );
+        let common = a.offset().0;
+        dynasm!(a
+            ; .arch x64
+            ; ->common:
+            ; add rsp, 8
+            ; pop r15
+            ; pop r14
+            ; pop r13
+            ; pop r12
+            ; pop rbp
+            ; pop rbx
+            ; ret
+        );
+        let branch = a.offset().0;
+        dynasm!(a
+            ; .arch x64
+            ; mov [r13 + last_slot], rax
+            ; mov eax, EXIT_BRANCH as i32
+            ; jmp ->common
+        );
+        // Position-independent (relative jumps only): copied anywhere.
+        let bytes = a
+            .finalize()
+            .map_err(|e| std::io::Error::other(format!("{e:?}")))?;
+        let code = ExecCode::new(&bytes)?;
+        Ok(Runtime {
+            exit_common: code.addr() + common as u64,
+            exit_branch: code.addr() + branch as u64,
+            code,
+        })
+    }
+
+    /// Run generated code at `entry` until it exits; returns the exit code.
+    pub fn enter(
+        &self,
+        entry: u64,
+        ctx: &mut Ctx,
+        cpu: &mut Cpu,
+        bus: &mut JitBus<'_>,
+        env: &mut MonitorEnv,
+    ) -> u32 {
+        let cpu_ptr: *mut Cpu = cpu;
+        // SAFETY: cpu_ptr comes from a live `&mut Cpu`; taking a field's
+        // address creates no reference.
+        let state: *mut CpuState = unsafe { core::ptr::addr_of_mut!((*cpu_ptr).state) };
+        ctx.cpu = cpu_ptr;
+        ctx.bus = (bus as *mut JitBus<'_>).cast::<c_void>();
+        ctx.env = env;
+        // SAFETY: the trampoline at offset 0 of `self.code` follows the
+        // sysv64 convention with this signature (see the module comment).
+        let f: EnterFn = unsafe { std::mem::transmute::<u64, EnterFn>(self.code.addr()) };
+        let r = f(ctx, state, entry);
+        ctx.cpu = std::ptr::null_mut();
+        ctx.bus = std::ptr::null_mut();
+        ctx.env = std::ptr::null_mut();
+        r
+    }
+}
+
+/// Monitor call from generated code: run one instruction in the
+/// interpreter. `remaining` is the number of block instructions after this
+/// one (refunded to the countdown if the block exits here), `next_rip` the
+/// RIP at which the block continues.
+extern "sysv64" fn monitor_shim(ctx: *mut Ctx, remaining: u64, next_rip: u64) -> u32 {
+    // SAFETY: generated code passes the `Ctx` that `Runtime::enter` set up;
+    // it stays valid and unaliased by Rust for the whole call.
+    let ctx = unsafe { &mut *ctx };
+    // SAFETY: `enter` stored a pointer from a live `&mut Cpu` that is not
+    // used elsewhere while generated code runs.
+    let cpu = unsafe { &mut *ctx.cpu };
+    // SAFETY: as above, from a live `&mut JitBus` of the same call.
+    let bus = unsafe { &mut *ctx.bus.cast::<JitBus<'_>>() };
+    // SAFETY: as above, from a live `&mut MonitorEnv`.
+    let env = unsafe { &mut *ctx.env };
+    monitor::call(cpu, bus, env, &mut ctx.countdown, remaining, next_rip)
+}
+
+/// Address of the monitor-call shim for generated code.
+pub fn monitor_shim_addr() -> u64 {
+    monitor_shim as *const () as usize as u64
+}

@@ -1,0 +1,591 @@
+//! translator: xlat's dynamic binary translator (stage 1).
+//!
+//! [`Jit::run`] runs guest code block by block: a block is decoded from the
+//! guest's code bytes at CS:RIP (fetched through the MMU), translated to
+//! host code (see [`emit`] for the code shape and calling convention) and
+//! cached by the physical address of its first byte plus the mode bits the
+//! translation assumed. Instructions stage 1 does not translate natively
+//! are monitor calls into the reference interpreter (`Cpu::execute`), so
+//! every result is exactly the interpreter's.
+//!
+//! Whenever `Cpu::step` would do something other than execute the next
+//! instruction (deliver an interrupt, NMI or debug trap, stay halted, honour
+//! an interrupt shadow, TF or RF), the JIT leaves generated code and calls
+//! `Cpu::step` itself.
+//!
+//! Writes made to guest memory outside [`Jit::run`] (devices, DMA, image
+//! loading) are not seen by the JIT: call [`Jit::invalidate_phys`] or
+//! [`Jit::flush`] after them.
+
+mod bus;
+pub mod emit;
+mod exec;
+mod monitor;
+
+pub use bus::JitBus;
+
+use cpu_model::exception::StopReason;
+use cpu_model::interp::StepOutcome;
+use cpu_model::mmu::{paging, Access};
+use cpu_model::state::CpuMode;
+use cpu_model::{Bus, Cpu};
+use emit::{Addrs, Kind, Planned};
+use exec::{Ctx, ExecCode, Runtime, EXIT_BRANCH, EXIT_STOP};
+use iced_x86::{Decoder, DecoderError, DecoderOptions, FlowControl, Instruction, Mnemonic};
+use lru::LruCache;
+use monitor::{MonitorEnv, Snapshot};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::time::Instant;
+
+/// Configuration of a [`Jit`].
+#[derive(Clone, Copy, Debug)]
+pub struct JitConfig {
+    /// Capacity of the code cache in bytes of emitted host code; least
+    /// recently used blocks are evicted beyond it.
+    pub cache_bytes: usize,
+    /// Longest block, in guest instructions.
+    pub max_block_instructions: usize,
+    /// Patch direct-branch exits to jump straight into their target block.
+    pub chaining: bool,
+}
+
+impl Default for JitConfig {
+    fn default() -> Self {
+        JitConfig {
+            cache_bytes: 32 << 20,
+            max_block_instructions: 32,
+            chaining: true,
+        }
+    }
+}
+
+/// Why [`Jit::run`] returned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JitExit {
+    /// `budget` steps have been taken.
+    BudgetExhausted,
+    /// The processor is halted and no event woke it (as
+    /// `StepOutcome::Halted`).
+    Halted,
+}
+
+/// Counters kept as the JIT runs.
+#[derive(Clone, Debug, Default)]
+pub struct JitStats {
+    /// Guest steps taken (instructions retired plus events delivered).
+    pub guest_instructions: u64,
+    /// Guest instructions run as native host code.
+    pub native_instructions: u64,
+    /// Steps taken by `Cpu::step` outside generated code.
+    pub interpreter_steps: u64,
+    pub blocks_translated: u64,
+    pub cache_lookups: u64,
+    pub cache_hits: u64,
+    /// Lookups answered by the jump cache (keyed by physical address, RIP
+    /// and mode) without touching the LRU map.
+    pub jump_cache_hits: u64,
+    /// Lookups after an exit that was not a direct branch (monitor calls:
+    /// indirect branches, returns, interrupts, ...).
+    pub indirect_lookups: u64,
+    /// Exits patched into direct jumps.
+    pub chains_made: u64,
+    /// Block entries through a patched jump (no return to the dispatcher).
+    pub chained_transitions: u64,
+    pub evictions: u64,
+    /// Blocks invalidated, by reason ("smc", "explicit").
+    pub invalidations: BTreeMap<&'static str, u64>,
+    pub flushes: u64,
+    /// Monitor calls by mnemonic.
+    pub monitor_calls: BTreeMap<String, u64>,
+    pub translation_time_ns: u64,
+    /// Host code bytes currently in the cache.
+    pub code_cache_bytes: u64,
+}
+
+/// The cache key: physical address of the first byte plus everything the
+/// translation assumed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct Key {
+    phys: u64,
+    rip: u64,
+    mode: CpuMode,
+    cpl: u8,
+    paging: bool,
+    cs_base: u64,
+    cs_limit: u32,
+}
+
+impl Key {
+    fn same_mode(&self, o: &Key) -> bool {
+        self.mode == o.mode
+            && self.cpl == o.cpl
+            && self.paging == o.paging
+            && self.cs_base == o.cs_base
+            && self.cs_limit == o.cs_limit
+    }
+}
+
+#[derive(Debug)]
+struct Block {
+    key: Key,
+    code: ExecCode,
+    entry: u64,
+    len: u64,
+    /// Exit slots (read by `jmp [slot]` in the block's exit stubs).
+    slots: [Box<u64>; 2],
+    /// Exit targets and whether the exit may be chained.
+    exits: Vec<(u64, bool)>,
+    /// Chained exits of other blocks into this one: (block id, exit).
+    incoming: Vec<(u64, usize)>,
+    page: u64,
+}
+
+const JUMP_CACHE: usize = 4096;
+
+/// The dynamic binary translator: code cache, statistics, run loop.
+pub struct Jit {
+    config: JitConfig,
+    rt: Runtime,
+    blocks: HashMap<u64, Block>,
+    by_key: LruCache<Key, u64>,
+    /// Physical page -> blocks translated from it.
+    page_blocks: HashMap<u64, Vec<u64>>,
+    /// Pages holding translated code (moved into the `JitBus` during run).
+    code_pages: HashSet<u64>,
+    /// Exit slot address -> (block id, exit index).
+    slot_owner: HashMap<u64, (u64, usize)>,
+    jump_cache: Vec<Option<(Key, u64)>>,
+    next_id: u64,
+    bytes: usize,
+    stats: JitStats,
+    env: MonitorEnv,
+    ctx: Box<Ctx>,
+}
+
+impl std::fmt::Debug for Jit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Jit")
+            .field("config", &self.config)
+            .field("blocks", &self.blocks.len())
+            .field("bytes", &self.bytes)
+            .finish()
+    }
+}
+
+/// Where the block at CS:RIP starts and how many bytes of it can be
+/// fetched; None if the fetch would fault (left to `Cpu::step`).
+fn block_start(cpu: &mut Cpu, bus: &mut dyn Bus) -> Option<(Key, u64, usize)> {
+    let s = &cpu.state;
+    let mode = s.mode();
+    let rip = s.rip;
+    let cs = *s.cs();
+    let (lin, avail) = if mode == CpuMode::Long64 {
+        if !paging::is_canonical(rip) {
+            return None;
+        }
+        (rip, usize::MAX)
+    } else {
+        if rip > u64::from(cs.limit) {
+            return None;
+        }
+        let code_max: u64 = if mode.bitness() == 16 {
+            0xffff
+        } else {
+            0xffff_ffff
+        };
+        let room = u64::from(cs.limit).min(code_max).checked_sub(rip)? + 1;
+        (
+            cs.base.wrapping_add(rip) & 0xffff_ffff,
+            room.min(1 << 16) as usize,
+        )
+    };
+    let user = s.cpl() == 3;
+    let cpl = s.cpl();
+    let paging_on = s.paging();
+    let phys = cpu.translate(bus, lin, Access::exec(user)).ok()?;
+    let in_page = (0x1000 - (lin & 0xfff)) as usize;
+    let key = Key {
+        phys: phys.0,
+        rip,
+        mode,
+        cpl,
+        paging: paging_on,
+        cs_base: cs.base,
+        cs_limit: cs.limit,
+    };
+    Some((key, lin, in_page.min(avail)))
+}
+
+impl Jit {
+    pub fn new(config: JitConfig) -> std::io::Result<Jit> {
+        Ok(Jit {
+            config,
+            rt: Runtime::new()?,
+            blocks: HashMap::new(),
+            by_key: LruCache::unbounded(),
+            page_blocks: HashMap::new(),
+            code_pages: HashSet::new(),
+            slot_owner: HashMap::new(),
+            jump_cache: vec![None; JUMP_CACHE],
+            next_id: 1,
+            bytes: 0,
+            stats: JitStats::default(),
+            env: MonitorEnv::default(),
+            ctx: Box::default(),
+        })
+    }
+
+    /// A snapshot of the statistics.
+    pub fn stats(&self) -> JitStats {
+        let mut s = self.stats.clone();
+        s.code_cache_bytes = self.bytes as u64;
+        for (i, &c) in self.env.by_mnemonic.iter().enumerate() {
+            if c != 0 {
+                if let Some(m) = Mnemonic::values().nth(i) {
+                    s.monitor_calls.insert(format!("{m:?}").to_lowercase(), c);
+                }
+            }
+        }
+        s
+    }
+
+    /// Number of blocks in the cache.
+    pub fn cached_blocks(&self) -> usize {
+        self.blocks.len()
+    }
+
+    /// Drop every translation.
+    pub fn flush(&mut self) {
+        let ids: Vec<u64> = self.blocks.keys().copied().collect();
+        for id in ids {
+            self.remove_block(id);
+        }
+        self.stats.flushes += 1;
+    }
+
+    /// Invalidate the translations of the pages in `[start, start + len)`
+    /// (for guest memory written outside [`Jit::run`]).
+    pub fn invalidate_phys(&mut self, start: u64, len: u64) {
+        if len == 0 {
+            return;
+        }
+        let first = start >> 12;
+        let last = start.saturating_add(len - 1) >> 12;
+        let pages: Vec<u64> = self
+            .page_blocks
+            .keys()
+            .copied()
+            .filter(|p| (first..=last).contains(p))
+            .collect();
+        for p in pages {
+            self.invalidate_page(p, "explicit");
+        }
+    }
+
+    /// Run guest code until `budget` steps have been taken (instructions
+    /// retired or events delivered, counted as `Cpu::step` calls) or the
+    /// processor halts.
+    pub fn run(
+        &mut self,
+        cpu: &mut Cpu,
+        bus: &mut dyn Bus,
+        budget: u64,
+    ) -> Result<JitExit, StopReason> {
+        let mut jb = JitBus::new(bus, std::mem::take(&mut self.code_pages));
+        let r = self.run_inner(cpu, &mut jb, budget);
+        self.code_pages = jb.into_pages();
+        r
+    }
+
+    fn run_inner(
+        &mut self,
+        cpu: &mut Cpu,
+        jb: &mut JitBus<'_>,
+        budget: u64,
+    ) -> Result<JitExit, StopReason> {
+        let mut done = 0u64;
+        // Exit of the previous block that may be chained to the next one.
+        let mut pending_chain: Option<(u64, usize)> = None;
+        let mut after_branch = true;
+        while done < budget {
+            let block = if monitor::can_run(cpu, jb) {
+                self.lookup(cpu, jb, after_branch)
+            } else {
+                None
+            };
+            let Some(id) =
+                block.filter(|id| self.blocks.get(id).is_some_and(|b| b.len <= budget - done))
+            else {
+                pending_chain = None;
+                after_branch = false;
+                let out = cpu.step(jb);
+                self.apply_dirty(jb);
+                let out = out?;
+                if out == StepOutcome::Halted {
+                    return Ok(JitExit::Halted);
+                }
+                done += 1;
+                self.stats.guest_instructions += 1;
+                self.stats.interpreter_steps += 1;
+                continue;
+            };
+            if let Some((src, k)) = pending_chain.take() {
+                self.chain(src, k, id);
+            }
+            let Some(b) = self.blocks.get(&id) else {
+                continue;
+            };
+            let entry = b.entry;
+            let left = budget - done;
+            self.ctx.countdown = left as i64;
+            self.ctx.block_entries = 0;
+            self.env.steps = 0;
+            self.env.snapshot = Snapshot::of(cpu);
+            let code = self.rt.enter(entry, &mut self.ctx, cpu, jb, &mut self.env);
+            let used = left - self.ctx.countdown as u64;
+            done += used;
+            let native = used - self.env.steps;
+            cpu.stats.instructions += native;
+            self.stats.guest_instructions += used;
+            self.stats.native_instructions += native;
+            self.stats.chained_transitions += self.ctx.block_entries.saturating_sub(1);
+            self.apply_dirty(jb);
+            after_branch = code == EXIT_BRANCH;
+            if code == EXIT_BRANCH && self.config.chaining {
+                pending_chain = self.slot_owner.get(&self.ctx.last_slot).copied();
+            }
+            if code == EXIT_STOP {
+                if let Some(s) = self.env.stop.take() {
+                    return Err(s);
+                }
+            }
+        }
+        Ok(JitExit::BudgetExhausted)
+    }
+
+    /// Patch exit `k` of block `src` to jump into block `dst` if that is
+    /// safe: same mode bits, and the target on the same physical page as
+    /// the source reached through the same linear page (or paging off).
+    fn chain(&mut self, src: u64, k: usize, dst: u64) {
+        let Some(d) = self.blocks.get(&dst) else {
+            return;
+        };
+        let (dkey, dentry) = (d.key, d.entry);
+        let Some(s) = self.blocks.get_mut(&src) else {
+            return;
+        };
+        let Some(&(target, chainable)) = s.exits.get(k) else {
+            return;
+        };
+        if !chainable || target != dkey.rip || !s.key.same_mode(&dkey) {
+            return;
+        }
+        if s.key.paging && s.key.phys >> 12 != dkey.phys >> 12 {
+            return;
+        }
+        *s.slots[k] = dentry;
+        self.stats.chains_made += 1;
+        if let Some(d) = self.blocks.get_mut(&dst) {
+            d.incoming.push((src, k));
+        }
+    }
+
+    fn apply_dirty(&mut self, jb: &mut JitBus<'_>) {
+        if jb.dirty.is_empty() {
+            return;
+        }
+        let dirty = std::mem::take(&mut jb.dirty);
+        for p in dirty {
+            if self.invalidate_page(p, "smc") {
+                jb.code_pages.remove(&p);
+            }
+        }
+        // Pages whose blocks are all gone no longer need watching.
+        jb.code_pages.retain(|p| self.page_blocks.contains_key(p));
+    }
+
+    /// Remove every block translated from physical page `page`.
+    fn invalidate_page(&mut self, page: u64, reason: &'static str) -> bool {
+        let Some(ids) = self.page_blocks.get(&page).cloned() else {
+            return false;
+        };
+        let n = ids.len() as u64;
+        for id in ids {
+            self.remove_block(id);
+        }
+        *self.stats.invalidations.entry(reason).or_insert(0) += n;
+        true
+    }
+
+    fn remove_block(&mut self, id: u64) {
+        let Some(b) = self.blocks.remove(&id) else {
+            return;
+        };
+        for &(src, k) in &b.incoming {
+            if let Some(s) = self.blocks.get_mut(&src) {
+                if *s.slots[k] == b.entry {
+                    *s.slots[k] = self.rt.exit_branch;
+                }
+            }
+        }
+        for slot in &b.slots {
+            self.slot_owner.remove(&(&**slot as *const u64 as u64));
+        }
+        if let Some(v) = self.page_blocks.get_mut(&b.page) {
+            v.retain(|&x| x != id);
+            if v.is_empty() {
+                self.page_blocks.remove(&b.page);
+                self.code_pages.remove(&b.page);
+            }
+        }
+        self.by_key.pop(&b.key);
+        self.bytes -= b.code.len();
+    }
+
+    fn jump_index(key: &Key) -> usize {
+        let h = key.phys ^ key.rip.rotate_left(17) ^ key.cs_base.rotate_left(31);
+        (h.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 52) as usize % JUMP_CACHE
+    }
+
+    /// Find or translate the block at CS:RIP; None if it cannot be
+    /// translated (the dispatcher then steps the interpreter).
+    fn lookup(&mut self, cpu: &mut Cpu, jb: &mut JitBus<'_>, after_branch: bool) -> Option<u64> {
+        let (key, _lin, avail) = block_start(cpu, jb)?;
+        self.stats.cache_lookups += 1;
+        if !after_branch {
+            self.stats.indirect_lookups += 1;
+        }
+        let ji = Self::jump_index(&key);
+        if let Some((k, id)) = self.jump_cache[ji] {
+            if k == key && self.blocks.contains_key(&id) {
+                self.stats.cache_hits += 1;
+                self.stats.jump_cache_hits += 1;
+                return Some(id);
+            }
+        }
+        if let Some(&id) = self.by_key.get(&key) {
+            self.stats.cache_hits += 1;
+            self.jump_cache[ji] = Some((key, id));
+            return Some(id);
+        }
+        let id = self.translate(jb, key, avail)?;
+        self.jump_cache[ji] = Some((key, id));
+        Some(id)
+    }
+
+    fn translate(&mut self, jb: &mut JitBus<'_>, key: Key, avail: usize) -> Option<u64> {
+        let t0 = Instant::now();
+        let mut bytes = vec![0u8; avail];
+        jb.read_phys(cpu_model::PhysAddr(key.phys), &mut bytes);
+        let plan = plan_block(
+            &bytes,
+            key.rip,
+            key.mode.bitness(),
+            key.cs_limit,
+            self.config.max_block_instructions,
+        );
+        if plan.is_empty() {
+            return None;
+        }
+        let slots = [Box::new(self.rt.exit_branch), Box::new(self.rt.exit_branch)];
+        let slot_addrs = [
+            &*slots[0] as *const u64 as u64,
+            &*slots[1] as *const u64 as u64,
+        ];
+        let addrs = Addrs {
+            exit_common: self.rt.exit_common,
+            monitor: exec::monitor_shim_addr(),
+        };
+        let emitted = emit::emit_block(&plan, &addrs, slot_addrs).ok()?;
+        let code = ExecCode::new(&emitted.code).ok()?;
+        // Evict least recently used blocks beyond the capacity.
+        while self.bytes + code.len() > self.config.cache_bytes {
+            let Some((_, victim)) = self.by_key.pop_lru() else {
+                break;
+            };
+            self.remove_block(victim);
+            self.stats.evictions += 1;
+        }
+        let id = self.next_id;
+        self.next_id += 1;
+        // Linear page of a RIP (the segment base is part of the key).
+        let lin_page = |rip: u64| {
+            let lin = key.cs_base.wrapping_add(rip);
+            if key.mode == CpuMode::Long64 {
+                lin >> 12
+            } else {
+                (lin & 0xffff_ffff) >> 12
+            }
+        };
+        let exits = emitted
+            .exits
+            .iter()
+            .map(|e| {
+                let same_page = lin_page(e.target) == lin_page(key.rip);
+                (e.target, same_page || !key.paging)
+            })
+            .collect();
+        for (k, a) in slot_addrs.iter().enumerate() {
+            self.slot_owner.insert(*a, (id, k));
+        }
+        let page = key.phys >> 12;
+        self.bytes += code.len();
+        let entry = code.addr();
+        self.blocks.insert(
+            id,
+            Block {
+                key,
+                code,
+                entry,
+                len: plan.len() as u64,
+                slots,
+                exits,
+                incoming: Vec::new(),
+                page,
+            },
+        );
+        self.by_key.put(key, id);
+        self.page_blocks.entry(page).or_default().push(id);
+        jb.code_pages.insert(page);
+        self.stats.blocks_translated += 1;
+        self.stats.translation_time_ns += t0.elapsed().as_nanos() as u64;
+        Some(id)
+    }
+}
+
+/// Decode and classify the instructions of one block from `bytes` (the
+/// fetchable code from RIP to the end of its page or the CS limit).
+pub fn plan_block(bytes: &[u8], rip: u64, bitness: u32, cs_limit: u32, max: usize) -> Vec<Planned> {
+    let mut dec = Decoder::with_ip(bitness, bytes, rip, DecoderOptions::NONE);
+    let mut plan = Vec::new();
+    let mut ins = Instruction::default();
+    let wrap = |v: u64| match bitness {
+        16 => v & 0xffff,
+        32 => v & 0xffff_ffff,
+        _ => v,
+    };
+    while plan.len() < max && dec.can_decode() {
+        dec.decode_out(&mut ins);
+        if dec.last_error() == DecoderError::NoMoreBytes {
+            // Crosses the page (or the CS limit): left to a later block,
+            // where the interpreter fetches it.
+            break;
+        }
+        let kind = emit::classify(&ins, bitness, cs_limit);
+        let next_rip = wrap(ins.next_ip());
+        let ends = match kind {
+            Kind::Branch(_) => true,
+            Kind::Monitor => ins.flow_control() != FlowControl::Next,
+            Kind::Native(_) => false,
+        };
+        plan.push(Planned {
+            ins,
+            kind,
+            next_rip,
+        });
+        if ends || next_rip != ins.next_ip() {
+            break;
+        }
+    }
+    plan
+}

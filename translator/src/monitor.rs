@@ -1,0 +1,159 @@
+//! Monitor calls: the instructions translated code does not run natively
+//! are run by the reference interpreter, one at a time, with exactly the
+//! post-processing `Cpu::step` applies after `Cpu::execute`.
+
+use crate::bus::JitBus;
+use crate::exec::{EXIT_MONITOR, EXIT_STOP};
+use cpu_model::exception::{Exception, Fault, StopReason};
+use cpu_model::interp::EventKind;
+use cpu_model::state::Segment;
+use cpu_model::{flags, Bus, Cpu};
+use iced_x86::{Instruction, Mnemonic, OpKind, Register};
+
+/// The state a translation assumed at entry; any change ends the block.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Snapshot {
+    cr0: u64,
+    cr3: u64,
+    cr4: u64,
+    efer: u64,
+    vm: bool,
+    cs: Segment,
+}
+
+impl Snapshot {
+    pub fn of(cpu: &Cpu) -> Snapshot {
+        let s = &cpu.state;
+        Snapshot {
+            cr0: s.cr0,
+            cr3: s.cr3,
+            cr4: s.cr4,
+            efer: s.efer,
+            vm: s.v86(),
+            cs: *s.cs(),
+        }
+    }
+}
+
+/// Rust-side state of monitor calls during one entry into generated code.
+#[derive(Debug)]
+pub struct MonitorEnv {
+    pub snapshot: Snapshot,
+    pub stop: Option<StopReason>,
+    /// Steps (instructions or deliveries) taken by monitor calls.
+    pub steps: u64,
+    /// Monitor calls by mnemonic (`Mnemonic as usize`).
+    pub by_mnemonic: Vec<u64>,
+}
+
+impl Default for MonitorEnv {
+    fn default() -> Self {
+        MonitorEnv {
+            snapshot: Snapshot::default(),
+            stop: None,
+            steps: 0,
+            by_mnemonic: vec![0; Mnemonic::values().len()],
+        }
+    }
+}
+
+/// Exceptions delivered as faults (RF set in the pushed RFLAGS); the same
+/// predicate as the interpreter's `interrupt::is_fault`.
+fn is_fault(e: &Exception) -> bool {
+    !matches!(
+        e,
+        Exception::NMI | Exception::BP | Exception::OF | Exception::DF | Exception::MC
+    )
+}
+
+/// MOV SS / POP SS: the interrupt shadow (as `Cpu::step`).
+fn loads_ss(ins: &Instruction) -> bool {
+    matches!(ins.mnemonic(), Mnemonic::Mov | Mnemonic::Pop)
+        && ins.op_count() >= 1
+        && ins.op0_kind() == OpKind::Register
+        && ins.op0_register() == Register::SS
+}
+
+/// Can translated code run now, i.e. would `Cpu::step` just execute the
+/// next instruction without delivering or checking anything first?
+pub fn can_run(cpu: &Cpu, bus: &dyn Bus) -> bool {
+    let s = &cpu.state;
+    let e = &s.events;
+    let quiet = !e.halted
+        && !e.interrupt_shadow
+        && e.pending_db == 0
+        && s.rflags & (flags::TF | flags::RF) == 0
+        && s.dr[7] & 0xff == 0;
+    let nmi = e.nmi_pending && !e.nmi_blocked;
+    let intr = s.rflags & flags::IF != 0 && bus.interrupt_pending();
+    quiet && !nmi && !intr
+}
+
+/// One step of an instruction the block does not run natively. Returns 0
+/// to continue the block, else an exit code (the countdown refunded with
+/// the block instructions that will not run).
+pub fn call(
+    cpu: &mut Cpu,
+    bus: &mut JitBus<'_>,
+    env: &mut MonitorEnv,
+    countdown: &mut i64,
+    remaining: u64,
+    next_rip: u64,
+) -> u32 {
+    env.steps += 1;
+    let exit = |countdown: &mut i64, code: u32| {
+        *countdown = countdown.wrapping_add(remaining as i64);
+        code
+    };
+    let ins = match cpu.execute(bus) {
+        Ok(ins) => ins,
+        Err(Fault::Exception(e)) => {
+            // As Cpu::step: fault-class exceptions push RF = 1.
+            if is_fault(&e) {
+                cpu.state.rflags |= flags::RF;
+            }
+            if let Err(s) = cpu.deliver(bus, EventKind::Exception(e)) {
+                env.stop = Some(s);
+                return exit(countdown, EXIT_STOP);
+            }
+            return exit(countdown, EXIT_MONITOR);
+        }
+        Err(Fault::Stop(s)) => {
+            env.stop = Some(s);
+            return exit(countdown, EXIT_STOP);
+        }
+    };
+    let m = ins.mnemonic();
+    if let Some(c) = env.by_mnemonic.get_mut(m as usize) {
+        *c += 1;
+    }
+    // Cpu::step's post-processing with TF = 0 at the instruction start
+    // (translated code never runs with TF set).
+    let soft_int = matches!(m, Mnemonic::Int | Mnemonic::Int3 | Mnemonic::Int1)
+        || (m == Mnemonic::Into && cpu.state.rflags & flags::OF != 0);
+    if soft_int {
+        cpu.state.events.pending_db = 0;
+    } else if loads_ss(&ins) {
+        cpu.state.events.interrupt_shadow = true;
+    } else {
+        let db = std::mem::take(&mut cpu.state.events.pending_db);
+        if db != 0 {
+            cpu.state.dr[6] = (cpu.state.dr[6] & !0xf) | db;
+            if let Err(s) = cpu.deliver(bus, EventKind::Exception(Exception::DB)) {
+                env.stop = Some(s);
+                return exit(countdown, EXIT_STOP);
+            }
+            return exit(countdown, EXIT_MONITOR);
+        }
+    }
+    let keep_going = cpu.state.rip == next_rip
+        && bus.dirty.is_empty()
+        && !matches!(m, Mnemonic::Invlpg | Mnemonic::Invpcid)
+        && Snapshot::of(cpu) == env.snapshot
+        && can_run(cpu, bus);
+    if keep_going {
+        0
+    } else {
+        exit(countdown, EXIT_MONITOR)
+    }
+}
