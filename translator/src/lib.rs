@@ -575,7 +575,9 @@ pub fn plan_block(bytes: &[u8], rip: u64, bitness: u32, cs_limit: u32, max: usiz
         let next_rip = wrap(ins.next_ip());
         let ends = match kind {
             Kind::Branch(_) => true,
-            Kind::Monitor => ins.flow_control() != FlowControl::Next,
+            Kind::Monitor => {
+                ins.flow_control() != FlowControl::Next || ins.mnemonic() == Mnemonic::Hlt
+            }
             Kind::Native(_) => false,
         };
         plan.push(Planned {
@@ -588,4 +590,23 @@ pub fn plan_block(bytes: &[u8], rip: u64, bitness: u32, cs_limit: u32, max: usiz
         }
     }
     plan
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn block_sizes() {
+        // mov ecx, 50; add eax, ecx; jmp
+        let code = [0xb9, 50, 0, 0, 0, 0x01, 0xc8, 0xeb, 0x00];
+        let plan = plan_block(&code, 0x1000, 64, 0, 32);
+        assert_eq!(plan.len(), 3);
+        let addrs = Addrs {
+            exit_common: 0x1111,
+            monitor: 0x2222,
+        };
+        let e = emit::emit_block(&plan, &addrs, [0x3333, 0x4444]).unwrap();
+        assert!(e.code.len() < 300, "{}", e.code.len());
+    }
 }

@@ -1,0 +1,170 @@
+//! Random straight-line programs of natively translated instructions
+//! (with random register values and flags) give the interpreter's results.
+
+mod common;
+use common::*;
+use cpu_model::flags;
+use iced_x86::code_asm::*;
+
+const R64: [AsmRegister64; 15] = [
+    rax, rcx, rdx, rbx, rbp, rsi, rdi, r8, r9, r10, r11, r12, r13, r14, r15,
+];
+const R32: [AsmRegister32; 15] = [
+    eax, ecx, edx, ebx, ebp, esi, edi, r8d, r9d, r10d, r11d, r12d, r13d, r14d, r15d,
+];
+const R16: [AsmRegister16; 15] = [
+    ax, cx, dx, bx, bp, si, di, r8w, r9w, r10w, r11w, r12w, r13w, r14w, r15w,
+];
+/// Byte registers usable with a REX prefix, and the legacy high bytes.
+const R8: [AsmRegister8; 15] = [
+    al, cl, dl, bl, bpl, sil, dil, r8b, r9b, r10b, r11b, r12b, r13b, r14b, r15b,
+];
+const R8H: [AsmRegister8; 8] = [al, cl, dl, bl, ah, ch, dh, bh];
+
+fn one(a: &mut CodeAssembler, r: &mut Rng) {
+    let x = r.next();
+    let i = (x % 15) as usize;
+    let j = ((x >> 8) % 15) as usize;
+    let h1 = R8H[((x >> 16) % 8) as usize];
+    let h2 = R8H[((x >> 20) % 8) as usize];
+    let imm = r.next() as i64;
+    let imm32 = imm as i32;
+    let sz = (x >> 24) % 5;
+    let op = (x >> 28) % 14;
+    macro_rules! bin {
+        ($m:ident) => {
+            match sz {
+                0 => a.$m(R64[i], R64[j]),
+                1 => a.$m(R32[i], R32[j]),
+                2 => a.$m(R16[i], R16[j]),
+                3 => a.$m(h1, h2),
+                _ => a.$m(R32[i], imm32),
+            }
+        };
+    }
+    macro_rules! un {
+        ($m:ident) => {
+            match sz {
+                0 => a.$m(R64[i]),
+                1 => a.$m(R32[i]),
+                2 => a.$m(R16[i]),
+                3 => a.$m(h1),
+                _ => a.$m(R8[i]),
+            }
+        };
+    }
+    let c = (imm as u32) % 70;
+    macro_rules! sh {
+        ($m:ident) => {
+            match sz {
+                0 => a.$m(R64[i], c),
+                1 => a.$m(R32[i], c),
+                2 => a.$m(R16[i], c),
+                3 => a.$m(h1, c),
+                _ => a.$m(R8[i], c),
+            }
+        };
+    }
+    let res = match op {
+        0 => match (x >> 40) % 10 {
+            0 => bin!(add),
+            1 => bin!(adc),
+            2 => bin!(sub),
+            3 => bin!(sbb),
+            4 => bin!(and),
+            5 => bin!(or),
+            6 => bin!(xor),
+            7 => bin!(cmp),
+            8 => bin!(test),
+            _ => bin!(mov),
+        },
+        1 => match (x >> 40) % 4 {
+            0 => un!(inc),
+            1 => un!(dec),
+            2 => un!(neg),
+            _ => un!(not),
+        },
+        2 => match (x >> 40) % 3 {
+            0 => sh!(shl),
+            1 => sh!(shr),
+            _ => sh!(sar),
+        },
+        3 => a.lea(R64[i], qword_ptr(R64[j] + R64[(i + j) % 15] * 4 + imm32)),
+        4 => a.lea(R32[i], dword_ptr(R64[j] + imm32)),
+        5 => a.lea(R16[i], word_ptr(R32[j] + R32[i] * 8)),
+        6 => match sz {
+            0 => a.movzx(R64[i], R8[j]),
+            1 => a.movzx(R32[i], R16[j]),
+            2 => a.movsx(R16[i], R8[j]),
+            3 => a.movsx(R32[i % 7], h1),
+            _ => a.movsxd(R64[i], R32[j]),
+        },
+        7 => match (x >> 40) % 4 {
+            0 => a.setl(R8[i]),
+            1 => a.seta(h1),
+            2 => a.seto(R8[j]),
+            _ => a.setp(R8[i]),
+        },
+        8 => match sz {
+            0 => a.cmovg(R64[i], R64[j]),
+            1 => a.cmovbe(R32[i], R32[j]),
+            2 => a.cmovns(R16[i], R16[j]),
+            3 => a.cmovo(R32[i], R32[j]),
+            _ => a.cmovnp(R64[i], R64[j]),
+        },
+        9 => a.mov(R64[i], imm as u64),
+        10 => match sz {
+            0 => a.add(R64[i], imm32),
+            1 => a.sub(R16[i], imm as i16 as i32),
+            2 => a.xor(R8[i], imm as i8 as i32),
+            3 => a.adc(h1, imm as i8 as i32),
+            _ => a.cmp(R64[i], imm32),
+        },
+        11 => match sz {
+            0 => a.sbb(R64[i], R64[j]),
+            1 => a.adc(R8[i], R8[j]),
+            2 => a.test(R8[i], R8[j]),
+            3 => a.xor(h1, h2),
+            _ => a.or(R16[i], imm as i16 as i32),
+        },
+        12 => {
+            // Occasionally a monitor call inside the block.
+            a.mov(qword_ptr(0x3000), R64[i])
+        }
+        _ => a.imul_2(R32[i], R32[j]),
+    };
+    res.unwrap();
+}
+
+#[test]
+fn random_blocks_64() {
+    let mut r = Rng(0x1234_5678_9abc_def1);
+    let mut native = 0;
+    for _ in 0..300 {
+        let mut a = CodeAssembler::new(64).unwrap();
+        let n = 1 + r.next() % 40;
+        for _ in 0..n {
+            one(&mut a, &mut r);
+        }
+        a.hlt().unwrap();
+        let code = a.assemble(CODE).unwrap();
+        let (mut cpu, bus) = long64(&code);
+        for (k, g) in cpu.state.gpr.iter_mut().enumerate() {
+            if k != 4 {
+                let v = r.next();
+                // Mix in small and boundary values.
+                *g = match v % 7 {
+                    0 => 0,
+                    1 => v % 3,
+                    2 => 1 << (v % 64),
+                    3 => u64::MAX,
+                    _ => v,
+                };
+            }
+        }
+        cpu.state.rflags = flags::FIXED | (r.next() & flags::STATUS);
+        let (_, _, jit) = compare(cpu, bus, 1000);
+        native += jit.stats().native_instructions;
+    }
+    assert!(native > 3000, "{native}");
+}

@@ -1,0 +1,255 @@
+//! Self-modifying code, cache eviction, faults inside blocks, interrupts.
+
+mod common;
+use common::*;
+use cpu_model::interp::StepOutcome;
+use cpu_model::memory::FlatBus;
+use cpu_model::{Bus, PhysAddr};
+use iced_x86::code_asm::*;
+use translator::{Jit, JitConfig, JitExit};
+
+/// `add eax, imm32` at 0x1000 whose immediate the loop increments each
+/// iteration through `inc dword [target]`: eax = 1 + 2 + ... + 10.
+fn patch_loop(a: &mut CodeAssembler, target: u64) {
+    let mut top = a.create_label();
+    a.set_label(&mut top).unwrap();
+    a.db(&[0x05, 1, 0, 0, 0]).unwrap(); // add eax, 1
+    a.mov(rbx, target).unwrap();
+    a.inc(dword_ptr(rbx)).unwrap();
+    a.dec(ecx).unwrap();
+    a.jnz(top).unwrap();
+    a.hlt().unwrap();
+}
+
+#[test]
+fn smc_immediate_patching_in_a_loop() {
+    let (mut cpu, bus) = long64(&asm(64, |a| patch_loop(a, 0x1001)));
+    cpu.state.gpr[1] = 10;
+    cpu.state.gpr[0] = 0;
+    let (cpu, _, jit) = compare(cpu, bus, 1000);
+    assert_eq!(cpu.state.gpr[0], 55);
+    assert!(jit.stats().invalidations.get("smc").copied().unwrap_or(0) >= 9);
+}
+
+#[test]
+fn smc_through_a_second_virtual_alias() {
+    // PML4[1] -> PDPT at 0x72000 -> 1 GiB page at physical 0: linear
+    // 0x80_0000_1001 aliases the immediate at 0x1001.
+    let (mut cpu, mut bus) = long64(&asm(64, |a| patch_loop(a, 0x80_0000_1001)));
+    bus.ram[0x70008..0x70010].copy_from_slice(&(0x72000u64 | 0x7).to_le_bytes());
+    bus.ram[0x72000..0x72008].copy_from_slice(&(0x87u64).to_le_bytes());
+    cpu.state.gpr[1] = 10;
+    cpu.state.gpr[0] = 0;
+    let (cpu, _, _) = compare(cpu, bus, 1000);
+    assert_eq!(cpu.state.gpr[0], 55);
+}
+
+#[test]
+fn smc_rep_movs_over_code_ahead() {
+    // rep movsb copies "mov eax, 2" over the "mov eax, 1" that follows it
+    // in the same block.
+    let code = asm(64, |a| {
+        let mut ahead = a.create_label();
+        a.mov(rsi, 0x3000u64).unwrap();
+        a.lea(rdi, ptr(ahead)).unwrap();
+        a.mov(ecx, 5).unwrap();
+        a.rep().movsb().unwrap();
+        a.set_label(&mut ahead).unwrap();
+        a.mov(eax, 1).unwrap();
+        a.hlt().unwrap();
+    });
+    let (cpu, mut bus) = long64(&code);
+    bus.ram[0x3000..0x3005].copy_from_slice(&[0xb8, 2, 0, 0, 0]);
+    let (cpu, _, _) = compare(cpu, bus, 100);
+    assert_eq!(cpu.state.gpr[0], 2);
+}
+
+#[test]
+fn smc_instruction_crossing_a_page() {
+    // `add eax, imm32` straddles 0x1ffd..0x2002; the loop patches the
+    // immediate byte at 0x2000, on the second page.
+    let mut code = vec![0x90u8; 0x1000 - 3];
+    code.extend_from_slice(&[0x05, 0, 0, 1, 0]); // add eax, 0x00010000 at 0x1ffd
+    let tail = {
+        let mut a = CodeAssembler::new(64).unwrap();
+        a.mov(rbx, 0x2000u64).unwrap();
+        a.inc(byte_ptr(rbx)).unwrap();
+        a.dec(ecx).unwrap();
+        a.jz(0x2020u64).unwrap();
+        a.jmp(0x1ffdu64).unwrap();
+        a.assemble(0x2002).unwrap()
+    };
+    code.extend_from_slice(&tail);
+    code.resize(0x1020, 0x90);
+    code.push(0xf4);
+    let (mut cpu, bus) = long64(&code);
+    cpu.state.rip = 0x1ffd;
+    cpu.state.gpr[1] = 5;
+    cpu.state.gpr[0] = 0;
+    let (cpu, _, _) = compare(cpu, bus, 1000);
+    // The patched byte is bits 16-23 of the immediate: 0x10000, 0x20000,
+    // ..., 0x50000.
+    assert_eq!(cpu.state.gpr[0], 15 * 0x10000);
+}
+
+/// A loop over several blocks (chained) with a cache too small to hold
+/// them: every block is evicted and retranslated, chains are undone.
+#[test]
+fn eviction_with_a_tiny_cache_unchains() {
+    let code = asm(64, |a| {
+        let mut l = [
+            a.create_label(),
+            a.create_label(),
+            a.create_label(),
+            a.create_label(),
+        ];
+        a.mov(ecx, 50).unwrap();
+        a.set_label(&mut l[0]).unwrap();
+        a.add(eax, ecx).unwrap();
+        a.jmp(l[2]).unwrap();
+        a.set_label(&mut l[1]).unwrap();
+        a.xor(ebx, eax).unwrap();
+        a.jmp(l[3]).unwrap();
+        a.set_label(&mut l[2]).unwrap();
+        a.shl(ebx, 1).unwrap();
+        a.jmp(l[1]).unwrap();
+        a.set_label(&mut l[3]).unwrap();
+        a.dec(ecx).unwrap();
+        a.jnz(l[0]).unwrap();
+        a.hlt().unwrap();
+    });
+    for cache in [1usize, 200, 400, 1 << 20] {
+        let (cpu, bus) = long64(&code);
+        let cfg = JitConfig {
+            cache_bytes: cache,
+            ..JitConfig::default()
+        };
+        let (_, _, jit) = compare_with(cfg, cpu, bus, 10_000);
+        let s = jit.stats();
+        if cache < 1000 {
+            assert!(s.evictions > 50, "{cache}: {s:?}");
+            assert!(jit.cached_blocks() <= 2, "{s:?}");
+        } else {
+            assert_eq!(s.evictions, 0);
+            assert!(s.chained_transitions > 150, "{s:?}");
+        }
+    }
+}
+
+/// Native instructions, then DIV by zero (a monitor call): #DE is
+/// delivered with the state exactly as of the DIV's start.
+#[test]
+fn fault_inside_a_block_is_precise() {
+    let code = asm(16, |a| {
+        a.mov(ax, 0x1234).unwrap();
+        a.add(ax, 1).unwrap();
+        a.mov(bl, 0).unwrap();
+        a.div(bl).unwrap(); // at 0x1008
+        a.mov(ax, 0).unwrap();
+        a.hlt().unwrap();
+    });
+    let (cpu, mut bus) = real_mode(&code);
+    // IVT[0] -> 0000:2000, a HLT.
+    bus.ram[0..4].copy_from_slice(&[0x00, 0x20, 0x00, 0x00]);
+    bus.ram[0x2000] = 0xf4;
+    let (cpu, bus, _) = compare(cpu, bus, 100);
+    assert_eq!(cpu.state.rip, 0x2001);
+    assert_eq!(cpu.state.gpr[0], 0x1235);
+    // Pushed IP = the DIV.
+    let top = cpu.state.gpr[4] as usize;
+    assert_eq!(u16::from_le_bytes([bus.ram[top], bus.ram[top + 1]]), 0x1008);
+    assert_eq!(cpu.stats.exceptions[0], 1);
+}
+
+/// A bus whose interrupt line rises on `out 0x80` and is acknowledged
+/// with vector 0x20.
+#[derive(Clone)]
+struct IrqBus {
+    flat: FlatBus,
+    line: bool,
+}
+
+impl Bus for IrqBus {
+    fn read_phys(&mut self, addr: PhysAddr, buf: &mut [u8]) {
+        self.flat.read_phys(addr, buf);
+    }
+    fn write_phys(&mut self, addr: PhysAddr, data: &[u8]) {
+        self.flat.write_phys(addr, data);
+    }
+    fn io_in(&mut self, port: u16, size: u32) -> u32 {
+        self.flat.io_in(port, size)
+    }
+    fn io_out(&mut self, port: u16, size: u32, value: u32) {
+        if port == 0x80 {
+            self.line = true;
+        }
+        self.flat.io_out(port, size, value);
+    }
+    fn interrupt_pending(&self) -> bool {
+        self.line
+    }
+    fn acknowledge_interrupt(&mut self) -> Option<u8> {
+        self.line = false;
+        Some(0x20)
+    }
+}
+
+#[test]
+fn interrupts_are_taken_at_the_same_instruction() {
+    let code = asm(16, |a| {
+        let mut top = a.create_label();
+        a.sti().unwrap();
+        a.mov(cx, 20).unwrap();
+        a.set_label(&mut top).unwrap();
+        a.add(si, cx).unwrap();
+        a.out(0x80, al).unwrap();
+        a.add(di, 3).unwrap();
+        a.inc(bp).unwrap();
+        a.dec(cx).unwrap();
+        a.jnz(top).unwrap();
+        a.hlt().unwrap();
+    });
+    let (cpu, flat) = real_mode(&code);
+    let mut bus = IrqBus { flat, line: false };
+    // IVT[0x20] -> 0000:3000: inc word [0x500]; iret.
+    bus.flat.ram[0x80..0x84].copy_from_slice(&[0x00, 0x30, 0x00, 0x00]);
+    bus.flat.ram[0x3000..0x3005].copy_from_slice(&[0xff, 0x06, 0x00, 0x05, 0xcf]);
+    let (mut c1, mut b1) = (clone_cpu(&cpu), bus.clone());
+    let mut steps = 0;
+    while c1.step(&mut b1).unwrap() == StepOutcome::Executed {
+        steps += 1;
+    }
+    let (mut c2, mut b2) = (cpu, bus);
+    let mut jit = Jit::new(JitConfig::default()).unwrap();
+    // Small budgets: the run loop is re-entered many times.
+    let mut total = 0;
+    loop {
+        let before = c2.state.icount;
+        let r = jit.run(&mut c2, &mut b2, 7).unwrap();
+        total += 1;
+        if r == JitExit::Halted {
+            break;
+        }
+        assert!(c2.state.icount > before || total < 1000);
+    }
+    assert_eq!(c1.state, c2.state);
+    assert!(b1.flat.ram == b2.flat.ram);
+    assert_eq!(
+        u16::from_le_bytes([b2.flat.ram[0x500], b2.flat.ram[0x501]]),
+        20
+    );
+    assert!(steps > 100);
+}
+
+#[test]
+fn halt_returns_halted() {
+    let (mut cpu, mut bus) = long64(&asm(64, |a| {
+        a.mov(eax, 5).unwrap();
+        a.hlt().unwrap();
+    }));
+    let mut jit = Jit::new(JitConfig::default()).unwrap();
+    assert_eq!(jit.run(&mut cpu, &mut bus, 1000).unwrap(), JitExit::Halted);
+    assert_eq!(jit.run(&mut cpu, &mut bus, 1000).unwrap(), JitExit::Halted);
+    assert_eq!(cpu.state.gpr[0], 5);
+    assert_eq!(cpu.state.icount, 2);
+}
