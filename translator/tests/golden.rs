@@ -1,0 +1,94 @@
+//! Golden tests of generated host code: a few blocks are translated with
+//! fixed runtime addresses, disassembled with iced's Intel formatter and
+//! compared to translator/tests/golden/<name>.txt. Run with `BLESS=1` to
+//! rewrite the files after an intended change (and review the diff).
+
+mod common;
+use common::CODE;
+use iced_x86::code_asm::*;
+use iced_x86::{Decoder, DecoderOptions, Formatter, IntelFormatter};
+use translator::emit::{emit_block, Addrs};
+use translator::plan_block;
+
+const ADDRS: Addrs = Addrs {
+    exit_common: 0x7777_0000,
+    monitor: 0x7777_1000,
+};
+const SLOTS: [u64; 2] = [0x7777_2000, 0x7777_2008];
+
+fn disasm(code: &[u8]) -> String {
+    let mut dec = Decoder::with_ip(64, code, 0, DecoderOptions::NONE);
+    let mut f = IntelFormatter::new();
+    f.options_mut().set_hex_prefix("0x");
+    f.options_mut().set_hex_suffix("");
+    let mut out = String::new();
+    for ins in &mut dec {
+        let mut s = String::new();
+        f.format(&ins, &mut s);
+        out.push_str(&format!("{:04x}  {s}\n", ins.ip()));
+    }
+    out
+}
+
+fn golden(name: &str, bits: u32, f: impl FnOnce(&mut CodeAssembler)) {
+    let mut a = CodeAssembler::new(bits).unwrap();
+    f(&mut a);
+    let guest = a.assemble(CODE).unwrap();
+    let plan = plan_block(&guest, CODE, bits, 0xffff_ffff, 32);
+    let emitted = emit_block(&plan, &ADDRS, SLOTS).unwrap();
+    let mut text = String::new();
+    for p in &plan {
+        text.push_str(&format!(
+            "; guest {:x}: {} ({:?})\n",
+            p.ins.ip(),
+            p.ins,
+            p.kind
+        ));
+    }
+    text.push_str(&disasm(&emitted.code));
+    let path = format!("{}/tests/golden/{name}.txt", env!("CARGO_MANIFEST_DIR"));
+    if std::env::var_os("BLESS").is_some() {
+        std::fs::write(&path, &text).unwrap();
+        return;
+    }
+    let want = std::fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("{path} missing: run with BLESS=1"));
+    assert!(
+        want == text,
+        "{name}: generated code changed (BLESS=1 to accept):\n{text}"
+    );
+}
+
+#[test]
+fn golden_alu_and_jcc() {
+    golden("alu_jcc_64", 64, |a| {
+        let mut top = a.create_label();
+        a.set_label(&mut top).unwrap();
+        a.add(rax, rbx).unwrap();
+        a.xor(ah, cl).unwrap();
+        a.dec(r15d).unwrap();
+        a.jnz(top).unwrap();
+    });
+}
+
+#[test]
+fn golden_monitor_call() {
+    golden("monitor_32", 32, |a| {
+        a.mov(eax, 5).unwrap();
+        a.mov(dword_ptr(ebx), eax).unwrap();
+        a.shl(eax, 3).unwrap();
+        a.hlt().unwrap();
+    });
+}
+
+#[test]
+fn golden_lea_setcc_cmov_16() {
+    golden("lea_setcc_cmov_16", 16, |a| {
+        a.lea(si, word_ptr(bx + di + 0x10)).unwrap();
+        a.cmp(si, 7).unwrap();
+        a.setl(dh).unwrap();
+        a.cmovg(ax, cx).unwrap();
+        a.movsx(edx, dh).unwrap();
+        a.jmp(0x2000u64).unwrap();
+    });
+}
