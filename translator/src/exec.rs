@@ -32,6 +32,7 @@ pub const EXIT_BUDGET: u32 = 1;
 pub const EXIT_BRANCH: u32 = 2;
 pub const EXIT_MONITOR: u32 = 3;
 pub const EXIT_STOP: u32 = 4;
+pub const EXIT_FAULT: u32 = 5;
 
 /// The context block r13 points at while generated code runs.
 #[repr(C)]

@@ -24,13 +24,13 @@ mod monitor;
 
 pub use bus::JitBus;
 
-use cpu_model::exception::StopReason;
+use cpu_model::exception::{Exception, Fault, StopReason};
 use cpu_model::interp::StepOutcome;
 use cpu_model::mmu::{paging, Access};
 use cpu_model::state::CpuMode;
 use cpu_model::{Bus, Cpu};
 use emit::{Addrs, Kind, Planned};
-use exec::{Ctx, ExecCode, Runtime, EXIT_BRANCH, EXIT_STOP};
+use exec::{Ctx, ExecCode, Runtime, EXIT_BRANCH, EXIT_FAULT, EXIT_STOP};
 use iced_x86::{Decoder, DecoderError, DecoderOptions, FlowControl, Instruction, Mnemonic};
 use lru::LruCache;
 use monitor::{MonitorEnv, Snapshot};
@@ -47,6 +47,16 @@ pub struct JitConfig {
     pub max_block_instructions: usize,
     /// Patch direct-branch exits to jump straight into their target block.
     pub chaining: bool,
+    /// Deliver exceptions through the IDT/IVT as `Cpu::step` does (the
+    /// default). When false, nothing is delivered: a fault is returned as
+    /// [`JitExit::Exception`] with the precise state of the faulting
+    /// instruction (as `Cpu::execute` leaves it), a single-step trap (TF
+    /// set at the start of an instruction) as `Exception(DB)` once the
+    /// instruction retired. For the differential oracle and debuggers.
+    pub deliver_exceptions: bool,
+    /// Return [`JitExit::StopAddress`] when RIP reaches this address at an
+    /// instruction boundary (blocks end before it).
+    pub stop_at: Option<u64>,
 }
 
 impl Default for JitConfig {
@@ -55,6 +65,8 @@ impl Default for JitConfig {
             cache_bytes: 32 << 20,
             max_block_instructions: 32,
             chaining: true,
+            deliver_exceptions: true,
+            stop_at: None,
         }
     }
 }
@@ -67,6 +79,11 @@ pub enum JitExit {
     /// The processor is halted and no event woke it (as
     /// `StepOutcome::Halted`).
     Halted,
+    /// RIP reached [`JitConfig::stop_at`].
+    StopAddress,
+    /// An exception was raised and not delivered
+    /// ([`JitConfig::deliver_exceptions`] is false).
+    Exception(Exception),
 }
 
 /// Counters kept as the JIT runs.
@@ -308,6 +325,9 @@ impl Jit {
         let mut pending_chain: Option<(u64, usize)> = None;
         let mut after_branch = true;
         while done < budget {
+            if self.config.stop_at == Some(cpu.state.rip) {
+                return Ok(JitExit::StopAddress);
+            }
             let block = if monitor::can_run(cpu, jb) {
                 self.lookup(cpu, jb, after_branch)
             } else {
@@ -318,6 +338,21 @@ impl Jit {
             else {
                 pending_chain = None;
                 after_branch = false;
+                if !self.config.deliver_exceptions {
+                    let tf = cpu.state.rflags & cpu_model::flags::TF != 0;
+                    let r = cpu.execute(jb);
+                    self.apply_dirty(jb);
+                    match r {
+                        Ok(_) if tf => return Ok(JitExit::Exception(Exception::DB)),
+                        Ok(_) => {}
+                        Err(Fault::Exception(e)) => return Ok(JitExit::Exception(e)),
+                        Err(Fault::Stop(s)) => return Err(s),
+                    }
+                    done += 1;
+                    self.stats.guest_instructions += 1;
+                    self.stats.interpreter_steps += 1;
+                    continue;
+                }
                 let out = cpu.step(jb);
                 self.apply_dirty(jb);
                 let out = out?;
@@ -341,6 +376,7 @@ impl Jit {
             self.ctx.block_entries = 0;
             self.env.steps = 0;
             self.env.snapshot = Snapshot::of(cpu);
+            self.env.deliver = self.config.deliver_exceptions;
             let code = self.rt.enter(entry, &mut self.ctx, cpu, jb, &mut self.env);
             let used = left - self.ctx.countdown as u64;
             done += used;
@@ -357,6 +393,11 @@ impl Jit {
             if code == EXIT_STOP {
                 if let Some(s) = self.env.stop.take() {
                     return Err(s);
+                }
+            }
+            if code == EXIT_FAULT {
+                if let Some(e) = self.env.fault.take() {
+                    return Ok(JitExit::Exception(e));
                 }
             }
         }
@@ -483,6 +524,7 @@ impl Jit {
             key.mode.bitness(),
             key.cs_limit,
             self.config.max_block_instructions,
+            self.config.stop_at,
         );
         if plan.is_empty() {
             return None;
@@ -554,8 +596,16 @@ impl Jit {
 }
 
 /// Decode and classify the instructions of one block from `bytes` (the
-/// fetchable code from RIP to the end of its page or the CS limit).
-pub fn plan_block(bytes: &[u8], rip: u64, bitness: u32, cs_limit: u32, max: usize) -> Vec<Planned> {
+/// fetchable code from RIP to the end of its page or the CS limit); the
+/// block ends before `stop`.
+pub fn plan_block(
+    bytes: &[u8],
+    rip: u64,
+    bitness: u32,
+    cs_limit: u32,
+    max: usize,
+    stop: Option<u64>,
+) -> Vec<Planned> {
     let mut dec = Decoder::with_ip(bitness, bytes, rip, DecoderOptions::NONE);
     let mut plan = Vec::new();
     let mut ins = Instruction::default();
@@ -585,7 +635,7 @@ pub fn plan_block(bytes: &[u8], rip: u64, bitness: u32, cs_limit: u32, max: usiz
             kind,
             next_rip,
         });
-        if ends || next_rip != ins.next_ip() {
+        if ends || next_rip != ins.next_ip() || stop == Some(next_rip) {
             break;
         }
     }
@@ -600,7 +650,7 @@ mod tests {
     fn block_sizes() {
         // mov ecx, 50; add eax, ecx; jmp
         let code = [0xb9, 50, 0, 0, 0, 0x01, 0xc8, 0xeb, 0x00];
-        let plan = plan_block(&code, 0x1000, 64, 0, 32);
+        let plan = plan_block(&code, 0x1000, 64, 0, 32, None);
         assert_eq!(plan.len(), 3);
         let addrs = Addrs {
             exit_common: 0x1111,

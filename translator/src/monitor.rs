@@ -3,7 +3,7 @@
 //! post-processing `Cpu::step` applies after `Cpu::execute`.
 
 use crate::bus::JitBus;
-use crate::exec::{EXIT_MONITOR, EXIT_STOP};
+use crate::exec::{EXIT_FAULT, EXIT_MONITOR, EXIT_STOP};
 use cpu_model::exception::{Exception, Fault, StopReason};
 use cpu_model::interp::EventKind;
 use cpu_model::state::Segment;
@@ -40,6 +40,9 @@ impl Snapshot {
 pub struct MonitorEnv {
     pub snapshot: Snapshot,
     pub stop: Option<StopReason>,
+    /// Deliver exceptions (else return them in `fault`).
+    pub deliver: bool,
+    pub fault: Option<Exception>,
     /// Steps (instructions or deliveries) taken by monitor calls.
     pub steps: u64,
     /// Monitor calls by mnemonic (`Mnemonic as usize`).
@@ -51,6 +54,8 @@ impl Default for MonitorEnv {
         MonitorEnv {
             snapshot: Snapshot::default(),
             stop: None,
+            deliver: true,
+            fault: None,
             steps: 0,
             by_mnemonic: vec![0; Mnemonic::values().len()],
         }
@@ -107,6 +112,10 @@ pub fn call(
     };
     let ins = match cpu.execute(bus) {
         Ok(ins) => ins,
+        Err(Fault::Exception(e)) if !env.deliver => {
+            env.fault = Some(e);
+            return exit(countdown, EXIT_FAULT);
+        }
         Err(Fault::Exception(e)) => {
             // As Cpu::step: fault-class exceptions push RF = 1.
             if is_fault(&e) {

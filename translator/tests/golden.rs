@@ -34,7 +34,7 @@ fn golden(name: &str, bits: u32, f: impl FnOnce(&mut CodeAssembler)) {
     let mut a = CodeAssembler::new(bits).unwrap();
     f(&mut a);
     let guest = a.assemble(CODE).unwrap();
-    let plan = plan_block(&guest, CODE, bits, 0xffff_ffff, 32);
+    let plan = plan_block(&guest, CODE, bits, 0xffff_ffff, 32, None);
     let emitted = emit_block(&plan, &ADDRS, SLOTS).unwrap();
     let mut text = String::new();
     for p in &plan {

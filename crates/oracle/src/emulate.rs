@@ -22,6 +22,9 @@ const MAX_STEPS: usize = 10_000;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Engine {
     Interp,
+    /// The translator (`translator::Jit`), with exceptions returned instead
+    /// of delivered and a stop at the case's end address.
+    Jit,
 }
 
 /// A CPU in 64-bit mode at CPL 3 with the first GiB identity-mapped by one
@@ -237,7 +240,63 @@ fn gpr_bit(r: Register) -> u16 {
 pub fn run_emulated(case: &Case, engine: Engine) -> Observed {
     match engine {
         Engine::Interp => run_interp(case),
+        Engine::Jit => run_jit(case),
     }
+}
+
+/// The case under the JIT. Which flags, registers and memory bytes are
+/// undefined at the end (and whether the case is inconclusive) depends only
+/// on the instructions executed, so it comes from the interpreter's run;
+/// the outcome itself comes from the JIT.
+fn run_jit(case: &Case) -> Observed {
+    let mut obs = run_interp(case);
+    if obs.inconclusive || obs.error.is_some() {
+        return obs;
+    }
+    let data_undefined = obs.outcome.as_ref().is_some_and(|o| o.data.is_empty());
+    let (mut cpu, mut bus) = machine(case);
+    let end = CODE_ADDR + case.code.len() as u64;
+    let config = translator::JitConfig {
+        deliver_exceptions: false,
+        stop_at: Some(end),
+        ..translator::JitConfig::default()
+    };
+    let mut jit = match translator::Jit::new(config) {
+        Ok(j) => j,
+        Err(e) => {
+            obs.outcome = None;
+            obs.error = Some(format!("jit: {e}"));
+            return obs;
+        }
+    };
+    let fault = match jit.run(&mut cpu, &mut bus, MAX_STEPS as u64) {
+        Ok(translator::JitExit::StopAddress) => None,
+        Ok(translator::JitExit::Exception(e)) => Some(e.vector()),
+        Ok(other) => {
+            obs.outcome = None;
+            obs.error = Some(format!("jit: {other:?}"));
+            return obs;
+        }
+        Err(s) => {
+            obs.outcome = None;
+            obs.error = Some(format!("stopped: {s}"));
+            return obs;
+        }
+    };
+    let mut data = bus.ram[DATA_ADDR as usize..DATA_ADDR as usize + DATA_SIZE].to_vec();
+    if data_undefined {
+        data.clear();
+    }
+    obs.outcome = Some(Outcome {
+        regs: Regs {
+            gpr: cpu.state.gpr,
+            rflags: cpu.state.rflags,
+            rip: cpu.state.rip,
+        },
+        data,
+        fault,
+    });
+    obs
 }
 
 fn run_interp(case: &Case) -> Observed {

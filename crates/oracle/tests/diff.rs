@@ -26,3 +26,18 @@ fn interpreter_matches_host_cpu() {
         summary.mismatches
     );
 }
+
+/// The translator against the host CPU, same campaign.
+#[test]
+fn jit_matches_host_cpu() {
+    let summary = run_campaign(Engine::Jit, 3000, 0x5eed_1234, 5).expect("campaign");
+    for m in &summary.shown {
+        eprintln!("{}", report(m));
+    }
+    assert_eq!(summary.cases, 3000);
+    assert_eq!(
+        summary.mismatches, 0,
+        "{} of 3000 cases differ",
+        summary.mismatches
+    );
+}
