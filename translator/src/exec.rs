@@ -50,6 +50,12 @@ pub struct Ctx {
     env: *mut MonitorEnv,
 }
 
+// SAFETY: the raw pointers in a `Ctx` are set only for the duration of
+// `Runtime::enter`, which borrows everything they point to mutably, and are
+// null otherwise; moving a `Ctx` (and so a `Jit`) to another thread between
+// runs moves no access to them.
+unsafe impl Send for Ctx {}
+
 impl Default for Ctx {
     fn default() -> Self {
         Ctx {

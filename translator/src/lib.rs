@@ -645,6 +645,68 @@ pub fn plan_block(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use emit::{AluOp, Branch, Native, ShOp};
+
+    fn kinds(bits: u32, code: &[u8]) -> Vec<Kind> {
+        plan_block(code, 0x1000, bits, 0xffff, 32, None)
+            .into_iter()
+            .map(|p| p.kind)
+            .collect()
+    }
+
+    #[test]
+    fn classification() {
+        // add eax, [rbx] (memory operand): monitor call.
+        assert_eq!(kinds(64, &[0x03, 0x03]), vec![Kind::Monitor]);
+        // lock add [rbx], eax: monitor.
+        assert_eq!(kinds(64, &[0xf0, 0x01, 0x03]), vec![Kind::Monitor]);
+        // shl eax, 0 / shl eax, 32 (masked count 0): monitor; shl eax, 31 native.
+        assert_eq!(kinds(64, &[0xc1, 0xe0, 0x00])[0], Kind::Monitor);
+        assert_eq!(kinds(64, &[0xc1, 0xe0, 0x20])[0], Kind::Monitor);
+        assert!(matches!(
+            kinds(64, &[0xc1, 0xe0, 0x1f])[0],
+            Kind::Native(Native::Shift {
+                op: ShOp::Shl,
+                count: 31,
+                ..
+            })
+        ));
+        // shl al, 8 (count = width, CF undefined): monitor.
+        assert_eq!(kinds(64, &[0xc0, 0xe0, 0x08])[0], Kind::Monitor);
+        // xor ah, bh: native with high-byte locations.
+        assert!(matches!(
+            kinds(64, &[0x30, 0xfc])[0],
+            Kind::Native(Native::Alu {
+                op: AluOp::Xor,
+                size: 1,
+                ..
+            })
+        ));
+        // mov ds, ax: monitor (segment load).
+        assert_eq!(kinds(16, &[0x8e, 0xd8])[0], Kind::Monitor);
+    }
+
+    #[test]
+    fn blocks_end_at_branches_and_limits() {
+        // inc eax; jmp +0; inc eax: the block ends at the JMP.
+        let k = kinds(32, &[0x40, 0xeb, 0x00, 0x40]);
+        assert_eq!(k.len(), 2);
+        assert_eq!(k[1], Kind::Branch(Branch::Jmp { target: 0x1003 }));
+        // A JMP beyond the CS limit (0xffff) is left to the interpreter
+        // (#GP): jmp rel32 to 0x11005.
+        let k = kinds(32, &[0xe9, 0x00, 0x00, 0x01, 0x00]);
+        assert_eq!(k, vec![Kind::Monitor]);
+        // An instruction cut by the end of the fetchable bytes is not in
+        // the block.
+        assert_eq!(kinds(32, &[0x40, 0x90, 0xb8, 0x01]).len(), 2);
+        // At most `max` instructions.
+        assert_eq!(plan_block(&[0x90; 100], 0x1000, 64, 0, 32, None).len(), 32);
+        // The block stops before `stop`.
+        assert_eq!(
+            plan_block(&[0x90; 100], 0x1000, 64, 0, 32, Some(0x1005)).len(),
+            5
+        );
+    }
 
     #[test]
     fn block_sizes() {
