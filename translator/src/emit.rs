@@ -469,13 +469,14 @@ pub fn emit_block(plan: &[Planned], addrs: &Addrs, slots: [u64; 2]) -> Result<Em
         ; sub QWORD [r13 + CX_COUNTDOWN], n
         ; add QWORD [r13 + CX_ENTRIES], 1
     );
+    let live = live_flags(plan);
     let mut natives = 0i32;
     let mut exits = Vec::new();
     let mut ended = false;
     for (i, p) in plan.iter().enumerate() {
         match p.kind {
             Kind::Native(nat) => {
-                emit_native(&mut a, nat);
+                emit_native(&mut a, nat, live[i]);
                 natives += 1;
             }
             Kind::Monitor => {
@@ -544,6 +545,51 @@ pub fn emit_block(plan: &[Planned], addrs: &Addrs, slots: [u64; 2]) -> Result<Em
     );
     let code = a.finalize().map_err(|e| format!("{e:?}"))?;
     Ok(Emitted { code, exits })
+}
+
+/// Status flags (written, read) by a native instruction.
+fn flag_effects(n: &Native) -> (u64, u64) {
+    let all = flags::STATUS;
+    match *n {
+        Native::Alu { op: AluOp::Mov, .. } => (0, 0),
+        Native::Alu {
+            op: AluOp::Adc | AluOp::Sbb,
+            ..
+        } => (all, flags::CF),
+        Native::Alu { .. } => (all, 0),
+        Native::Unary {
+            op: UnOp::Inc | UnOp::Dec,
+            ..
+        } => (all & !flags::CF, 0),
+        Native::Unary { op: UnOp::Neg, .. } => (all, 0),
+        Native::Unary { op: UnOp::Not, .. } => (0, 0),
+        Native::Shift { .. } => (all & !flags::AF, 0),
+        Native::Lea { .. } | Native::Ext { .. } => (0, 0),
+        Native::Setcc { .. } | Native::Cmov { .. } => (0, all),
+    }
+}
+
+/// For each instruction, the status flags live after it: read by a later
+/// instruction of the block before being overwritten, or visible at a
+/// monitor call or block exit (where every flag is live). A native
+/// instruction stores to the guest RFLAGS only the flags it writes that
+/// are live; the others are overwritten by a later native instruction
+/// before anything can observe them (native instructions cannot fault).
+fn live_flags(plan: &[Planned]) -> Vec<u64> {
+    let all = flags::STATUS;
+    let mut out = vec![all; plan.len()];
+    let mut live = all;
+    for (i, p) in plan.iter().enumerate().rev() {
+        out[i] = live;
+        live = match &p.kind {
+            Kind::Native(n) => {
+                let (w, r) = flag_effects(n);
+                (live & !w) | r
+            }
+            Kind::Monitor | Kind::Branch(_) => all,
+        };
+    }
+    out
 }
 
 fn flush_icount(a: &mut Asm, natives: &mut i32) {
@@ -691,8 +737,15 @@ macro_rules! sized_ri {
     };
 }
 
-fn emit_native(a: &mut Asm, n: Native) {
+/// Emit one native instruction; `live` = status flags live after it.
+fn emit_native(a: &mut Asm, n: Native, live: u64) {
     let all = flags::STATUS;
+    // Store only live flags (see `live_flags`).
+    let save_flags = |a: &mut Asm, take: u64, clear: u64| {
+        if clear & live != 0 {
+            save_flags(a, take & live, clear & live);
+        }
+    };
     match n {
         Native::Alu { op, size, dst, src } => {
             if op == AluOp::Mov {
@@ -761,13 +814,20 @@ fn emit_native(a: &mut Asm, n: Native) {
                 ShOp::Sar => sized_ri!(a, size, sar, c),
             }
             // CF, SF, ZF, PF from the host; AF unchanged (undefined, as the
-            // interpreter); OF by the interpreter's count-1 formula.
+            // interpreter); OF by the interpreter's count-1 formula. Only
+            // live flags are stored, but OF of SHL needs CF in edx, so CF
+            // is stored whenever OF is live.
             let cszp = flags::CF | flags::SF | flags::ZF | flags::PF;
-            save_flags(a, cszp, cszp | flags::OF);
+            let of_live = live & flags::OF != 0;
+            let keep = if of_live { live | flags::CF } else { live };
+            let clear = (cszp | flags::OF) & keep;
+            if clear != 0 {
+                self::save_flags(a, cszp & keep, clear);
+            }
             let top = (size * 8 - 1) as i8;
             match op {
                 // OF = MSB(result) XOR CF.
-                ShOp::Shl => dynasm!(a
+                ShOp::Shl if of_live => dynasm!(a
                     ; .arch x64
                     ; mov rcx, rax
                     ; shr rcx, top
@@ -777,14 +837,14 @@ fn emit_native(a: &mut Asm, n: Native) {
                     ; or [rbx + ST_RFLAGS], rcx
                 ),
                 // OF = MSB of the original operand (still in rcx).
-                ShOp::Shr => dynasm!(a
+                ShOp::Shr if of_live => dynasm!(a
                     ; .arch x64
                     ; shr rcx, top
                     ; and ecx, 1
                     ; shl ecx, 11
                     ; or [rbx + ST_RFLAGS], rcx
                 ),
-                ShOp::Sar => {}
+                _ => {}
             }
             store_rax(a, dst, size);
         }
