@@ -253,3 +253,101 @@ fn halt_returns_halted() {
     assert_eq!(cpu.state.gpr[0], 5);
     assert_eq!(cpu.state.icount, 2);
 }
+
+/// 64-bit mode with 4 KiB pages: linear 0..2 MiB identity-mapped through
+/// one page table at 0x74000 (PML4 0x70000, PDPT 0x71000, PD 0x73000).
+fn long64_4k(code_at: &[(u64, Vec<u8>)]) -> (cpu_model::Cpu, FlatBus) {
+    let (cpu, mut bus) = long64(&[]);
+    let put = |bus: &mut FlatBus, at: usize, v: u64| {
+        bus.ram[at..at + 8].copy_from_slice(&v.to_le_bytes());
+    };
+    put(&mut bus, 0x71000, 0x73000 | 7);
+    put(&mut bus, 0x73000, 0x74000 | 7);
+    for i in 0..512u64 {
+        put(&mut bus, 0x74000 + 8 * i as usize, (i << 12) | 7);
+    }
+    for (at, c) in code_at {
+        bus.ram[*at as usize..*at as usize + c.len()].copy_from_slice(c);
+    }
+    (cpu, bus)
+}
+
+/// Code assembled for linear address `ip`, placed at physical `phys`.
+fn at_phys(phys: u64, ip: u64, f: impl FnOnce(&mut CodeAssembler)) -> (u64, Vec<u8>) {
+    let mut a = CodeAssembler::new(64).unwrap();
+    f(&mut a);
+    (phys, a.assemble(ip).unwrap())
+}
+
+fn at(addr: u64, f: impl FnOnce(&mut CodeAssembler)) -> (u64, Vec<u8>) {
+    at_phys(addr, addr, f)
+}
+
+/// Remapping the page a block jumps to (and flushing the TLB, as MOV CR3
+/// does) must take effect: exits that leave the linear page are never
+/// chained while paging is on.
+#[test]
+fn no_stale_chains_across_pages_after_a_remap() {
+    let code = [
+        at(0x1000, |a| {
+            a.dec(ecx).unwrap();
+            a.jz(0x1100u64).unwrap();
+            a.jmp(0x2000u64).unwrap();
+        }),
+        at(0x1100, |a| a.hlt().unwrap()),
+        at(0x2000, |a| {
+            a.add(ebx, 1).unwrap();
+            a.jmp(0x1000u64).unwrap();
+        }),
+        // What linear 0x2000 maps to after the remap.
+        at_phys(0x5000, 0x2000, |a| {
+            a.add(ebx, 100).unwrap();
+            a.jmp(0x1000u64).unwrap();
+        }),
+    ];
+    let (mut cpu, bus) = long64_4k(&code);
+    cpu.state.gpr[1] = 1_000_000;
+    let (mut c1, mut b1) = (clone_cpu(&cpu), bus.clone());
+    let (mut c2, mut b2) = (cpu, bus);
+    let mut jit = Jit::new(JitConfig::default()).unwrap();
+    for round in 0..2 {
+        interp(&mut c1, &mut b1, 1000);
+        jit.run(&mut c2, &mut b2, 1000).unwrap();
+        assert_eq!(c1.state, c2.state, "round {round}");
+        // Remap linear page 2 to physical 0x5000.
+        for b in [&mut b1, &mut b2] {
+            b.ram[0x74010..0x74018].copy_from_slice(&(0x5000u64 | 7).to_le_bytes());
+        }
+        c1.tlb.flush_all();
+        c2.tlb.flush_all();
+    }
+    assert!(c2.state.gpr[3] > 100 * 100, "{}", c2.state.gpr[3]);
+}
+
+/// Memory written outside `run` needs `invalidate_phys` (or `flush`).
+#[test]
+fn invalidate_phys_after_an_outside_write() {
+    let (cpu, bus) = long64(&asm(64, |a| {
+        a.mov(eax, 1).unwrap();
+        a.hlt().unwrap();
+    }));
+    let mut jit = Jit::new(JitConfig::default()).unwrap();
+    let (mut c, mut b) = (clone_cpu(&cpu), bus.clone());
+    jit.run(&mut c, &mut b, 10).unwrap();
+    assert_eq!(c.state.gpr[0], 1);
+    // Patch the immediate, restart from the top.
+    let mut b2 = b.clone();
+    b2.ram[0x1001] = 7;
+    let mut c2 = clone_cpu(&cpu);
+    jit.invalidate_phys(0x1001, 1);
+    jit.run(&mut c2, &mut b2, 10).unwrap();
+    assert_eq!(c2.state.gpr[0], 7);
+    assert_eq!(jit.stats().invalidations.get("explicit"), Some(&1));
+    b2.ram[0x1001] = 9;
+    let mut c3 = clone_cpu(&cpu);
+    jit.flush();
+    jit.run(&mut c3, &mut b2, 10).unwrap();
+    assert_eq!(c3.state.gpr[0], 9);
+    assert_eq!(jit.cached_blocks(), 1);
+    assert_eq!(jit.stats().flushes, 1);
+}
