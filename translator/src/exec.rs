@@ -87,9 +87,6 @@ impl ExecCode {
     pub fn addr(&self) -> u64 {
         self.buf.ptr(AssemblyOffset(0)) as u64
     }
-    pub fn len(&self) -> usize {
-        self.buf.len()
-    }
 }
 
 /// The trampoline and the shared exit routines.
@@ -199,4 +196,157 @@ extern "sysv64" fn monitor_shim(ctx: *mut Ctx, remaining: u64, next_rip: u64) ->
 /// Address of the monitor-call shim for generated code.
 pub fn monitor_shim_addr() -> u64 {
     monitor_shim as *const () as usize as u64
+}
+
+/// Granule of code-heap allocations.
+const GRANULE: usize = 64;
+
+/// A block's code in the [`CodeHeap`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CodeRef {
+    chunk: usize,
+    off: usize,
+    /// Allocated length (a multiple of `GRANULE`).
+    pub len: usize,
+    pub addr: u64,
+}
+
+#[derive(Debug)]
+struct Chunk {
+    /// None only transiently while being written, or after a failed
+    /// protection change (then `CodeHeap::alloc` reports the loss).
+    buf: Option<ExecutableBuffer>,
+    size: usize,
+    /// Free ranges (offset, length), sorted by offset, coalesced.
+    free: Vec<(usize, usize)>,
+}
+
+/// Executable memory for translated blocks: a few large mappings, kept
+/// read+execute and made writable only while a block is copied in
+/// (from the dispatcher, never while generated code runs), with first-fit
+/// allocation and coalescing frees so LRU eviction can reuse space. One
+/// mapping per block would run into the kernel's mapping-count limit.
+#[derive(Debug)]
+pub struct CodeHeap {
+    chunks: Vec<Chunk>,
+    chunk_size: usize,
+    /// Bytes of all mappings.
+    pub mapped: usize,
+}
+
+/// A chunk whose memory was lost: every block in it must be dropped.
+#[derive(Debug)]
+pub struct HeapLost;
+
+impl CodeHeap {
+    pub fn new(chunk_size: usize) -> CodeHeap {
+        CodeHeap {
+            chunks: Vec::new(),
+            chunk_size: chunk_size.clamp(4096, 1 << 20).next_multiple_of(4096),
+            mapped: 0,
+        }
+    }
+
+    /// Copy `bytes` into executable memory.
+    pub fn alloc(&mut self, bytes: &[u8]) -> Result<CodeRef, HeapLost> {
+        let len = bytes.len().max(1).next_multiple_of(GRANULE);
+        let found = self.chunks.iter().enumerate().find_map(|(ci, c)| {
+            c.free
+                .iter()
+                .position(|&(_, l)| l >= len)
+                .map(|fi| (ci, fi))
+        });
+        let (ci, fi) = match found {
+            Some(x) => x,
+            None => {
+                let size = self.chunk_size.max(len.next_multiple_of(4096));
+                let mut m = MutableBuffer::new(size).map_err(|_| HeapLost)?;
+                m.set_len(size);
+                let buf = m.make_exec().map_err(|_| HeapLost)?;
+                self.chunks.push(Chunk {
+                    buf: Some(buf),
+                    size,
+                    free: vec![(0, size)],
+                });
+                self.mapped += size;
+                (self.chunks.len() - 1, 0)
+            }
+        };
+        let c = &mut self.chunks[ci];
+        let (off, flen) = c.free[fi];
+        if flen == len {
+            c.free.remove(fi);
+        } else {
+            c.free[fi] = (off + len, flen - len);
+        }
+        let Some(buf) = c.buf.take() else {
+            return Err(HeapLost);
+        };
+        let mut m = buf.make_mut().map_err(|_| HeapLost)?;
+        m[off..off + bytes.len()].copy_from_slice(bytes);
+        m[off + bytes.len()..off + len].fill(0xcc);
+        let buf = m.make_exec().map_err(|_| HeapLost)?;
+        let addr = buf.ptr(AssemblyOffset(off)) as u64;
+        c.buf = Some(buf);
+        Ok(CodeRef {
+            chunk: ci,
+            off,
+            len,
+            addr,
+        })
+    }
+
+    /// Return a block's memory (no generated code may run in it any more).
+    pub fn free(&mut self, r: CodeRef) {
+        let Some(c) = self.chunks.get_mut(r.chunk) else {
+            return;
+        };
+        let i = c.free.partition_point(|&(o, _)| o < r.off);
+        c.free.insert(i, (r.off, r.len));
+        // Coalesce with the next, then the previous range.
+        if i + 1 < c.free.len() && c.free[i].0 + c.free[i].1 == c.free[i + 1].0 {
+            c.free[i].1 += c.free[i + 1].1;
+            c.free.remove(i + 1);
+        }
+        if i > 0 && c.free[i - 1].0 + c.free[i - 1].1 == c.free[i].0 {
+            c.free[i - 1].1 += c.free[i].1;
+            c.free.remove(i);
+        }
+        debug_assert!(c.free.iter().all(|&(o, l)| o + l <= c.size));
+    }
+
+    /// Drop every mapping (all blocks must be gone).
+    pub fn clear(&mut self) {
+        self.chunks.clear();
+        self.mapped = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_heap_reuses_and_coalesces() {
+        let mut h = CodeHeap::new(4096);
+        let a = h.alloc(&[0x90; 100]).unwrap();
+        let b = h.alloc(&[0x90; 64]).unwrap();
+        let c = h.alloc(&[0xc3]).unwrap();
+        assert_eq!((a.len, b.len, c.len), (128, 64, 64));
+        assert_eq!(b.addr, a.addr + 128);
+        assert_eq!(h.mapped, 4096);
+        h.free(a);
+        h.free(b);
+        // The two freed ranges coalesced: 192 bytes fit where a was.
+        let d = h.alloc(&[0x90; 190]).unwrap();
+        assert_eq!(d.addr, a.addr);
+        // A block larger than a chunk gets its own mapping.
+        let e = h.alloc(&[0x90; 5000]).unwrap();
+        assert_eq!(e.len, 5056);
+        assert_eq!(h.mapped, 4096 + 8192);
+        h.free(c);
+        h.free(d);
+        h.free(e);
+        assert!(h.chunks.iter().all(|c| c.free == vec![(0, c.size)]));
+    }
 }

@@ -30,7 +30,7 @@ use cpu_model::mmu::{paging, Access};
 use cpu_model::state::CpuMode;
 use cpu_model::{Bus, Cpu};
 use emit::{Addrs, Kind, Planned};
-use exec::{Ctx, ExecCode, Runtime, EXIT_BRANCH, EXIT_FAULT, EXIT_STOP};
+use exec::{CodeHeap, CodeRef, Ctx, Runtime, EXIT_BRANCH, EXIT_FAULT, EXIT_STOP};
 use iced_x86::{Decoder, DecoderError, DecoderOptions, FlowControl, Instruction, Mnemonic};
 use lru::LruCache;
 use monitor::{MonitorEnv, Snapshot};
@@ -145,7 +145,7 @@ impl Key {
 #[derive(Debug)]
 struct Block {
     key: Key,
-    code: ExecCode,
+    code: CodeRef,
     entry: u64,
     len: u64,
     /// Exit slots (read by `jmp [slot]` in the block's exit stubs).
@@ -163,6 +163,7 @@ const JUMP_CACHE: usize = 4096;
 pub struct Jit {
     config: JitConfig,
     rt: Runtime,
+    heap: CodeHeap,
     blocks: HashMap<u64, Block>,
     by_key: LruCache<Key, u64>,
     /// Physical page -> blocks translated from it.
@@ -238,6 +239,7 @@ impl Jit {
         Ok(Jit {
             config,
             rt: Runtime::new()?,
+            heap: CodeHeap::new(config.cache_bytes),
             blocks: HashMap::new(),
             by_key: LruCache::unbounded(),
             page_blocks: HashMap::new(),
@@ -480,7 +482,8 @@ impl Jit {
             }
         }
         self.by_key.pop(&b.key);
-        self.bytes -= b.code.len();
+        self.bytes -= b.code.len;
+        self.heap.free(b.code);
     }
 
     fn jump_index(key: &Key) -> usize {
@@ -539,15 +542,29 @@ impl Jit {
             monitor: exec::monitor_shim_addr(),
         };
         let emitted = emit::emit_block(&plan, &addrs, slot_addrs).ok()?;
-        let code = ExecCode::new(&emitted.code).ok()?;
-        // Evict least recently used blocks beyond the capacity.
-        while self.bytes + code.len() > self.config.cache_bytes {
+        // Evict least recently used blocks beyond the capacity (before
+        // allocating, so the space is reused).
+        while self.bytes + emitted.code.len() > self.config.cache_bytes {
             let Some((_, victim)) = self.by_key.pop_lru() else {
                 break;
             };
             self.remove_block(victim);
             self.stats.evictions += 1;
         }
+        // Fragmentation: never map more than twice the capacity.
+        if self.heap.mapped > 2 * self.config.cache_bytes.max(1 << 20) {
+            self.flush();
+        }
+        let code = match self.heap.alloc(&emitted.code) {
+            Ok(c) => c,
+            Err(exec::HeapLost) => {
+                // A mapping could not be (re)protected: drop everything
+                // (no block may point into lost memory) and start over.
+                self.flush();
+                self.heap.clear();
+                return None;
+            }
+        };
         let id = self.next_id;
         self.next_id += 1;
         // Linear page of a RIP (the segment base is part of the key).
@@ -571,8 +588,8 @@ impl Jit {
             self.slot_owner.insert(*a, (id, k));
         }
         let page = key.phys >> 12;
-        self.bytes += code.len();
-        let entry = code.addr();
+        self.bytes += code.len;
+        let entry = code.addr;
         self.blocks.insert(
             id,
             Block {
