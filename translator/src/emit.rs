@@ -154,6 +154,33 @@ pub enum Native {
         dst: Loc,
         src: Loc,
     },
+    Xchg {
+        size: u32,
+        a: Loc,
+        b: Loc,
+    },
+    Bswap {
+        size: u32,
+        dst: Loc,
+    },
+    /// CBW/CWDE/CDQE (`to_dx` false) and CWD/CDQ/CQO: sign extension of
+    /// the accumulator of `size` bytes.
+    Conv {
+        size: u32,
+        to_dx: bool,
+    },
+    /// STC, CLC, CMC, STD, CLD on the guest RFLAGS in memory.
+    FlagOp(FlagOp),
+    Nop,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FlagOp {
+    Stc,
+    Clc,
+    Cmc,
+    Std,
+    Cld,
 }
 
 /// A direct branch that ends a block natively.
@@ -400,6 +427,52 @@ fn native(ins: &Instruction, bitness: u32, cs_limit: u32) -> Option<Kind> {
                     src,
                 }
             }
+            Mnemonic::Xchg => {
+                let (a, size) = reg_op(ins, 0)?;
+                let (b, bsize) = reg_op(ins, 1)?;
+                if size != bsize {
+                    return None;
+                }
+                Native::Xchg { size, a, b }
+            }
+            Mnemonic::Bswap => {
+                let (dst, size) = reg_op(ins, 0)?;
+                if size < 4 {
+                    return None;
+                }
+                Native::Bswap { size, dst }
+            }
+            Mnemonic::Cbw => Native::Conv {
+                size: 1,
+                to_dx: false,
+            },
+            Mnemonic::Cwde => Native::Conv {
+                size: 2,
+                to_dx: false,
+            },
+            Mnemonic::Cdqe => Native::Conv {
+                size: 4,
+                to_dx: false,
+            },
+            Mnemonic::Cwd => Native::Conv {
+                size: 2,
+                to_dx: true,
+            },
+            Mnemonic::Cdq => Native::Conv {
+                size: 4,
+                to_dx: true,
+            },
+            Mnemonic::Cqo => Native::Conv {
+                size: 8,
+                to_dx: true,
+            },
+            Mnemonic::Stc => Native::FlagOp(FlagOp::Stc),
+            Mnemonic::Clc => Native::FlagOp(FlagOp::Clc),
+            Mnemonic::Cmc => Native::FlagOp(FlagOp::Cmc),
+            Mnemonic::Std => Native::FlagOp(FlagOp::Std),
+            Mnemonic::Cld => Native::FlagOp(FlagOp::Cld),
+            // Multi-byte NOPs never access their memory operand.
+            Mnemonic::Nop => Native::Nop,
             _ if is_setcc(m) => {
                 let (dst, size) = reg_op(ins, 0)?;
                 if size != 1 {
@@ -566,6 +639,10 @@ fn flag_effects(n: &Native) -> (u64, u64) {
         Native::Shift { .. } => (all & !flags::AF, 0),
         Native::Lea { .. } | Native::Ext { .. } => (0, 0),
         Native::Setcc { .. } | Native::Cmov { .. } => (0, all),
+        Native::Xchg { .. } | Native::Bswap { .. } | Native::Conv { .. } | Native::Nop => (0, 0),
+        Native::FlagOp(FlagOp::Stc | FlagOp::Clc) => (flags::CF, 0),
+        Native::FlagOp(FlagOp::Cmc) => (flags::CF, flags::CF),
+        Native::FlagOp(FlagOp::Std | FlagOp::Cld) => (0, 0),
     }
 }
 
@@ -701,6 +778,16 @@ fn store_rax(a: &mut Asm, l: Loc, size: u32) {
         1 => dynasm!(a ; .arch x64 ; mov [rbx + o], al),
         2 => dynasm!(a ; .arch x64 ; mov [rbx + o], ax),
         _ => dynasm!(a ; .arch x64 ; mov [rbx + o], rax),
+    }
+}
+
+/// Guest register := rcx (as `store_rax`).
+fn store_rcx(a: &mut Asm, l: Loc, size: u32) {
+    let o = l.byte_off();
+    match size {
+        1 => dynasm!(a ; .arch x64 ; mov [rbx + o], cl),
+        2 => dynasm!(a ; .arch x64 ; mov [rbx + o], cx),
+        _ => dynasm!(a ; .arch x64 ; mov [rbx + o], rcx),
     }
 }
 
@@ -904,6 +991,60 @@ fn emit_native(a: &mut Asm, n: Native, live: u64) {
             let o = dst.byte_off();
             dynasm!(a ; .arch x64 ; mov [rbx + o], dl);
         }
+        Native::Xchg { size, a: x, b: y } => {
+            load_rax(a, x);
+            load_rcx(a, Src::Reg(y));
+            sized_rr!(a, size, xchg);
+            store_rax(a, x, size);
+            store_rcx(a, y, size);
+        }
+        Native::Bswap { size, dst } => {
+            load_rax(a, dst);
+            match size {
+                4 => dynasm!(a ; .arch x64 ; bswap eax),
+                _ => dynasm!(a ; .arch x64 ; bswap rax),
+            }
+            store_rax(a, dst, size);
+        }
+        Native::Conv { size, to_dx } => {
+            let rax_loc = Loc {
+                idx: 0,
+                high: false,
+            };
+            let rdx_loc = Loc {
+                idx: 2,
+                high: false,
+            };
+            load_rax(a, rax_loc);
+            if to_dx {
+                let o = rdx_loc.off();
+                dynasm!(a ; .arch x64 ; mov rdx, [rbx + o]);
+                match size {
+                    2 => dynasm!(a ; .arch x64 ; cwd ; mov [rbx + o], dx),
+                    4 => dynasm!(a ; .arch x64 ; cdq ; mov [rbx + o], rdx),
+                    _ => dynasm!(a ; .arch x64 ; cqo ; mov [rbx + o], rdx),
+                }
+            } else {
+                match size {
+                    1 => dynasm!(a ; .arch x64 ; cbw),
+                    2 => dynasm!(a ; .arch x64 ; cwde),
+                    _ => dynasm!(a ; .arch x64 ; cdqe),
+                }
+                store_rax(a, rax_loc, (size * 2).min(8));
+            }
+        }
+        Native::FlagOp(op) => {
+            let cf = flags::CF as i32;
+            let df = flags::DF as i32;
+            match op {
+                FlagOp::Stc => dynasm!(a ; .arch x64 ; or QWORD [rbx + ST_RFLAGS], cf),
+                FlagOp::Clc => dynasm!(a ; .arch x64 ; and QWORD [rbx + ST_RFLAGS], !cf),
+                FlagOp::Cmc => dynasm!(a ; .arch x64 ; xor QWORD [rbx + ST_RFLAGS], cf),
+                FlagOp::Std => dynasm!(a ; .arch x64 ; or QWORD [rbx + ST_RFLAGS], df),
+                FlagOp::Cld => dynasm!(a ; .arch x64 ; and QWORD [rbx + ST_RFLAGS], !df),
+            }
+        }
+        Native::Nop => {}
         Native::Cmov { cc, size, dst, src } => {
             load_rax(a, dst);
             load_rcx(a, Src::Reg(src));

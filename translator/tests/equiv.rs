@@ -192,3 +192,27 @@ fn budget_is_exact() {
         compare(cpu, bus, budget);
     }
 }
+
+/// STD/CLD (native, on the guest RFLAGS) steer the next string
+/// instruction (a monitor call).
+#[test]
+fn direction_flag_ops() {
+    let (cpu, mut bus) = long64(&asm(64, |a| {
+        a.mov(esi, 0x3010).unwrap();
+        a.std().unwrap();
+        a.lodsb().unwrap();
+        a.mov(ebx, eax).unwrap();
+        a.cld().unwrap();
+        a.lodsb().unwrap();
+        a.stc().unwrap();
+        a.cmc().unwrap();
+        a.hlt().unwrap();
+    }));
+    bus.ram[0x300f] = 0x11;
+    bus.ram[0x3010] = 0x22;
+    let (cpu, _, _) = compare(cpu, bus, 100);
+    assert_eq!(cpu.state.gpr[3] & 0xff, 0x22);
+    assert_eq!(cpu.state.gpr[0] & 0xff, 0x11);
+    assert_eq!(cpu.state.gpr[6], 0x3010);
+    assert_eq!(cpu.state.rflags & (flags::DF | flags::CF), 0);
+}

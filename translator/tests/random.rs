@@ -30,7 +30,7 @@ fn one(a: &mut CodeAssembler, r: &mut Rng) {
     let imm = r.next() as i64;
     let imm32 = imm as i32;
     let sz = (x >> 24) % 5;
-    let op = (x >> 28) % 14;
+    let op = (x >> 28) % 16;
     macro_rules! bin {
         ($m:ident) => {
             match sz {
@@ -131,7 +131,28 @@ fn one(a: &mut CodeAssembler, r: &mut Rng) {
             // Occasionally a monitor call inside the block.
             a.mov(qword_ptr(0x3000), R64[i])
         }
-        _ => a.imul_2(R32[i], R32[j]),
+        13 => a.imul_2(R32[i], R32[j]),
+        14 => match (x >> 40) % 12 {
+            0 => a.cbw(),
+            1 => a.cwde(),
+            2 => a.cdqe(),
+            3 => a.cwd(),
+            4 => a.cdq(),
+            5 => a.cqo(),
+            6 => a.stc(),
+            7 => a.clc(),
+            8 => a.cmc(),
+            9 => a.nop(),
+            10 => a.bswap(R32[i]),
+            _ => a.bswap(R64[i]),
+        },
+        _ => match sz {
+            0 => a.xchg(R64[i], R64[j]),
+            1 => a.xchg(R32[i], R32[j]),
+            2 => a.xchg(R16[i], R16[j]),
+            3 => a.xchg(h1, h2),
+            _ => a.xchg(R8[i], R8[j]),
+        },
     };
     res.unwrap();
 }
