@@ -366,6 +366,9 @@ impl Jit {
                 self.stats.interpreter_steps += 1;
                 continue;
             };
+            // The lookup's page walk may have written (A bits) to a code
+            // page: invalidate before running anything.
+            self.apply_dirty(jb);
             if let Some((src, k)) = pending_chain.take() {
                 self.chain(src, k, id);
             }

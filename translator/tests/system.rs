@@ -351,3 +351,35 @@ fn invalidate_phys_after_an_outside_write() {
     assert_eq!(jit.cached_blocks(), 1);
     assert_eq!(jit.stats().flushes, 1);
 }
+
+/// 16-bit code at the top of a 64 KiB segment: IP wraps to 0 after an
+/// instruction that ends exactly at 0x10000, and an instruction that
+/// crosses the CS limit raises #GP (through the IVT).
+#[test]
+fn real_mode_ip_wrap_and_cs_limit() {
+    use cpu_model::state::{SegReg, Segment};
+    for straddle in [false, true] {
+        let (mut cpu, mut bus) = real_mode(&[]);
+        cpu.state.seg[SegReg::Cs as usize] = Segment::real_mode(0x1000);
+        cpu.state.rip = 0xfff0;
+        // 16 x inc ax up to 0xffff, or 14 and then a 3-byte instruction
+        // at 0xfffe that crosses the limit.
+        let mut code = vec![0x40u8; 16];
+        if straddle {
+            code[14] = 0xb8; // mov ax, imm16 (needs 0xfffe..0x10000)
+        }
+        bus.ram[0x1fff0..0x20000].copy_from_slice(&code);
+        bus.ram[0x10000] = 0xf4; // hlt at 1000:0000
+                                 // IVT[13] -> 0000:3000 (hlt).
+        bus.ram[13 * 4..13 * 4 + 4].copy_from_slice(&[0x00, 0x30, 0x00, 0x00]);
+        bus.ram[0x3000] = 0xf4;
+        let (cpu, _, _) = compare(cpu, bus, 100);
+        if straddle {
+            assert_eq!(cpu.state.rip, 0x3001);
+            assert_eq!(cpu.stats.exceptions[13], 1);
+        } else {
+            assert_eq!(cpu.state.rip, 1);
+            assert_eq!(cpu.state.gpr[0] & 0xffff, 16);
+        }
+    }
+}
