@@ -19,6 +19,15 @@
 //!       native:   rax = guest dst; rcx = guest src / imm
 //!                 [popfq guest status flags]  OP al/ax/eax/rax, cl/...  [pushfq -> guest flags]
 //!                 guest dst = rax (byte/word stores merge, dword/qword store zero-extended rax)
+//!       memory:   (MOV/ALU/MOVZX/MOVSX/CMOVcc reg, [mem]; MOV [mem], reg/imm)
+//!                 state.icount += natives so far; state.rip = rip
+//!                 eax = mem_read(ctx, &ins, remaining)      // Cpu::read_op(ins, 1) -> ctx.tmp
+//!                 if eax != 0 goto exit_common             // fault delivered, state precise
+//!                 rcx = ctx.tmp; ... as native ...
+//!                 (a store: rdx = value; eax = mem_write(ctx, &ins, value, remaining))
+//!                 if ctx.exit_req { ctx.exit_req = 0; state.icount += ..; state.rip = next
+//!                                   ctx.countdown += remaining; eax = EXIT_MONITOR; goto exit_common }
+//!                                   // a code page was written or an event is pending
 //!       monitor:  state.icount += natives so far; state.rip = rip
 //!                 eax = monitor_shim(ctx, remaining = N - i - 1, next_rip)  // Cpu::execute + step's rules
 //!                 if eax != 0 goto exit_common                  // state already precise
@@ -32,7 +41,7 @@
 //! dispatcher, which learns the slot from rax) until the dispatcher chains
 //! it by storing the target block's entry there.
 
-use crate::exec::{Ctx, EXIT_BUDGET};
+use crate::exec::{Ctx, EXIT_BUDGET, EXIT_MONITOR};
 use cpu_model::{flags, Cpu, CpuState};
 use dynasmrt::x64::X64Relocation;
 use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi, VecAssembler};
@@ -78,6 +87,9 @@ fn gpr(r: Register) -> Option<(Loc, u32)> {
 pub enum Src {
     Reg(Loc),
     Imm(u64),
+    /// The memory operand (operand 1), read by the interpreter's
+    /// `Cpu::read_op` in a helper call before anything else happens.
+    Mem,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -142,7 +154,7 @@ pub enum Native {
         dst_size: u32,
         src_size: u32,
         dst: Loc,
-        src: Loc,
+        src: Src,
     },
     Setcc {
         cc: u8,
@@ -152,7 +164,12 @@ pub enum Native {
         cc: u8,
         size: u32,
         dst: Loc,
-        src: Loc,
+        src: Src,
+    },
+    /// MOV [mem], reg/imm through the interpreter's `Cpu::write_op`.
+    Store {
+        size: u32,
+        src: Src,
     },
     Xchg {
         size: u32,
@@ -172,6 +189,19 @@ pub enum Native {
     /// STC, CLC, CMC, STD, CLD on the guest RFLAGS in memory.
     FlagOp(FlagOp),
     Nop,
+}
+
+impl Native {
+    /// Does the instruction access memory (through a helper call)?
+    pub fn uses_memory(&self) -> bool {
+        match *self {
+            Native::Alu { src, .. } | Native::Ext { src, .. } | Native::Cmov { src, .. } => {
+                src == Src::Mem
+            }
+            Native::Store { .. } => true,
+            _ => false,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -299,8 +329,26 @@ fn reg_op(ins: &Instruction, i: u32) -> Option<(Loc, u32)> {
 
 /// Decide how `ins` is translated. `bitness` is the code size, `cs_limit`
 /// the CS limit (ignored in 64-bit mode).
-pub fn classify(ins: &Instruction, bitness: u32, cs_limit: u32) -> Kind {
-    native(ins, bitness, cs_limit).unwrap_or(Kind::Monitor)
+/// `memory`: translate register/memory forms with helper calls for the
+/// memory access (else they are monitor calls).
+pub fn classify(ins: &Instruction, bitness: u32, cs_limit: u32, memory: bool) -> Kind {
+    match native(ins, bitness, cs_limit) {
+        Some(Kind::Native(n)) if !memory && n.uses_memory() => Kind::Monitor,
+        Some(k) => k,
+        None => Kind::Monitor,
+    }
+}
+
+/// Operand 1 as a source: immediate, register of `size` bytes, or memory.
+fn src_op(ins: &Instruction, size: u32) -> Option<Src> {
+    match ins.op1_kind() {
+        k if is_imm(k) => Some(Src::Imm(ins.immediate(1))),
+        OpKind::Memory => Some(Src::Mem),
+        _ => {
+            let (s, ssize) = reg_op(ins, 1)?;
+            (ssize == size).then_some(Src::Reg(s))
+        }
+    }
 }
 
 fn native(ins: &Instruction, bitness: u32, cs_limit: u32) -> Option<Kind> {
@@ -334,17 +382,20 @@ fn native(ins: &Instruction, bitness: u32, cs_limit: u32) -> Option<Kind> {
         if ins.op_count() != 2 {
             return None;
         }
-        let (dst, size) = reg_op(ins, 0)?;
-        let src = if is_imm(ins.op1_kind()) {
-            Src::Imm(ins.immediate(1))
-        } else {
-            let (s, ssize) = reg_op(ins, 1)?;
-            if ssize != size {
+        if ins.op0_kind() == OpKind::Memory {
+            // MOV [mem], reg/imm: a store helper call. Other
+            // read-modify-write forms stay monitor calls.
+            let size = Cpu::op_size(ins, 0);
+            let src = src_op(ins, size)?;
+            if op != AluOp::Mov || src == Src::Mem || !matches!(size, 1 | 2 | 4 | 8) {
                 return None;
             }
-            Src::Reg(s)
-        };
-        Native::Alu { op, size, dst, src }
+            Native::Store { size, src }
+        } else {
+            let (dst, size) = reg_op(ins, 0)?;
+            let src = src_op(ins, size)?;
+            Native::Alu { op, size, dst, src }
+        }
     } else {
         match m {
             Mnemonic::Inc | Mnemonic::Dec | Mnemonic::Neg | Mnemonic::Not => {
@@ -411,7 +462,12 @@ fn native(ins: &Instruction, bitness: u32, cs_limit: u32) -> Option<Kind> {
             }
             Mnemonic::Movzx | Mnemonic::Movsx | Mnemonic::Movsxd => {
                 let (dst, dst_size) = reg_op(ins, 0)?;
-                let (src, src_size) = reg_op(ins, 1)?;
+                let (src, src_size) = if ins.op1_kind() == OpKind::Memory {
+                    (Src::Mem, Cpu::op_size(ins, 1))
+                } else {
+                    let (l, size) = reg_op(ins, 1)?;
+                    (Src::Reg(l), size)
+                };
                 let ok = matches!(
                     (dst_size, src_size),
                     (2, 1) | (4, 1) | (8, 1) | (4, 2) | (8, 2)
@@ -485,7 +541,7 @@ fn native(ins: &Instruction, bitness: u32, cs_limit: u32) -> Option<Kind> {
             }
             _ if is_cmovcc(m) => {
                 let (dst, size) = reg_op(ins, 0)?;
-                let (src, _) = reg_op(ins, 1)?;
+                let src = src_op(ins, size)?;
                 Native::Cmov {
                     cc: cc_of(ins)?,
                     size,
@@ -504,6 +560,8 @@ fn native(ins: &Instruction, bitness: u32, cs_limit: u32) -> Option<Kind> {
 pub struct Addrs {
     pub exit_common: u64,
     pub monitor: u64,
+    pub mem_read: u64,
+    pub mem_write: u64,
 }
 
 /// A block exit through slot `k` (the index in [`Emitted::exits`]).
@@ -526,13 +584,31 @@ const ST_RFLAGS: i32 = core::mem::offset_of!(CpuState, rflags) as i32;
 const ST_ICOUNT: i32 = core::mem::offset_of!(CpuState, icount) as i32;
 const CX_COUNTDOWN: i32 = core::mem::offset_of!(Ctx, countdown) as i32;
 const CX_ENTRIES: i32 = core::mem::offset_of!(Ctx, block_entries) as i32;
+const CX_TMP: i32 = core::mem::offset_of!(Ctx, tmp) as i32;
+const CX_EXIT_REQ: i32 = core::mem::offset_of!(Ctx, exit_req) as i32;
 
 /// Status flags as an immediate.
 const STATUS: i32 = flags::STATUS as i32;
 
+/// What a native instruction with a memory access needs to know.
+struct InsCtx<'a> {
+    /// Address of the `Instruction` the helpers receive.
+    ins_addr: u64,
+    ip: u64,
+    /// Block instructions after this one.
+    remaining: i64,
+    addrs: &'a Addrs,
+}
+
 /// Emit the host code of a planned block. `slots[k]` is the address of
-/// the exit slot of exit k.
-pub fn emit_block(plan: &[Planned], addrs: &Addrs, slots: [u64; 2]) -> Result<Emitted, String> {
+/// the exit slot of exit k; `ins_addr(i)` the address of `plan[i].ins`
+/// where it stays while the code exists (memory helpers receive it).
+pub fn emit_block(
+    plan: &[Planned],
+    addrs: &Addrs,
+    slots: [u64; 2],
+    ins_addr: &dyn Fn(usize) -> u64,
+) -> Result<Emitted, String> {
     let mut a = Asm::new(0);
     let n = plan.len() as i32;
     dynasm!(a
@@ -548,8 +624,39 @@ pub fn emit_block(plan: &[Planned], addrs: &Addrs, slots: [u64; 2]) -> Result<Em
     let mut ended = false;
     for (i, p) in plan.iter().enumerate() {
         match p.kind {
+            Kind::Native(nat) if nat.uses_memory() => {
+                flush_icount(&mut a, &mut natives);
+                let ictx = InsCtx {
+                    ins_addr: ins_addr(i),
+                    ip: p.ins.ip(),
+                    remaining: (plan.len() - i - 1) as i64,
+                    addrs,
+                };
+                emit_native(&mut a, nat, live[i], Some(&ictx));
+                natives += 1;
+                // A helper asked to end the block after this instruction.
+                let k = natives;
+                let next = p.next_rip as i64;
+                let common = addrs.exit_common as i64;
+                let refund = ictx.remaining;
+                dynasm!(a
+                    ; .arch x64
+                    ; cmp QWORD [r13 + CX_EXIT_REQ], 0
+                    ; je >go_on
+                    ; mov QWORD [r13 + CX_EXIT_REQ], 0
+                    ; add QWORD [rbx + ST_ICOUNT], k
+                    ; mov rax, QWORD next
+                    ; mov [rbx + ST_RIP], rax
+                    ; mov rax, QWORD refund
+                    ; add [r13 + CX_COUNTDOWN], rax
+                    ; mov eax, EXIT_MONITOR as i32
+                    ; mov rcx, QWORD common
+                    ; jmp rcx
+                    ; go_on:
+                );
+            }
             Kind::Native(nat) => {
-                emit_native(&mut a, nat, live[i]);
+                emit_native(&mut a, nat, live[i], None);
                 natives += 1;
             }
             Kind::Monitor => {
@@ -639,6 +746,7 @@ fn flag_effects(n: &Native) -> (u64, u64) {
         Native::Shift { .. } => (all & !flags::AF, 0),
         Native::Lea { .. } | Native::Ext { .. } => (0, 0),
         Native::Setcc { .. } | Native::Cmov { .. } => (0, all),
+        Native::Store { .. } => (0, 0),
         Native::Xchg { .. } | Native::Bswap { .. } | Native::Conv { .. } | Native::Nop => (0, 0),
         Native::FlagOp(FlagOp::Stc | FlagOp::Clc) => (flags::CF, 0),
         Native::FlagOp(FlagOp::Cmc) => (flags::CF, flags::CF),
@@ -659,6 +767,12 @@ fn live_flags(plan: &[Planned]) -> Vec<u64> {
     for (i, p) in plan.iter().enumerate().rev() {
         out[i] = live;
         live = match &p.kind {
+            // A memory access can end the block before (fault) or after
+            // (exit request) the instruction: every flag is live there.
+            Kind::Native(n) if n.uses_memory() => {
+                out[i] = all;
+                all
+            }
             Kind::Native(n) => {
                 let (w, r) = flag_effects(n);
                 (live & !w) | r
@@ -767,7 +881,43 @@ fn load_rcx(a: &mut Asm, s: Src) {
             let v = v as i64;
             dynasm!(a ; .arch x64 ; mov rcx, QWORD v);
         }
+        // Read by the helper call at the start of the instruction.
+        Src::Mem => dynasm!(a ; .arch x64 ; mov rcx, [r13 + CX_TMP]),
     }
+}
+
+/// state.rip = the instruction; call `helper` (rdi = ctx and the other
+/// arguments already set up by `args`); leave the block if it returns
+/// nonzero.
+fn helper_call(a: &mut Asm, ictx: &InsCtx<'_>, helper: u64) {
+    let ip = ictx.ip as i64;
+    let h = helper as i64;
+    let common = ictx.addrs.exit_common as i64;
+    dynasm!(a
+        ; .arch x64
+        ; mov rax, QWORD ip
+        ; mov [rbx + ST_RIP], rax
+        ; mov rdi, r13
+        ; mov rax, QWORD h
+        ; call rax
+        ; test eax, eax
+        ; jz >ok
+        ; mov rcx, QWORD common
+        ; jmp rcx
+        ; ok:
+    );
+}
+
+/// ctx.tmp := memory operand 1 (through `Cpu::read_op`).
+fn mem_read(a: &mut Asm, ictx: &InsCtx<'_>) {
+    let ins = ictx.ins_addr as i64;
+    let rem = ictx.remaining;
+    dynasm!(a
+        ; .arch x64
+        ; mov rsi, QWORD ins
+        ; mov rdx, QWORD rem
+    );
+    helper_call(a, ictx, ictx.addrs.mem_read);
 }
 
 /// Guest register := rax with the x86-64 merge rules: byte and word
@@ -824,8 +974,19 @@ macro_rules! sized_ri {
     };
 }
 
-/// Emit one native instruction; `live` = status flags live after it.
-fn emit_native(a: &mut Asm, n: Native, live: u64) {
+/// Emit one native instruction; `live` = status flags live after it;
+/// `ictx` is given for instructions that access memory.
+fn emit_native(a: &mut Asm, n: Native, live: u64, ictx: Option<&InsCtx<'_>>) {
+    // The memory read comes first, before anything changes.
+    let reads = match n {
+        Native::Alu { src, .. } | Native::Ext { src, .. } | Native::Cmov { src, .. } => {
+            src == Src::Mem
+        }
+        _ => false,
+    };
+    if let (true, Some(ictx)) = (reads, ictx) {
+        mem_read(a, ictx);
+    }
     let all = flags::STATUS;
     // Store only live flags (see `live_flags`).
     let save_flags = |a: &mut Asm, take: u64, clear: u64| {
@@ -972,7 +1133,7 @@ fn emit_native(a: &mut Asm, n: Native, live: u64) {
             dst,
             src,
         } => {
-            load_rcx(a, Src::Reg(src));
+            load_rcx(a, src);
             match (signed, dst_size, src_size) {
                 (false, _, 1) => dynasm!(a ; .arch x64 ; movzx eax, cl),
                 (false, _, _) => dynasm!(a ; .arch x64 ; movzx eax, cx),
@@ -1045,9 +1206,24 @@ fn emit_native(a: &mut Asm, n: Native, live: u64) {
             }
         }
         Native::Nop => {}
+        Native::Store { size: _, src } => {
+            let Some(ictx) = ictx else {
+                return;
+            };
+            load_rcx(a, src);
+            let ins = ictx.ins_addr as i64;
+            let rem = ictx.remaining;
+            dynasm!(a
+                ; .arch x64
+                ; mov rdx, rcx
+                ; mov rsi, QWORD ins
+                ; mov rcx, QWORD rem
+            );
+            helper_call(a, ictx, ictx.addrs.mem_write);
+        }
         Native::Cmov { cc, size, dst, src } => {
             load_rax(a, dst);
-            load_rcx(a, Src::Reg(src));
+            load_rcx(a, src);
             restore_flags(a);
             setcc_dl(a, cc);
             dynasm!(a ; .arch x64 ; test dl, dl);

@@ -25,6 +25,7 @@ use cpu_model::{Cpu, CpuState};
 use dynasmrt::mmap::{ExecutableBuffer, MutableBuffer};
 use dynasmrt::x64::X64Relocation;
 use dynasmrt::{dynasm, AssemblyOffset, DynasmApi, DynasmLabelApi, VecAssembler};
+use iced_x86::Instruction;
 use std::ffi::c_void;
 
 /// Exit codes returned in eax by generated code.
@@ -45,6 +46,11 @@ pub struct Ctx {
     pub last_slot: u64,
     /// Blocks entered (by the dispatcher or by a chained jump).
     pub block_entries: u64,
+    /// Value read by the memory-read helper.
+    pub tmp: u64,
+    /// Set by a memory helper when the block must end after the current
+    /// instruction (a code page was written, or an event became pending).
+    pub exit_req: u64,
     cpu: *mut Cpu,
     bus: *mut c_void,
     env: *mut MonitorEnv,
@@ -62,6 +68,8 @@ impl Default for Ctx {
             countdown: 0,
             last_slot: 0,
             block_entries: 0,
+            tmp: 0,
+            exit_req: 0,
             cpu: std::ptr::null_mut(),
             bus: std::ptr::null_mut(),
             env: std::ptr::null_mut(),
@@ -196,6 +204,60 @@ extern "sysv64" fn monitor_shim(ctx: *mut Ctx, remaining: u64, next_rip: u64) ->
 /// Address of the monitor-call shim for generated code.
 pub fn monitor_shim_addr() -> u64 {
     monitor_shim as *const () as usize as u64
+}
+
+/// Memory-read helper: operand 1 of `ins` into `ctx.tmp`. Returns 0, or
+/// an exit code if it faulted (see `monitor::mem_read`).
+extern "sysv64" fn mem_read_shim(ctx: *mut Ctx, ins: *const Instruction, remaining: u64) -> u32 {
+    // SAFETY: as in `monitor_shim`.
+    let ctx = unsafe { &mut *ctx };
+    // SAFETY: as in `monitor_shim`.
+    let cpu = unsafe { &mut *ctx.cpu };
+    // SAFETY: as in `monitor_shim`.
+    let bus = unsafe { &mut *ctx.bus.cast::<JitBus<'_>>() };
+    // SAFETY: as in `monitor_shim`.
+    let env = unsafe { &mut *ctx.env };
+    // SAFETY: `ins` points into the boxed plan of the block whose code is
+    // running; blocks are freed only by the dispatcher.
+    let ins = unsafe { &*ins };
+    let (r, v) = monitor::mem_read(cpu, bus, env, &mut ctx.countdown, ins, remaining);
+    ctx.tmp = v;
+    if r == 0 && monitor::must_exit(cpu, bus) {
+        ctx.exit_req = 1;
+    }
+    r
+}
+
+/// Memory-write helper: operand 0 of `ins` := `value`.
+extern "sysv64" fn mem_write_shim(
+    ctx: *mut Ctx,
+    ins: *const Instruction,
+    value: u64,
+    remaining: u64,
+) -> u32 {
+    // SAFETY: as in `monitor_shim`.
+    let ctx = unsafe { &mut *ctx };
+    // SAFETY: as in `monitor_shim`.
+    let cpu = unsafe { &mut *ctx.cpu };
+    // SAFETY: as in `monitor_shim`.
+    let bus = unsafe { &mut *ctx.bus.cast::<JitBus<'_>>() };
+    // SAFETY: as in `monitor_shim`.
+    let env = unsafe { &mut *ctx.env };
+    // SAFETY: as in `mem_read_shim`.
+    let ins = unsafe { &*ins };
+    let r = monitor::mem_write(cpu, bus, env, &mut ctx.countdown, ins, value, remaining);
+    if r == 0 && monitor::must_exit(cpu, bus) {
+        ctx.exit_req = 1;
+    }
+    r
+}
+
+/// Addresses of the memory helpers (read, write).
+pub fn mem_shim_addrs() -> (u64, u64) {
+    (
+        mem_read_shim as *const () as usize as u64,
+        mem_write_shim as *const () as usize as u64,
+    )
 }
 
 /// Granule of code-heap allocations.

@@ -54,6 +54,11 @@ pub struct JitConfig {
     /// set at the start of an instruction) as `Exception(DB)` once the
     /// instruction retired. For the differential oracle and debuggers.
     pub deliver_exceptions: bool,
+    /// Run register/memory forms of native instructions (MOV, ALU, MOVZX,
+    /// CMOVcc with a memory source; MOV to memory) as host code with a
+    /// call to the interpreter's operand access for the memory operand,
+    /// instead of a monitor call for the whole instruction.
+    pub native_memory: bool,
     /// Return [`JitExit::StopAddress`] when RIP reaches this address at an
     /// instruction boundary (blocks end before it).
     pub stop_at: Option<u64>,
@@ -66,6 +71,7 @@ impl Default for JitConfig {
             max_block_instructions: 32,
             chaining: true,
             deliver_exceptions: true,
+            native_memory: true,
             stop_at: None,
         }
     }
@@ -148,6 +154,9 @@ struct Block {
     code: CodeRef,
     entry: u64,
     len: u64,
+    /// The decoded instructions; memory helpers called from the code get
+    /// pointers into it, so it lives exactly as long as the code.
+    _plan: Box<[Planned]>,
     /// Exit slots (read by `jmp [slot]` in the block's exit stubs).
     slots: [Box<u64>; 2],
     /// Exit targets and whether the exit may be chained.
@@ -529,9 +538,13 @@ impl Jit {
             key.rip,
             key.mode.bitness(),
             key.cs_limit,
-            self.config.max_block_instructions,
-            self.config.stop_at,
-        );
+            &PlanOptions {
+                max: self.config.max_block_instructions,
+                stop: self.config.stop_at,
+                memory: self.config.native_memory,
+            },
+        )
+        .into_boxed_slice();
         if plan.is_empty() {
             return None;
         }
@@ -540,11 +553,18 @@ impl Jit {
             &*slots[0] as *const u64 as u64,
             &*slots[1] as *const u64 as u64,
         ];
+        let (mem_read, mem_write) = exec::mem_shim_addrs();
         let addrs = Addrs {
             exit_common: self.rt.exit_common,
             monitor: exec::monitor_shim_addr(),
+            mem_read,
+            mem_write,
         };
-        let emitted = emit::emit_block(&plan, &addrs, slot_addrs).ok()?;
+        let ins_addr = |i: usize| {
+            plan.get(i)
+                .map_or(0, |p| &p.ins as *const Instruction as u64)
+        };
+        let emitted = emit::emit_block(&plan, &addrs, slot_addrs, &ins_addr).ok()?;
         // Evict least recently used blocks beyond the capacity (before
         // allocating, so the space is reused).
         while self.bytes + emitted.code.len() > self.config.cache_bytes {
@@ -600,6 +620,7 @@ impl Jit {
                 code,
                 entry,
                 len: plan.len() as u64,
+                _plan: plan,
                 slots,
                 exits,
                 incoming: Vec::new(),
@@ -615,17 +636,37 @@ impl Jit {
     }
 }
 
+/// Options of [`plan_block`].
+#[derive(Clone, Copy, Debug)]
+pub struct PlanOptions {
+    /// Longest block.
+    pub max: usize,
+    /// The block ends before this RIP.
+    pub stop: Option<u64>,
+    /// Native instructions may have a memory operand (helper calls).
+    pub memory: bool,
+}
+
+impl Default for PlanOptions {
+    fn default() -> Self {
+        PlanOptions {
+            max: 32,
+            stop: None,
+            memory: true,
+        }
+    }
+}
+
 /// Decode and classify the instructions of one block from `bytes` (the
-/// fetchable code from RIP to the end of its page or the CS limit); the
-/// block ends before `stop`.
+/// fetchable code from RIP to the end of its page or the CS limit).
 pub fn plan_block(
     bytes: &[u8],
     rip: u64,
     bitness: u32,
     cs_limit: u32,
-    max: usize,
-    stop: Option<u64>,
+    opts: &PlanOptions,
 ) -> Vec<Planned> {
+    let (max, stop) = (opts.max, opts.stop);
     let mut dec = Decoder::with_ip(bitness, bytes, rip, DecoderOptions::NONE);
     let mut plan = Vec::new();
     let mut ins = Instruction::default();
@@ -641,7 +682,7 @@ pub fn plan_block(
             // where the interpreter fetches it.
             break;
         }
-        let kind = emit::classify(&ins, bitness, cs_limit);
+        let kind = emit::classify(&ins, bitness, cs_limit, opts.memory);
         let next_rip = wrap(ins.next_ip());
         let ends = match kind {
             Kind::Branch(_) => true,
@@ -668,7 +709,7 @@ mod tests {
     use emit::{AluOp, Branch, Native, ShOp};
 
     fn kinds(bits: u32, code: &[u8]) -> Vec<Kind> {
-        plan_block(code, 0x1000, bits, 0xffff, 32, None)
+        plan_block(code, 0x1000, bits, 0xffff, &PlanOptions::default())
             .into_iter()
             .map(|p| p.kind)
             .collect()
@@ -676,8 +717,26 @@ mod tests {
 
     #[test]
     fn classification() {
-        // add eax, [rbx] (memory operand): monitor call.
-        assert_eq!(kinds(64, &[0x03, 0x03]), vec![Kind::Monitor]);
+        // add eax, [rbx]: native with a memory-read helper, or a monitor
+        // call without native memory.
+        assert!(matches!(
+            kinds(64, &[0x03, 0x03])[0],
+            Kind::Native(Native::Alu {
+                op: AluOp::Add,
+                src: emit::Src::Mem,
+                ..
+            })
+        ));
+        let no_mem = PlanOptions {
+            memory: false,
+            ..PlanOptions::default()
+        };
+        assert_eq!(
+            plan_block(&[0x03, 0x03], 0, 64, 0, &no_mem)[0].kind,
+            Kind::Monitor
+        );
+        // add [rbx], eax (read-modify-write): monitor call.
+        assert_eq!(kinds(64, &[0x01, 0x03]), vec![Kind::Monitor]);
         // lock add [rbx], eax: monitor.
         assert_eq!(kinds(64, &[0xf0, 0x01, 0x03]), vec![Kind::Monitor]);
         // shl eax, 0 / shl eax, 32 (masked count 0): monitor; shl eax, 31 native.
@@ -720,25 +779,29 @@ mod tests {
         // the block.
         assert_eq!(kinds(32, &[0x40, 0x90, 0xb8, 0x01]).len(), 2);
         // At most `max` instructions.
-        assert_eq!(plan_block(&[0x90; 100], 0x1000, 64, 0, 32, None).len(), 32);
+        let opts = PlanOptions::default();
+        assert_eq!(plan_block(&[0x90; 100], 0x1000, 64, 0, &opts).len(), 32);
         // The block stops before `stop`.
-        assert_eq!(
-            plan_block(&[0x90; 100], 0x1000, 64, 0, 32, Some(0x1005)).len(),
-            5
-        );
+        let opts = PlanOptions {
+            stop: Some(0x1005),
+            ..opts
+        };
+        assert_eq!(plan_block(&[0x90; 100], 0x1000, 64, 0, &opts).len(), 5);
     }
 
     #[test]
     fn block_sizes() {
         // mov ecx, 50; add eax, ecx; jmp
         let code = [0xb9, 50, 0, 0, 0, 0x01, 0xc8, 0xeb, 0x00];
-        let plan = plan_block(&code, 0x1000, 64, 0, 32, None);
+        let plan = plan_block(&code, 0x1000, 64, 0, &PlanOptions::default());
         assert_eq!(plan.len(), 3);
         let addrs = Addrs {
             exit_common: 0x1111,
             monitor: 0x2222,
+            mem_read: 0x5555,
+            mem_write: 0x6666,
         };
-        let e = emit::emit_block(&plan, &addrs, [0x3333, 0x4444]).unwrap();
+        let e = emit::emit_block(&plan, &addrs, [0x3333, 0x4444], &|_| 0).unwrap();
         assert!(e.code.len() < 300, "{}", e.code.len());
     }
 }

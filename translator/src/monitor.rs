@@ -94,6 +94,79 @@ pub fn can_run(cpu: &Cpu, bus: &dyn Bus) -> bool {
     quiet && !nmi && !intr
 }
 
+/// A fault raised by the instruction at `state.rip` (registers as at its
+/// start): delivered as `Cpu::step` does (or returned when
+/// `env.deliver` is false); the block exits.
+fn raise(
+    cpu: &mut Cpu,
+    bus: &mut JitBus<'_>,
+    env: &mut MonitorEnv,
+    countdown: &mut i64,
+    remaining: u64,
+    e: Exception,
+) -> u32 {
+    *countdown = countdown.wrapping_add(remaining as i64);
+    if !env.deliver {
+        env.fault = Some(e);
+        return EXIT_FAULT;
+    }
+    // As Cpu::step: fault-class exceptions push RF = 1.
+    if is_fault(&e) {
+        cpu.state.rflags |= flags::RF;
+    }
+    if let Err(s) = cpu.deliver(bus, EventKind::Exception(e)) {
+        env.stop = Some(s);
+        return EXIT_STOP;
+    }
+    EXIT_MONITOR
+}
+
+/// After a memory access by a native instruction: must the block end
+/// once the instruction completes?
+pub fn must_exit(cpu: &Cpu, bus: &JitBus<'_>) -> bool {
+    !bus.dirty.is_empty() || !can_run(cpu, bus)
+}
+
+/// Memory read of a native instruction (operand 1 of `ins`); state.rip
+/// is the instruction's address and nothing has been changed yet, so a
+/// fault is precise. Returns (0 or an exit code, value).
+pub fn mem_read(
+    cpu: &mut Cpu,
+    bus: &mut JitBus<'_>,
+    env: &mut MonitorEnv,
+    countdown: &mut i64,
+    ins: &Instruction,
+    remaining: u64,
+) -> (u32, u64) {
+    match cpu.read_op(bus, ins, 1) {
+        Ok(v) => (0, v),
+        Err(e) => {
+            // The delivery is a step, not a retired instruction.
+            env.steps += 1;
+            (raise(cpu, bus, env, countdown, remaining, e), 0)
+        }
+    }
+}
+
+/// Memory write of a native MOV (operand 0 of `ins`), its last action.
+pub fn mem_write(
+    cpu: &mut Cpu,
+    bus: &mut JitBus<'_>,
+    env: &mut MonitorEnv,
+    countdown: &mut i64,
+    ins: &Instruction,
+    value: u64,
+    remaining: u64,
+) -> u32 {
+    match cpu.write_op(bus, ins, 0, value) {
+        Ok(()) => 0,
+        Err(e) => {
+            env.steps += 1;
+            raise(cpu, bus, env, countdown, remaining, e)
+        }
+    }
+}
+
 /// One step of an instruction the block does not run natively. Returns 0
 /// to continue the block, else an exit code (the countdown refunded with
 /// the block instructions that will not run).
@@ -112,20 +185,8 @@ pub fn call(
     };
     let ins = match cpu.execute(bus) {
         Ok(ins) => ins,
-        Err(Fault::Exception(e)) if !env.deliver => {
-            env.fault = Some(e);
-            return exit(countdown, EXIT_FAULT);
-        }
         Err(Fault::Exception(e)) => {
-            // As Cpu::step: fault-class exceptions push RF = 1.
-            if is_fault(&e) {
-                cpu.state.rflags |= flags::RF;
-            }
-            if let Err(s) = cpu.deliver(bus, EventKind::Exception(e)) {
-                env.stop = Some(s);
-                return exit(countdown, EXIT_STOP);
-            }
-            return exit(countdown, EXIT_MONITOR);
+            return raise(cpu, bus, env, countdown, remaining, e);
         }
         Err(Fault::Stop(s)) => {
             env.stop = Some(s);

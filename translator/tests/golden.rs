@@ -8,11 +8,13 @@ use common::CODE;
 use iced_x86::code_asm::*;
 use iced_x86::{Decoder, DecoderOptions, Formatter, IntelFormatter};
 use translator::emit::{emit_block, Addrs};
-use translator::plan_block;
+use translator::{plan_block, PlanOptions};
 
 const ADDRS: Addrs = Addrs {
     exit_common: 0x7777_0000,
     monitor: 0x7777_1000,
+    mem_read: 0x7777_3000,
+    mem_write: 0x7777_4000,
 };
 const SLOTS: [u64; 2] = [0x7777_2000, 0x7777_2008];
 
@@ -34,8 +36,8 @@ fn golden(name: &str, bits: u32, f: impl FnOnce(&mut CodeAssembler)) {
     let mut a = CodeAssembler::new(bits).unwrap();
     f(&mut a);
     let guest = a.assemble(CODE).unwrap();
-    let plan = plan_block(&guest, CODE, bits, 0xffff_ffff, 32, None);
-    let emitted = emit_block(&plan, &ADDRS, SLOTS).unwrap();
+    let plan = plan_block(&guest, CODE, bits, 0xffff_ffff, &PlanOptions::default());
+    let emitted = emit_block(&plan, &ADDRS, SLOTS, &|i| 0x7777_8000 + 0x100 * i as u64).unwrap();
     let mut text = String::new();
     for p in &plan {
         text.push_str(&format!(
@@ -76,6 +78,8 @@ fn golden_monitor_call() {
     golden("monitor_32", 32, |a| {
         a.mov(eax, 5).unwrap();
         a.mov(dword_ptr(ebx), eax).unwrap();
+        a.add(ecx, dword_ptr(ebx + 4)).unwrap();
+        a.push(eax).unwrap();
         a.shl(eax, 3).unwrap();
         a.hlt().unwrap();
     });

@@ -383,3 +383,53 @@ fn real_mode_ip_wrap_and_cs_limit() {
         }
     }
 }
+
+/// Native instructions with memory operands: a read and a write that
+/// fault (#GP, beyond the DS limit) are delivered precisely, as by the
+/// interpreter.
+#[test]
+fn memory_helper_faults_are_precise() {
+    for store in [false, true] {
+        let code = asm(16, |a| {
+            a.mov(ax, 0x1234).unwrap();
+            a.add(ax, 1).unwrap();
+            if store {
+                a.mov(word_ptr(0xffff), ax).unwrap(); // at 0x1006
+            } else {
+                a.add(ax, word_ptr(0xffff)).unwrap(); // at 0x1006
+            }
+            a.mov(ax, 0).unwrap();
+            a.hlt().unwrap();
+        });
+        let (cpu, mut bus) = real_mode(&code);
+        bus.ram[13 * 4..13 * 4 + 4].copy_from_slice(&[0x00, 0x20, 0x00, 0x00]);
+        bus.ram[0x2000] = 0xf4;
+        let (cpu, bus, _) = compare(cpu, bus, 100);
+        assert_eq!(cpu.state.rip, 0x2001);
+        assert_eq!(cpu.state.gpr[0], 0x1235);
+        let top = cpu.state.gpr[4] as usize;
+        assert_eq!(u16::from_le_bytes([bus.ram[top], bus.ram[top + 1]]), 0x1006);
+        assert_eq!(cpu.stats.exceptions[13], 1);
+        // mov, add, (fault), hlt.
+        assert_eq!(cpu.state.icount, 3);
+    }
+}
+
+/// A native store that patches the next instruction of its own block:
+/// the block ends after the store and the new code runs.
+#[test]
+fn smc_native_store_into_the_same_block() {
+    let code = asm(64, |a| {
+        let mut next = a.create_label();
+        a.lea(rbx, ptr(next)).unwrap();
+        a.mov(byte_ptr(rbx + 1), 7).unwrap();
+        a.set_label(&mut next).unwrap();
+        a.mov(eax, 1).unwrap(); // b8 01 00 00 00 -> b8 07 ...
+        a.add(eax, eax).unwrap();
+        a.hlt().unwrap();
+    });
+    let (cpu, bus) = long64(&code);
+    let (cpu, _, jit) = compare(cpu, bus, 100);
+    assert_eq!(cpu.state.gpr[0], 14);
+    assert!(jit.stats().invalidations.get("smc").copied().unwrap_or(0) >= 1);
+}
