@@ -166,6 +166,9 @@ pub enum Native {
         dst: Loc,
         src: Src,
     },
+    /// PUSH reg/imm, POP reg through the interpreter's `Cpu::push` /
+    /// `Cpu::pop` (a helper call does the whole instruction).
+    Stack,
     /// MOV [mem], reg/imm through the interpreter's `Cpu::write_op`.
     Store {
         size: u32,
@@ -198,7 +201,7 @@ impl Native {
             Native::Alu { src, .. } | Native::Ext { src, .. } | Native::Cmov { src, .. } => {
                 src == Src::Mem
             }
-            Native::Store { .. } => true,
+            Native::Store { .. } | Native::Stack => true,
             _ => false,
         }
     }
@@ -527,6 +530,20 @@ fn native(ins: &Instruction, bitness: u32, cs_limit: u32) -> Option<Kind> {
             Mnemonic::Cmc => Native::FlagOp(FlagOp::Cmc),
             Mnemonic::Std => Native::FlagOp(FlagOp::Std),
             Mnemonic::Cld => Native::FlagOp(FlagOp::Cld),
+            Mnemonic::Push if ins.op_count() == 1 => {
+                let ok = is_imm(ins.op0_kind()) || reg_op(ins, 0).is_some_and(|(l, _)| !l.high);
+                if !ok || !matches!(ins.stack_pointer_increment(), -2 | -4 | -8) {
+                    return None;
+                }
+                Native::Stack
+            }
+            Mnemonic::Pop if ins.op_count() == 1 => {
+                reg_op(ins, 0)?;
+                if !matches!(ins.stack_pointer_increment(), 2 | 4 | 8) {
+                    return None;
+                }
+                Native::Stack
+            }
             // Multi-byte NOPs never access their memory operand.
             Mnemonic::Nop => Native::Nop,
             _ if is_setcc(m) => {
@@ -562,6 +579,7 @@ pub struct Addrs {
     pub monitor: u64,
     pub mem_read: u64,
     pub mem_write: u64,
+    pub stack: u64,
 }
 
 /// A block exit through slot `k` (the index in [`Emitted::exits`]).
@@ -746,7 +764,7 @@ fn flag_effects(n: &Native) -> (u64, u64) {
         Native::Shift { .. } => (all & !flags::AF, 0),
         Native::Lea { .. } | Native::Ext { .. } => (0, 0),
         Native::Setcc { .. } | Native::Cmov { .. } => (0, all),
-        Native::Store { .. } => (0, 0),
+        Native::Store { .. } | Native::Stack => (0, 0),
         Native::Xchg { .. } | Native::Bswap { .. } | Native::Conv { .. } | Native::Nop => (0, 0),
         Native::FlagOp(FlagOp::Stc | FlagOp::Clc) => (flags::CF, 0),
         Native::FlagOp(FlagOp::Cmc) => (flags::CF, flags::CF),
@@ -1206,6 +1224,19 @@ fn emit_native(a: &mut Asm, n: Native, live: u64, ictx: Option<&InsCtx<'_>>) {
             }
         }
         Native::Nop => {}
+        Native::Stack => {
+            let Some(ictx) = ictx else {
+                return;
+            };
+            let ins = ictx.ins_addr as i64;
+            let rem = ictx.remaining;
+            dynasm!(a
+                ; .arch x64
+                ; mov rsi, QWORD ins
+                ; mov rdx, QWORD rem
+            );
+            helper_call(a, ictx, ictx.addrs.stack);
+        }
         Native::Store { size: _, src } => {
             let Some(ictx) = ictx else {
                 return;

@@ -252,11 +252,31 @@ extern "sysv64" fn mem_write_shim(
     r
 }
 
-/// Addresses of the memory helpers (read, write).
-pub fn mem_shim_addrs() -> (u64, u64) {
+/// Stack helper: the whole PUSH reg/imm or POP reg `ins`.
+extern "sysv64" fn stack_shim(ctx: *mut Ctx, ins: *const Instruction, remaining: u64) -> u32 {
+    // SAFETY: as in `monitor_shim`.
+    let ctx = unsafe { &mut *ctx };
+    // SAFETY: as in `monitor_shim`.
+    let cpu = unsafe { &mut *ctx.cpu };
+    // SAFETY: as in `monitor_shim`.
+    let bus = unsafe { &mut *ctx.bus.cast::<JitBus<'_>>() };
+    // SAFETY: as in `monitor_shim`.
+    let env = unsafe { &mut *ctx.env };
+    // SAFETY: as in `mem_read_shim`.
+    let ins = unsafe { &*ins };
+    let r = monitor::stack(cpu, bus, env, &mut ctx.countdown, ins, remaining);
+    if r == 0 && monitor::must_exit(cpu, bus) {
+        ctx.exit_req = 1;
+    }
+    r
+}
+
+/// Addresses of the memory helpers (read, write, stack).
+pub fn mem_shim_addrs() -> (u64, u64, u64) {
     (
         mem_read_shim as *const () as usize as u64,
         mem_write_shim as *const () as usize as u64,
+        stack_shim as *const () as usize as u64,
     )
 }
 

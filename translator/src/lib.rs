@@ -553,12 +553,13 @@ impl Jit {
             &*slots[0] as *const u64 as u64,
             &*slots[1] as *const u64 as u64,
         ];
-        let (mem_read, mem_write) = exec::mem_shim_addrs();
+        let (mem_read, mem_write, stack) = exec::mem_shim_addrs();
         let addrs = Addrs {
             exit_common: self.rt.exit_common,
             monitor: exec::monitor_shim_addr(),
             mem_read,
             mem_write,
+            stack,
         };
         let ins_addr = |i: usize| {
             plan.get(i)
@@ -800,6 +801,7 @@ mod tests {
             monitor: 0x2222,
             mem_read: 0x5555,
             mem_write: 0x6666,
+            stack: 0x7777,
         };
         let e = emit::emit_block(&plan, &addrs, [0x3333, 0x4444], &|_| 0).unwrap();
         assert!(e.code.len() < 300, "{}", e.code.len());

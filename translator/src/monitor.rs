@@ -167,6 +167,35 @@ pub fn mem_write(
     }
 }
 
+/// PUSH reg/imm or POP reg, as the interpreter's handlers do it (the
+/// operand size is the stack-pointer increment; PUSH rSP pushes the value
+/// before the decrement; POP rSP loads the popped value). RSP changes only
+/// once the access succeeded.
+pub fn stack(
+    cpu: &mut Cpu,
+    bus: &mut JitBus<'_>,
+    env: &mut MonitorEnv,
+    countdown: &mut i64,
+    ins: &Instruction,
+    remaining: u64,
+) -> u32 {
+    let size = ins.stack_pointer_increment().unsigned_abs();
+    let r = if ins.mnemonic() == Mnemonic::Push {
+        cpu.read_op(bus, ins, 0)
+            .and_then(|v| cpu.push(bus, size, v))
+    } else {
+        cpu.pop(bus, size)
+            .map(|v| cpu.set_reg(ins.op0_register(), v))
+    };
+    match r {
+        Ok(()) => 0,
+        Err(e) => {
+            env.steps += 1;
+            raise(cpu, bus, env, countdown, remaining, e)
+        }
+    }
+}
+
 /// One step of an instruction the block does not run natively. Returns 0
 /// to continue the block, else an exit code (the countdown refunded with
 /// the block instructions that will not run).

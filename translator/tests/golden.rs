@@ -15,6 +15,7 @@ const ADDRS: Addrs = Addrs {
     monitor: 0x7777_1000,
     mem_read: 0x7777_3000,
     mem_write: 0x7777_4000,
+    stack: 0x7777_5000,
 };
 const SLOTS: [u64; 2] = [0x7777_2000, 0x7777_2008];
 

@@ -433,3 +433,28 @@ fn smc_native_store_into_the_same_block() {
     assert_eq!(cpu.state.gpr[0], 14);
     assert!(jit.stats().invalidations.get("smc").copied().unwrap_or(0) >= 1);
 }
+
+/// Native PUSH/POP: a POP beyond the SS limit raises #SS with RSP
+/// unchanged and the state of the POP's start.
+#[test]
+fn stack_helper_fault_is_precise() {
+    let code = asm(16, |a| {
+        a.mov(ax, 1).unwrap();
+        a.push(ax).unwrap();
+        a.pop(bx).unwrap();
+        a.mov(sp, 0xffff).unwrap();
+        a.pop(ax).unwrap(); // at 0x1008
+        a.hlt().unwrap();
+    });
+    let (cpu, mut bus) = real_mode(&code);
+    bus.ram[12 * 4..12 * 4 + 4].copy_from_slice(&[0x00, 0x20, 0x00, 0x00]);
+    bus.ram[0x2000] = 0xf4;
+    let (cpu, bus, jit) = compare(cpu, bus, 100);
+    assert_eq!(cpu.stats.exceptions[12], 1);
+    assert_eq!(cpu.state.gpr[3] & 0xffff, 1);
+    assert_eq!(cpu.state.gpr[0] & 0xffff, 1);
+    assert_eq!(cpu.state.gpr[4], 0xffff - 6);
+    let top = cpu.state.gpr[4] as usize;
+    assert_eq!(u16::from_le_bytes([bus.ram[top], bus.ram[top + 1]]), 0x1008);
+    assert_eq!(jit.stats().monitor_calls.get("pop"), None);
+}
