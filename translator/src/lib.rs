@@ -163,6 +163,8 @@ struct Block {
     exits: Vec<(u64, bool)>,
     /// Chained exits of other blocks into this one: (block id, exit).
     incoming: Vec<(u64, usize)>,
+    /// The block each exit is chained to.
+    chained: [Option<u64>; 2],
     page: u64,
 }
 
@@ -299,12 +301,17 @@ impl Jit {
         }
         let first = start >> 12;
         let last = start.saturating_add(len - 1) >> 12;
-        let pages: Vec<u64> = self
-            .page_blocks
-            .keys()
-            .copied()
-            .filter(|p| (first..=last).contains(p))
-            .collect();
+        let pages: Vec<u64> = if last - first < self.page_blocks.len() as u64 {
+            (first..=last)
+                .filter(|p| self.page_blocks.contains_key(p))
+                .collect()
+        } else {
+            self.page_blocks
+                .keys()
+                .copied()
+                .filter(|p| (first..=last).contains(p))
+                .collect()
+        };
         for p in pages {
             self.invalidate_page(p, "explicit");
         }
@@ -439,6 +446,7 @@ impl Jit {
             return;
         }
         *s.slots[k] = dentry;
+        s.chained[k] = Some(dst);
         self.stats.chains_made += 1;
         if let Some(d) = self.blocks.get_mut(&dst) {
             d.incoming.push((src, k));
@@ -476,11 +484,19 @@ impl Jit {
         let Some(b) = self.blocks.remove(&id) else {
             return;
         };
+        // Unchain the exits into this block...
         for &(src, k) in &b.incoming {
             if let Some(s) = self.blocks.get_mut(&src) {
-                if *s.slots[k] == b.entry {
+                if s.chained[k] == Some(id) {
                     *s.slots[k] = self.rt.exit_branch;
+                    s.chained[k] = None;
                 }
+            }
+        }
+        // ...and forget this block's own chains in their targets.
+        for (k, t) in b.chained.iter().enumerate() {
+            if let Some(t) = t.and_then(|t| self.blocks.get_mut(&t)) {
+                t.incoming.retain(|&(s, kk)| (s, kk) != (id, k));
             }
         }
         for slot in &b.slots {
@@ -625,6 +641,7 @@ impl Jit {
                 slots,
                 exits,
                 incoming: Vec::new(),
+                chained: [None; 2],
                 page,
             },
         );
@@ -788,6 +805,57 @@ mod tests {
             ..opts
         };
         assert_eq!(plan_block(&[0x90; 100], 0x1000, 64, 0, &opts).len(), 5);
+    }
+
+    /// Chain bookkeeping stays exact under eviction churn: every incoming
+    /// record names a live block whose exit is chained here.
+    #[test]
+    fn chain_records_stay_consistent() {
+        use cpu_model::memory::FlatBus;
+        use cpu_model::state::{SegReg, Segment};
+        // Real mode: four blocks in a loop (inc ax; jmp next) x4, dec cx; jnz.
+        let code: [u8; 16] = [
+            0x40, 0xeb, 0x02, 0x90, 0x90, // 1000: inc ax; jmp 1005
+            0x43, 0xeb, 0x00, // 1005: inc bx; jmp 1008
+            0x46, 0xeb, 0x00, // 1008: inc si; jmp 100b
+            0x49, 0x75, 0xf2, // 100b: dec cx; jnz 1000 (0x100e - 14)
+            0xf4, 0x90, // 100e: hlt
+        ];
+        for cache in [1usize, 150, 300, 1 << 20] {
+            let mut bus = FlatBus::new(1 << 20);
+            bus.ram[0x1000..0x1010].copy_from_slice(&code);
+            let mut cpu = Cpu::new();
+            cpu.state.seg[SegReg::Cs as usize] = Segment::real_mode(0);
+            cpu.state.rip = 0x1000;
+            cpu.state.gpr[1] = 300;
+            let mut jit = Jit::new(JitConfig {
+                cache_bytes: cache,
+                ..JitConfig::default()
+            })
+            .unwrap();
+            assert_eq!(
+                jit.run(&mut cpu, &mut bus, 100_000).unwrap(),
+                JitExit::Halted
+            );
+            assert_eq!(cpu.state.gpr[0], 300);
+            for (&id, b) in &jit.blocks {
+                for &(src, k) in &b.incoming {
+                    let s = &jit.blocks[&src];
+                    assert_eq!(s.chained[k], Some(id));
+                    assert_eq!(*s.slots[k], b.entry);
+                }
+                for (k, t) in b.chained.iter().enumerate() {
+                    if let Some(t) = t {
+                        assert!(jit.blocks[t].incoming.contains(&(id, k)));
+                    }
+                }
+            }
+            if cache > 1000 {
+                assert!(jit.stats().chains_made >= 4);
+            } else {
+                assert!(jit.stats().evictions > 10);
+            }
+        }
     }
 
     #[test]
