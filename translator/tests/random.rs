@@ -189,3 +189,92 @@ fn random_blocks_64() {
     }
     assert!(native > 20_000, "{native}");
 }
+
+/// Random 32-bit and 16-bit programs (protected and real mode) with
+/// forward branches, memory operands and stack operations.
+fn one_legacy(a: &mut CodeAssembler, r: &mut Rng, bits: u32, labels: &mut Vec<CodeLabel>) {
+    const E: [AsmRegister32; 7] = [eax, ecx, edx, ebx, ebp, esi, edi];
+    const W: [AsmRegister16; 7] = [ax, cx, dx, bx, bp, si, di];
+    const B: [AsmRegister8; 8] = [al, cl, dl, bl, ah, ch, dh, bh];
+    let x = r.next();
+    let (i, j) = ((x % 7) as usize, ((x >> 8) % 7) as usize);
+    let (bi, bj) = (B[((x >> 16) % 8) as usize], B[((x >> 20) % 8) as usize]);
+    let imm = (r.next() as i32) >> (x % 24);
+    // A memory operand at 0x3000..0x3100 (16-bit: [bx+si] style too).
+    let disp = 0x3000 + (x >> 32) as i32 % 0x100;
+    let m32 = dword_ptr(disp);
+    let m16 = word_ptr(disp);
+    let res = match (x >> 40) % 18 {
+        0 => a.add(E[i], E[j]),
+        1 => a.sub(W[i], W[j]),
+        2 => a.adc(bi, bj),
+        3 => a.xor(E[i], imm),
+        4 => a.cmp(W[i], imm as i16 as i32),
+        5 => a.shl(E[i], (imm as u32) % 40),
+        6 => a.sar(bi, (imm as u32) % 10),
+        7 => a.lea(E[i], dword_ptr(E[j] + E[(i + 1) % 7] * 2 + imm)),
+        8 => a.movzx(E[i], bi),
+        9 => a.mov(E[i], m32),
+        10 => a.mov(m16, W[j]),
+        11 => a.add(W[i], m16),
+        12 => a.push(E[i]),
+        13 => a.pop(E[j]),
+        14 => a.cmovge(W[i], m16),
+        15 => a.setnz(bi),
+        16 => a.inc(E[i]),
+        _ => {
+            // A forward conditional branch to a label placed later.
+            let l = a.create_label();
+            labels.push(l);
+            if bits == 16 {
+                a.jl(l)
+            } else {
+                a.jnp(l)
+            }
+        }
+    };
+    res.unwrap();
+    // Place a pending label now and then.
+    if r.next().is_multiple_of(3) {
+        if let Some(mut l) = labels.pop() {
+            a.set_label(&mut l).unwrap();
+            a.nop().unwrap();
+        }
+    }
+}
+
+#[test]
+fn random_blocks_32_and_16() {
+    let mut r = Rng(0x0bad_cafe_1234_5679);
+    for round in 0..600 {
+        let bits = if round % 2 == 0 { 32 } else { 16 };
+        let mut a = CodeAssembler::new(bits).unwrap();
+        let mut labels = Vec::new();
+        let n = 1 + r.next() % 40;
+        for _ in 0..n {
+            one_legacy(&mut a, &mut r, bits, &mut labels);
+        }
+        for mut l in labels.drain(..) {
+            a.set_label(&mut l).unwrap();
+            a.nop().unwrap();
+        }
+        a.hlt().unwrap();
+        let code = a.assemble(CODE).unwrap();
+        let (mut cpu, mut bus) = if bits == 32 {
+            prot32(&code)
+        } else {
+            real_mode(&code)
+        };
+        for (k, g) in cpu.state.gpr.iter_mut().enumerate().take(8) {
+            if k != 4 {
+                *g = r.next() & if bits == 16 { 0xffff } else { 0xffff_ffff };
+            }
+        }
+        cpu.state.gpr[4] = 0x8000;
+        cpu.state.rflags = flags::FIXED | (r.next() & flags::STATUS);
+        for b in &mut bus.ram[0x3000..0x3200] {
+            *b = r.next() as u8;
+        }
+        compare(cpu, bus, 1000);
+    }
+}
