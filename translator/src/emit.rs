@@ -637,6 +637,9 @@ pub fn emit_block(
         ; add QWORD [r13 + CX_ENTRIES], 1
     );
     let live = live_flags(plan);
+    // Flag masks of the previous instruction when it left its flags in
+    // the host RFLAGS (and in rdx) for a fused Jcc.
+    let mut fused: Option<(u64, u64)> = None;
     let mut natives = 0i32;
     let mut exits = Vec::new();
     let mut ended = false;
@@ -650,7 +653,7 @@ pub fn emit_block(
                     remaining: (plan.len() - i - 1) as i64,
                     addrs,
                 };
-                emit_native(&mut a, nat, live[i], Some(&ictx));
+                emit_native(&mut a, nat, live[i], Some(&ictx), false);
                 natives += 1;
                 // A helper asked to end the block after this instruction.
                 let k = natives;
@@ -674,8 +677,13 @@ pub fn emit_block(
                 );
             }
             Kind::Native(nat) => {
-                emit_native(&mut a, nat, live[i], None);
+                let fuse = match plan.get(i + 1).map(|q| q.kind) {
+                    Some(Kind::Branch(Branch::Jcc { cc, .. })) => fusable(&nat, cc),
+                    _ => None,
+                };
+                emit_native(&mut a, nat, live[i], None, fuse.is_some());
                 natives += 1;
+                fused = fuse;
             }
             Kind::Monitor => {
                 flush_icount(&mut a, &mut natives);
@@ -699,6 +707,23 @@ pub fn emit_block(
                     ; jmp rcx
                     ; cont:
                 );
+            }
+            Kind::Branch(Branch::Jcc { cc, target }) if fused.is_some() => {
+                let (take, clear) = fused.take().unwrap_or((0, 0));
+                natives += 1;
+                let k = natives;
+                jcc_taken(&mut a, cc);
+                for (exit, t) in [(0, p.next_rip), (1, target)] {
+                    if exit == 1 {
+                        dynasm!(a ; .arch x64 ; taken:);
+                    }
+                    merge_flags(&mut a, take, clear);
+                    dynasm!(a ; .arch x64 ; add QWORD [rbx + ST_ICOUNT], k);
+                    exit_stub(&mut a, t, slots[exit]);
+                    exits.push(Exit { target: t });
+                }
+                natives = 0;
+                ended = true;
             }
             Kind::Branch(b) => {
                 natives += 1;
@@ -772,6 +797,47 @@ fn flag_effects(n: &Native) -> (u64, u64) {
     }
 }
 
+/// Status flags a condition code reads.
+fn cc_reads(cc: u8) -> u64 {
+    use cpu_model::flags::{CF, OF, PF, SF, ZF};
+    match cc >> 1 {
+        0 => OF,
+        1 => CF,
+        2 => ZF,
+        3 => CF | ZF,
+        4 => SF,
+        5 => PF,
+        6 => SF | OF,
+        _ => ZF | SF | OF,
+    }
+}
+
+/// Can `n` and a following Jcc on `cc` be fused (the Jcc tests the host
+/// flags `n` left, instead of reloading the guest flags)? Returns the
+/// (take, clear) masks of `n`'s flag store, done after the branch. Only
+/// register instructions whose host flags for the condition are exactly
+/// the interpreter's (ALU, INC/DEC, NEG; not shifts, whose OF is
+/// computed separately).
+fn fusable(n: &Native, cc: u8) -> Option<(u64, u64)> {
+    let all = flags::STATUS;
+    let (take, clear) = match *n {
+        Native::Alu { op: AluOp::Mov, .. } => return None,
+        Native::Alu { src: Src::Mem, .. } => return None,
+        Native::Alu {
+            op: AluOp::And | AluOp::Or | AluOp::Xor | AluOp::Test,
+            ..
+        } => (all & !flags::AF, all),
+        Native::Alu { .. } => (all, all),
+        Native::Unary {
+            op: UnOp::Inc | UnOp::Dec,
+            ..
+        } => (all & !flags::CF, all & !flags::CF),
+        Native::Unary { op: UnOp::Neg, .. } => (all, all),
+        _ => return None,
+    };
+    (cc_reads(cc) & !take == 0).then_some((take, clear))
+}
+
 /// For each instruction, the status flags live after it: read by a later
 /// instruction of the block before being overwritten, or visible at a
 /// monitor call or block exit (where every flag is live). A native
@@ -838,18 +904,55 @@ fn restore_flags(a: &mut Asm) {
 /// RFLAGS. Leaves the host flags (masked to `take`) in edx and the new
 /// guest RFLAGS in rsi.
 fn save_flags(a: &mut Asm, take: u64, clear: u64) {
-    let take = take as i32;
-    let keep = !(clear as i32);
+    capture_flags(a);
+    merge_flags(a, take, clear);
+}
+
+/// rdx := host RFLAGS (the host flags stay as they are).
+fn capture_flags(a: &mut Asm) {
     dynasm!(a
         ; .arch x64
         ; pushfq
         ; pop rdx
+    );
+}
+
+/// Guest RFLAGS: clear `clear`, set the `take` bits of rdx (the captured
+/// host flags).
+fn merge_flags(a: &mut Asm, take: u64, clear: u64) {
+    let take = take as i32;
+    let keep = !(clear as i32);
+    dynasm!(a
+        ; .arch x64
         ; and edx, take
         ; mov rsi, [rbx + ST_RFLAGS]
         ; and rsi, keep
         ; or rsi, rdx
         ; mov [rbx + ST_RFLAGS], rsi
     );
+}
+
+/// Jump to the local label `taken` if condition `cc` holds in the host
+/// RFLAGS.
+fn jcc_taken(a: &mut Asm, cc: u8) {
+    match cc {
+        0 => dynasm!(a ; .arch x64 ; jo >taken),
+        1 => dynasm!(a ; .arch x64 ; jno >taken),
+        2 => dynasm!(a ; .arch x64 ; jb >taken),
+        3 => dynasm!(a ; .arch x64 ; jae >taken),
+        4 => dynasm!(a ; .arch x64 ; je >taken),
+        5 => dynasm!(a ; .arch x64 ; jne >taken),
+        6 => dynasm!(a ; .arch x64 ; jbe >taken),
+        7 => dynasm!(a ; .arch x64 ; ja >taken),
+        8 => dynasm!(a ; .arch x64 ; js >taken),
+        9 => dynasm!(a ; .arch x64 ; jns >taken),
+        10 => dynasm!(a ; .arch x64 ; jp >taken),
+        11 => dynasm!(a ; .arch x64 ; jnp >taken),
+        12 => dynasm!(a ; .arch x64 ; jl >taken),
+        13 => dynasm!(a ; .arch x64 ; jge >taken),
+        14 => dynasm!(a ; .arch x64 ; jle >taken),
+        _ => dynasm!(a ; .arch x64 ; jg >taken),
+    }
 }
 
 fn setcc_dl(a: &mut Asm, cc: u8) {
@@ -994,7 +1097,9 @@ macro_rules! sized_ri {
 
 /// Emit one native instruction; `live` = status flags live after it;
 /// `ictx` is given for instructions that access memory.
-fn emit_native(a: &mut Asm, n: Native, live: u64, ictx: Option<&InsCtx<'_>>) {
+/// `defer`: only capture the flags into rdx (host flags left intact) and
+/// let the fused Jcc that follows store them.
+fn emit_native(a: &mut Asm, n: Native, live: u64, ictx: Option<&InsCtx<'_>>, defer: bool) {
     // The memory read comes first, before anything changes.
     let reads = match n {
         Native::Alu { src, .. } | Native::Ext { src, .. } | Native::Cmov { src, .. } => {
@@ -1008,7 +1113,9 @@ fn emit_native(a: &mut Asm, n: Native, live: u64, ictx: Option<&InsCtx<'_>>) {
     let all = flags::STATUS;
     // Store only live flags (see `live_flags`).
     let save_flags = |a: &mut Asm, take: u64, clear: u64| {
-        if clear & live != 0 {
+        if defer {
+            capture_flags(a);
+        } else if clear & live != 0 {
             save_flags(a, take & live, clear & live);
         }
     };
@@ -1265,5 +1372,50 @@ fn emit_native(a: &mut Asm, n: Native, live: u64, ictx: Option<&InsCtx<'_>>) {
             }
             store_rax(a, dst, size);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fusion_only_when_the_host_flags_are_the_guest_flags() {
+        let r = Loc {
+            idx: 0,
+            high: false,
+        };
+        let inc = Native::Unary {
+            op: UnOp::Inc,
+            size: 4,
+            dst: r,
+        };
+        let cmp = Native::Alu {
+            op: AluOp::Cmp,
+            size: 8,
+            dst: r,
+            src: Src::Imm(1),
+        };
+        let shl = Native::Shift {
+            op: ShOp::Shl,
+            size: 4,
+            dst: r,
+            count: 2,
+        };
+        // INC does not write CF: JB/JA need the guest CF.
+        assert_eq!(fusable(&inc, 2), None);
+        assert_eq!(fusable(&inc, 7), None);
+        assert!(fusable(&inc, 5).is_some());
+        assert!(fusable(&inc, 12).is_some());
+        assert!(fusable(&cmp, 7).is_some());
+        // Shifts compute OF separately; never fused.
+        assert_eq!(fusable(&shl, 4), None);
+        let cmp_mem = Native::Alu {
+            op: AluOp::Cmp,
+            size: 8,
+            dst: r,
+            src: Src::Mem,
+        };
+        assert_eq!(fusable(&cmp_mem, 4), None);
     }
 }
