@@ -166,6 +166,14 @@ pub enum Native {
         dst: Loc,
         src: Src,
     },
+    /// ALU / INC / DEC / NEG / NOT with a memory destination: read (for
+    /// writing instructions checked for writing first), host operation,
+    /// write back (not for CMP / TEST), then the flags.
+    MemDst {
+        op: MemOp,
+        size: u32,
+        src: Src,
+    },
     /// PUSH reg/imm, POP reg through the interpreter's `Cpu::push` /
     /// `Cpu::pop` (a helper call does the whole instruction).
     Stack,
@@ -194,6 +202,13 @@ pub enum Native {
     Nop,
 }
 
+/// Operation of [`Native::MemDst`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MemOp {
+    Alu(AluOp),
+    Unary(UnOp),
+}
+
 impl Native {
     /// Does the instruction access memory (through a helper call)?
     pub fn uses_memory(&self) -> bool {
@@ -201,7 +216,7 @@ impl Native {
             Native::Alu { src, .. } | Native::Ext { src, .. } | Native::Cmov { src, .. } => {
                 src == Src::Mem
             }
-            Native::Store { .. } | Native::Stack => true,
+            Native::Store { .. } | Native::Stack | Native::MemDst { .. } => true,
             _ => false,
         }
     }
@@ -390,10 +405,18 @@ fn native(ins: &Instruction, bitness: u32, cs_limit: u32) -> Option<Kind> {
             // read-modify-write forms stay monitor calls.
             let size = Cpu::op_size(ins, 0);
             let src = src_op(ins, size)?;
-            if op != AluOp::Mov || src == Src::Mem || !matches!(size, 1 | 2 | 4 | 8) {
+            if src == Src::Mem || !matches!(size, 1 | 2 | 4 | 8) {
                 return None;
             }
-            Native::Store { size, src }
+            if op == AluOp::Mov {
+                Native::Store { size, src }
+            } else {
+                Native::MemDst {
+                    op: MemOp::Alu(op),
+                    size,
+                    src,
+                }
+            }
         } else {
             let (dst, size) = reg_op(ins, 0)?;
             let src = src_op(ins, size)?;
@@ -402,14 +425,26 @@ fn native(ins: &Instruction, bitness: u32, cs_limit: u32) -> Option<Kind> {
     } else {
         match m {
             Mnemonic::Inc | Mnemonic::Dec | Mnemonic::Neg | Mnemonic::Not => {
-                let (dst, size) = reg_op(ins, 0)?;
                 let op = match m {
                     Mnemonic::Inc => UnOp::Inc,
                     Mnemonic::Dec => UnOp::Dec,
                     Mnemonic::Neg => UnOp::Neg,
                     _ => UnOp::Not,
                 };
-                Native::Unary { op, size, dst }
+                if ins.op0_kind() == OpKind::Memory {
+                    let size = Cpu::op_size(ins, 0);
+                    if !matches!(size, 1 | 2 | 4 | 8) {
+                        return None;
+                    }
+                    Native::MemDst {
+                        op: MemOp::Unary(op),
+                        size,
+                        src: Src::Imm(0),
+                    }
+                } else {
+                    let (dst, size) = reg_op(ins, 0)?;
+                    Native::Unary { op, size, dst }
+                }
             }
             Mnemonic::Shl | Mnemonic::Sal | Mnemonic::Shr | Mnemonic::Sar => {
                 let (dst, size) = reg_op(ins, 0)?;
@@ -603,6 +638,7 @@ const ST_ICOUNT: i32 = core::mem::offset_of!(CpuState, icount) as i32;
 const CX_COUNTDOWN: i32 = core::mem::offset_of!(Ctx, countdown) as i32;
 const CX_ENTRIES: i32 = core::mem::offset_of!(Ctx, block_entries) as i32;
 const CX_TMP: i32 = core::mem::offset_of!(Ctx, tmp) as i32;
+const CX_TMP2: i32 = core::mem::offset_of!(Ctx, tmp2) as i32;
 const CX_EXIT_REQ: i32 = core::mem::offset_of!(Ctx, exit_req) as i32;
 
 /// Status flags as an immediate.
@@ -790,6 +826,12 @@ fn flag_effects(n: &Native) -> (u64, u64) {
         Native::Lea { .. } | Native::Ext { .. } => (0, 0),
         Native::Setcc { .. } | Native::Cmov { .. } => (0, all),
         Native::Store { .. } | Native::Stack => (0, 0),
+        Native::MemDst { op, .. } => match op {
+            MemOp::Alu(AluOp::Adc | AluOp::Sbb) => (all, flags::CF),
+            MemOp::Alu(_) | MemOp::Unary(UnOp::Neg) => (all, 0),
+            MemOp::Unary(UnOp::Inc | UnOp::Dec) => (all & !flags::CF, 0),
+            MemOp::Unary(UnOp::Not) => (0, 0),
+        },
         Native::Xchg { .. } | Native::Bswap { .. } | Native::Conv { .. } | Native::Nop => (0, 0),
         Native::FlagOp(FlagOp::Stc | FlagOp::Clc) => (flags::CF, 0),
         Native::FlagOp(FlagOp::Cmc) => (flags::CF, flags::CF),
@@ -1029,14 +1071,23 @@ fn helper_call(a: &mut Asm, ictx: &InsCtx<'_>, helper: u64) {
     );
 }
 
-/// ctx.tmp := memory operand 1 (through `Cpu::read_op`).
-fn mem_read(a: &mut Asm, ictx: &InsCtx<'_>) {
+/// Memory-read modes of the read helper: operand 1; operand 0; operand 0
+/// of a read-modify-write instruction (checked for writing first, as the
+/// interpreter's `read_rmw`).
+pub const READ_SRC: i32 = 0;
+pub const READ_DST: i32 = 1;
+pub const READ_RMW: i32 = 2;
+
+/// ctx.tmp := a memory operand (through `Cpu::read_op`).
+/// `mode`: [`READ_SRC`], [`READ_DST`] or [`READ_RMW`].
+fn mem_read(a: &mut Asm, ictx: &InsCtx<'_>, mode: i32) {
     let ins = ictx.ins_addr as i64;
     let rem = ictx.remaining;
     dynasm!(a
         ; .arch x64
         ; mov rsi, QWORD ins
         ; mov rdx, QWORD rem
+        ; mov ecx, mode
     );
     helper_call(a, ictx, ictx.addrs.mem_read);
 }
@@ -1108,7 +1159,7 @@ fn emit_native(a: &mut Asm, n: Native, live: u64, ictx: Option<&InsCtx<'_>>, def
         _ => false,
     };
     if let (true, Some(ictx)) = (reads, ictx) {
-        mem_read(a, ictx);
+        mem_read(a, ictx, READ_SRC);
     }
     let all = flags::STATUS;
     // Store only live flags (see `live_flags`).
@@ -1331,6 +1382,73 @@ fn emit_native(a: &mut Asm, n: Native, live: u64, ictx: Option<&InsCtx<'_>>, def
             }
         }
         Native::Nop => {}
+        Native::MemDst { op, size, src } => {
+            let Some(ictx) = ictx else {
+                return;
+            };
+            let writes = !matches!(op, MemOp::Alu(AluOp::Cmp | AluOp::Test));
+            mem_read(a, ictx, if writes { READ_RMW } else { READ_DST });
+            dynasm!(a ; .arch x64 ; mov rax, [r13 + CX_TMP]);
+            load_rcx(a, src);
+            let (take, clear) = match op {
+                MemOp::Alu(o) => {
+                    if matches!(o, AluOp::Adc | AluOp::Sbb) {
+                        restore_flags(a);
+                    }
+                    match o {
+                        AluOp::Add => sized_rr!(a, size, add),
+                        AluOp::Adc => sized_rr!(a, size, adc),
+                        AluOp::Sub => sized_rr!(a, size, sub),
+                        AluOp::Sbb => sized_rr!(a, size, sbb),
+                        AluOp::And => sized_rr!(a, size, and),
+                        AluOp::Or => sized_rr!(a, size, or),
+                        AluOp::Xor => sized_rr!(a, size, xor),
+                        AluOp::Cmp => sized_rr!(a, size, cmp),
+                        AluOp::Test | AluOp::Mov => sized_rr!(a, size, test),
+                    }
+                    match o {
+                        AluOp::And | AluOp::Or | AluOp::Xor | AluOp::Test => {
+                            (all & !flags::AF, all)
+                        }
+                        _ => (all, all),
+                    }
+                }
+                MemOp::Unary(u) => {
+                    match u {
+                        UnOp::Inc => sized_r!(a, size, inc),
+                        UnOp::Dec => sized_r!(a, size, dec),
+                        UnOp::Neg => sized_r!(a, size, neg),
+                        UnOp::Not => sized_r!(a, size, not),
+                    }
+                    match u {
+                        UnOp::Inc | UnOp::Dec => (all & !flags::CF, all & !flags::CF),
+                        UnOp::Neg => (all, all),
+                        UnOp::Not => (0, 0),
+                    }
+                }
+            };
+            // The flags are stored only once the write succeeded (a
+            // faulting write leaves them as they were).
+            if clear != 0 {
+                capture_flags(a);
+                dynasm!(a ; .arch x64 ; mov [r13 + CX_TMP2], rdx);
+            }
+            if writes {
+                let ins = ictx.ins_addr as i64;
+                let rem = ictx.remaining;
+                dynasm!(a
+                    ; .arch x64
+                    ; mov rdx, rax
+                    ; mov rsi, QWORD ins
+                    ; mov rcx, QWORD rem
+                );
+                helper_call(a, ictx, ictx.addrs.mem_write);
+            }
+            if clear != 0 {
+                dynasm!(a ; .arch x64 ; mov rdx, [r13 + CX_TMP2]);
+                merge_flags(a, take, clear);
+            }
+        }
         Native::Stack => {
             let Some(ictx) = ictx else {
                 return;

@@ -48,6 +48,8 @@ pub struct Ctx {
     pub block_entries: u64,
     /// Value read by the memory-read helper.
     pub tmp: u64,
+    /// Flags of a read-modify-write instruction kept across its write.
+    pub tmp2: u64,
     /// Set by a memory helper when the block must end after the current
     /// instruction (a code page was written, or an event became pending).
     pub exit_req: u64,
@@ -69,6 +71,7 @@ impl Default for Ctx {
             last_slot: 0,
             block_entries: 0,
             tmp: 0,
+            tmp2: 0,
             exit_req: 0,
             cpu: std::ptr::null_mut(),
             bus: std::ptr::null_mut(),
@@ -206,9 +209,14 @@ pub fn monitor_shim_addr() -> u64 {
     monitor_shim as *const () as usize as u64
 }
 
-/// Memory-read helper: operand 1 of `ins` into `ctx.tmp`. Returns 0, or
-/// an exit code if it faulted (see `monitor::mem_read`).
-extern "sysv64" fn mem_read_shim(ctx: *mut Ctx, ins: *const Instruction, remaining: u64) -> u32 {
+/// Memory-read helper: a memory operand of `ins` (see `emit::READ_*`) into
+/// `ctx.tmp`. Returns 0, or an exit code if it faulted.
+extern "sysv64" fn mem_read_shim(
+    ctx: *mut Ctx,
+    ins: *const Instruction,
+    remaining: u64,
+    mode: u32,
+) -> u32 {
     // SAFETY: as in `monitor_shim`.
     let ctx = unsafe { &mut *ctx };
     // SAFETY: as in `monitor_shim`.
@@ -220,7 +228,7 @@ extern "sysv64" fn mem_read_shim(ctx: *mut Ctx, ins: *const Instruction, remaini
     // SAFETY: `ins` points into the boxed plan of the block whose code is
     // running; blocks are freed only by the dispatcher.
     let ins = unsafe { &*ins };
-    let (r, v) = monitor::mem_read(cpu, bus, env, &mut ctx.countdown, ins, remaining);
+    let (r, v) = monitor::mem_read(cpu, bus, env, &mut ctx.countdown, ins, remaining, mode);
     ctx.tmp = v;
     if r == 0 && monitor::must_exit(cpu, bus) {
         ctx.exit_req = 1;

@@ -753,8 +753,15 @@ mod tests {
             plan_block(&[0x03, 0x03], 0, 64, 0, &no_mem)[0].kind,
             Kind::Monitor
         );
-        // add [rbx], eax (read-modify-write): monitor call.
-        assert_eq!(kinds(64, &[0x01, 0x03]), vec![Kind::Monitor]);
+        // add [rbx], eax (read-modify-write): native, memory destination;
+        // with LOCK: a monitor call.
+        assert!(matches!(
+            kinds(64, &[0x01, 0x03])[0],
+            Kind::Native(Native::MemDst { size: 4, .. })
+        ));
+        assert_eq!(kinds(64, &[0xf0, 0x01, 0x03]), vec![Kind::Monitor]);
+        // xchg [rbx], eax: monitor call.
+        assert_eq!(kinds(64, &[0x87, 0x03]), vec![Kind::Monitor]);
         // lock add [rbx], eax: monitor.
         assert_eq!(kinds(64, &[0xf0, 0x01, 0x03]), vec![Kind::Monitor]);
         // shl eax, 0 / shl eax, 32 (masked count 0): monitor; shl eax, 31 native.

@@ -127,9 +127,11 @@ pub fn must_exit(cpu: &Cpu, bus: &JitBus<'_>) -> bool {
     !bus.dirty.is_empty() || !can_run(cpu, bus)
 }
 
-/// Memory read of a native instruction (operand 1 of `ins`); state.rip
-/// is the instruction's address and nothing has been changed yet, so a
-/// fault is precise. Returns (0 or an exit code, value).
+/// Memory read of a native instruction: operand 1 (`mode` READ_SRC),
+/// operand 0 (READ_DST) or operand 0 checked for writing first
+/// (READ_RMW, as the interpreter's read-modify-write instructions do).
+/// state.rip is the instruction's address and nothing has been changed
+/// yet, so a fault is precise. Returns (0 or an exit code, value).
 pub fn mem_read(
     cpu: &mut Cpu,
     bus: &mut JitBus<'_>,
@@ -137,8 +139,19 @@ pub fn mem_read(
     countdown: &mut i64,
     ins: &Instruction,
     remaining: u64,
+    mode: u32,
 ) -> (u32, u64) {
-    match cpu.read_op(bus, ins, 1) {
+    let r = match mode as i32 {
+        crate::emit::READ_SRC => cpu.read_op(bus, ins, 1),
+        crate::emit::READ_DST => cpu.read_op(bus, ins, 0),
+        _ => {
+            let ea = cpu.effective_address(ins);
+            let size = Cpu::op_size(ins, 0);
+            cpu.probe_write_mem(bus, Cpu::mem_segment(ins), ea, size)
+                .and_then(|()| cpu.read_op(bus, ins, 0))
+        }
+    };
+    match r {
         Ok(v) => (0, v),
         Err(e) => {
             // The delivery is a step, not a retired instruction.
@@ -148,7 +161,8 @@ pub fn mem_read(
     }
 }
 
-/// Memory write of a native MOV (operand 0 of `ins`), its last action.
+/// Memory write of a native instruction (operand 0 of `ins`), its last
+/// action except for the flags.
 pub fn mem_write(
     cpu: &mut Cpu,
     bus: &mut JitBus<'_>,

@@ -80,6 +80,7 @@ fn golden_monitor_call() {
         a.mov(eax, 5).unwrap();
         a.mov(dword_ptr(ebx), eax).unwrap();
         a.add(ecx, dword_ptr(ebx + 4)).unwrap();
+        a.inc(dword_ptr(ebx + 8)).unwrap();
         a.push(eax).unwrap();
         a.shl(eax, 3).unwrap();
         a.hlt().unwrap();

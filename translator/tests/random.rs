@@ -127,10 +127,18 @@ fn one(a: &mut CodeAssembler, r: &mut Rng) {
             3 => a.xor(h1, h2),
             _ => a.or(R16[i], imm as i16 as i32),
         },
-        12 => {
-            // Occasionally a monitor call inside the block.
-            a.mov(qword_ptr(0x3000), R64[i])
-        }
+        12 => match (x >> 40) % 10 {
+            0 => a.mov(qword_ptr(0x3000), R64[i]),
+            1 => a.add(qword_ptr(0x3008), R64[i]),
+            2 => a.inc(dword_ptr(0x3010)),
+            3 => a.cmp(word_ptr(0x3012), imm as i16 as i32),
+            4 => a.neg(byte_ptr(0x3001)),
+            5 => a.not(qword_ptr(0x3000)),
+            6 => a.sbb(dword_ptr(0x3004), R32[j]),
+            7 => a.test(byte_ptr(0x3007), h1),
+            8 => a.xor(qword_ptr(0x3018), imm32),
+            _ => a.dec(word_ptr(0x300e)),
+        },
         13 => a.imul_2(R32[i], R32[j]),
         14 => match (x >> 40) % 12 {
             0 => a.cbw(),
@@ -221,7 +229,12 @@ fn one_legacy(a: &mut CodeAssembler, r: &mut Rng, bits: u32, labels: &mut Vec<Co
         13 => a.pop(E[j]),
         14 => a.cmovge(W[i], m16),
         15 => a.setnz(bi),
-        16 => a.inc(E[i]),
+        16 => match x % 4 {
+            0 => a.inc(E[i]),
+            1 => a.add(m32, E[j]),
+            2 => a.dec(word_ptr(disp)),
+            _ => a.or(byte_ptr(disp), bi),
+        },
         _ => {
             // A forward conditional branch to a label placed later.
             let l = a.create_label();

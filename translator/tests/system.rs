@@ -389,14 +389,15 @@ fn real_mode_ip_wrap_and_cs_limit() {
 /// interpreter.
 #[test]
 fn memory_helper_faults_are_precise() {
-    for store in [false, true] {
+    for kind in 0..4 {
         let code = asm(16, |a| {
             a.mov(ax, 0x1234).unwrap();
             a.add(ax, 1).unwrap();
-            if store {
-                a.mov(word_ptr(0xffff), ax).unwrap(); // at 0x1006
-            } else {
-                a.add(ax, word_ptr(0xffff)).unwrap(); // at 0x1006
+            match kind {
+                0 => a.add(ax, word_ptr(0xffff)).unwrap(), // at 0x1006
+                1 => a.mov(word_ptr(0xffff), ax).unwrap(),
+                2 => a.add(word_ptr(0xffff), ax).unwrap(),
+                _ => a.cmp(word_ptr(0xffff), 1).unwrap(),
             }
             a.mov(ax, 0).unwrap();
             a.hlt().unwrap();
