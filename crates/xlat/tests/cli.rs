@@ -5,7 +5,7 @@
 //! fixed offsets.
 
 use iced_x86::code_asm::*;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -46,7 +46,7 @@ fn xlat(args: &[&str]) -> Output {
         .expect("run xlat")
 }
 
-fn run_rom(rom: &PathBuf, extra: &[&str]) -> Output {
+fn run_rom(rom: &Path, extra: &[&str]) -> Output {
     let mut args = vec![
         "run",
         "--bios",
