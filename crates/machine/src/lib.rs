@@ -210,6 +210,10 @@ impl Machine {
                     if !self.can_wake() {
                         return RunExit::Halted;
                     }
+                    // Something should wake the CPU on the next step; count
+                    // the wait so a source that never delivers cannot hang
+                    // a bounded run.
+                    taken += 1;
                 }
                 Err(StopReason::TripleFault) => return RunExit::TripleFault,
                 Err(StopReason::Unsupported(why)) => return RunExit::Unsupported(why),
@@ -328,6 +332,18 @@ mod tests {
         m.cpu.state.rflags |= cpu_model::flags::IF;
         assert_eq!(m.run(None), RunExit::Halted);
         assert_eq!(m.steps(), 0);
+    }
+
+    #[test]
+    fn pending_nmi_wakes_a_halted_cpu() {
+        let (mut m, _, _) = machine(&[]);
+        m.cpu.state.events.halted = true;
+        m.cpu.state.events.nmi_pending = true;
+        // The NMI is delivered through IVT entry 2 (zeroed RAM: 0000:0000)
+        // and execution goes on until the limit.
+        assert_eq!(m.run(Some(5)), RunExit::InstructionLimit);
+        assert!(!m.cpu.state.events.halted);
+        assert_eq!(m.cpu.state.seg[cpu_model::SegReg::Cs as usize].selector, 0);
     }
 
     #[test]

@@ -6,11 +6,14 @@
 //! exit status says which (see [`status`]).
 
 use clap::{Parser, Subcommand, ValueEnum};
-use machine::{Bios, Engine, Machine, MachineConfig, MemorySize, RunExit};
+use machine::{
+    Bios, Engine, Machine, MachineConfig, MachineError, MemoryError, MemorySize, RunExit,
+};
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use thiserror::Error;
 
 /// Exit statuses other than debug-exit's `(v << 1) | 1`.
 mod status {
@@ -93,12 +96,32 @@ fn main() -> ExitCode {
     }
 }
 
-fn create(path: &Path, what: &str) -> Result<File, String> {
-    File::create(path).map_err(|e| format!("cannot create {what} {}: {e}", path.display()))
+/// Why a machine could not be built (exit status 2).
+#[derive(Debug, Error)]
+enum SetupError {
+    #[error(transparent)]
+    Bios(#[from] MemoryError),
+    #[error("cannot create {what} {}: {source}", path.display())]
+    Create {
+        what: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Machine(#[from] MachineError),
 }
 
-fn build(args: &RunArgs) -> Result<Machine, String> {
-    let bios = Bios::load(&args.bios).map_err(|e| e.to_string())?;
+fn create(path: &Path, what: &'static str) -> Result<File, SetupError> {
+    File::create(path).map_err(|source| SetupError::Create {
+        what,
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn build(args: &RunArgs) -> Result<Machine, SetupError> {
+    let bios = Bios::load(&args.bios)?;
     let debugcon: Box<dyn Write + Send> = match &args.debugcon {
         Some(p) => Box::new(create(p, "debug-console file")?),
         None => Box::new(std::io::stdout()),
@@ -114,7 +137,7 @@ fn build(args: &RunArgs) -> Result<Machine, String> {
         post_log,
         engine: args.engine.into(),
     })
-    .map_err(|e| e.to_string())
+    .map_err(SetupError::from)
 }
 
 fn run(args: &RunArgs) -> ExitCode {
