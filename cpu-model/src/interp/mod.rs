@@ -223,6 +223,13 @@ impl Cpu {
             rflags: self.state.rflags,
         };
         match self.execute_one(bus) {
+            Ok(ins) if std::mem::take(&mut self.rep_unfinished) => {
+                // Not retired: RF set, as when hardware takes an interrupt
+                // between iterations, so an instruction breakpoint on it
+                // does not fire again when it resumes. SDM Vol. 3 §18.3.1.1.
+                self.state.rflags |= flags::RF;
+                Ok(ins)
+            }
             Ok(ins) => {
                 self.state.icount = self.state.icount.wrapping_add(1);
                 self.stats.instructions += 1;
@@ -234,6 +241,7 @@ impl Cpu {
             }
             Err(e) => {
                 self.state.events.pending_db = 0;
+                self.rep_unfinished = false;
                 self.rollback();
                 Err(e)
             }

@@ -178,6 +178,10 @@ fn templates() -> &'static [Template] {
                     && info.mode64()
                     && matches!(c.encoding(), EncodingKind::Legacy | EncodingKind::VEX)
                     && MNEMONICS.contains(&c.mnemonic())
+                    // MOVSXD with a 16/32-bit destination: Intel reads a
+                    // 16/32-bit source, AMD a 32-bit one (so a host of the
+                    // other vendor disagrees on faults and results).
+                    && !matches!(c, Code::Movsxd_r16_rm16 | Code::Movsxd_r32_rm32)
                     // Far transfers load CS; indirect ones jump to data.
                     && !c.is_jmp_far()
                     && !c.is_call_far()

@@ -5,6 +5,8 @@
 //! down, meets an unsupported feature or exhausts `--max-insns`. The process
 //! exit status says which (see [`status`]).
 
+mod diff;
+
 use clap::{Parser, Subcommand, ValueEnum};
 use machine::{
     Bios, Engine, Machine, MachineConfig, MachineError, MemoryError, MemorySize, RunExit,
@@ -39,6 +41,8 @@ struct Cli {
 enum Command {
     /// Boot a PC from a BIOS image.
     Run(RunArgs),
+    /// Check an engine against the host CPU on random instruction sequences.
+    Diff(diff::DiffArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -93,6 +97,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Run(args) => run(&args),
+        Command::Diff(args) => diff::diff(&args),
     }
 }
 
