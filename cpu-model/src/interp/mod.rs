@@ -181,23 +181,42 @@ impl Cpu {
         }
         match self.execute(bus) {
             Ok(ins) => {
-                let m = ins.mnemonic();
-                let soft_int = matches!(m, Mnemonic::Int | Mnemonic::Int3 | Mnemonic::Int1)
-                    || (m == Mnemonic::Into && self.checkpoint.rflags & flags::OF != 0);
-                if soft_int {
-                    self.state.events.pending_db = 0;
+                if tf {
+                    self.state.events.pending_db |= DR6_BS;
+                }
+                if loads_ss(&ins) {
+                    self.state.events.interrupt_shadow = true;
                 } else {
-                    if tf {
-                        self.state.events.pending_db |= DR6_BS;
+                    let db = std::mem::take(&mut self.state.events.pending_db);
+                    if db != 0 {
+                        self.state.dr[6] = (self.state.dr[6] & !0xf) | db;
+                        self.deliver(bus, EventKind::Exception(Exception::DB))?;
                     }
-                    if loads_ss(&ins) {
-                        self.state.events.interrupt_shadow = true;
-                    } else {
-                        let db = std::mem::take(&mut self.state.events.pending_db);
-                        if db != 0 {
-                            self.state.dr[6] = (self.state.dr[6] & !0xf) | db;
-                            self.deliver(bus, EventKind::Exception(Exception::DB))?;
+                }
+            }
+            // INT n, INT3, INTO, INT1: pending debug traps are discarded
+            // (as Bochs does); the interrupt is delivered as a trap.
+            Err(Fault::Trap(t)) => {
+                self.state.events.pending_db = 0;
+                match self.deliver_once(bus, t.into()) {
+                    Ok(()) => {}
+                    // The delivery faulted (gate DPL, not present, ...): a
+                    // fault of the INT instruction itself, which did not
+                    // retire after all.
+                    Err(Fault::Exception(e)) => {
+                        self.state.icount = self.state.icount.wrapping_sub(1);
+                        self.stats.instructions = self.stats.instructions.saturating_sub(1);
+                        self.rollback();
+                        if interrupt::is_fault(&e) {
+                            self.state.rflags |= flags::RF;
                         }
+                        self.deliver(bus, EventKind::Exception(e))?;
+                    }
+                    Err(Fault::Stop(s)) => return Err(s),
+                    Err(Fault::Trap(_)) => {
+                        return Err(StopReason::Unsupported(
+                            "software interrupt during delivery",
+                        ))
                     }
                 }
             }
@@ -214,7 +233,8 @@ impl Cpu {
 
     /// Execute one instruction without delivering what it raises: on a
     /// fault the registers are restored to the instruction start and the
-    /// fault is returned. `step` builds on it; the host-CPU oracle and the
+    /// fault is returned; a software interrupt (`Fault::Trap`) comes back
+    /// with the instruction retired and RIP after it. `step` builds on it; the host-CPU oracle and the
     /// translator's fallback call it directly.
     pub fn execute(&mut self, bus: &mut dyn Bus) -> Result<Instruction, Fault> {
         self.checkpoint = Checkpoint {
@@ -238,6 +258,13 @@ impl Cpu {
                     self.state.rflags &= !flags::RF;
                 }
                 Ok(ins)
+            }
+            // A software interrupt: the instruction retired.
+            Err(Fault::Trap(t)) => {
+                self.state.icount = self.state.icount.wrapping_add(1);
+                self.stats.instructions += 1;
+                self.state.rflags &= !flags::RF;
+                Err(Fault::Trap(t))
             }
             Err(e) => {
                 self.state.events.pending_db = 0;

@@ -158,6 +158,25 @@ const MNEMONICS: &[Mnemonic] = &[
     Mnemonic::Jrcxz,
     Mnemonic::Jecxz,
     Mnemonic::Xlatb,
+    // Outside 64-bit mode only (run natively in compatibility mode).
+    Mnemonic::Daa,
+    Mnemonic::Das,
+    Mnemonic::Aaa,
+    Mnemonic::Aas,
+    Mnemonic::Aam,
+    Mnemonic::Aad,
+    Mnemonic::Pusha,
+    Mnemonic::Pushad,
+    Mnemonic::Popa,
+    Mnemonic::Popad,
+    Mnemonic::Bound,
+    Mnemonic::Into,
+    Mnemonic::Arpl,
+    Mnemonic::Pushf,
+    Mnemonic::Pushfd,
+    Mnemonic::Popf,
+    Mnemonic::Popfd,
+    Mnemonic::Jcxz,
 ];
 
 /// One entry of the generator's menu.
@@ -168,14 +187,20 @@ enum Template {
     Str(u8, u32),
 }
 
-fn templates() -> &'static [Template] {
-    static T: OnceLock<Vec<Template>> = OnceLock::new();
-    T.get_or_init(|| {
-        let mut v: Vec<Template> = Code::values()
-            .filter(|c| {
-                let info = c.op_code();
-                info.is_instruction()
-                    && info.mode64()
+/// The menu for `bits`-bit code (64, or 32 for compatibility mode).
+fn templates(bits: u32) -> &'static [Template] {
+    static T64: OnceLock<Vec<Template>> = OnceLock::new();
+    static T32: OnceLock<Vec<Template>> = OnceLock::new();
+    let cell = if bits == 32 { &T32 } else { &T64 };
+    cell.get_or_init(|| menu(bits))
+}
+
+fn menu(bits: u32) -> Vec<Template> {
+    let mut v: Vec<Template> = Code::values()
+        .filter(|c| {
+            let info = c.op_code();
+            info.is_instruction()
+                    && if bits == 32 { info.mode32() } else { info.mode64() }
                     && matches!(c.encoding(), EncodingKind::Legacy | EncodingKind::VEX)
                     && MNEMONICS.contains(&c.mnemonic())
                     // MOVSXD with a 16/32-bit destination: Intel reads a
@@ -189,60 +214,65 @@ fn templates() -> &'static [Template] {
                     && !c.is_call_far_indirect()
                     && !c.is_jmp_near_indirect()
                     && !c.is_call_near_indirect()
-                    && info.op_kinds().iter().all(|k| supported(*k))
-            })
-            .map(Template::Code)
-            .collect();
-        for op in 0..5u8 {
-            for size in [1, 2, 4, 8] {
+                    && info.op_kinds().iter().all(|k| supported(*k, bits))
+        })
+        .map(Template::Code)
+        .collect();
+    for op in 0..5u8 {
+        for size in [1, 2, 4, 8] {
+            if size < 8 || bits == 64 {
                 v.push(Template::Str(op, size));
             }
         }
-        v
-    })
+    }
+    v
 }
 
-fn supported(k: K) -> bool {
-    matches!(
-        k,
-        K::r8_or_mem
-            | K::r16_or_mem
-            | K::r32_or_mem
-            | K::r64_or_mem
-            | K::r8_reg
-            | K::r8_opcode
-            | K::r16_reg
-            | K::r16_rm
-            | K::r16_opcode
-            | K::r32_reg
-            | K::r32_rm
-            | K::r32_opcode
-            | K::r32_vvvv
-            | K::r64_reg
-            | K::r64_rm
-            | K::r64_opcode
-            | K::r64_vvvv
-            | K::mem
-            | K::mem_offs
-            | K::imm8
-            | K::imm8_const_1
-            | K::imm8sex16
-            | K::imm8sex32
-            | K::imm8sex64
-            | K::imm16
-            | K::imm32
-            | K::imm32sex64
-            | K::imm64
-            | K::al
-            | K::cl
-            | K::ax
-            | K::dx
-            | K::eax
-            | K::rax
-            | K::br64_1
-            | K::br64_4
-            | K::seg_rBX_al
-    )
+fn supported(k: K, bits: u32) -> bool {
+    let branch = if bits == 32 {
+        matches!(k, K::br32_1 | K::br32_4)
+    } else {
+        matches!(k, K::br64_1 | K::br64_4)
+    };
+    branch
+        || matches!(
+            k,
+            K::r8_or_mem
+                | K::r16_or_mem
+                | K::r32_or_mem
+                | K::r64_or_mem
+                | K::r8_reg
+                | K::r8_opcode
+                | K::r16_reg
+                | K::r16_rm
+                | K::r16_opcode
+                | K::r32_reg
+                | K::r32_rm
+                | K::r32_opcode
+                | K::r32_vvvv
+                | K::r64_reg
+                | K::r64_rm
+                | K::r64_opcode
+                | K::r64_vvvv
+                | K::mem
+                | K::mem_offs
+                | K::imm8
+                | K::imm8_const_1
+                | K::imm8sex16
+                | K::imm8sex32
+                | K::imm8sex64
+                | K::imm16
+                | K::imm32
+                | K::imm32sex64
+                | K::imm64
+                | K::al
+                | K::cl
+                | K::ax
+                | K::dx
+                | K::eax
+                | K::rax
+                | K::seg_rBX_al
+        )
 }
 
 /// One instruction of a case, as shrinkable numbers.
@@ -273,6 +303,8 @@ pub struct CaseSpec {
     pub base_off: u16,
     pub index_val: u8,
     pub data_seed: u64,
+    /// 32-bit code run in compatibility mode (else 64-bit code).
+    pub compat: bool,
 }
 
 /// Values near the boundaries of every operand size, and powers of two.
@@ -329,9 +361,10 @@ pub fn case_spec() -> impl Strategy<Value = CaseSpec> {
         0u16..0x100,
         0u8..0x40,
         any::<u64>(),
+        prop::bool::weighted(0.25),
     )
         .prop_map(
-            |(insns, gpr, flags, base, index, base_off, index_val, data_seed)| CaseSpec {
+            |(insns, gpr, flags, base, index, base_off, index_val, data_seed, compat)| CaseSpec {
                 insns,
                 gpr,
                 flags,
@@ -340,6 +373,7 @@ pub fn case_spec() -> impl Strategy<Value = CaseSpec> {
                 base_off,
                 index_val,
                 data_seed,
+                compat,
             },
         )
 }
@@ -367,25 +401,36 @@ const R8: [Register; 20] = [
     Register::R15L,
 ];
 
-fn gpr(size: u32, n: u8) -> Register {
-    let n = u32::from(n);
+/// Register number `n` of `size` bytes; 32-bit code has no REX, so only
+/// the first eight (AL..BH for bytes).
+fn gpr(size: u32, n: u8, bits: u32) -> Register {
+    let regs = if bits == 32 { 8 } else { 16 };
+    let n = u32::from(n) % regs;
     let base = match size {
-        1 => return R8[(n % 20) as usize],
+        1 => return R8[(n % if bits == 32 { 8 } else { 20 }) as usize],
         2 => Register::AX,
         4 => Register::EAX,
         _ => Register::RAX,
     };
     // SAFETY-free arithmetic on iced's contiguous register numbering.
     Register::values()
-        .nth(base as usize + (n % 16) as usize)
+        .nth(base as usize + n as usize)
         .unwrap_or(base)
 }
 
 /// Reserved pointer registers of a case (full 64-bit names).
 struct Layout {
+    bits: u32,
     base: Register,
     index: Register,
     strings: bool,
+}
+
+/// The 32-bit name of a 64-bit register.
+fn low32(r: Register) -> Register {
+    Register::values()
+        .nth(Register::EAX as usize + (r as usize - Register::RAX as usize))
+        .unwrap_or(Register::EBX)
 }
 
 const BASES: [Register; 6] = [
@@ -404,6 +449,9 @@ const INDEXES: [Register; 6] = [
     Register::RDX,
     Register::RAX,
 ];
+/// In 32-bit code only the first eight registers exist.
+const BASES32: [Register; 2] = [Register::RBX, Register::RBP];
+const INDEXES32: [Register; 2] = [Register::RDX, Register::RAX];
 const BASE_VALUE: u64 = DATA_ADDR + 0x800;
 
 impl Layout {
@@ -422,8 +470,23 @@ fn set_memory(ins: &mut Instruction, op: u32, s: &InsnSpec, lay: &Layout, offs: 
     ins.set_op_kind(op, OpKind::Memory);
     let disp = i64::from(s.disp);
     let scale = 1u32 << s.scale;
+    let wide = if lay.bits == 32 { 4 } else { 8 };
     let (base, index, displ, size) = if offs {
-        (Register::None, Register::None, BASE_VALUE as i64 + disp, 8)
+        (
+            Register::None,
+            Register::None,
+            BASE_VALUE as i64 + disp,
+            wide,
+        )
+    } else if lay.bits == 32 {
+        let (b, i) = (low32(lay.base), low32(lay.index));
+        match s.form {
+            0 => (b, Register::None, 0, 0),
+            1 | 4 | 6 => (b, Register::None, disp, 1),
+            2 => (b, i, disp, 1),
+            3 => (Register::None, i, BASE_VALUE as i64 + disp, 4),
+            _ => (Register::None, Register::None, BASE_VALUE as i64 + disp, 4),
+        }
     } else {
         match s.form {
             0 => (lay.base, Register::None, 0, 0),
@@ -432,13 +495,8 @@ fn set_memory(ins: &mut Instruction, op: u32, s: &InsnSpec, lay: &Layout, offs: 
             3 => (Register::None, lay.index, BASE_VALUE as i64 + disp, 4),
             4 => (Register::RIP, Register::None, BASE_VALUE as i64 + disp, 8),
             5 => (Register::None, Register::None, BASE_VALUE as i64 + disp, 8),
-            _ => {
-                // 32-bit address size: the E-form of the base register.
-                let e = Register::values()
-                    .nth(Register::EAX as usize + (lay.base as usize - Register::RAX as usize))
-                    .unwrap_or(Register::EBX);
-                (e, Register::None, disp, 1)
-            }
+            // 32-bit address size: the E-form of the base register.
+            _ => (low32(lay.base), Register::None, disp, 1),
         }
     };
     ins.set_memory_base(base);
@@ -460,10 +518,10 @@ fn set_memory(ins: &mut Instruction, op: u32, s: &InsnSpec, lay: &Layout, offs: 
 
 /// Build one instruction; `None` if the spec does not give a usable one.
 fn build_insn(s: &InsnSpec, lay: &Layout) -> Option<Instruction> {
-    let menu = templates();
+    let menu = templates(lay.bits);
     let t = menu[s.pick as usize % menu.len()];
     let code = match t {
-        Template::Str(op, size) => return build_string(op, size, s),
+        Template::Str(op, size) => return build_string(op, size, s, lay.bits),
         Template::Code(c) => c,
     };
     let info = code.op_code();
@@ -478,13 +536,15 @@ fn build_insn(s: &InsnSpec, lay: &Layout) -> Option<Instruction> {
             }
             K::mem => set_memory(&mut ins, op, s, lay, false),
             K::mem_offs => set_memory(&mut ins, op, s, lay, true),
-            K::r8_or_mem | K::r8_reg | K::r8_opcode => reg(&mut ins, op, gpr(1, r)),
-            K::r16_or_mem | K::r16_reg | K::r16_rm | K::r16_opcode => reg(&mut ins, op, gpr(2, r)),
+            K::r8_or_mem | K::r8_reg | K::r8_opcode => reg(&mut ins, op, gpr(1, r, lay.bits)),
+            K::r16_or_mem | K::r16_reg | K::r16_rm | K::r16_opcode => {
+                reg(&mut ins, op, gpr(2, r, lay.bits))
+            }
             K::r32_or_mem | K::r32_reg | K::r32_rm | K::r32_opcode | K::r32_vvvv => {
-                reg(&mut ins, op, gpr(4, r))
+                reg(&mut ins, op, gpr(4, r, lay.bits))
             }
             K::r64_or_mem | K::r64_reg | K::r64_rm | K::r64_opcode | K::r64_vvvv => {
-                reg(&mut ins, op, gpr(8, r))
+                reg(&mut ins, op, gpr(8, r, lay.bits))
             }
             K::al => reg(&mut ins, op, Register::AL),
             K::cl => reg(&mut ins, op, Register::CL),
@@ -492,16 +552,19 @@ fn build_insn(s: &InsnSpec, lay: &Layout) -> Option<Instruction> {
             K::dx => reg(&mut ins, op, Register::DX),
             K::eax => reg(&mut ins, op, Register::EAX),
             K::rax => reg(&mut ins, op, Register::RAX),
-            K::br64_1 | K::br64_4 => {
-                // The target is chosen and set when the case is encoded.
-                ins.set_op_kind(op, OpKind::NearBranch64);
-            }
+            // The target is chosen and set when the case is encoded.
+            K::br64_1 | K::br64_4 => ins.set_op_kind(op, OpKind::NearBranch64),
+            K::br32_1 | K::br32_4 => ins.set_op_kind(op, OpKind::NearBranch32),
             K::seg_rBX_al => {
                 if lay.base != Register::RBX {
                     return None;
                 }
                 ins.set_op_kind(op, OpKind::Memory);
-                ins.set_memory_base(Register::RBX);
+                ins.set_memory_base(if lay.bits == 32 {
+                    Register::EBX
+                } else {
+                    Register::RBX
+                });
                 ins.set_memory_index(Register::AL);
                 ins.set_memory_index_scale(1);
                 ins.set_memory_displ_size(0);
@@ -543,7 +606,7 @@ fn build_insn(s: &InsnSpec, lay: &Layout) -> Option<Instruction> {
     if bt && ins.op0_kind() == OpKind::Memory && ins.op1_kind() == OpKind::Register {
         let size = ins.op1_register().size() as u32;
         let idx = lay.index as u8 - Register::RAX as u8;
-        ins.set_op1_register(gpr(size, idx));
+        ins.set_op1_register(gpr(size, idx, lay.bits));
     }
     Some(ins)
 }
@@ -553,8 +616,13 @@ fn reg(ins: &mut Instruction, op: u32, r: Register) {
     ins.set_op_register(op, r);
 }
 
-fn build_string(op: u8, size: u32, s: &InsnSpec) -> Option<Instruction> {
-    let addr = if s.form.is_multiple_of(2) { 64 } else { 32 };
+fn build_string(op: u8, size: u32, s: &InsnSpec, bits: u32) -> Option<Instruction> {
+    // (16-bit addressing would put SI/DI below the data buffer.)
+    let addr = if bits == 64 && s.form.is_multiple_of(2) {
+        64
+    } else {
+        32
+    };
     let rep = s.prefix % 3; // 0 none, 1 REP/REPE, 2 REPNE
     use iced_x86::RepPrefixKind as R;
     let rp = match rep {
@@ -589,14 +657,22 @@ fn build_string(op: u8, size: u32, s: &InsnSpec) -> Option<Instruction> {
 }
 
 fn is_branch(ins: &Instruction) -> bool {
-    ins.op0_kind() == OpKind::NearBranch64
+    matches!(ins.op0_kind(), OpKind::NearBranch64 | OpKind::NearBranch32)
+}
+
+fn set_target(ins: &mut Instruction, target: u64) {
+    if ins.op0_kind() == OpKind::NearBranch32 {
+        ins.set_near_branch32(target as u32);
+    } else {
+        ins.set_near_branch64(target);
+    }
 }
 
 /// Encode the case's instructions back to back at [`CODE_ADDR`], then a
 /// NOP as the landing pad for forward branches. A branch targets the first
 /// kept instruction at or after its spec target. Instructions the encoder
 /// rejects (AH with a REX prefix, a short branch out of range) are dropped.
-fn encode_all(mut list: Vec<(Instruction, Option<usize>)>, n: usize) -> Vec<u8> {
+fn encode_all(mut list: Vec<(Instruction, Option<usize>)>, n: usize, bits: u32) -> Vec<u8> {
     use iced_x86::Encoder;
     let mut spec_index: Vec<usize> = (0..list.len()).collect();
     loop {
@@ -608,10 +684,10 @@ fn encode_all(mut list: Vec<(Instruction, Option<usize>)>, n: usize) -> Vec<u8> 
         for (k, (ins, target)) in list.iter().enumerate() {
             let mut probe = *ins;
             if target.is_some() {
-                probe.set_near_branch64(ip);
+                set_target(&mut probe, ip);
             }
             addrs.push(ip);
-            match Encoder::new(64).encode(&probe, ip) {
+            match Encoder::new(bits).encode(&probe, ip) {
                 Ok(len) => ip += len as u64,
                 Err(_) => {
                     bad = Some(k);
@@ -633,9 +709,9 @@ fn encode_all(mut list: Vec<(Instruction, Option<usize>)>, n: usize) -> Vec<u8> 
                 let dest = (0..list.len())
                     .find(|&j| j > k && spec_index[j] >= *t)
                     .map_or(addrs[list.len()], |j| addrs[j]);
-                ins.set_near_branch64(dest);
+                set_target(&mut ins, dest);
             }
-            let mut enc = Encoder::new(64);
+            let mut enc = Encoder::new(bits);
             match enc.encode(&ins, addrs[k]) {
                 Ok(len) if addrs[k] + len as u64 == addrs[k + 1] => out.extend(enc.take_buffer()),
                 _ => {
@@ -689,15 +765,21 @@ fn is_string(ins: &Instruction) -> bool {
 /// Turn a spec into a runnable case. Instructions the spec cannot make
 /// valid are dropped; a final NOP is the landing pad for forward branches.
 pub fn build(spec: &CaseSpec) -> Case {
-    let strings = spec.insns.iter().any(|s| {
-        matches!(
-            templates()[s.pick as usize % templates().len()],
-            Template::Str(..)
-        )
-    });
+    let bits = if spec.compat { 32 } else { 64 };
+    let menu = templates(bits);
+    let strings = spec
+        .insns
+        .iter()
+        .any(|s| matches!(menu[s.pick as usize % menu.len()], Template::Str(..)));
+    let (bases, indexes): (&[Register], &[Register]) = if bits == 32 {
+        (&BASES32, &INDEXES32)
+    } else {
+        (&BASES, &INDEXES)
+    };
     let lay = Layout {
-        base: BASES[spec.base as usize % BASES.len()],
-        index: INDEXES[spec.index as usize % INDEXES.len()],
+        bits,
+        base: bases[spec.base as usize % bases.len()],
+        index: indexes[spec.index as usize % indexes.len()],
         strings,
     };
     let n = spec.insns.len();
@@ -714,7 +796,7 @@ pub fn build(spec: &CaseSpec) -> Case {
         let target = is_branch(&ins).then(|| i + 1 + s.target as usize % (n - i));
         list.push((ins, target));
     }
-    let code = encode_all(list, n);
+    let code = encode_all(list, n, bits);
     let mut gpr = spec.gpr;
     gpr[lay.base as usize - Register::RAX as usize] = BASE_VALUE + u64::from(spec.base_off);
     gpr[lay.index as usize - Register::RAX as usize] = u64::from(spec.index_val);
@@ -735,6 +817,7 @@ pub fn build(spec: &CaseSpec) -> Case {
     use cpu_model::flags as fl;
     let flags = (spec.flags & (fl::STATUS | fl::DF)) | fl::IF | fl::FIXED;
     Case {
+        bits,
         code,
         regs: Regs {
             gpr,
@@ -751,7 +834,7 @@ mod tests {
 
     #[test]
     fn menu_covers_the_integer_set() {
-        let t = templates();
+        let t = templates(64);
         assert!(t.len() > 500, "only {} templates", t.len());
         for m in [
             Mnemonic::Add,
