@@ -286,9 +286,58 @@ impl Cpu {
             None => {
                 let name = format!("{:?}", ins.mnemonic()).to_lowercase();
                 *self.stats.unimplemented.entry(name).or_insert(0) += 1;
-                Err(Exception::UD.into())
+                Err(self.unavailable(&ins).into())
             }
         }
+    }
+
+    /// The exception an instruction of a unit xlat does not implement yet
+    /// raises: #NM where CR0 hands x87/MMX/SSE instructions to the OS, else
+    /// #UD. SDM Vol. 3 Table 2-2 ("Action Taken By x87 FPU Instructions for
+    /// Different Combinations of EM, MP, and TS") and Table 13-1 ("Action
+    /// Taken for Combinations of OSFXSR, OSXMMEXCPT, SSE, SSE2, SSE3, EM,
+    /// MP, and TS").
+    fn unavailable(&self, ins: &Instruction) -> Exception {
+        use crate::state::{cr0, cr4};
+        use iced_x86::CpuidFeature as F;
+        let cr0 = self.state.cr0;
+        let (em, mp, ts) = (cr0 & cr0::EM != 0, cr0 & cr0::MP != 0, cr0 & cr0::TS != 0);
+        if ins.mnemonic() == Mnemonic::Wait {
+            return if mp && ts {
+                Exception::NM
+            } else {
+                Exception::UD
+            };
+        }
+        let feats = ins.cpuid_features();
+        let has = |f: &[F]| feats.iter().any(|x| f.contains(x));
+        if ins.code().encoding() != iced_x86::EncodingKind::Legacy {
+            return Exception::UD; // VEX/EVEX/XOP: no AVX, no XSAVE enabled
+        }
+        if has(&[F::FPU, F::FPU287, F::FPU387, F::FXSR]) {
+            return if em || ts {
+                Exception::NM
+            } else {
+                Exception::UD
+            };
+        }
+        if has(&[F::MMX]) {
+            return if !em && ts {
+                Exception::NM
+            } else {
+                Exception::UD
+            };
+        }
+        let sse = [F::SSE, F::SSE2, F::SSE3, F::SSSE3, F::SSE4_1, F::SSE4_2];
+        if has(&sse) {
+            let usable = !em && self.state.cr4 & cr4::OSFXSR != 0;
+            return if usable && ts {
+                Exception::NM
+            } else {
+                Exception::UD
+            };
+        }
+        Exception::UD
     }
 
     /// RIP after `ins`, wrapped to the code size.

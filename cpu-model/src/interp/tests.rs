@@ -79,3 +79,34 @@ fn harness_modes() {
 pub(crate) fn exec(cpu: &mut Cpu, bus: &mut FlatBus) -> Result<(), crate::Fault> {
     cpu.execute(bus).map(drop)
 }
+
+#[test]
+fn x87_and_sse_raise_nm_or_ud_as_cr0_dictates() {
+    use crate::exception::{Exception, Fault};
+    use crate::state::{cr0, cr4};
+    // fld1 (D9 E8), addps xmm0,xmm1 (0F 58 C1), emms (0F 77).
+    let cases: [(&[u8], u64, u64, Exception); 7] = [
+        (&[0xd9, 0xe8], 0, 0, Exception::UD),
+        (&[0xd9, 0xe8], cr0::TS, 0, Exception::NM),
+        (&[0xd9, 0xe8], cr0::EM, 0, Exception::NM),
+        (&[0x0f, 0x58, 0xc1], cr0::TS, 0, Exception::UD), // CR4.OSFXSR = 0
+        (&[0x0f, 0x58, 0xc1], cr0::TS, cr4::OSFXSR, Exception::NM),
+        (
+            &[0x0f, 0x58, 0xc1],
+            cr0::TS | cr0::EM,
+            cr4::OSFXSR,
+            Exception::UD,
+        ),
+        (&[0x0f, 0x77], cr0::TS, 0, Exception::NM),
+    ];
+    for (code, c0, c4, want) in cases {
+        let (mut cpu, mut bus) = prot32(code);
+        cpu.state.cr0 |= c0;
+        cpu.state.cr4 |= c4;
+        assert_eq!(
+            exec(&mut cpu, &mut bus),
+            Err(Fault::Exception(want)),
+            "{code:02x?}"
+        );
+    }
+}
