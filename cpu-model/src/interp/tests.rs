@@ -110,3 +110,52 @@ fn x87_and_sse_raise_nm_or_ud_as_cr0_dictates() {
         );
     }
 }
+
+/// Hostile input: random code, random memory (so random descriptor tables,
+/// IDT and page tables), random registers, in every mode. Nothing may
+/// panic (this runs with overflow checks), and every step must either make
+/// progress or stop with a reported reason.
+#[test]
+fn random_code_and_tables_never_panic() {
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    for case in 0..1500 {
+        let (mut cpu, mut bus) = match case % 3 {
+            0 => real_mode(&[]),
+            1 => prot32(&[]),
+            _ => long64(&[]),
+        };
+        // Keep the long-mode page tables; randomize everything else.
+        for (i, b) in bus.ram.iter_mut().enumerate() {
+            if !(0x70000..0x72000).contains(&i) {
+                *b = next() as u8;
+            }
+        }
+        for r in cpu.state.gpr.iter_mut() {
+            *r = next();
+        }
+        cpu.state.rflags = (next() & (crate::flags::STATUS | crate::flags::DF)) | 2;
+        cpu.state.gdtr.base = next() & 0xf_fff0;
+        cpu.state.gdtr.limit = next() as u16;
+        cpu.state.idtr.base = next() & 0xf_fff0;
+        cpu.state.idtr.limit = next() as u16;
+        if case % 3 == 1 && next() & 1 != 0 {
+            // Paging over random tables (32-bit or PAE, PSE at random).
+            use crate::state::{cr0, cr4};
+            cpu.state.cr3 = next() & 0xf_f000;
+            cpu.state.cr4 |= next() & (cr4::PSE | cr4::PAE | cr4::PGE);
+            cpu.state.cr0 |= cr0::PG | (next() & cr0::WP);
+        }
+        for _ in 0..300 {
+            match cpu.step(&mut bus) {
+                Ok(StepOutcome::Executed) => {}
+                Ok(StepOutcome::Halted) | Err(_) => break,
+            }
+        }
+    }
+}
