@@ -126,11 +126,44 @@ pub enum StopReason {
     Unsupported(&'static str),
 }
 
+/// An interrupt an instruction raises as it retires: delivered like any
+/// event, with RIP after the instruction. SDM Vol. 2 "INT n/INTO/INT3/INT1".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Error)]
+pub enum SoftwareInterrupt {
+    /// INT n: the gate's DPL is checked against the CPL.
+    #[error("INT {0:#x}")]
+    Int(u8),
+    /// INT3: #BP, with the INT n privilege check.
+    #[error("INT3 (#BP)")]
+    Int3,
+    /// INTO with OF = 1: #OF, with the INT n privilege check.
+    #[error("INTO (#OF)")]
+    Into,
+    /// INT1 (ICEBP): #DB without the privilege check.
+    #[error("INT1 (#DB)")]
+    Int1,
+}
+
+impl SoftwareInterrupt {
+    pub fn vector(&self) -> u8 {
+        match self {
+            SoftwareInterrupt::Int(v) => *v,
+            SoftwareInterrupt::Int3 => 3,
+            SoftwareInterrupt::Into => 4,
+            SoftwareInterrupt::Int1 => 1,
+        }
+    }
+}
+
 /// The error type of every instruction handler.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum Fault {
+    /// A fault: the instruction did not retire; state is as at its start.
     #[error(transparent)]
     Exception(#[from] Exception),
+    /// The instruction retired and raised a software interrupt.
+    #[error(transparent)]
+    Trap(#[from] SoftwareInterrupt),
     #[error(transparent)]
     Stop(#[from] StopReason),
 }

@@ -38,6 +38,10 @@ pub struct Cpu {
     /// last committed iteration of a REP string instruction): restored when
     /// the instruction faults, so faults are precise.
     checkpoint: interp::Checkpoint,
+    /// Set by a REP string instruction that stopped before its count ran
+    /// out (to let events in); it runs on at the next step and has not
+    /// retired yet.
+    rep_unfinished: bool,
 }
 
 impl Default for Cpu {
@@ -54,6 +58,7 @@ impl Cpu {
             tlb: mmu::tlb::Tlb::new(),
             stats: Stats::default(),
             checkpoint: interp::Checkpoint::default(),
+            rep_unfinished: false,
         }
     }
 }

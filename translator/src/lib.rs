@@ -24,7 +24,7 @@ mod monitor;
 
 pub use bus::JitBus;
 
-use cpu_model::exception::{Exception, Fault, StopReason};
+use cpu_model::exception::{Exception, Fault, SoftwareInterrupt, StopReason};
 use cpu_model::interp::StepOutcome;
 use cpu_model::mmu::{paging, Access};
 use cpu_model::state::CpuMode;
@@ -90,6 +90,9 @@ pub enum JitExit {
     /// An exception was raised and not delivered
     /// ([`JitConfig::deliver_exceptions`] is false).
     Exception(Exception),
+    /// INT n / INT3 / INTO / INT1 retired and was not delivered
+    /// ([`JitConfig::deliver_exceptions`] is false); RIP is after it.
+    SoftwareInterrupt(SoftwareInterrupt),
 }
 
 /// Counters kept as the JIT runs.
@@ -364,6 +367,7 @@ impl Jit {
                         Ok(_) if tf => return Ok(JitExit::Exception(Exception::DB)),
                         Ok(_) => {}
                         Err(Fault::Exception(e)) => return Ok(JitExit::Exception(e)),
+                        Err(Fault::Trap(t)) => return Ok(JitExit::SoftwareInterrupt(t)),
                         Err(Fault::Stop(s)) => return Err(s),
                     }
                     done += 1;
@@ -698,6 +702,14 @@ pub fn plan_block(
         if dec.last_error() == DecoderError::NoMoreBytes {
             // Crosses the page (or the CS limit): left to a later block,
             // where the interpreter fetches it.
+            break;
+        }
+        // Software interrupts are left to `Cpu::step` (its delivery of
+        // them uses interpreter internals): the block ends before one.
+        if matches!(
+            ins.mnemonic(),
+            Mnemonic::Int | Mnemonic::Int3 | Mnemonic::Into | Mnemonic::Int1
+        ) {
             break;
         }
         let kind = emit::classify(&ins, bitness, cs_limit, opts.memory);

@@ -231,6 +231,24 @@ pub fn call(
         Err(Fault::Exception(e)) => {
             return raise(cpu, bus, env, countdown, remaining, e);
         }
+        // Not reached: blocks never contain INT n / INT3 / INTO / INT1
+        // (`plan_block` leaves them to `Cpu::step`, whose delivery of a
+        // software interrupt needs interpreter internals). Delivered here
+        // the same way as far as the public interface allows.
+        Err(Fault::Trap(t)) => {
+            if !env.deliver {
+                env.stop = Some(StopReason::Unsupported(
+                    "software interrupt in a monitor call",
+                ));
+                return exit(countdown, EXIT_STOP);
+            }
+            cpu.state.events.pending_db = 0;
+            if let Err(s) = cpu.deliver(bus, t.into()) {
+                env.stop = Some(s);
+                return exit(countdown, EXIT_STOP);
+            }
+            return exit(countdown, EXIT_MONITOR);
+        }
         Err(Fault::Stop(s)) => {
             env.stop = Some(s);
             return exit(countdown, EXIT_STOP);
@@ -241,12 +259,10 @@ pub fn call(
         *c += 1;
     }
     // Cpu::step's post-processing with TF = 0 at the instruction start
-    // (translated code never runs with TF set).
-    let soft_int = matches!(m, Mnemonic::Int | Mnemonic::Int3 | Mnemonic::Int1)
-        || (m == Mnemonic::Into && cpu.state.rflags & flags::OF != 0);
-    if soft_int {
-        cpu.state.events.pending_db = 0;
-    } else if loads_ss(&ins) {
+    // (translated code never runs with TF set). A REP string instruction
+    // that yielded before its last iteration did not retire: RIP stays on
+    // it and RF is set, so the block exits below.
+    if loads_ss(&ins) {
         cpu.state.events.interrupt_shadow = true;
     } else {
         let db = std::mem::take(&mut cpu.state.events.pending_db);

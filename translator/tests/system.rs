@@ -459,3 +459,32 @@ fn stack_helper_fault_is_precise() {
     assert_eq!(u16::from_le_bytes([bus.ram[top], bus.ram[top + 1]]), 0x1008);
     assert_eq!(jit.stats().monitor_calls.get("pop"), None);
 }
+
+/// INT n in the middle of straight-line code (the block ends before it;
+/// `Cpu::step` delivers it), and a REP MOVSB long enough to yield
+/// mid-way (not retired, RF set, resumed).
+#[test]
+fn software_interrupts_and_yielding_rep() {
+    let code = asm(16, |a| {
+        a.mov(ax, 1).unwrap();
+        a.int(0x21).unwrap();
+        a.add(ax, 2).unwrap();
+        a.int3().unwrap();
+        a.mov(cx, 0x9000).unwrap();
+        a.mov(si, 0x2000).unwrap();
+        a.mov(di, 0x4000).unwrap();
+        a.rep().movsb().unwrap();
+        a.hlt().unwrap();
+    });
+    let (cpu, mut bus) = real_mode(&code);
+    // IVT[0x21] and IVT[3] -> 0000:3000: inc bx; iret.
+    for v in [0x21usize, 3] {
+        bus.ram[v * 4..v * 4 + 4].copy_from_slice(&[0x00, 0x30, 0x00, 0x00]);
+    }
+    bus.ram[0x3000..0x3002].copy_from_slice(&[0x43, 0xcf]);
+    let (cpu, _, _) = compare(cpu, bus, 100_000);
+    assert_eq!(cpu.state.gpr[0] & 0xffff, 3);
+    assert_eq!(cpu.state.gpr[3] & 0xffff, 2);
+    assert_eq!(cpu.state.gpr[1] & 0xffff, 0);
+    assert!(cpu.state.events.halted);
+}

@@ -212,7 +212,7 @@ impl Cpu {
         selector: u16,
     ) -> Result<Option<u64>, Exception> {
         match self.descriptor_address(selector, 16) {
-            Some(lin) => Ok(Some(self.read_system(bus, lin + 8, 8)?)),
+            Some(lin) => Ok(Some(self.read_system(bus, lin.wrapping_add(8), 8)?)),
             None => Ok(None),
         }
     }
@@ -227,7 +227,7 @@ impl Cpu {
         if desc.0 & ACCESSED_BIT == 0 {
             if let Some(lin) = self.descriptor_address(selector, 8) {
                 let byte5 = ((desc.0 | ACCESSED_BIT) >> 40) & 0xff;
-                self.write_system(bus, lin + 5, 1, byte5)?;
+                self.write_system(bus, lin.wrapping_add(5), 1, byte5)?;
             }
         }
         Ok(())

@@ -10,7 +10,7 @@
 
 use super::descriptor::{sys_type, writable_data, Descriptor};
 use super::Table;
-use crate::exception::{Exception, ExceptionClass, Fault, StopReason};
+use crate::exception::{Exception, ExceptionClass, Fault, SoftwareInterrupt, StopReason};
 use crate::flags;
 use crate::memory::Bus;
 use crate::mmu::paging::is_canonical;
@@ -100,23 +100,23 @@ pub(super) fn register(t: &mut Table) {
 
 /// INT imm8 (Vol. 2 "INT n/INTO/INT3/INT1"): a trap, RIP after the
 /// instruction is pushed; no error code even for vectors that have one.
-fn int_n(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
-    cpu.deliver_once(bus, EventKind::Software(ins.immediate8()))
+fn int_n(_cpu: &mut Cpu, _bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
+    Err(SoftwareInterrupt::Int(ins.immediate8()).into())
 }
 
 /// INT3 (CC): #BP as a trap (RIP after the instruction), with the gate
 /// DPL check of INT n.
-fn int3(cpu: &mut Cpu, bus: &mut dyn Bus, _ins: &Instruction) -> Result<(), Fault> {
-    cpu.deliver_once(bus, EventKind::SoftwareException(Exception::BP))
+fn int3(_cpu: &mut Cpu, _bus: &mut dyn Bus, _ins: &Instruction) -> Result<(), Fault> {
+    Err(SoftwareInterrupt::Int3.into())
 }
 
 /// INTO: #OF trap if OF = 1; #UD in 64-bit mode.
-fn into(cpu: &mut Cpu, bus: &mut dyn Bus, _ins: &Instruction) -> Result<(), Fault> {
+fn into(cpu: &mut Cpu, _bus: &mut dyn Bus, _ins: &Instruction) -> Result<(), Fault> {
     if cpu.state.mode() == crate::CpuMode::Long64 {
         return Err(Exception::UD.into());
     }
     if cpu.flag(flags::OF) {
-        cpu.deliver_once(bus, EventKind::SoftwareException(Exception::OF))
+        Err(SoftwareInterrupt::Into.into())
     } else {
         Ok(())
     }
@@ -124,8 +124,19 @@ fn into(cpu: &mut Cpu, bus: &mut dyn Bus, _ins: &Instruction) -> Result<(), Faul
 
 /// INT1 (ICEBP, F1): #DB trap without the gate DPL check; faults during
 /// its delivery have EXT = 1.
-fn int1(cpu: &mut Cpu, bus: &mut dyn Bus, _ins: &Instruction) -> Result<(), Fault> {
-    cpu.deliver_once(bus, EventKind::Icebp)
+fn int1(_cpu: &mut Cpu, _bus: &mut dyn Bus, _ins: &Instruction) -> Result<(), Fault> {
+    Err(SoftwareInterrupt::Int1.into())
+}
+
+impl From<SoftwareInterrupt> for EventKind {
+    fn from(s: SoftwareInterrupt) -> EventKind {
+        match s {
+            SoftwareInterrupt::Int(v) => EventKind::Software(v),
+            SoftwareInterrupt::Int3 => EventKind::SoftwareException(Exception::BP),
+            SoftwareInterrupt::Into => EventKind::SoftwareException(Exception::OF),
+            SoftwareInterrupt::Int1 => EventKind::Icebp,
+        }
+    }
 }
 
 /// The stack an event frame is pushed onto.
@@ -204,6 +215,12 @@ impl Cpu {
                 }
                 Err(Fault::Stop(s)) => return Err(s),
                 Err(Fault::Exception(e)) => e,
+                // Delivery raises exceptions, never software interrupts.
+                Err(Fault::Trap(_)) => {
+                    return Err(StopReason::Unsupported(
+                        "software interrupt during delivery",
+                    ))
+                }
             };
             let first = ev.class();
             if first == ExceptionClass::DoubleFault {

@@ -181,23 +181,42 @@ impl Cpu {
         }
         match self.execute(bus) {
             Ok(ins) => {
-                let m = ins.mnemonic();
-                let soft_int = matches!(m, Mnemonic::Int | Mnemonic::Int3 | Mnemonic::Int1)
-                    || (m == Mnemonic::Into && self.checkpoint.rflags & flags::OF != 0);
-                if soft_int {
-                    self.state.events.pending_db = 0;
+                if tf {
+                    self.state.events.pending_db |= DR6_BS;
+                }
+                if loads_ss(&ins) {
+                    self.state.events.interrupt_shadow = true;
                 } else {
-                    if tf {
-                        self.state.events.pending_db |= DR6_BS;
+                    let db = std::mem::take(&mut self.state.events.pending_db);
+                    if db != 0 {
+                        self.state.dr[6] = (self.state.dr[6] & !0xf) | db;
+                        self.deliver(bus, EventKind::Exception(Exception::DB))?;
                     }
-                    if loads_ss(&ins) {
-                        self.state.events.interrupt_shadow = true;
-                    } else {
-                        let db = std::mem::take(&mut self.state.events.pending_db);
-                        if db != 0 {
-                            self.state.dr[6] = (self.state.dr[6] & !0xf) | db;
-                            self.deliver(bus, EventKind::Exception(Exception::DB))?;
+                }
+            }
+            // INT n, INT3, INTO, INT1: pending debug traps are discarded
+            // (as Bochs does); the interrupt is delivered as a trap.
+            Err(Fault::Trap(t)) => {
+                self.state.events.pending_db = 0;
+                match self.deliver_once(bus, t.into()) {
+                    Ok(()) => {}
+                    // The delivery faulted (gate DPL, not present, ...): a
+                    // fault of the INT instruction itself, which did not
+                    // retire after all.
+                    Err(Fault::Exception(e)) => {
+                        self.state.icount = self.state.icount.wrapping_sub(1);
+                        self.stats.instructions = self.stats.instructions.saturating_sub(1);
+                        self.rollback();
+                        if interrupt::is_fault(&e) {
+                            self.state.rflags |= flags::RF;
                         }
+                        self.deliver(bus, EventKind::Exception(e))?;
+                    }
+                    Err(Fault::Stop(s)) => return Err(s),
+                    Err(Fault::Trap(_)) => {
+                        return Err(StopReason::Unsupported(
+                            "software interrupt during delivery",
+                        ))
                     }
                 }
             }
@@ -214,7 +233,8 @@ impl Cpu {
 
     /// Execute one instruction without delivering what it raises: on a
     /// fault the registers are restored to the instruction start and the
-    /// fault is returned. `step` builds on it; the host-CPU oracle and the
+    /// fault is returned; a software interrupt (`Fault::Trap`) comes back
+    /// with the instruction retired and RIP after it. `step` builds on it; the host-CPU oracle and the
     /// translator's fallback call it directly.
     pub fn execute(&mut self, bus: &mut dyn Bus) -> Result<Instruction, Fault> {
         self.checkpoint = Checkpoint {
@@ -223,6 +243,13 @@ impl Cpu {
             rflags: self.state.rflags,
         };
         match self.execute_one(bus) {
+            Ok(ins) if std::mem::take(&mut self.rep_unfinished) => {
+                // Not retired: RF set, as when hardware takes an interrupt
+                // between iterations, so an instruction breakpoint on it
+                // does not fire again when it resumes. SDM Vol. 3 §18.3.1.1.
+                self.state.rflags |= flags::RF;
+                Ok(ins)
+            }
             Ok(ins) => {
                 self.state.icount = self.state.icount.wrapping_add(1);
                 self.stats.instructions += 1;
@@ -232,8 +259,16 @@ impl Cpu {
                 }
                 Ok(ins)
             }
+            // A software interrupt: the instruction retired.
+            Err(Fault::Trap(t)) => {
+                self.state.icount = self.state.icount.wrapping_add(1);
+                self.stats.instructions += 1;
+                self.state.rflags &= !flags::RF;
+                Err(Fault::Trap(t))
+            }
             Err(e) => {
                 self.state.events.pending_db = 0;
+                self.rep_unfinished = false;
                 self.rollback();
                 Err(e)
             }
@@ -251,9 +286,58 @@ impl Cpu {
             None => {
                 let name = format!("{:?}", ins.mnemonic()).to_lowercase();
                 *self.stats.unimplemented.entry(name).or_insert(0) += 1;
-                Err(Exception::UD.into())
+                Err(self.unavailable(&ins).into())
             }
         }
+    }
+
+    /// The exception an instruction of a unit xlat does not implement yet
+    /// raises: #NM where CR0 hands x87/MMX/SSE instructions to the OS, else
+    /// #UD. SDM Vol. 3 Table 2-2 ("Action Taken By x87 FPU Instructions for
+    /// Different Combinations of EM, MP, and TS") and Table 13-1 ("Action
+    /// Taken for Combinations of OSFXSR, OSXMMEXCPT, SSE, SSE2, SSE3, EM,
+    /// MP, and TS").
+    fn unavailable(&self, ins: &Instruction) -> Exception {
+        use crate::state::{cr0, cr4};
+        use iced_x86::CpuidFeature as F;
+        let cr0 = self.state.cr0;
+        let (em, mp, ts) = (cr0 & cr0::EM != 0, cr0 & cr0::MP != 0, cr0 & cr0::TS != 0);
+        if ins.mnemonic() == Mnemonic::Wait {
+            return if mp && ts {
+                Exception::NM
+            } else {
+                Exception::UD
+            };
+        }
+        let feats = ins.cpuid_features();
+        let has = |f: &[F]| feats.iter().any(|x| f.contains(x));
+        if ins.code().encoding() != iced_x86::EncodingKind::Legacy {
+            return Exception::UD; // VEX/EVEX/XOP: no AVX, no XSAVE enabled
+        }
+        if has(&[F::FPU, F::FPU287, F::FPU387, F::FXSR]) {
+            return if em || ts {
+                Exception::NM
+            } else {
+                Exception::UD
+            };
+        }
+        if has(&[F::MMX]) {
+            return if !em && ts {
+                Exception::NM
+            } else {
+                Exception::UD
+            };
+        }
+        let sse = [F::SSE, F::SSE2, F::SSE3, F::SSSE3, F::SSE4_1, F::SSE4_2];
+        if has(&sse) {
+            let usable = !em && self.state.cr4 & cr4::OSFXSR != 0;
+            return if usable && ts {
+                Exception::NM
+            } else {
+                Exception::UD
+            };
+        }
+        Exception::UD
     }
 
     /// RIP after `ins`, wrapped to the code size.

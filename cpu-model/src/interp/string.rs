@@ -281,6 +281,7 @@ fn string_op(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction, op: Op) -> Res
         }
     }
     cpu.state.rip = cpu.instruction_start();
+    cpu.rep_unfinished = true;
     Ok(())
 }
 
@@ -439,9 +440,20 @@ mod tests {
         assert_eq!(cpu.state.rip, 0x1000, "not done: restarted");
         assert_eq!(cpu.state.gpr[CX], 3000 - u64::from(MAX_ITERATIONS));
         assert_eq!(cpu.state.gpr[DI], u64::from(MAX_ITERATIONS));
+        assert_eq!(
+            cpu.stats.instructions, 0,
+            "an unfinished REP has not retired"
+        );
+        assert_ne!(
+            cpu.state.rflags & flags::RF,
+            0,
+            "RF set while it is unfinished"
+        );
         run(&mut cpu, &mut bus, 2);
         assert_eq!(cpu.state.rip, 0x1002);
         assert_eq!(cpu.state.gpr[CX], 0);
+        assert_eq!(cpu.stats.instructions, 1, "retired once, when done");
+        assert_eq!(cpu.state.rflags & flags::RF, 0);
         assert!(bus.ram[0x20000..0x20000 + 3000].iter().all(|&b| b == 0x5a));
         assert_eq!(bus.ram[0x20000 + 3000], 0);
     }

@@ -79,3 +79,83 @@ fn harness_modes() {
 pub(crate) fn exec(cpu: &mut Cpu, bus: &mut FlatBus) -> Result<(), crate::Fault> {
     cpu.execute(bus).map(drop)
 }
+
+#[test]
+fn x87_and_sse_raise_nm_or_ud_as_cr0_dictates() {
+    use crate::exception::{Exception, Fault};
+    use crate::state::{cr0, cr4};
+    // fld1 (D9 E8), addps xmm0,xmm1 (0F 58 C1), emms (0F 77).
+    let cases: [(&[u8], u64, u64, Exception); 7] = [
+        (&[0xd9, 0xe8], 0, 0, Exception::UD),
+        (&[0xd9, 0xe8], cr0::TS, 0, Exception::NM),
+        (&[0xd9, 0xe8], cr0::EM, 0, Exception::NM),
+        (&[0x0f, 0x58, 0xc1], cr0::TS, 0, Exception::UD), // CR4.OSFXSR = 0
+        (&[0x0f, 0x58, 0xc1], cr0::TS, cr4::OSFXSR, Exception::NM),
+        (
+            &[0x0f, 0x58, 0xc1],
+            cr0::TS | cr0::EM,
+            cr4::OSFXSR,
+            Exception::UD,
+        ),
+        (&[0x0f, 0x77], cr0::TS, 0, Exception::NM),
+    ];
+    for (code, c0, c4, want) in cases {
+        let (mut cpu, mut bus) = prot32(code);
+        cpu.state.cr0 |= c0;
+        cpu.state.cr4 |= c4;
+        assert_eq!(
+            exec(&mut cpu, &mut bus),
+            Err(Fault::Exception(want)),
+            "{code:02x?}"
+        );
+    }
+}
+
+/// Hostile input: random code, random memory (so random descriptor tables,
+/// IDT and page tables), random registers, in every mode. Nothing may
+/// panic (this runs with overflow checks), and every step must either make
+/// progress or stop with a reported reason.
+#[test]
+fn random_code_and_tables_never_panic() {
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    for case in 0..1500 {
+        let (mut cpu, mut bus) = match case % 3 {
+            0 => real_mode(&[]),
+            1 => prot32(&[]),
+            _ => long64(&[]),
+        };
+        // Keep the long-mode page tables; randomize everything else.
+        for (i, b) in bus.ram.iter_mut().enumerate() {
+            if !(0x70000..0x72000).contains(&i) {
+                *b = next() as u8;
+            }
+        }
+        for r in cpu.state.gpr.iter_mut() {
+            *r = next();
+        }
+        cpu.state.rflags = (next() & (crate::flags::STATUS | crate::flags::DF)) | 2;
+        cpu.state.gdtr.base = next() & 0xf_fff0;
+        cpu.state.gdtr.limit = next() as u16;
+        cpu.state.idtr.base = next() & 0xf_fff0;
+        cpu.state.idtr.limit = next() as u16;
+        if case % 3 == 1 && next() & 1 != 0 {
+            // Paging over random tables (32-bit or PAE, PSE at random).
+            use crate::state::{cr0, cr4};
+            cpu.state.cr3 = next() & 0xf_f000;
+            cpu.state.cr4 |= next() & (cr4::PSE | cr4::PAE | cr4::PGE);
+            cpu.state.cr0 |= cr0::PG | (next() & cr0::WP);
+        }
+        for _ in 0..300 {
+            match cpu.step(&mut bus) {
+                Ok(StepOutcome::Executed) => {}
+                Ok(StepOutcome::Halted) | Err(_) => break,
+            }
+        }
+    }
+}

@@ -49,7 +49,7 @@ fn check(spec: &CaseSpec, engine: Engine) -> Result<Option<Mismatch>, NativeErro
     let case = build(spec);
     let native = run_native(std::slice::from_ref(&case))?.remove(0);
     let emulated = run_emulated(&case, engine);
-    let diff = compare(&native, &emulated);
+    let diff = compare(case.bits, &native, &emulated);
     Ok((!diff.is_empty()).then(|| Mismatch {
         spec: spec.clone(),
         case,
@@ -120,7 +120,7 @@ pub fn run_campaign(
             if emulated.inconclusive {
                 summary.inconclusive += 1;
             }
-            let diff = compare(&native, &emulated);
+            let diff = compare(case.bits, &native, &emulated);
             if diff.is_empty() {
                 continue;
             }
@@ -144,7 +144,8 @@ pub fn run_campaign(
 pub fn report(m: &Mismatch) -> String {
     let mut s = String::new();
     s.push_str("code:\n");
-    s.push_str(&crate::disassemble(&m.case.code));
+    s.push_str(&format!("({}-bit code)\n", m.case.bits));
+    s.push_str(&crate::disassemble(&m.case.code, m.case.bits));
     s.push_str("initial state:\n");
     s.push_str(&crate::format_regs(&m.case.regs));
     s.push_str(&format!("native (fault {:?}):\n", m.native.fault));

@@ -60,18 +60,37 @@ fn machine(case: &Case) -> (Cpu, FlatBus) {
         };
     }
     s.seg[SegReg::Ss as usize] = data;
-    s.seg[SegReg::Cs as usize] = Segment {
-        selector: 0x33,
-        attrs: attr::P
-            | attr::S
-            | attr::CODE
-            | attr::RW
-            | attr::ACCESSED
-            | attr::L
-            | attr::G
-            | dpl3,
-        ..data
-    };
+    if case.bits == 32 {
+        // Compatibility mode: flat 32-bit code (Linux's 0x23) and the
+        // flat data selector in DS and ES as well.
+        s.seg[SegReg::Ds as usize] = data;
+        s.seg[SegReg::Es as usize] = data;
+        s.seg[SegReg::Cs as usize] = Segment {
+            selector: 0x23,
+            attrs: attr::P
+                | attr::S
+                | attr::CODE
+                | attr::RW
+                | attr::ACCESSED
+                | attr::DB
+                | attr::G
+                | dpl3,
+            ..data
+        };
+    } else {
+        s.seg[SegReg::Cs as usize] = Segment {
+            selector: 0x33,
+            attrs: attr::P
+                | attr::S
+                | attr::CODE
+                | attr::RW
+                | attr::ACCESSED
+                | attr::L
+                | attr::G
+                | dpl3,
+            ..data
+        };
+    }
     s.gpr = case.regs.gpr;
     s.rflags = case.regs.rflags | flags::FIXED;
     s.rip = CODE_ADDR;
@@ -272,6 +291,7 @@ fn run_jit(case: &Case) -> Observed {
     let fault = match jit.run(&mut cpu, &mut bus, MAX_STEPS as u64) {
         Ok(translator::JitExit::StopAddress) => None,
         Ok(translator::JitExit::Exception(e)) => Some(e.vector()),
+        Ok(translator::JitExit::SoftwareInterrupt(t)) => Some(t.vector()),
         Ok(other) => {
             obs.outcome = None;
             obs.error = Some(format!("jit: {other:?}"));
@@ -348,6 +368,12 @@ fn run_interp(case: &Case) -> Observed {
             Ok(_) => {}
             Err(Fault::Exception(e)) => {
                 obs.outcome = Some(finish(&cpu, &bus, Some(e.vector())));
+                break;
+            }
+            // INT3/INTO/INT n retired: natively the signal comes with RIP
+            // after the instruction, as here.
+            Err(Fault::Trap(t)) => {
+                obs.outcome = Some(finish(&cpu, &bus, Some(t.vector())));
                 break;
             }
             Err(Fault::Stop(s)) => {

@@ -44,6 +44,9 @@ pub struct Regs {
 /// One test: code bytes placed at [`CODE_ADDR`], registers, data.
 #[derive(Clone, Debug)]
 pub struct Case {
+    /// 64: 64-bit code. 32: 32-bit code, run in compatibility mode (CS
+    /// 0x23 natively), where only the low halves of registers are compared.
+    pub bits: u32,
     pub code: Vec<u8>,
     pub regs: Regs,
     pub data: Vec<u8>,
@@ -81,7 +84,7 @@ pub const REG_NAMES: [&str; 16] = [
 
 /// Differences between the native and emulated outcomes, one per line;
 /// empty when they agree.
-pub fn compare(native: &Outcome, emu: &Observed) -> String {
+pub fn compare(bits: u32, native: &Outcome, emu: &Observed) -> String {
     let mut d = String::new();
     if emu.inconclusive {
         return d;
@@ -100,8 +103,9 @@ pub fn compare(native: &Outcome, emu: &Observed) -> String {
             native.regs.rip, e.regs.rip
         );
     }
+    let width = if bits == 32 { 0xffff_ffff } else { u64::MAX };
     for (i, name) in REG_NAMES.iter().enumerate() {
-        let (n, m) = (native.regs.gpr[i], e.regs.gpr[i]);
+        let (n, m) = (native.regs.gpr[i] & width, e.regs.gpr[i] & width);
         if emu.undefined_regs & (1 << i) == 0 && n != m {
             let _ = writeln!(d, "{name}: native {n:#x} emulated {m:#x}");
         }
@@ -136,10 +140,10 @@ pub fn compare(native: &Outcome, emu: &Observed) -> String {
 }
 
 /// Disassembly of a case's code (Intel syntax), one instruction a line.
-pub fn disassemble(code: &[u8]) -> String {
+pub fn disassemble(code: &[u8], bits: u32) -> String {
     use iced_x86::{Decoder, DecoderOptions, Formatter, IntelFormatter};
     let mut out = String::new();
-    let mut dec = Decoder::with_ip(64, code, CODE_ADDR, DecoderOptions::NONE);
+    let mut dec = Decoder::with_ip(bits, code, CODE_ADDR, DecoderOptions::NONE);
     let mut f = IntelFormatter::new();
     for ins in &mut dec {
         let mut s = String::new();

@@ -24,6 +24,15 @@ use std::sync::Mutex;
 const STUB_ADDR: u64 = 0x0010_0000;
 const EPILOGUE_ADDR: u64 = STUB_ADDR + 0x800;
 const RECOVER_ADDR: u64 = STUB_ADDR + 0xc00;
+/// Entry stub for 32-bit cases: like the 64-bit one, but it ends with a far
+/// jump into the 32-bit user code segment Linux provides.
+const ENTRY32_ADDR: u64 = STUB_ADDR + 0x400;
+/// The far pointer (offset32, selector) that jump uses.
+const FAR_PTR_ADDR: u64 = STATE_ADDR + 0x300;
+/// Linux's flat user code segments: 32-bit and 64-bit.
+const USER32_CS: u16 = 0x23;
+const USER64_CS: u16 = 0x33;
+const USER_DS: u16 = 0x2b;
 /// Host-only page with the register block loaded and stored by the stubs.
 const STATE_ADDR: u64 = 0x0030_0000;
 const IN_ADDR: u64 = STATE_ADDR;
@@ -104,6 +113,7 @@ fn map_fixed(what: &'static str, addr: u64, len: usize, prot: i32) -> Result<(),
 /// Machine code of the entry, exit and recovery stubs.
 struct Stubs {
     entry: Vec<u8>,
+    entry32: Vec<u8>,
     exit: Vec<u8>,
     recover: Vec<u8>,
 }
@@ -112,23 +122,39 @@ fn trampoline() -> Result<Stubs, IcedError> {
     let regs = [
         rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi, r8, r9, r10, r11, r12, r13, r14, r15,
     ];
-    let mut a = CodeAssembler::new(64)?;
-    for r in [rbx, rbp, r12, r13, r14, r15] {
-        a.push(r)?;
-    }
-    a.mov(qword_ptr(SAVED_RSP_ADDR), rsp)?;
-    a.mov(rsp, IN_ADDR + 16 * 8)?;
-    a.popfq()?;
-    for (i, r) in regs.iter().enumerate() {
-        if *r != rsp && *r != rax {
-            a.mov(*r, qword_ptr(IN_ADDR + 8 * i as u64))?;
+    // Save the host's callee-saved registers and RSP, load the case's flags
+    // and registers.
+    let enter = |a: &mut CodeAssembler| -> Result<(), IcedError> {
+        for r in [rbx, rbp, r12, r13, r14, r15] {
+            a.push(r)?;
         }
-    }
-    a.mov(rax, qword_ptr(IN_ADDR + 32))?;
-    a.mov(rsp, rax)?;
-    a.mov(rax, qword_ptr(IN_ADDR))?;
+        a.mov(qword_ptr(SAVED_RSP_ADDR), rsp)?;
+        a.mov(rsp, IN_ADDR + 16 * 8)?;
+        a.popfq()?;
+        for (i, r) in regs.iter().enumerate() {
+            if *r != rsp && *r != rax {
+                a.mov(*r, qword_ptr(IN_ADDR + 8 * i as u64))?;
+            }
+        }
+        a.mov(rax, qword_ptr(IN_ADDR + 32))?;
+        a.mov(rsp, rax)?;
+        a.mov(rax, qword_ptr(IN_ADDR))
+    };
+    let mut a = CodeAssembler::new(64)?;
+    enter(&mut a)?;
     a.jmp(CODE_ADDR)?;
     let entry = a.assemble(STUB_ADDR)?;
+    let mut a32 = CodeAssembler::new(64)?;
+    // 64-bit processes run with null DS/ES, which compatibility-mode code
+    // cannot use: load Linux's flat user data selector first.
+    a32.mov(eax, u32::from(USER_DS))?;
+    a32.mov(ds, ax)?;
+    a32.mov(es, ax)?;
+    enter(&mut a32)?;
+    // jmp far dword [FAR_PTR_ADDR] (FF /5, m16:32, absolute disp32).
+    let ptr = (FAR_PTR_ADDR as u32).to_le_bytes();
+    a32.db(&[0xff, 0x2c, 0x25, ptr[0], ptr[1], ptr[2], ptr[3]])?;
+    let entry32 = a32.assemble(ENTRY32_ADDR)?;
 
     let mut b = CodeAssembler::new(64)?;
     for (i, r) in regs.iter().enumerate() {
@@ -161,6 +187,7 @@ fn trampoline() -> Result<Stubs, IcedError> {
     let recover = c.assemble(RECOVER_ADDR)?;
     Ok(Stubs {
         entry,
+        entry32,
         exit,
         recover,
     })
@@ -175,10 +202,12 @@ fn setup() -> Result<(), NativeError> {
     map_fixed("state", STATE_ADDR, 0x1000, rw)?;
     let Stubs {
         entry,
+        entry32,
         exit,
         recover,
     } = trampoline().map_err(|e| NativeError::Asm(e.to_string()))?;
-    assert!(entry.len() < 0x800 && exit.len() < 0x400 && recover.len() < 0x400);
+    assert!(entry.len() < 0x400 && entry32.len() < 0x400);
+    assert!(exit.len() < 0x400 && recover.len() < 0x400);
     // SAFETY: the stub page was just mapped read-write at STUB_ADDR with
     // 0x1000 bytes; both stubs fit in their halves (checked above).
     unsafe {
@@ -187,6 +216,17 @@ fn setup() -> Result<(), NativeError> {
     // SAFETY: as above, for the exit stub's half of the page.
     unsafe {
         std::ptr::copy_nonoverlapping(exit.as_ptr(), EPILOGUE_ADDR as *mut u8, exit.len());
+    }
+    // SAFETY: as above, for the 32-bit entry stub's quarter of the page.
+    unsafe {
+        std::ptr::copy_nonoverlapping(entry32.as_ptr(), ENTRY32_ADDR as *mut u8, entry32.len());
+    }
+    let mut far = [0u8; 6];
+    far[..4].copy_from_slice(&(CODE_ADDR as u32).to_le_bytes());
+    far[4..].copy_from_slice(&USER32_CS.to_le_bytes());
+    // SAFETY: the state page is mapped read-write; 6 bytes at +0x300.
+    unsafe {
+        std::ptr::copy_nonoverlapping(far.as_ptr(), FAR_PTR_ADDR as *mut u8, far.len());
     }
     // SAFETY: as above, for the recovery stub's quarter of the page.
     unsafe {
@@ -240,6 +280,10 @@ extern "C" fn on_fault(_sig: i32, _info: *mut libc::siginfo_t, uctx: *mut libc::
         slot.done = 2;
         let g = &mut (*(uctx as *mut libc::ucontext_t)).uc_mcontext.gregs;
         g[libc::REG_RIP as usize] = RECOVER_ADDR as i64;
+        // Back to 64-bit code if the fault was in compatibility mode (CS is
+        // the low 16 bits of REG_CSGSFS).
+        let csgsfs = &mut g[libc::REG_CSGSFS as usize];
+        *csgsfs = (*csgsfs & !0xffff) | i64::from(USER64_CS);
         g[libc::REG_EFL as usize] = 0x202;
     }
 }
@@ -269,17 +313,27 @@ fn child_main(cases: &[Case], start: usize, end: usize, slots: *mut Slot, alt: *
             libc::sigaction(sig, &sa, std::ptr::null_mut());
         }
         libc::alarm(10);
-        let entry: extern "sysv64" fn() = std::mem::transmute(STUB_ADDR as usize);
+        let entry64: extern "sysv64" fn() = std::mem::transmute(STUB_ADDR as usize);
+        let entry32: extern "sysv64" fn() = std::mem::transmute(ENTRY32_ADDR as usize);
         for (i, case) in cases.iter().enumerate().take(end).skip(start) {
             CHILD.current = i - start;
             let code = CODE_ADDR as *mut u8;
             std::ptr::copy_nonoverlapping(case.code.as_ptr(), code, case.code.len());
-            // jmp rel32 to the exit stub after the code.
             let after = CODE_ADDR + case.code.len() as u64;
-            let rel = (EPILOGUE_ADDR as i64 - (after as i64 + 5)) as i32;
             let jmp = code.add(case.code.len());
-            *jmp = 0xe9;
-            std::ptr::copy_nonoverlapping(rel.to_le_bytes().as_ptr(), jmp.add(1), 4);
+            if case.bits == 32 {
+                // jmp far 0x33:EPILOGUE (EA ptr16:32) back to 64-bit code.
+                *jmp = 0xea;
+                let off = (EPILOGUE_ADDR as u32).to_le_bytes();
+                std::ptr::copy_nonoverlapping(off.as_ptr(), jmp.add(1), 4);
+                let sel = USER64_CS.to_le_bytes();
+                std::ptr::copy_nonoverlapping(sel.as_ptr(), jmp.add(5), 2);
+            } else {
+                // jmp rel32 to the exit stub.
+                *jmp = 0xe9;
+                let rel = (EPILOGUE_ADDR as i64 - (after as i64 + 5)) as i32;
+                std::ptr::copy_nonoverlapping(rel.to_le_bytes().as_ptr(), jmp.add(1), 4);
+            }
             std::ptr::copy_nonoverlapping(case.data.as_ptr(), DATA_ADDR as *mut u8, DATA_SIZE);
             let inp = IN_ADDR as *mut u64;
             for (k, v) in case.regs.gpr.iter().enumerate() {
@@ -288,7 +342,11 @@ fn child_main(cases: &[Case], start: usize, end: usize, slots: *mut Slot, alt: *
             *inp.add(16) = case.regs.rflags;
             let slot = &mut *slots.add(i - start);
             slot.done = 0;
-            entry();
+            if case.bits == 32 {
+                entry32();
+            } else {
+                entry64();
+            }
             if slot.done == 2 {
                 continue; // faulted: the handler filled the slot
             }
@@ -318,7 +376,7 @@ pub fn run_native(cases: &[Case]) -> Result<Vec<Outcome>, NativeError> {
         *ready = true;
     }
     for c in cases {
-        assert!(c.code.len() + 5 <= CODE_SIZE && c.data.len() == DATA_SIZE);
+        assert!(c.code.len() + 7 <= CODE_SIZE && c.data.len() == DATA_SIZE);
     }
     let slots_len = BATCH * std::mem::size_of::<Slot>();
     // SAFETY: a fresh shared anonymous mapping; checked for failure below.

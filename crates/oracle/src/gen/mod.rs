@@ -9,237 +9,17 @@
 //! case may write them), as are RSP (stack instructions aside), RSI/RDI and,
 //! when the case has a string instruction, RCX.
 
-use crate::{Case, Regs, CODE_ADDR, CODE_SIZE, DATA_ADDR, DATA_SIZE};
+mod encode;
+mod menu;
+
+use crate::{Case, Regs, CODE_ADDR, DATA_ADDR, DATA_SIZE};
+use encode::{encode_all, is_branch};
 use iced_x86::{
-    Code, EncodingKind, Instruction, InstructionInfoFactory, Mnemonic, OpAccess,
-    OpCodeOperandKind as K, OpKind, Register,
+    Code, Instruction, InstructionInfoFactory, Mnemonic, OpAccess, OpCodeOperandKind as K, OpKind,
+    Register,
 };
+use menu::{templates, Template};
 use proptest::prelude::*;
-use std::sync::OnceLock;
-
-/// Mnemonics the generator draws from (those the interpreter implements
-/// and CPUID advertises, that user code may run).
-const MNEMONICS: &[Mnemonic] = &[
-    Mnemonic::Add,
-    Mnemonic::Adc,
-    Mnemonic::Sub,
-    Mnemonic::Sbb,
-    Mnemonic::Cmp,
-    Mnemonic::And,
-    Mnemonic::Or,
-    Mnemonic::Xor,
-    Mnemonic::Test,
-    Mnemonic::Inc,
-    Mnemonic::Dec,
-    Mnemonic::Neg,
-    Mnemonic::Not,
-    Mnemonic::Shl,
-    Mnemonic::Sal,
-    Mnemonic::Shr,
-    Mnemonic::Sar,
-    Mnemonic::Rol,
-    Mnemonic::Ror,
-    Mnemonic::Rcl,
-    Mnemonic::Rcr,
-    Mnemonic::Shld,
-    Mnemonic::Shrd,
-    Mnemonic::Mul,
-    Mnemonic::Imul,
-    Mnemonic::Div,
-    Mnemonic::Idiv,
-    Mnemonic::Bt,
-    Mnemonic::Bts,
-    Mnemonic::Btr,
-    Mnemonic::Btc,
-    Mnemonic::Bsf,
-    Mnemonic::Bsr,
-    Mnemonic::Popcnt,
-    Mnemonic::Lzcnt,
-    Mnemonic::Tzcnt,
-    Mnemonic::Andn,
-    Mnemonic::Bextr,
-    Mnemonic::Blsi,
-    Mnemonic::Blsmsk,
-    Mnemonic::Blsr,
-    Mnemonic::Bzhi,
-    Mnemonic::Mulx,
-    Mnemonic::Pdep,
-    Mnemonic::Pext,
-    Mnemonic::Rorx,
-    Mnemonic::Sarx,
-    Mnemonic::Shlx,
-    Mnemonic::Shrx,
-    Mnemonic::Adcx,
-    Mnemonic::Adox,
-    Mnemonic::Mov,
-    Mnemonic::Movzx,
-    Mnemonic::Movsx,
-    Mnemonic::Movsxd,
-    Mnemonic::Xchg,
-    Mnemonic::Cmpxchg,
-    Mnemonic::Cmpxchg8b,
-    Mnemonic::Cmpxchg16b,
-    Mnemonic::Xadd,
-    Mnemonic::Bswap,
-    Mnemonic::Movbe,
-    Mnemonic::Lea,
-    Mnemonic::Cbw,
-    Mnemonic::Cwde,
-    Mnemonic::Cdqe,
-    Mnemonic::Cwd,
-    Mnemonic::Cdq,
-    Mnemonic::Cqo,
-    Mnemonic::Lahf,
-    Mnemonic::Sahf,
-    Mnemonic::Clc,
-    Mnemonic::Stc,
-    Mnemonic::Cmc,
-    Mnemonic::Cld,
-    Mnemonic::Std,
-    Mnemonic::Seto,
-    Mnemonic::Setno,
-    Mnemonic::Setb,
-    Mnemonic::Setae,
-    Mnemonic::Sete,
-    Mnemonic::Setne,
-    Mnemonic::Setbe,
-    Mnemonic::Seta,
-    Mnemonic::Sets,
-    Mnemonic::Setns,
-    Mnemonic::Setp,
-    Mnemonic::Setnp,
-    Mnemonic::Setl,
-    Mnemonic::Setge,
-    Mnemonic::Setle,
-    Mnemonic::Setg,
-    Mnemonic::Cmovo,
-    Mnemonic::Cmovno,
-    Mnemonic::Cmovb,
-    Mnemonic::Cmovae,
-    Mnemonic::Cmove,
-    Mnemonic::Cmovne,
-    Mnemonic::Cmovbe,
-    Mnemonic::Cmova,
-    Mnemonic::Cmovs,
-    Mnemonic::Cmovns,
-    Mnemonic::Cmovp,
-    Mnemonic::Cmovnp,
-    Mnemonic::Cmovl,
-    Mnemonic::Cmovge,
-    Mnemonic::Cmovle,
-    Mnemonic::Cmovg,
-    Mnemonic::Nop,
-    Mnemonic::Push,
-    Mnemonic::Pop,
-    Mnemonic::Pushfq,
-    Mnemonic::Popfq,
-    Mnemonic::Enter,
-    Mnemonic::Jo,
-    Mnemonic::Jno,
-    Mnemonic::Jb,
-    Mnemonic::Jae,
-    Mnemonic::Je,
-    Mnemonic::Jne,
-    Mnemonic::Jbe,
-    Mnemonic::Ja,
-    Mnemonic::Js,
-    Mnemonic::Jns,
-    Mnemonic::Jp,
-    Mnemonic::Jnp,
-    Mnemonic::Jl,
-    Mnemonic::Jge,
-    Mnemonic::Jle,
-    Mnemonic::Jg,
-    Mnemonic::Jmp,
-    Mnemonic::Call,
-    Mnemonic::Loop,
-    Mnemonic::Loope,
-    Mnemonic::Loopne,
-    Mnemonic::Jrcxz,
-    Mnemonic::Jecxz,
-    Mnemonic::Xlatb,
-];
-
-/// One entry of the generator's menu.
-#[derive(Clone, Copy, Debug)]
-enum Template {
-    Code(Code),
-    /// String instruction: which (0 MOVS, 1 CMPS, 2 STOS, 3 LODS, 4 SCAS), size.
-    Str(u8, u32),
-}
-
-fn templates() -> &'static [Template] {
-    static T: OnceLock<Vec<Template>> = OnceLock::new();
-    T.get_or_init(|| {
-        let mut v: Vec<Template> = Code::values()
-            .filter(|c| {
-                let info = c.op_code();
-                info.is_instruction()
-                    && info.mode64()
-                    && matches!(c.encoding(), EncodingKind::Legacy | EncodingKind::VEX)
-                    && MNEMONICS.contains(&c.mnemonic())
-                    // Far transfers load CS; indirect ones jump to data.
-                    && !c.is_jmp_far()
-                    && !c.is_call_far()
-                    && !c.is_jmp_far_indirect()
-                    && !c.is_call_far_indirect()
-                    && !c.is_jmp_near_indirect()
-                    && !c.is_call_near_indirect()
-                    && info.op_kinds().iter().all(|k| supported(*k))
-            })
-            .map(Template::Code)
-            .collect();
-        for op in 0..5u8 {
-            for size in [1, 2, 4, 8] {
-                v.push(Template::Str(op, size));
-            }
-        }
-        v
-    })
-}
-
-fn supported(k: K) -> bool {
-    matches!(
-        k,
-        K::r8_or_mem
-            | K::r16_or_mem
-            | K::r32_or_mem
-            | K::r64_or_mem
-            | K::r8_reg
-            | K::r8_opcode
-            | K::r16_reg
-            | K::r16_rm
-            | K::r16_opcode
-            | K::r32_reg
-            | K::r32_rm
-            | K::r32_opcode
-            | K::r32_vvvv
-            | K::r64_reg
-            | K::r64_rm
-            | K::r64_opcode
-            | K::r64_vvvv
-            | K::mem
-            | K::mem_offs
-            | K::imm8
-            | K::imm8_const_1
-            | K::imm8sex16
-            | K::imm8sex32
-            | K::imm8sex64
-            | K::imm16
-            | K::imm32
-            | K::imm32sex64
-            | K::imm64
-            | K::al
-            | K::cl
-            | K::ax
-            | K::dx
-            | K::eax
-            | K::rax
-            | K::br64_1
-            | K::br64_4
-            | K::seg_rBX_al
-    )
-}
 
 /// One instruction of a case, as shrinkable numbers.
 #[derive(Clone, Debug)]
@@ -269,6 +49,8 @@ pub struct CaseSpec {
     pub base_off: u16,
     pub index_val: u8,
     pub data_seed: u64,
+    /// 32-bit code run in compatibility mode (else 64-bit code).
+    pub compat: bool,
 }
 
 /// Values near the boundaries of every operand size, and powers of two.
@@ -325,9 +107,10 @@ pub fn case_spec() -> impl Strategy<Value = CaseSpec> {
         0u16..0x100,
         0u8..0x40,
         any::<u64>(),
+        prop::bool::weighted(0.25),
     )
         .prop_map(
-            |(insns, gpr, flags, base, index, base_off, index_val, data_seed)| CaseSpec {
+            |(insns, gpr, flags, base, index, base_off, index_val, data_seed, compat)| CaseSpec {
                 insns,
                 gpr,
                 flags,
@@ -336,6 +119,7 @@ pub fn case_spec() -> impl Strategy<Value = CaseSpec> {
                 base_off,
                 index_val,
                 data_seed,
+                compat,
             },
         )
 }
@@ -363,25 +147,36 @@ const R8: [Register; 20] = [
     Register::R15L,
 ];
 
-fn gpr(size: u32, n: u8) -> Register {
-    let n = u32::from(n);
+/// Register number `n` of `size` bytes; 32-bit code has no REX, so only
+/// the first eight (AL..BH for bytes).
+fn gpr(size: u32, n: u8, bits: u32) -> Register {
+    let regs = if bits == 32 { 8 } else { 16 };
+    let n = u32::from(n) % regs;
     let base = match size {
-        1 => return R8[(n % 20) as usize],
+        1 => return R8[(n % if bits == 32 { 8 } else { 20 }) as usize],
         2 => Register::AX,
         4 => Register::EAX,
         _ => Register::RAX,
     };
     // SAFETY-free arithmetic on iced's contiguous register numbering.
     Register::values()
-        .nth(base as usize + (n % 16) as usize)
+        .nth(base as usize + n as usize)
         .unwrap_or(base)
 }
 
 /// Reserved pointer registers of a case (full 64-bit names).
 struct Layout {
+    bits: u32,
     base: Register,
     index: Register,
     strings: bool,
+}
+
+/// The 32-bit name of a 64-bit register.
+fn low32(r: Register) -> Register {
+    Register::values()
+        .nth(Register::EAX as usize + (r as usize - Register::RAX as usize))
+        .unwrap_or(Register::EBX)
 }
 
 const BASES: [Register; 6] = [
@@ -400,6 +195,9 @@ const INDEXES: [Register; 6] = [
     Register::RDX,
     Register::RAX,
 ];
+/// In 32-bit code only the first eight registers exist.
+const BASES32: [Register; 2] = [Register::RBX, Register::RBP];
+const INDEXES32: [Register; 2] = [Register::RDX, Register::RAX];
 const BASE_VALUE: u64 = DATA_ADDR + 0x800;
 
 impl Layout {
@@ -418,8 +216,23 @@ fn set_memory(ins: &mut Instruction, op: u32, s: &InsnSpec, lay: &Layout, offs: 
     ins.set_op_kind(op, OpKind::Memory);
     let disp = i64::from(s.disp);
     let scale = 1u32 << s.scale;
+    let wide = if lay.bits == 32 { 4 } else { 8 };
     let (base, index, displ, size) = if offs {
-        (Register::None, Register::None, BASE_VALUE as i64 + disp, 8)
+        (
+            Register::None,
+            Register::None,
+            BASE_VALUE as i64 + disp,
+            wide,
+        )
+    } else if lay.bits == 32 {
+        let (b, i) = (low32(lay.base), low32(lay.index));
+        match s.form {
+            0 => (b, Register::None, 0, 0),
+            1 | 4 | 6 => (b, Register::None, disp, 1),
+            2 => (b, i, disp, 1),
+            3 => (Register::None, i, BASE_VALUE as i64 + disp, 4),
+            _ => (Register::None, Register::None, BASE_VALUE as i64 + disp, 4),
+        }
     } else {
         match s.form {
             0 => (lay.base, Register::None, 0, 0),
@@ -428,13 +241,8 @@ fn set_memory(ins: &mut Instruction, op: u32, s: &InsnSpec, lay: &Layout, offs: 
             3 => (Register::None, lay.index, BASE_VALUE as i64 + disp, 4),
             4 => (Register::RIP, Register::None, BASE_VALUE as i64 + disp, 8),
             5 => (Register::None, Register::None, BASE_VALUE as i64 + disp, 8),
-            _ => {
-                // 32-bit address size: the E-form of the base register.
-                let e = Register::values()
-                    .nth(Register::EAX as usize + (lay.base as usize - Register::RAX as usize))
-                    .unwrap_or(Register::EBX);
-                (e, Register::None, disp, 1)
-            }
+            // 32-bit address size: the E-form of the base register.
+            _ => (low32(lay.base), Register::None, disp, 1),
         }
     };
     ins.set_memory_base(base);
@@ -456,10 +264,10 @@ fn set_memory(ins: &mut Instruction, op: u32, s: &InsnSpec, lay: &Layout, offs: 
 
 /// Build one instruction; `None` if the spec does not give a usable one.
 fn build_insn(s: &InsnSpec, lay: &Layout) -> Option<Instruction> {
-    let menu = templates();
+    let menu = templates(lay.bits);
     let t = menu[s.pick as usize % menu.len()];
     let code = match t {
-        Template::Str(op, size) => return build_string(op, size, s),
+        Template::Str(op, size) => return build_string(op, size, s, lay.bits),
         Template::Code(c) => c,
     };
     let info = code.op_code();
@@ -474,13 +282,15 @@ fn build_insn(s: &InsnSpec, lay: &Layout) -> Option<Instruction> {
             }
             K::mem => set_memory(&mut ins, op, s, lay, false),
             K::mem_offs => set_memory(&mut ins, op, s, lay, true),
-            K::r8_or_mem | K::r8_reg | K::r8_opcode => reg(&mut ins, op, gpr(1, r)),
-            K::r16_or_mem | K::r16_reg | K::r16_rm | K::r16_opcode => reg(&mut ins, op, gpr(2, r)),
+            K::r8_or_mem | K::r8_reg | K::r8_opcode => reg(&mut ins, op, gpr(1, r, lay.bits)),
+            K::r16_or_mem | K::r16_reg | K::r16_rm | K::r16_opcode => {
+                reg(&mut ins, op, gpr(2, r, lay.bits))
+            }
             K::r32_or_mem | K::r32_reg | K::r32_rm | K::r32_opcode | K::r32_vvvv => {
-                reg(&mut ins, op, gpr(4, r))
+                reg(&mut ins, op, gpr(4, r, lay.bits))
             }
             K::r64_or_mem | K::r64_reg | K::r64_rm | K::r64_opcode | K::r64_vvvv => {
-                reg(&mut ins, op, gpr(8, r))
+                reg(&mut ins, op, gpr(8, r, lay.bits))
             }
             K::al => reg(&mut ins, op, Register::AL),
             K::cl => reg(&mut ins, op, Register::CL),
@@ -488,16 +298,19 @@ fn build_insn(s: &InsnSpec, lay: &Layout) -> Option<Instruction> {
             K::dx => reg(&mut ins, op, Register::DX),
             K::eax => reg(&mut ins, op, Register::EAX),
             K::rax => reg(&mut ins, op, Register::RAX),
-            K::br64_1 | K::br64_4 => {
-                // The target is chosen and set when the case is encoded.
-                ins.set_op_kind(op, OpKind::NearBranch64);
-            }
+            // The target is chosen and set when the case is encoded.
+            K::br64_1 | K::br64_4 => ins.set_op_kind(op, OpKind::NearBranch64),
+            K::br32_1 | K::br32_4 => ins.set_op_kind(op, OpKind::NearBranch32),
             K::seg_rBX_al => {
                 if lay.base != Register::RBX {
                     return None;
                 }
                 ins.set_op_kind(op, OpKind::Memory);
-                ins.set_memory_base(Register::RBX);
+                ins.set_memory_base(if lay.bits == 32 {
+                    Register::EBX
+                } else {
+                    Register::RBX
+                });
                 ins.set_memory_index(Register::AL);
                 ins.set_memory_index_scale(1);
                 ins.set_memory_displ_size(0);
@@ -539,7 +352,7 @@ fn build_insn(s: &InsnSpec, lay: &Layout) -> Option<Instruction> {
     if bt && ins.op0_kind() == OpKind::Memory && ins.op1_kind() == OpKind::Register {
         let size = ins.op1_register().size() as u32;
         let idx = lay.index as u8 - Register::RAX as u8;
-        ins.set_op1_register(gpr(size, idx));
+        ins.set_op1_register(gpr(size, idx, lay.bits));
     }
     Some(ins)
 }
@@ -549,8 +362,13 @@ fn reg(ins: &mut Instruction, op: u32, r: Register) {
     ins.set_op_register(op, r);
 }
 
-fn build_string(op: u8, size: u32, s: &InsnSpec) -> Option<Instruction> {
-    let addr = if s.form.is_multiple_of(2) { 64 } else { 32 };
+fn build_string(op: u8, size: u32, s: &InsnSpec, bits: u32) -> Option<Instruction> {
+    // (16-bit addressing would put SI/DI below the data buffer.)
+    let addr = if bits == 64 && s.form.is_multiple_of(2) {
+        64
+    } else {
+        32
+    };
     let rep = s.prefix % 3; // 0 none, 1 REP/REPE, 2 REPNE
     use iced_x86::RepPrefixKind as R;
     let rp = match rep {
@@ -584,76 +402,6 @@ fn build_string(op: u8, size: u32, s: &InsnSpec) -> Option<Instruction> {
     r.ok()
 }
 
-fn is_branch(ins: &Instruction) -> bool {
-    ins.op0_kind() == OpKind::NearBranch64
-}
-
-/// Encode the case's instructions back to back at [`CODE_ADDR`], then a
-/// NOP as the landing pad for forward branches. A branch targets the first
-/// kept instruction at or after its spec target. Instructions the encoder
-/// rejects (AH with a REX prefix, a short branch out of range) are dropped.
-fn encode_all(mut list: Vec<(Instruction, Option<usize>)>, n: usize) -> Vec<u8> {
-    use iced_x86::Encoder;
-    let mut spec_index: Vec<usize> = (0..list.len()).collect();
-    loop {
-        // Pass 1: addresses, with every branch aimed at itself (the length
-        // of a branch does not depend on its target for a fixed Code).
-        let mut addrs = Vec::with_capacity(list.len() + 1);
-        let mut ip = CODE_ADDR;
-        let mut bad = None;
-        for (k, (ins, target)) in list.iter().enumerate() {
-            let mut probe = *ins;
-            if target.is_some() {
-                probe.set_near_branch64(ip);
-            }
-            addrs.push(ip);
-            match Encoder::new(64).encode(&probe, ip) {
-                Ok(len) => ip += len as u64,
-                Err(_) => {
-                    bad = Some(k);
-                    break;
-                }
-            }
-        }
-        if let Some(k) = bad {
-            list.remove(k);
-            spec_index.remove(k);
-            continue;
-        }
-        addrs.push(ip); // the landing NOP
-                        // Pass 2: real targets.
-        let mut out = Vec::new();
-        for (k, (ins, target)) in list.iter().enumerate() {
-            let mut ins = *ins;
-            if let Some(t) = target {
-                let dest = (0..list.len())
-                    .find(|&j| j > k && spec_index[j] >= *t)
-                    .map_or(addrs[list.len()], |j| addrs[j]);
-                ins.set_near_branch64(dest);
-            }
-            let mut enc = Encoder::new(64);
-            match enc.encode(&ins, addrs[k]) {
-                Ok(len) if addrs[k] + len as u64 == addrs[k + 1] => out.extend(enc.take_buffer()),
-                _ => {
-                    bad = Some(k);
-                    break;
-                }
-            }
-        }
-        if let Some(k) = bad {
-            list.remove(k);
-            spec_index.remove(k);
-            continue;
-        }
-        out.push(0x90);
-        debug_assert!(
-            out.len() + 5 <= CODE_SIZE,
-            "{n} instructions overflow the code page"
-        );
-        return out;
-    }
-}
-
 /// Does `ins` write a register the case reserves?
 fn writes_reserved(f: &mut InstructionInfoFactory, ins: &Instruction, lay: &Layout) -> bool {
     let stack = ins.code().op_code().is_stack_instruction();
@@ -685,15 +433,21 @@ fn is_string(ins: &Instruction) -> bool {
 /// Turn a spec into a runnable case. Instructions the spec cannot make
 /// valid are dropped; a final NOP is the landing pad for forward branches.
 pub fn build(spec: &CaseSpec) -> Case {
-    let strings = spec.insns.iter().any(|s| {
-        matches!(
-            templates()[s.pick as usize % templates().len()],
-            Template::Str(..)
-        )
-    });
+    let bits = if spec.compat { 32 } else { 64 };
+    let menu = templates(bits);
+    let strings = spec
+        .insns
+        .iter()
+        .any(|s| matches!(menu[s.pick as usize % menu.len()], Template::Str(..)));
+    let (bases, indexes): (&[Register], &[Register]) = if bits == 32 {
+        (&BASES32, &INDEXES32)
+    } else {
+        (&BASES, &INDEXES)
+    };
     let lay = Layout {
-        base: BASES[spec.base as usize % BASES.len()],
-        index: INDEXES[spec.index as usize % INDEXES.len()],
+        bits,
+        base: bases[spec.base as usize % bases.len()],
+        index: indexes[spec.index as usize % indexes.len()],
         strings,
     };
     let n = spec.insns.len();
@@ -710,7 +464,7 @@ pub fn build(spec: &CaseSpec) -> Case {
         let target = is_branch(&ins).then(|| i + 1 + s.target as usize % (n - i));
         list.push((ins, target));
     }
-    let code = encode_all(list, n);
+    let code = encode_all(list, n, bits);
     let mut gpr = spec.gpr;
     gpr[lay.base as usize - Register::RAX as usize] = BASE_VALUE + u64::from(spec.base_off);
     gpr[lay.index as usize - Register::RAX as usize] = u64::from(spec.index_val);
@@ -731,6 +485,7 @@ pub fn build(spec: &CaseSpec) -> Case {
     use cpu_model::flags as fl;
     let flags = (spec.flags & (fl::STATUS | fl::DF)) | fl::IF | fl::FIXED;
     Case {
+        bits,
         code,
         regs: Regs {
             gpr,
@@ -747,7 +502,7 @@ mod tests {
 
     #[test]
     fn menu_covers_the_integer_set() {
-        let t = templates();
+        let t = templates(64);
         assert!(t.len() > 500, "only {} templates", t.len());
         for m in [
             Mnemonic::Add,

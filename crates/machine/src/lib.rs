@@ -1,0 +1,378 @@
+//! machine: the PC platform around a `cpu_model::Cpu`.
+//!
+//! * [`memory`]: the physical address space (RAM in one anonymous mapping,
+//!   the BIOS ROM at the top of 4 GiB and aliased below 1 MiB);
+//! * [`pio`]: the port I/O bus with its [`pio::PortDevice`] trait;
+//! * [`devices`]: debug console (0xE9), debug exit (0xF4), POST codes
+//!   (0x80, 0x190);
+//! * [`Machine`]: wires them to a CPU and owns the run loop, which ends with
+//!   a [`RunExit`] value.
+
+pub mod devices;
+pub mod memory;
+pub mod pio;
+
+#[cfg(test)]
+pub(crate) mod testutil;
+
+pub use memory::{Bios, MemoryError, MemorySize, PhysMemory};
+pub use pio::{PioError, PortBus, PortDevice};
+
+use cpu_model::interp::StepOutcome;
+use cpu_model::{Bus, Cpu, PhysAddr, StopReason};
+use devices::{DebugCon, DebugExit, ExitSignal, PostCodes, PostLog};
+use std::fmt;
+use std::io::Write;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum MachineError {
+    #[error(transparent)]
+    Memory(#[from] MemoryError),
+    #[error(transparent)]
+    Pio(#[from] PioError),
+}
+
+/// How guest code is executed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Engine {
+    /// The reference interpreter (`cpu_model::Cpu::step`).
+    #[default]
+    Interp,
+}
+
+/// Why [`Machine::run`] returned. Plain values: the caller decides what
+/// they mean for the process.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RunExit {
+    /// The guest wrote this value to the debug-exit port.
+    DebugExit(u32),
+    /// HLT with nothing that can wake the processor: IF = 0 with no NMI
+    /// source, or IF = 1 with no interrupt source (this machine has none).
+    Halted,
+    /// A fault while delivering #DF: the processor shut down.
+    TripleFault,
+    /// The guest used an architectural feature xlat does not model.
+    Unsupported(&'static str),
+    /// The step limit given to `run` was reached.
+    InstructionLimit,
+}
+
+impl fmt::Display for RunExit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RunExit::DebugExit(v) => write!(
+                f,
+                "debug-exit value {v:#x} (exit status {})",
+                devices::debug_exit::exit_status(*v)
+            ),
+            RunExit::Halted => f.write_str("halted with nothing to wake the processor"),
+            RunExit::TripleFault => f.write_str("triple fault (shutdown)"),
+            RunExit::Unsupported(why) => write!(f, "unsupported: {why}"),
+            RunExit::InstructionLimit => f.write_str("instruction limit reached"),
+        }
+    }
+}
+
+/// The platform as the CPU sees it: physical memory and port I/O.
+#[derive(Debug)]
+pub struct SystemBus {
+    pub memory: PhysMemory,
+    pub ports: PortBus,
+}
+
+impl Bus for SystemBus {
+    fn read_phys(&mut self, addr: PhysAddr, buf: &mut [u8]) {
+        self.memory.read(addr.0, buf);
+    }
+    fn write_phys(&mut self, addr: PhysAddr, data: &[u8]) {
+        self.memory.write(addr.0, data);
+    }
+    fn io_in(&mut self, port: u16, size: u32) -> u32 {
+        self.ports.read(port, size)
+    }
+    fn io_out(&mut self, port: u16, size: u32, value: u32) {
+        self.ports.write(port, size, value);
+    }
+}
+
+/// What to build.
+pub struct MachineConfig {
+    pub memory: MemorySize,
+    pub bios: Bios,
+    /// Where debug-console (port 0xE9) output goes.
+    pub debugcon: Box<dyn Write + Send>,
+    /// Where POST-code lines go; `None` drops them.
+    pub post_log: Option<Box<dyn Write + Send>>,
+    pub engine: Engine,
+}
+
+impl fmt::Debug for MachineConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MachineConfig")
+            .field("memory", &self.memory)
+            .field("bios", &self.bios)
+            .field("post_log", &self.post_log.is_some())
+            .field("engine", &self.engine)
+            .finish()
+    }
+}
+
+impl MachineConfig {
+    /// Default memory and engine, debug console to stdout, no POST log.
+    pub fn new(bios: Bios) -> MachineConfig {
+        MachineConfig {
+            memory: MemorySize::DEFAULT,
+            bios,
+            debugcon: Box::new(std::io::stdout()),
+            post_log: None,
+            engine: Engine::Interp,
+        }
+    }
+}
+
+/// A PC: one CPU, memory, port devices.
+#[derive(Debug)]
+pub struct Machine {
+    pub cpu: Cpu,
+    pub bus: SystemBus,
+    engine: Engine,
+    exit: ExitSignal,
+    /// Steps taken by every `run` so far (instructions executed or faulted,
+    /// events delivered).
+    steps: u64,
+}
+
+impl Machine {
+    pub fn new(config: MachineConfig) -> Result<Machine, MachineError> {
+        let memory = PhysMemory::new(config.memory, config.bios)?;
+        let exit = ExitSignal::new();
+        let mut ports = PortBus::new();
+        ports.insert(
+            devices::debugcon::PORT,
+            1,
+            Box::new(DebugCon::new(config.debugcon)),
+        )?;
+        ports.insert(
+            devices::debug_exit::PORT,
+            devices::debug_exit::LEN,
+            Box::new(DebugExit::new(exit.clone())),
+        )?;
+        let log = PostLog::new(config.post_log);
+        for port in devices::post::PORTS {
+            ports.insert(port, 1, Box::new(PostCodes::new(port, log.clone())))?;
+        }
+        Ok(Machine {
+            cpu: Cpu::new(),
+            bus: SystemBus { memory, ports },
+            engine: config.engine,
+            exit,
+            steps: 0,
+        })
+    }
+
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
+    /// Steps taken so far.
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// Can anything end a halt? An NMI that is pending, or an interrupt
+    /// source with IF = 1. This machine has no interrupt controller yet, so
+    /// only a pending NMI (set by a debugger or a test) could.
+    fn can_wake(&self) -> bool {
+        let ev = &self.cpu.state.events;
+        (ev.nmi_pending && !ev.nmi_blocked)
+            || (self.cpu.state.rflags & cpu_model::flags::IF != 0 && self.bus.interrupt_pending())
+    }
+
+    /// Run until an exit, or until `limit` steps (instructions executed or
+    /// faulted, events delivered) have been taken in this call. A step that
+    /// delivers an exception counts, so an endless exception loop also ends.
+    pub fn run(&mut self, limit: Option<u64>) -> RunExit {
+        let mut taken = 0u64;
+        loop {
+            if limit.is_some_and(|l| taken >= l) {
+                return RunExit::InstructionLimit;
+            }
+            let r = match self.engine {
+                Engine::Interp => self.cpu.step(&mut self.bus),
+            };
+            match r {
+                Ok(StepOutcome::Executed) => {
+                    taken += 1;
+                    self.steps += 1;
+                }
+                Ok(StepOutcome::Halted) => {
+                    if !self.can_wake() {
+                        return RunExit::Halted;
+                    }
+                    // Something should wake the CPU on the next step; count
+                    // the wait so a source that never delivers cannot hang
+                    // a bounded run.
+                    taken += 1;
+                }
+                Err(StopReason::TripleFault) => return RunExit::TripleFault,
+                Err(StopReason::Unsupported(why)) => return RunExit::Unsupported(why),
+            }
+            if let Some(v) = self.exit.take() {
+                return RunExit::DebugExit(v);
+            }
+        }
+    }
+
+    /// Flush device output (debug console, POST log).
+    pub fn flush(&mut self) -> std::io::Result<()> {
+        self.bus.ports.flush()
+    }
+
+    /// Where the processor is: `rip=… cs:ip=…:… mode=… cpl=… if=…`.
+    pub fn cpu_summary(&self) -> String {
+        let s = &self.cpu.state;
+        let mode = s.mode();
+        let ip = match mode.bitness() {
+            16 => s.rip & 0xffff,
+            32 => s.rip & 0xffff_ffff,
+            _ => s.rip,
+        };
+        format!(
+            "rip={:#x} cs:ip={:04x}:{:x} mode={} cpl={} if={}",
+            s.rip,
+            s.cs().selector,
+            ip,
+            mode.name(),
+            s.cpl(),
+            u8::from(s.rflags & cpu_model::flags::IF != 0)
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::SharedBuf;
+
+    /// A 64 KiB BIOS whose reset vector (offset 0xFFF0) holds `code`.
+    fn bios_with(code: &[u8]) -> Bios {
+        let mut img = vec![0xf4u8; 64 << 10]; // HLT everywhere else
+        img[0xfff0..0xfff0 + code.len()].copy_from_slice(code);
+        Bios::from_bytes("test", &img).unwrap()
+    }
+
+    fn machine(code: &[u8]) -> (Machine, SharedBuf, SharedBuf) {
+        let con = SharedBuf::default();
+        let post = SharedBuf::default();
+        let m = Machine::new(MachineConfig {
+            memory: MemorySize::new(1 << 20).unwrap(),
+            bios: bios_with(code),
+            debugcon: Box::new(con.clone()),
+            post_log: Some(Box::new(post.clone())),
+            engine: Engine::Interp,
+        })
+        .unwrap();
+        (m, con, post)
+    }
+
+    #[test]
+    fn reset_vector_fetches_from_top_of_4g() {
+        let (mut m, _, _) = machine(&[0xaa, 0xbb]);
+        let mut b = [0u8; 2];
+        m.bus.read_phys(PhysAddr(0xffff_fff0), &mut b);
+        assert_eq!(b, [0xaa, 0xbb]);
+        m.bus.read_phys(PhysAddr(0xf_fff0), &mut b);
+        assert_eq!(b, [0xaa, 0xbb]);
+    }
+
+    #[test]
+    fn ports_are_wired() {
+        let (mut m, con, post) = machine(&[]);
+        assert_eq!(m.bus.io_in(0xe9, 1), 0xe9);
+        m.bus.io_out(0xe9, 1, u32::from(b'A'));
+        m.bus.io_out(0x80, 1, 0x55);
+        m.bus.io_out(0x190, 1, 0xaa);
+        assert_eq!(m.bus.io_in(0x81, 2), 0xffff);
+        assert_eq!(m.bus.io_in(0xf4, 4), 0);
+        m.flush().unwrap();
+        assert_eq!(con.contents(), b"A");
+        assert_eq!(
+            String::from_utf8(post.contents()).unwrap(),
+            "port=0x80 value=0x55\nport=0x190 value=0xaa\n"
+        );
+    }
+
+    #[test]
+    fn debug_exit_stops_after_the_current_step() {
+        // The instruction at the reset vector is not implemented (or is):
+        // either way one step is taken, then the pending exit is seen.
+        let (mut m, _, _) = machine(&[0x90]);
+        m.bus.io_out(0xf5, 1, 0x21);
+        assert_eq!(m.run(Some(100)), RunExit::DebugExit(0x21));
+        assert_eq!(m.steps(), 1);
+    }
+
+    #[test]
+    fn instruction_limit_counts_steps() {
+        // With IDTR pointing at zeroed RAM, an unimplemented or #UD
+        // instruction loops through exception delivery forever; the limit
+        // still ends it.
+        let (mut m, _, _) = machine(&[0x0f, 0x0b]); // UD2
+        assert_eq!(m.run(Some(50)), RunExit::InstructionLimit);
+        assert_eq!(m.steps(), 50);
+        assert_eq!(m.run(Some(0)), RunExit::InstructionLimit);
+    }
+
+    #[test]
+    fn halted_cpu_with_nothing_to_wake_it() {
+        let (mut m, _, _) = machine(&[]);
+        m.cpu.state.events.halted = true;
+        assert_eq!(m.run(Some(10)), RunExit::Halted);
+        m.cpu.state.rflags |= cpu_model::flags::IF;
+        assert_eq!(m.run(None), RunExit::Halted);
+        assert_eq!(m.steps(), 0);
+    }
+
+    #[test]
+    fn pending_nmi_wakes_a_halted_cpu() {
+        let (mut m, _, _) = machine(&[]);
+        m.cpu.state.events.halted = true;
+        m.cpu.state.events.nmi_pending = true;
+        // The NMI is delivered through IVT entry 2 (zeroed RAM: 0000:0000)
+        // and execution goes on until the limit.
+        assert_eq!(m.run(Some(5)), RunExit::InstructionLimit);
+        assert!(!m.cpu.state.events.halted);
+        assert_eq!(m.cpu.state.seg[cpu_model::SegReg::Cs as usize].selector, 0);
+    }
+
+    #[test]
+    fn triple_fault() {
+        // UD2 with an IVT limit too small for any vector: #UD -> #GP ->
+        // #DF -> shutdown.
+        let (mut m, _, _) = machine(&[0x0f, 0x0b]);
+        m.cpu.state.idtr.limit = 0;
+        assert_eq!(m.run(Some(10)), RunExit::TripleFault);
+    }
+
+    #[test]
+    fn summary_names_the_place() {
+        let (m, _, _) = machine(&[]);
+        assert_eq!(
+            m.cpu_summary(),
+            "rip=0xfff0 cs:ip=f000:fff0 mode=real cpl=0 if=0"
+        );
+    }
+
+    #[test]
+    fn exit_display() {
+        assert_eq!(
+            RunExit::DebugExit(0x10).to_string(),
+            "debug-exit value 0x10 (exit status 33)"
+        );
+        assert_eq!(
+            RunExit::Unsupported("task switch").to_string(),
+            "unsupported: task switch"
+        );
+    }
+}

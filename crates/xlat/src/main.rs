@@ -1,0 +1,224 @@
+//! xlat: the command-line program.
+//!
+//! `xlat run --bios FILE ...` builds a PC around the BIOS image and runs it
+//! until the guest exits through the debug-exit port, halts for good, shuts
+//! down, meets an unsupported feature or exhausts `--max-insns`. The process
+//! exit status says which (see [`status`]).
+
+mod diff;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use machine::{
+    Bios, Engine, Machine, MachineConfig, MachineError, MemoryError, MemorySize, RunExit,
+};
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use thiserror::Error;
+
+/// Exit statuses other than debug-exit's `(v << 1) | 1`.
+mod status {
+    /// A halt nothing can wake.
+    pub const HALTED: u8 = 0;
+    /// Bad arguments, unreadable or ill-sized files (clap uses 2 as well).
+    pub const USAGE: u8 = 2;
+    /// The guest used a feature xlat does not model.
+    pub const UNSUPPORTED: u8 = 3;
+    pub const TRIPLE_FAULT: u8 = 4;
+    /// `--max-insns` exhausted.
+    pub const LIMIT: u8 = 5;
+}
+
+#[derive(Debug, Parser)]
+#[command(name = "xlat", version, about = "An x86 system emulator")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Boot a PC from a BIOS image.
+    Run(RunArgs),
+    /// Check an engine against the host CPU on random instruction sequences.
+    Diff(diff::DiffArgs),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum EngineArg {
+    /// The reference interpreter.
+    Interp,
+}
+
+impl From<EngineArg> for Engine {
+    fn from(e: EngineArg) -> Engine {
+        match e {
+            EngineArg::Interp => Engine::Interp,
+        }
+    }
+}
+
+#[derive(Debug, clap::Args)]
+struct RunArgs {
+    /// BIOS image: mapped to end at 0xFFFFFFFF, its last 128 KiB also below
+    /// 1 MiB. A multiple of 2 KiB, at most 16 MiB.
+    #[arg(long, value_name = "FILE")]
+    bios: PathBuf,
+    /// Write debug-console output (port 0xE9) to FILE instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    debugcon: Option<PathBuf>,
+    /// Write every POST code (ports 0x80, 0x190) to FILE, one line each:
+    /// `port=0x80 value=0x12`.
+    #[arg(long, value_name = "FILE")]
+    post_log: Option<PathBuf>,
+    /// Guest RAM: a number with a K, M or G suffix (plain numbers are MiB).
+    #[arg(
+        short = 'm',
+        long = "memory",
+        value_name = "SIZE",
+        default_value = "128M"
+    )]
+    memory: MemorySize,
+    /// Execution engine.
+    #[arg(long, value_enum, default_value_t = EngineArg::Interp)]
+    engine: EngineArg,
+    /// Stop with status 5 after N steps (instructions executed or faulted,
+    /// interrupts and exceptions delivered).
+    #[arg(long, value_name = "N")]
+    max_insns: Option<u64>,
+    /// Print instruction, exception and unimplemented-instruction counts on
+    /// stderr at exit.
+    #[arg(long)]
+    stats: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run(args) => run(&args),
+        Command::Diff(args) => diff::diff(&args),
+    }
+}
+
+/// Why a machine could not be built (exit status 2).
+#[derive(Debug, Error)]
+enum SetupError {
+    #[error(transparent)]
+    Bios(#[from] MemoryError),
+    #[error("cannot create {what} {}: {source}", path.display())]
+    Create {
+        what: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Machine(#[from] MachineError),
+}
+
+fn create(path: &Path, what: &'static str) -> Result<File, SetupError> {
+    File::create(path).map_err(|source| SetupError::Create {
+        what,
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn build(args: &RunArgs) -> Result<Machine, SetupError> {
+    let bios = Bios::load(&args.bios)?;
+    let debugcon: Box<dyn Write + Send> = match &args.debugcon {
+        Some(p) => Box::new(create(p, "debug-console file")?),
+        None => Box::new(std::io::stdout()),
+    };
+    let post_log: Option<Box<dyn Write + Send>> = match &args.post_log {
+        Some(p) => Some(Box::new(std::io::BufWriter::new(create(p, "POST log")?))),
+        None => None,
+    };
+    Machine::new(MachineConfig {
+        memory: args.memory,
+        bios,
+        debugcon,
+        post_log,
+        engine: args.engine.into(),
+    })
+    .map_err(SetupError::from)
+}
+
+fn run(args: &RunArgs) -> ExitCode {
+    let mut m = match build(args) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("xlat: {e}");
+            return ExitCode::from(status::USAGE);
+        }
+    };
+    let exit = m.run(args.max_insns);
+    let flushed = m.flush();
+    let code = match exit {
+        RunExit::DebugExit(v) => machine::devices::debug_exit::exit_status(v),
+        RunExit::Halted => status::HALTED,
+        RunExit::TripleFault => status::TRIPLE_FAULT,
+        RunExit::Unsupported(_) => status::UNSUPPORTED,
+        RunExit::InstructionLimit => status::LIMIT,
+    };
+    let what = match exit {
+        RunExit::Halted => {
+            if m.cpu.state.rflags & cpu_model::flags::IF != 0 {
+                "halted with IF=1 and no interrupt source".to_string()
+            } else {
+                "halted with IF=0: nothing can wake the processor".to_string()
+            }
+        }
+        other => other.to_string(),
+    };
+    eprintln!(
+        "xlat: {what} at {} after {} steps",
+        m.cpu_summary(),
+        m.steps()
+    );
+    let st = &m.cpu.stats;
+    if args.stats {
+        eprintln!("xlat: stats: instructions retired: {}", st.instructions);
+        let ex: Vec<String> = st
+            .exceptions
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n != 0)
+            .map(|(v, n)| format!("#{v}={n}"))
+            .collect();
+        eprintln!(
+            "xlat: stats: exceptions by vector: {}",
+            if ex.is_empty() {
+                "none".to_string()
+            } else {
+                ex.join(" ")
+            }
+        );
+        let un: Vec<String> = st
+            .unimplemented
+            .iter()
+            .map(|(k, n)| format!("{k}={n}"))
+            .collect();
+        eprintln!(
+            "xlat: stats: unimplemented instructions met: {}",
+            if un.is_empty() {
+                "none".to_string()
+            } else {
+                un.join(" ")
+            }
+        );
+    }
+    if !st.unimplemented.is_empty() {
+        let total: u64 = st.unimplemented.values().sum();
+        let names: Vec<&str> = st.unimplemented.keys().map(String::as_str).collect();
+        eprintln!(
+            "xlat: warning: {total} unimplemented instruction(s) raised #UD: {}",
+            names.join(", ")
+        );
+    }
+    if let Err(e) = flushed {
+        eprintln!("xlat: cannot write device output: {e}");
+    }
+    ExitCode::from(code)
+}

@@ -1,0 +1,281 @@
+//! Command-line behaviour of `xlat run`: arguments, files and exit statuses.
+//!
+//! The small ROMs here are assembled with iced-x86's code assembler: code at
+//! F000:0000, a far jump to it at the reset vector (offset 0xFFF0), data at
+//! fixed offsets.
+
+use iced_x86::code_asm::*;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+const ROM_SIZE: usize = 64 << 10;
+
+/// A fresh path under cargo's per-test temporary directory.
+fn tmp(name: &str) -> PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let n = N.fetch_add(1, Ordering::SeqCst);
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("cli-{}-{n}-{name}", std::process::id()))
+}
+
+/// A 64 KiB ROM: 16-bit `code` at offset 0, `data` pieces at their offsets,
+/// `jmp f000:0000` at the reset vector.
+fn rom(
+    code: impl FnOnce(&mut CodeAssembler) -> Result<(), IcedError>,
+    data: &[(usize, &[u8])],
+) -> PathBuf {
+    let mut a = CodeAssembler::new(16).unwrap();
+    code(&mut a).unwrap();
+    let bytes = a.assemble(0).unwrap();
+    let mut img = vec![0u8; ROM_SIZE];
+    img[..bytes.len()].copy_from_slice(&bytes);
+    for (at, d) in data {
+        img[*at..*at + d.len()].copy_from_slice(d);
+    }
+    img[0xfff0..0xfff5].copy_from_slice(&[0xea, 0x00, 0x00, 0x00, 0xf0]);
+    let p = tmp("rom.bin");
+    std::fs::write(&p, img).unwrap();
+    p
+}
+
+fn xlat(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_xlat"))
+        .args(args)
+        .output()
+        .expect("run xlat")
+}
+
+fn run_rom(rom: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "run",
+        "--bios",
+        rom.to_str().unwrap(),
+        "--max-insns",
+        "100000",
+    ];
+    args.extend_from_slice(extra);
+    xlat(&args)
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn status(o: &Output) -> i32 {
+    o.status.code().expect("exited normally")
+}
+
+/// A ROM whose first instruction is UD2: with the IVT in zeroed RAM, every
+/// vector leads to 0000:0000, where `add [bx+si], al` (00 00) runs.
+fn ud2_rom() -> PathBuf {
+    rom(|a| a.ud2(), &[])
+}
+
+#[test]
+fn bad_arguments_exit_2() {
+    let r = ud2_rom();
+    let r = r.to_str().unwrap();
+    for args in [
+        vec!["run"],
+        vec!["frobnicate"],
+        vec!["run", "--bios", r, "--engine", "jit"],
+        vec!["run", "--bios", r, "-m", "0"],
+        vec!["run", "--bios", r, "-m", "6K"],
+        vec!["run", "--bios", r, "-m", "4G"],
+        vec!["run", "--bios", r, "--memory", "12Q"],
+        vec!["run", "--bios", r, "--max-insns", "-1"],
+    ] {
+        let o = xlat(&args);
+        assert_eq!(status(&o), 2, "{args:?}: {}", stderr(&o));
+    }
+}
+
+#[test]
+fn unreadable_or_ill_sized_files_exit_2() {
+    let o = xlat(&["run", "--bios", "/nonexistent/rom.bin"]);
+    assert_eq!(status(&o), 2);
+    assert!(
+        stderr(&o).contains("cannot read BIOS image"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+
+    for size in [0usize, 1000, 3 << 10, (16 << 20) + 2048] {
+        let p = tmp("odd.bin");
+        std::fs::write(&p, vec![0u8; size]).unwrap();
+        let o = xlat(&["run", "--bios", p.to_str().unwrap()]);
+        assert_eq!(status(&o), 2, "size {size}");
+        assert!(stderr(&o).contains("multiple of 2 KiB"), "{}", stderr(&o));
+    }
+
+    let r = ud2_rom();
+    let o = run_rom(&r, &["--debugcon", "/nonexistent/dir/log"]);
+    assert_eq!(status(&o), 2);
+    assert!(stderr(&o).contains("debug-console file"), "{}", stderr(&o));
+    let o = run_rom(&r, &["--post-log", "/nonexistent/dir/log"]);
+    assert_eq!(status(&o), 2);
+    assert!(stderr(&o).contains("POST log"), "{}", stderr(&o));
+}
+
+#[test]
+fn instruction_limit_exits_5_and_warns_about_unimplemented() {
+    let r = ud2_rom();
+    let o = xlat(&[
+        "run",
+        "--bios",
+        r.to_str().unwrap(),
+        "--max-insns",
+        "1000",
+        "--stats",
+        "-m",
+        "1M",
+    ]);
+    assert_eq!(status(&o), 5, "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(e.contains("instruction limit reached"), "{e}");
+    assert!(e.contains("after 1000 steps"), "{e}");
+    assert!(e.contains("mode=real cpl=0"), "{e}");
+    assert!(e.contains("exceptions by vector: #6="), "{e}");
+    assert!(e.contains("instructions retired:"), "{e}");
+    assert!(e.contains("unimplemented instructions met:"), "{e}");
+}
+
+#[test]
+fn small_bios_images_are_accepted() {
+    // A 2 KiB image: the reset vector is at offset 0x7F0; a self-jump.
+    let mut img = vec![0u8; 2048];
+    img[0x7f0..0x7f2].copy_from_slice(&[0xeb, 0xfe]);
+    let p = tmp("small.bin");
+    std::fs::write(&p, img).unwrap();
+    let o = xlat(&["run", "--bios", p.to_str().unwrap(), "--max-insns", "10"]);
+    assert_eq!(status(&o), 5, "{}", stderr(&o));
+}
+
+// The tests below need the interpreter's MOV, OUT, HLT, CLI/STI, LIDT,
+// LGDT, MOV CR0 and far JMP handlers.
+
+#[test]
+fn debug_exit_status_and_debugcon_file() {
+    let r = rom(
+        |a| {
+            for c in *b"ok\n" {
+                a.mov(al, c as u32)?;
+                a.out(0xe9, al)?;
+            }
+            a.mov(al, 0x80)?;
+            a.out(0x80, al)?;
+            a.mov(dx, 0x190)?;
+            a.mov(ax, 0x1234)?;
+            a.out(dx, ax)?;
+            a.mov(al, 0x10)?;
+            a.out(0xf4, al)?;
+            a.hlt()
+        },
+        &[],
+    );
+    let log = tmp("debugcon.log");
+    let post = tmp("post.log");
+    let o = run_rom(
+        &r,
+        &[
+            "--debugcon",
+            log.to_str().unwrap(),
+            "--post-log",
+            post.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(status(&o), 0x21, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("debug-exit value 0x10"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(std::fs::read(&log).unwrap(), b"ok\n");
+    assert_eq!(
+        std::fs::read_to_string(&post).unwrap(),
+        "port=0x80 value=0x80\nport=0x190 value=0x1234\n"
+    );
+}
+
+#[test]
+fn debugcon_defaults_to_stdout() {
+    let r = rom(
+        |a| {
+            a.mov(al, b'A' as u32)?;
+            a.out(0xe9, al)?;
+            a.xor(eax, eax)?;
+            a.out(0xf4, eax)
+        },
+        &[],
+    );
+    let o = run_rom(&r, &[]);
+    assert_eq!(status(&o), 1, "{}", stderr(&o));
+    assert_eq!(o.stdout, b"A");
+}
+
+#[test]
+fn halt_that_nothing_can_wake_exits_0() {
+    let o = run_rom(&rom(|a| a.hlt(), &[]), &[]);
+    assert_eq!(status(&o), 0, "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(e.contains("halted with IF=0"), "{e}");
+    assert!(e.contains("cs:ip=f000:1"), "{e}");
+    assert_eq!(e.lines().count(), 1, "{e}");
+
+    let o = run_rom(
+        &rom(
+            |a| {
+                a.sti()?;
+                a.hlt()
+            },
+            &[],
+        ),
+        &[],
+    );
+    assert_eq!(status(&o), 0, "{}", stderr(&o));
+    assert!(stderr(&o).contains("halted with IF=1"), "{}", stderr(&o));
+}
+
+#[test]
+fn triple_fault_exits_4() {
+    // LIDT with limit 0, then #UD: the IVT entry is out of bounds (#GP),
+    // which is again out of bounds (#DF), which is too: shutdown.
+    let r = rom(
+        |a| {
+            a.lidt(ptr(0x800).cs())?;
+            a.ud2()
+        },
+        &[(0x800, &[0, 0, 0, 0, 0, 0])],
+    );
+    let o = run_rom(&r, &[]);
+    assert_eq!(status(&o), 4, "{}", stderr(&o));
+    assert!(stderr(&o).contains("triple fault"), "{}", stderr(&o));
+}
+
+#[test]
+fn task_switch_is_unsupported_exit_3() {
+    // Protected mode, then a far JMP to a TSS descriptor: a task switch,
+    // which xlat reports instead of emulating.
+    let gdtr: [u8; 6] = [0x0f, 0x00, 0x10, 0x08, 0x0f, 0x00]; // limit 15, base 0xF0810
+    let gdt: [u8; 16] = [
+        0, 0, 0, 0, 0, 0, 0, 0, // null
+        0x67, 0x00, 0x00, 0x10, 0x00, 0x89, 0x00, 0x00, // 32-bit TSS at 0x1000
+    ];
+    let r = rom(
+        |a| {
+            a.lgdt(ptr(0x800).cs())?;
+            a.mov(eax, cr0)?;
+            a.or(eax, 1)?;
+            a.mov(cr0, eax)?;
+            a.db(&[0xea, 0x00, 0x00, 0x08, 0x00]) // jmp 0008:0000
+        },
+        &[(0x800, &gdtr), (0x810, &gdt)],
+    );
+    let o = run_rom(&r, &[]);
+    assert_eq!(status(&o), 3, "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(e.contains("unsupported"), "{e}");
+    assert!(e.contains("mode=prot16"), "{e}");
+}

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Regenerate the expected logs of the test ROMs with QEMU, the independent
+# reference (never with xlat itself). For every NAME.bin this runs exactly
+#
+#   qemu-system-x86_64 -display none -nodefaults -m 128 -bios NAME.bin \
+#       -debugcon file:LOG -device isa-debug-exit,iobase=0xf4,iosize=0x04 -no-reboot
+#
+# under a timeout, then writes NAME.expected (the debug-console log, byte for
+# byte) and NAME.status (QEMU's exit status), and reports every file whose
+# content changed. With --check nothing is written and a difference makes
+# the script fail.
+#
+# Usage: test-roms/make-expected.sh [--check] [NAME.bin ...]
+set -euo pipefail
+cd "$(dirname "$0")"
+check=0
+if [ "${1:-}" = "--check" ]; then check=1; shift; fi
+if [ $# -eq 0 ]; then set -- *.bin; fi
+TIMEOUT=${QEMU_TIMEOUT:-60}
+command -v qemu-system-x86_64 >/dev/null || {
+    echo "make-expected.sh: qemu-system-x86_64 is not installed" >&2; exit 1; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+changed=0
+failed=0
+for rom in "$@"; do
+    name="${rom%.bin}"
+    log="$tmp/$name.log"
+    set +e
+    timeout "$TIMEOUT" qemu-system-x86_64 -display none -nodefaults -m 128 -bios "$rom" \
+        -debugcon "file:$log" -device isa-debug-exit,iobase=0xf4,iosize=0x04 -no-reboot
+    status=$?
+    set -e
+    if [ "$status" -eq 124 ]; then
+        echo "$name: QEMU timed out after ${TIMEOUT}s; nothing written" >&2
+        failed=1
+        continue
+    fi
+    [ -f "$log" ] || : > "$log"
+    echo "$status" > "$tmp/$name.status"
+    for ext in expected status; do
+        new="$tmp/$name.${ext/expected/log}"
+        if [ -f "$name.$ext" ] && cmp -s "$new" "$name.$ext"; then
+            continue
+        fi
+        changed=1
+        if [ -f "$name.$ext" ]; then
+            echo "$name.$ext differs from QEMU's:"
+            diff -u "$name.$ext" "$new" | head -20 || true
+        else
+            echo "$name.$ext is new"
+        fi
+        if [ "$check" -eq 0 ]; then cp "$new" "$name.$ext"; fi
+    done
+    echo "$name: exit status $status, $(wc -l < "$log") lines"
+done
+if [ "$failed" -ne 0 ]; then exit 1; fi
+if [ "$check" -eq 1 ] && [ "$changed" -ne 0 ]; then exit 1; fi
+exit 0
