@@ -551,7 +551,8 @@ impl Jit {
 
     fn translate(&mut self, jb: &mut JitBus<'_>, key: Key, avail: usize) -> Option<u64> {
         let t0 = Instant::now();
-        let mut bytes = vec![0u8; avail];
+        // At most `max` instructions of at most 15 bytes.
+        let mut bytes = vec![0u8; avail.min(self.config.max_block_instructions.saturating_mul(15))];
         jb.read_phys(cpu_model::PhysAddr(key.phys), &mut bytes);
         let plan = plan_block(
             &bytes,
