@@ -55,6 +55,11 @@ pub trait Bus {
     fn acknowledge_interrupt(&mut self) -> Option<u8> {
         None
     }
+    /// A device asked the machine to stop (e.g. the debug-exit port): an
+    /// engine returns to the run loop after the current instruction.
+    fn stop_requested(&self) -> bool {
+        false
+    }
 }
 
 /// A flat RAM-only bus for tests and the differential oracle.

@@ -57,6 +57,9 @@ impl Bus for JitBus<'_> {
     fn interrupt_pending(&self) -> bool {
         self.inner.interrupt_pending()
     }
+    fn stop_requested(&self) -> bool {
+        self.inner.stop_requested()
+    }
     fn acknowledge_interrupt(&mut self) -> Option<u8> {
         self.inner.acknowledge_interrupt()
     }

@@ -87,6 +87,9 @@ pub enum JitExit {
     Halted,
     /// RIP reached [`JitConfig::stop_at`].
     StopAddress,
+    /// A device asked the machine to stop ([`Bus::stop_requested`]); the
+    /// instruction that asked has retired.
+    StopRequested,
     /// An exception was raised and not delivered
     /// ([`JitConfig::deliver_exceptions`] is false).
     Exception(Exception),
@@ -268,6 +271,11 @@ impl Jit {
         })
     }
 
+    /// Guest steps taken so far (cheap; [`Jit::stats`] builds a snapshot).
+    pub fn guest_instructions(&self) -> u64 {
+        self.stats.guest_instructions
+    }
+
     /// A snapshot of the statistics.
     pub fn stats(&self) -> JitStats {
         let mut s = self.stats.clone();
@@ -348,6 +356,9 @@ impl Jit {
         while done < budget {
             if self.config.stop_at == Some(cpu.state.rip) {
                 return Ok(JitExit::StopAddress);
+            }
+            if jb.stop_requested() {
+                return Ok(JitExit::StopRequested);
             }
             let block = if monitor::can_run(cpu, jb) {
                 self.lookup(cpu, jb, after_branch)

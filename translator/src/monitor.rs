@@ -91,7 +91,7 @@ pub fn can_run(cpu: &Cpu, bus: &dyn Bus) -> bool {
         && s.dr[7] & 0xff == 0;
     let nmi = e.nmi_pending && !e.nmi_blocked;
     let intr = s.rflags & flags::IF != 0 && bus.interrupt_pending();
-    quiet && !nmi && !intr
+    quiet && !nmi && !intr && !bus.stop_requested()
 }
 
 /// A fault raised by the instruction at `state.rip` (registers as at its

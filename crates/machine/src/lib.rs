@@ -24,6 +24,7 @@ use devices::{DebugCon, DebugExit, ExitSignal, PostCodes, PostLog};
 use std::fmt;
 use std::io::Write;
 use thiserror::Error;
+use translator::{Jit, JitConfig, JitExit};
 
 #[derive(Debug, Error)]
 pub enum MachineError {
@@ -31,14 +32,21 @@ pub enum MachineError {
     Memory(#[from] MemoryError),
     #[error(transparent)]
     Pio(#[from] PioError),
+    #[error("cannot set up the translator's code cache: {0}")]
+    Jit(std::io::Error),
 }
+
+/// Steps the translator runs between checks of the run limit.
+const JIT_CHUNK: u64 = 1 << 20;
 
 /// How guest code is executed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Engine {
     /// The reference interpreter (`cpu_model::Cpu::step`).
-    #[default]
     Interp,
+    /// The dynamic binary translator (`translator::Jit`).
+    #[default]
+    Jit,
 }
 
 /// Why [`Machine::run`] returned. Plain values: the caller decides what
@@ -79,6 +87,8 @@ impl fmt::Display for RunExit {
 pub struct SystemBus {
     pub memory: PhysMemory,
     pub ports: PortBus,
+    /// The debug-exit latch, so engines can stop right after the write.
+    exit: ExitSignal,
 }
 
 impl Bus for SystemBus {
@@ -93,6 +103,9 @@ impl Bus for SystemBus {
     }
     fn io_out(&mut self, port: u16, size: u32, value: u32) {
         self.ports.write(port, size, value);
+    }
+    fn stop_requested(&self) -> bool {
+        self.exit.peek().is_some()
     }
 }
 
@@ -137,6 +150,8 @@ pub struct Machine {
     pub cpu: Cpu,
     pub bus: SystemBus,
     engine: Engine,
+    /// The translator, when `engine` is `Jit`.
+    jit: Option<Jit>,
     exit: ExitSignal,
     /// Steps taken by every `run` so far (instructions executed or faulted,
     /// events delivered).
@@ -162,9 +177,18 @@ impl Machine {
         for port in devices::post::PORTS {
             ports.insert(port, 1, Box::new(PostCodes::new(port, log.clone())))?;
         }
+        let jit = match config.engine {
+            Engine::Interp => None,
+            Engine::Jit => Some(Jit::new(JitConfig::default()).map_err(MachineError::Jit)?),
+        };
         Ok(Machine {
             cpu: Cpu::new(),
-            bus: SystemBus { memory, ports },
+            jit,
+            bus: SystemBus {
+                memory,
+                ports,
+                exit: exit.clone(),
+            },
             engine: config.engine,
             exit,
             steps: 0,
@@ -173,6 +197,11 @@ impl Machine {
 
     pub fn engine(&self) -> Engine {
         self.engine
+    }
+
+    /// The translator's counters, when it is the engine.
+    pub fn jit_stats(&self) -> Option<translator::JitStats> {
+        self.jit.as_ref().map(Jit::stats)
     }
 
     /// Steps taken so far.
@@ -198,8 +227,32 @@ impl Machine {
             if limit.is_some_and(|l| taken >= l) {
                 return RunExit::InstructionLimit;
             }
-            let r = match self.engine {
-                Engine::Interp => self.cpu.step(&mut self.bus),
+            let r = match &mut self.jit {
+                None => self.cpu.step(&mut self.bus),
+                Some(jit) => {
+                    let budget = limit.map_or(JIT_CHUNK, |l| (l - taken).min(JIT_CHUNK));
+                    let before = jit.guest_instructions();
+                    let r = jit.run(&mut self.cpu, &mut self.bus, budget);
+                    let used = jit.guest_instructions() - before;
+                    taken += used;
+                    self.steps += used;
+                    match r {
+                        Ok(JitExit::BudgetExhausted | JitExit::StopRequested) => {
+                            if let Some(v) = self.exit.take() {
+                                return RunExit::DebugExit(v);
+                            }
+                            continue;
+                        }
+                        Ok(JitExit::Halted) => Ok(StepOutcome::Halted),
+                        // Only with options the machine does not set.
+                        Ok(
+                            JitExit::StopAddress
+                            | JitExit::Exception(_)
+                            | JitExit::SoftwareInterrupt(_),
+                        ) => return RunExit::Unsupported("unexpected translator exit"),
+                        Err(e) => Err(e),
+                    }
+                }
             };
             match r {
                 Ok(StepOutcome::Executed) => {

@@ -49,12 +49,15 @@ enum Command {
 enum EngineArg {
     /// The reference interpreter.
     Interp,
+    /// The dynamic binary translator.
+    Jit,
 }
 
 impl From<EngineArg> for Engine {
     fn from(e: EngineArg) -> Engine {
         match e {
             EngineArg::Interp => Engine::Interp,
+            EngineArg::Jit => Engine::Jit,
         }
     }
 }
@@ -81,7 +84,7 @@ struct RunArgs {
     )]
     memory: MemorySize,
     /// Execution engine.
-    #[arg(long, value_enum, default_value_t = EngineArg::Interp)]
+    #[arg(long, value_enum, default_value_t = EngineArg::Jit)]
     engine: EngineArg,
     /// Stop with status 5 after N steps (instructions executed or faulted,
     /// interrupts and exceptions delivered).
@@ -200,6 +203,27 @@ fn run(args: &RunArgs) -> ExitCode {
             .iter()
             .map(|(k, n)| format!("{k}={n}"))
             .collect();
+        if let Some(j) = m.jit_stats() {
+            let hit_rate = if j.cache_lookups == 0 {
+                0.0
+            } else {
+                100.0 * j.cache_hits as f64 / j.cache_lookups as f64
+            };
+            eprintln!(
+                "xlat: stats: translator: {} steps ({} native, {} interpreted), {} blocks \
+                 translated, {} lookups ({hit_rate:.3}% hits), {} chained transitions, \
+                 {} evictions, {} flushes, {} bytes of code",
+                j.guest_instructions,
+                j.native_instructions,
+                j.interpreter_steps,
+                j.blocks_translated,
+                j.cache_lookups,
+                j.chained_transitions,
+                j.evictions,
+                j.flushes,
+                j.code_cache_bytes
+            );
+        }
         eprintln!(
             "xlat: stats: unimplemented instructions met: {}",
             if un.is_empty() {

@@ -79,7 +79,7 @@ fn bad_arguments_exit_2() {
     for args in [
         vec!["run"],
         vec!["frobnicate"],
-        vec!["run", "--bios", r, "--engine", "jit"],
+        vec!["run", "--bios", r, "--engine", "qemu"],
         vec!["run", "--bios", r, "-m", "0"],
         vec!["run", "--bios", r, "-m", "6K"],
         vec!["run", "--bios", r, "-m", "4G"],
