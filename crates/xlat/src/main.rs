@@ -15,6 +15,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use thiserror::Error;
 
+mod test_roms;
+
 /// Exit statuses other than debug-exit's `(v << 1) | 1`.
 mod status {
     /// A halt nothing can wake.
@@ -39,6 +41,8 @@ struct Cli {
 enum Command {
     /// Boot a PC from a BIOS image.
     Run(RunArgs),
+    /// Run the conformance ROMs against their QEMU-made logs.
+    TestRoms(test_roms::TestRomsArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -93,6 +97,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Run(args) => run(&args),
+        Command::TestRoms(args) => test_roms::test_roms(&args),
     }
 }
 
