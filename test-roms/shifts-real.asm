@@ -7190,4 +7190,5 @@ msg_f:   db " f=", 0
 msg_m:   db " m=", 0
 msg_end: db "end sp=", 0
 
+
 RESET_VECTOR

@@ -25,8 +25,9 @@ class Rom:
         self.doc = doc
         self.body = []
         self.n = 0
+        self.extra = ""  # more code/data, placed before the reset vector
 
-    def test(self, name, code, regs=(), mask=0x08D5, f_in=0x0002, setup=None, mem=()):
+    def test(self, name, code, regs=(), mask=0x08D5, f_in=0x0002, setup=None, mem=(), pre=()):
         """setup: dict reg -> value (32-bit), code: list of asm lines,
         regs: registers to print, mem: (addr, len) byte ranges (DS=0)."""
         self.n += 1
@@ -34,6 +35,7 @@ class Rom:
         b = self.body
         b.append(f"; {name}")
         b.append(f"    mov word [RESUME], .a{n}")
+        b.extend("    " + c for c in pre)
         for r, v in (setup or {}).items():
             b.append(f"    mov {r}, {v:#x}" if isinstance(v, int) else f"    mov {r}, {v}")
         b.append(f"    push word {f_in:#x}")
@@ -66,6 +68,8 @@ class Rom:
         out.append(PRELUDE)
         out.extend(self.body)
         out.append(POSTLUDE)
+        out.append(self.extra)
+        out.append("RESET_VECTOR")
         return "\n".join(out) + "\n"
 
 
@@ -218,5 +222,4 @@ msg_ud:  db "#UD ip=", 0
 msg_f:   db " f=", 0
 msg_m:   db " m=", 0
 msg_end: db "end sp=", 0
-
-RESET_VECTOR"""
+"""
