@@ -2051,7 +2051,7 @@ tests:
 .a94:
     pushf
     push word 0x40
-    push word 0x1
+    push word 0x0
     push word .s94
     call dump
     call newline16
@@ -2239,7 +2239,7 @@ tests:
 .a103:
     pushf
     push word 0x40
-    push word 0x1
+    push word 0x0
     push word .s103
     call dump
     call newline16

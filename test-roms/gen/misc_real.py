@@ -58,7 +58,8 @@ for op in ["bt", "bts", "btr", "btc"]:
 for op in ["bsf", "bsr"]:
     for v in [1, 0x80000000, 0x00f00f00, 0x8000]:
         t(f"{op} {v:x}", [f"{op} eax, ebx"], ("eax",), {"ebx": v, "eax": 0xaaaaaaaa}, mask=0x40)
-        t(f"{op}16 {v:x}", [f"{op} ax, bx"], ("eax",), {"ebx": v, "eax": 0xaaaaaaaa}, mask=0x40)
+        t(f"{op}16 {v:x}", [f"{op} ax, bx"], ("eax",) if v & 0xffff else (),
+          {"ebx": v, "eax": 0xaaaaaaaa}, mask=0x40)
     t(f"{op} 0", [f"{op} eax, ebx"], (), {"ebx": 0}, mask=0x40)
 # setcc / cmovcc over flag patterns
 for fi in [0x0002, 0x08c3, 0x0883, 0x0046]:
