@@ -2729,6 +2729,7 @@ msg_hrsp: db " frame=", 0
 msg_cr2:  db " cr2=", 0
 msg_f:    db " f=", 0
 msg_end:  db "end rsp=", 0
+bits 64
 msg_hello: db `64-bit mode\n`, 0
 
 RESET_VECTOR

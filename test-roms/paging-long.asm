@@ -692,6 +692,7 @@ msg_hrsp: db " frame=", 0
 msg_cr2:  db " cr2=", 0
 msg_f:    db " f=", 0
 msg_end:  db "end rsp=", 0
+bits 64
 msg_hello: db `4-level paging\n`, 0
 
 RESET_VECTOR

@@ -68,6 +68,7 @@ class Rom:
         out.append(PRELUDE)
         out.extend(self.body)
         out.append(POSTLUDE)
+        out.append("bits 64")
         out.append(self.extra)
         out.append("RESET_VECTOR")
         return "\n".join(out) + "\n"
