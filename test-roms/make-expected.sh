@@ -5,7 +5,9 @@
 #   qemu-system-x86_64 -display none -nodefaults -m 128 -bios NAME.bin \
 #       -debugcon file:LOG -device isa-debug-exit,iobase=0xf4,iosize=0x04 -no-reboot
 #
-# under a timeout, then writes NAME.expected (the debug-console log, byte for
+# under a timeout, applies NAME.qemu-fix.patch if it exists (a unified diff
+# from QEMU's log to the SDM-correct one, for the few places where QEMU is
+# wrong; each is explained in NAME.asm), then writes NAME.expected (the debug-console log, byte for
 # byte) and NAME.status (QEMU's exit status), and reports every file whose
 # content changed. With --check nothing is written and a difference makes
 # the script fail.
@@ -37,6 +39,13 @@ for rom in "$@"; do
         continue
     fi
     [ -f "$log" ] || : > "$log"
+    if [ -f "$name.qemu-fix.patch" ]; then
+        if ! patch -s "$log" < "$name.qemu-fix.patch"; then
+            echo "$name: $name.qemu-fix.patch does not apply to QEMU's log" >&2
+            failed=1
+            continue
+        fi
+    fi
     echo "$status" > "$tmp/$name.status"
     for ext in expected status; do
         new="$tmp/$name.${ext/expected/log}"

@@ -15,6 +15,7 @@ use crate::Cpu;
 use iced_x86::{Instruction, Mnemonic, OpKind};
 
 pub(super) fn register(t: &mut Table) {
+    t.set(Mnemonic::Wait, wait);
     t.set(Mnemonic::Clts, clts);
     t.set(Mnemonic::Lmsw, lmsw);
     t.set(Mnemonic::Smsw, smsw);
@@ -54,6 +55,17 @@ const DR6_BD: u64 = 1 << 13;
 fn require_cpl0(cpu: &Cpu) -> Result<(), Exception> {
     if cpu.state.cpl() != 0 {
         return Err(Exception::GP(0));
+    }
+    Ok(())
+}
+
+/// WAIT/FWAIT: #NM if CR0.MP and CR0.TS are both set; otherwise it checks
+/// for pending unmasked x87 exceptions, of which there are none without an
+/// x87 unit, so it does nothing. SDM Vol. 2 "WAIT/FWAIT", Vol. 3 Table 2-2.
+fn wait(cpu: &mut Cpu, _bus: &mut dyn Bus, _ins: &Instruction) -> Result<(), Fault> {
+    let both = crate::state::cr0::MP | crate::state::cr0::TS;
+    if cpu.state.cr0 & both == both {
+        return Err(Exception::NM.into());
     }
     Ok(())
 }

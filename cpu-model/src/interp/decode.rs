@@ -59,8 +59,25 @@ impl Cpu {
                 }
                 // Past the CS limit, or longer than 15 bytes.
                 DecoderError::NoMoreBytes => return Err(Exception::GP(0)),
+                // Fifteen prefix bytes and still no opcode: the instruction
+                // exceeds the 15-byte limit, #GP(0) rather than #UD.
+                // SDM Vol. 3 §6.15 "Interrupt 13".
+                _ if ins.code() == iced_x86::Code::INVALID
+                    && have == MAX_LEN
+                    && bytes.iter().all(|&b| is_prefix(b, bitness)) =>
+                {
+                    return Err(Exception::GP(0))
+                }
                 _ => return Ok(ins),
             }
         }
     }
+}
+
+/// A legacy prefix byte, or REX in 64-bit code.
+fn is_prefix(b: u8, bitness: u32) -> bool {
+    matches!(
+        b,
+        0x26 | 0x2e | 0x36 | 0x3e | 0x64 | 0x65 | 0x66 | 0x67 | 0xf0 | 0xf2 | 0xf3
+    ) || (bitness == 64 && (0x40..=0x4f).contains(&b))
 }

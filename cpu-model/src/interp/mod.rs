@@ -301,14 +301,7 @@ impl Cpu {
         use crate::state::{cr0, cr4};
         use iced_x86::CpuidFeature as F;
         let cr0 = self.state.cr0;
-        let (em, mp, ts) = (cr0 & cr0::EM != 0, cr0 & cr0::MP != 0, cr0 & cr0::TS != 0);
-        if ins.mnemonic() == Mnemonic::Wait {
-            return if mp && ts {
-                Exception::NM
-            } else {
-                Exception::UD
-            };
-        }
+        let (em, ts) = (cr0 & cr0::EM != 0, cr0 & cr0::TS != 0);
         let feats = ins.cpuid_features();
         let has = |f: &[F]| feats.iter().any(|x| f.contains(x));
         if ins.code().encoding() != iced_x86::EncodingKind::Legacy {

@@ -159,3 +159,31 @@ fn random_code_and_tables_never_panic() {
         }
     }
 }
+
+#[test]
+fn overlong_instruction_is_gp_and_wait_is_nm_only_with_mp_and_ts() {
+    use crate::exception::{Exception, Fault};
+    use crate::state::cr0;
+    let mut code = vec![0x66u8; 15];
+    code.push(0x90);
+    let (mut cpu, mut bus) = long64(&code);
+    assert_eq!(
+        exec(&mut cpu, &mut bus),
+        Err(Fault::Exception(Exception::GP(0)))
+    );
+    // Fourteen prefixes and the NOP: 15 bytes, fine.
+    let (mut cpu, mut bus) = long64(&code[1..]);
+    assert_eq!(exec(&mut cpu, &mut bus), Ok(()));
+    assert_eq!(cpu.state.rip, 0x100f);
+    for (bits, want) in [
+        (0, None),
+        (cr0::TS, None),
+        (cr0::MP, None),
+        (cr0::MP | cr0::TS, Some(Exception::NM)),
+    ] {
+        let (mut cpu, mut bus) = prot32(&[0x9b]);
+        cpu.state.cr0 |= bits;
+        let r = exec(&mut cpu, &mut bus);
+        assert_eq!(r.err(), want.map(Fault::Exception), "cr0 bits {bits:#x}");
+    }
+}

@@ -17,6 +17,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use thiserror::Error;
 
+mod test_roms;
+
 /// Exit statuses other than debug-exit's `(v << 1) | 1`.
 mod status {
     /// A halt nothing can wake.
@@ -43,6 +45,8 @@ enum Command {
     Run(RunArgs),
     /// Check an engine against the host CPU on random instruction sequences.
     Diff(diff::DiffArgs),
+    /// Run the conformance ROMs against their QEMU-made logs.
+    TestRoms(test_roms::TestRomsArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -101,6 +105,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Run(args) => run(&args),
         Command::Diff(args) => diff::diff(&args),
+        Command::TestRoms(args) => test_roms::test_roms(&args),
     }
 }
 

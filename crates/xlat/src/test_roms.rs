@@ -1,0 +1,260 @@
+//! `xlat test-roms [--engine E] [DIR]`: run every conformance ROM in DIR
+//! (default `test-roms/`) and compare it with the log and exit status QEMU
+//! produced (see test-roms/make-expected.sh).
+//!
+//! A ROM is `NAME.bin` with `NAME.expected` (the debug-console log, byte for
+//! byte) and `NAME.status` (the process exit status); `NAME.max-insns`, if
+//! present, bounds the run (default [`DEFAULT_BOUND`] steps). Names listed in
+//! `DIR/KNOWN-FAILURES` (first word of each non-comment line) are skipped
+//! with a note. One line per ROM:
+//!
+//! ```text
+//! PASS name
+//! FAIL name: first difference at line N
+//! TIMEOUT name
+//! ```
+//!
+//! then `N passed, N failed`. The exit status is 0 only if none failed.
+//! With `--keep DIR` the log of each failing ROM is written to
+//! `DIR/NAME.log.actual`; `--only a,b` restricts the run to those names.
+//!
+//! The cargo test `crates/xlat/tests/roms.rs` runs this command.
+
+use crate::{status, EngineArg};
+use machine::{Bios, Machine, MachineConfig, MemorySize, RunExit};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+
+/// Steps allowed per ROM unless `NAME.max-insns` says otherwise.
+pub const DEFAULT_BOUND: u64 = 5_000_000;
+
+#[derive(Debug, clap::Args)]
+pub struct TestRomsArgs {
+    /// Execution engine.
+    #[arg(long, value_enum, default_value_t = EngineArg::Jit)]
+    engine: EngineArg,
+    /// Write the debug-console log of each failing ROM to DIR/NAME.log.actual.
+    #[arg(long, value_name = "DIR")]
+    keep: Option<PathBuf>,
+    /// Run only these ROMs (comma-separated names).
+    #[arg(long, value_name = "NAMES", value_delimiter = ',')]
+    only: Vec<String>,
+    /// The directory of the ROMs.
+    #[arg(default_value = "test-roms")]
+    dir: PathBuf,
+}
+
+/// The outcome of one ROM.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Pass,
+    /// The log (first differing line, 1-based) or the exit status differ.
+    Fail {
+        line: Option<usize>,
+        detail: String,
+    },
+    /// The step bound was reached (and QEMU's status was not the limit's).
+    Timeout,
+}
+
+/// A `Write` into a shared buffer, so the log can be read after the run.
+#[derive(Clone, Default)]
+struct SharedBuf(Arc<Mutex<Vec<u8>>>);
+
+impl Write for SharedBuf {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        match self.0.lock() {
+            Ok(mut v) => v.extend_from_slice(data),
+            Err(p) => p.into_inner().extend_from_slice(data),
+        }
+        Ok(data.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The process exit status `xlat run` gives for `exit`.
+pub fn exit_code(exit: &RunExit) -> u8 {
+    match exit {
+        RunExit::DebugExit(v) => machine::devices::debug_exit::exit_status(*v),
+        RunExit::Halted => status::HALTED,
+        RunExit::TripleFault => status::TRIPLE_FAULT,
+        RunExit::Unsupported(_) => status::UNSUPPORTED,
+        RunExit::InstructionLimit => status::LIMIT,
+    }
+}
+
+/// The first line (1-based) where two logs differ, if they do.
+pub fn first_difference(got: &[u8], want: &[u8]) -> Option<(usize, String)> {
+    let g: Vec<&[u8]> = got.split(|b| *b == b'\n').collect();
+    let w: Vec<&[u8]> = want.split(|b| *b == b'\n').collect();
+    let show = |l: Option<&&[u8]>| match l {
+        Some(l) => format!("{:?}", String::from_utf8_lossy(l)),
+        None => "end of log".to_string(),
+    };
+    (0..g.len().max(w.len()))
+        .find(|&i| g.get(i) != w.get(i))
+        .map(|i| {
+            let d = format!("got {}, expected {}", show(g.get(i)), show(w.get(i)));
+            (i + 1, d)
+        })
+}
+
+fn read_number(path: &Path) -> Result<u64, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    text.trim()
+        .parse()
+        .map_err(|_| format!("{}: not a number: {:?}", path.display(), text.trim()))
+}
+
+/// Run one ROM (`NAME.bin`) and compare it with its expected log and
+/// status. Returns the verdict and the log xlat produced.
+pub fn run_rom(rom: &Path, engine: EngineArg) -> Result<(Verdict, Vec<u8>), String> {
+    let want = std::fs::read(rom.with_extension("expected"))
+        .map_err(|e| format!("cannot read the expected log: {e}"))?;
+    let want_status = read_number(&rom.with_extension("status"))?;
+    let bound_file = rom.with_extension("max-insns");
+    let bound = if bound_file.exists() {
+        read_number(&bound_file)?
+    } else {
+        DEFAULT_BOUND
+    };
+    let bios = Bios::load(rom).map_err(|e| e.to_string())?;
+    let log = SharedBuf::default();
+    let mut m = Machine::new(MachineConfig {
+        memory: MemorySize::DEFAULT,
+        bios,
+        debugcon: Box::new(log.clone()),
+        post_log: None,
+        engine: engine.into(),
+    })
+    .map_err(|e| e.to_string())?;
+    let exit = m.run(Some(bound));
+    let _ = m.flush();
+    let got = match log.0.lock() {
+        Ok(v) => v.clone(),
+        Err(p) => p.into_inner().clone(),
+    };
+    let code = u64::from(exit_code(&exit));
+    let verdict = if exit == RunExit::InstructionLimit && want_status != code {
+        Verdict::Timeout
+    } else if let Some((line, d)) = first_difference(&got, &want) {
+        Verdict::Fail {
+            line: Some(line),
+            detail: format!("{d}; run ended: {exit} at {}", m.cpu_summary()),
+        }
+    } else if code != want_status {
+        Verdict::Fail {
+            line: None,
+            detail: format!("exit status {code}, expected {want_status}: {exit}"),
+        }
+    } else {
+        Verdict::Pass
+    };
+    Ok((verdict, got))
+}
+
+/// Names listed in `DIR/KNOWN-FAILURES`: the first word of each line that
+/// does not start with whitespace or `#` (indented lines are the diagnosis).
+pub fn known_failures(dir: &Path) -> Vec<String> {
+    std::fs::read_to_string(dir.join("KNOWN-FAILURES"))
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| !l.starts_with([' ', '\t', '#']))
+        .filter_map(|l| l.split_whitespace().next())
+        .map(|w| w.trim_end_matches(':').to_string())
+        .collect()
+}
+
+pub fn test_roms(args: &TestRomsArgs) -> ExitCode {
+    let entries = match std::fs::read_dir(&args.dir) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("xlat: cannot read {}: {e}", args.dir.display());
+            return ExitCode::from(status::USAGE);
+        }
+    };
+    let mut roms: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "bin"))
+        .filter(|p| p.with_extension("expected").exists())
+        .collect();
+    roms.sort();
+    let known = known_failures(&args.dir);
+    let (mut passed, mut failed) = (0u32, 0u32);
+    for rom in &roms {
+        let name = rom.file_stem().and_then(|s| s.to_str()).unwrap_or("?");
+        if !args.only.is_empty() && !args.only.iter().any(|n| n == name) {
+            continue;
+        }
+        if known.iter().any(|n| n == name) {
+            println!("SKIP {name}: listed in KNOWN-FAILURES");
+            continue;
+        }
+        match run_rom(rom, args.engine) {
+            Ok((Verdict::Pass, _)) => {
+                passed += 1;
+                println!("PASS {name}");
+            }
+            Ok((verdict, got)) => {
+                failed += 1;
+                match verdict {
+                    Verdict::Timeout => println!("TIMEOUT {name}"),
+                    Verdict::Fail { line, detail } => {
+                        match line {
+                            Some(n) => println!("FAIL {name}: first difference at line {n}"),
+                            None => println!("FAIL {name}: exit status differs"),
+                        }
+                        eprintln!("  {name}: {detail}");
+                    }
+                    Verdict::Pass => {}
+                }
+                if let Some(dir) = &args.keep {
+                    let path = dir.join(format!("{name}.log.actual"));
+                    if let Err(e) = std::fs::write(&path, &got) {
+                        eprintln!("xlat: cannot write {}: {e}", path.display());
+                    }
+                }
+            }
+            Err(e) => {
+                failed += 1;
+                println!("FAIL {name}: {e}");
+            }
+        }
+    }
+    println!("{passed} passed, {failed} failed");
+    if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_difference_finds_the_line() {
+        assert_eq!(first_difference(b"a\nb\n", b"a\nb\n"), None);
+        assert_eq!(first_difference(b"a\nb\n", b"a\nc\n").map(|d| d.0), Some(2));
+        assert_eq!(first_difference(b"a\n", b"a\nb\n").map(|d| d.0), Some(2));
+    }
+
+    #[test]
+    fn known_failures_reads_first_words() {
+        let dir = std::env::temp_dir().join(format!("xlat-kf-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("KNOWN-FAILURES"),
+            "# comment\n\nfoo: line 3 ...\n  diagnosis text\nbar\n",
+        )
+        .unwrap();
+        assert_eq!(known_failures(&dir), vec!["foo", "bar"]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
