@@ -190,15 +190,7 @@ pub(crate) mod testutil {
     use crate::Cpu;
     pub(crate) use iced_x86::code_asm::*;
 
-    /// Assemble at 0x1000 for a `bitness`-bit code segment.
-    pub(crate) fn asm(
-        bitness: u32,
-        f: impl FnOnce(&mut CodeAssembler) -> Result<(), IcedError>,
-    ) -> Vec<u8> {
-        let mut a = CodeAssembler::new(bitness).expect("bitness");
-        f(&mut a).expect("assemble");
-        a.assemble(0x1000).expect("assemble")
-    }
+    pub(crate) use crate::interp::tests::asm;
 
     /// Run one instruction without delivering a fault: the handler's own
     /// result (faults are checked as values here; delivery is the core's).

@@ -351,13 +351,8 @@ mod tests {
     use super::*;
     use crate::interp::tests::{long64, prot32, real_mode, run};
     use crate::memory::FlatBus;
-    use iced_x86::code_asm::*;
 
-    fn asm(bits: u32, f: impl FnOnce(&mut CodeAssembler) -> Result<(), IcedError>) -> Vec<u8> {
-        let mut a = CodeAssembler::new(bits).unwrap();
-        f(&mut a).unwrap();
-        a.assemble(0x1000).unwrap()
-    }
+    use crate::interp::tests::asm;
 
     use crate::interp::tests::exec;
 

@@ -4,6 +4,16 @@ use super::*;
 use crate::memory::FlatBus;
 use crate::state::{CpuState, SegReg, Segment};
 
+/// Assemble code at 0x1000 for a `bits`-bit code segment.
+pub(crate) fn asm(
+    bits: u32,
+    f: impl FnOnce(&mut iced_x86::code_asm::CodeAssembler) -> Result<(), iced_x86::IcedError>,
+) -> Vec<u8> {
+    let mut a = iced_x86::code_asm::CodeAssembler::new(bits).expect("bitness");
+    f(&mut a).expect("assemble");
+    a.assemble(0x1000).expect("assemble")
+}
+
 /// A CPU in real mode with CS:IP = 0000:1000 and `code` at physical 0x1000.
 pub(crate) fn real_mode(code: &[u8]) -> (Cpu, FlatBus) {
     let mut bus = FlatBus::new(1 << 20);
