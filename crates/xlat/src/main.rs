@@ -15,8 +15,10 @@ use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Instant;
 use thiserror::Error;
 
+mod stats;
 mod test_roms;
 
 /// Exit statuses other than debug-exit's `(v << 1) | 1`.
@@ -94,10 +96,14 @@ struct RunArgs {
     /// interrupts and exceptions delivered).
     #[arg(long, value_name = "N")]
     max_insns: Option<u64>,
-    /// Print instruction, exception and unimplemented-instruction counts on
-    /// stderr at exit.
+    /// Print instruction, exception, unimplemented-instruction and
+    /// translator counts on stderr at exit, one per line.
     #[arg(long)]
     stats: bool,
+    /// Write the run's statistics as JSON to FILE at exit (translator
+    /// counters only with `--engine jit`; see `stats.rs` for the fields).
+    #[arg(long, value_name = "FILE")]
+    stats_json: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -161,7 +167,9 @@ fn run(args: &RunArgs) -> ExitCode {
             return ExitCode::from(status::USAGE);
         }
     };
+    let started = Instant::now();
     let exit = m.run(args.max_insns);
+    let run_time = started.elapsed();
     let flushed = m.flush();
     let code = match exit {
         RunExit::DebugExit(v) => machine::devices::debug_exit::exit_status(v),
@@ -185,59 +193,16 @@ fn run(args: &RunArgs) -> ExitCode {
         m.cpu_summary(),
         m.steps()
     );
-    let st = &m.cpu.stats;
+    let report = stats::Report::new(&m, run_time);
     if args.stats {
-        eprintln!("xlat: stats: instructions retired: {}", st.instructions);
-        let ex: Vec<String> = st
-            .exceptions
-            .iter()
-            .enumerate()
-            .filter(|(_, n)| **n != 0)
-            .map(|(v, n)| format!("#{v}={n}"))
-            .collect();
-        eprintln!(
-            "xlat: stats: exceptions by vector: {}",
-            if ex.is_empty() {
-                "none".to_string()
-            } else {
-                ex.join(" ")
-            }
-        );
-        let un: Vec<String> = st
-            .unimplemented
-            .iter()
-            .map(|(k, n)| format!("{k}={n}"))
-            .collect();
-        if let Some(j) = m.jit_stats() {
-            let hit_rate = if j.cache_lookups == 0 {
-                0.0
-            } else {
-                100.0 * j.cache_hits as f64 / j.cache_lookups as f64
-            };
-            eprintln!(
-                "xlat: stats: translator: {} steps ({} native, {} interpreted), {} blocks \
-                 translated, {} lookups ({hit_rate:.3}% hits), {} chained transitions, \
-                 {} evictions, {} flushes, {} bytes of code",
-                j.guest_instructions,
-                j.native_instructions,
-                j.interpreter_steps,
-                j.blocks_translated,
-                j.cache_lookups,
-                j.chained_transitions,
-                j.evictions,
-                j.flushes,
-                j.code_cache_bytes
-            );
-        }
-        eprintln!(
-            "xlat: stats: unimplemented instructions met: {}",
-            if un.is_empty() {
-                "none".to_string()
-            } else {
-                un.join(" ")
-            }
-        );
+        eprint!("{}", report.table());
     }
+    if let Some(p) = &args.stats_json {
+        if let Err(e) = std::fs::write(p, report.to_json() + "\n") {
+            eprintln!("xlat: cannot write {}: {e}", p.display());
+        }
+    }
+    let st = &m.cpu.stats;
     if !st.unimplemented.is_empty() {
         let total: u64 = st.unimplemented.values().sum();
         let names: Vec<&str> = st.unimplemented.keys().map(String::as_str).collect();

@@ -279,3 +279,56 @@ fn task_switch_is_unsupported_exit_3() {
     assert!(e.contains("unsupported"), "{e}");
     assert!(e.contains("mode=prot16"), "{e}");
 }
+
+/// `--stats-json FILE` writes one JSON object; the translator's fields are
+/// there with the JIT (loop.bin: the CRC/LCG compute ROM) and absent with
+/// the interpreter.
+#[test]
+fn stats_json_reports_the_run() {
+    let rom = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../test-roms/loop.bin");
+    let json = tmp("stats.json");
+    let o = xlat(&[
+        "run",
+        "--bios",
+        rom.to_str().unwrap(),
+        "--engine",
+        "jit",
+        "--stats-json",
+        json.to_str().unwrap(),
+        "--debugcon",
+        tmp("debugcon.txt").to_str().unwrap(),
+    ]);
+    assert_eq!(status(&o), 1, "{}", stderr(&o));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(v["engine"], "jit");
+    assert!(v["guest_instructions"].as_u64().unwrap() > 0, "{v}");
+    let rate = v["cache_hit_rate"].as_f64().expect("cache_hit_rate");
+    assert!((0.0..=1.0).contains(&rate), "{v}");
+    assert!(v["blocks_translated"].as_u64().unwrap() > 0, "{v}");
+    assert!(v["run_time_ns"].as_u64().is_some(), "{v}");
+    assert!(v["invalidations"].is_object(), "{v}");
+    assert!(v["monitor_calls"].is_object(), "{v}");
+
+    let r = ud2_rom();
+    let json = tmp("stats-interp.json");
+    let o = run_rom(
+        &r,
+        &[
+            "--engine",
+            "interp",
+            "-m",
+            "1M",
+            "--stats-json",
+            json.to_str().unwrap(),
+        ],
+    );
+    // Zeroed RAM: the #UD handler at 0000:0000 ends in a halt.
+    assert_eq!(status(&o), 0, "{}", stderr(&o));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(v["engine"], "interp");
+    assert!(v["guest_instructions"].as_u64().unwrap() > 0, "{v}");
+    assert!(v["exceptions"]["6"].as_u64().unwrap() > 0, "{v}");
+    assert!(v.get("cache_hit_rate").is_none(), "{v}");
+}
