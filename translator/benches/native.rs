@@ -27,7 +27,7 @@ fn native_vs_translated(c: &mut Criterion) {
     let mut group = c.benchmark_group("native_vs_translated/crc32_1MiB");
     group.sample_size(10);
     group.warm_up_time(Duration::from_millis(500));
-    group.measurement_time(Duration::from_secs(2));
+    group.measurement_time(Duration::from_secs(3));
     group.throughput(Throughput::Bytes(LEN as u64));
     group.bench_function("native_asm", |b| {
         b.iter(|| native.crc32(black_box(&data), &table))

@@ -20,7 +20,7 @@ fn throughput(c: &mut Criterion) {
             let mut group = c.benchmark_group(format!("throughput/{}/{name}", mode.name()));
             group.sample_size(10);
             group.warm_up_time(Duration::from_millis(500));
-            group.measurement_time(Duration::from_secs(2));
+            group.measurement_time(Duration::from_secs(3));
             group.throughput(Throughput::Elements(n));
             group.bench_function("interp", |b| {
                 b.iter_batched(

@@ -21,6 +21,9 @@ pub const TAB: u64 = 0x10_0000;
 /// Data buffer / array.
 pub const BUF: u64 = 0x20_0000;
 pub const RAM: usize = 8 << 20;
+/// Initial stack pointer (well away from code and data pages, so pushes
+/// do not invalidate translations as self-modifying code).
+pub const STACK: u64 = 0x7f_0000;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
@@ -61,7 +64,7 @@ impl Guest {
         let s = &mut cpu.state;
         s.seg[SegReg::Cs as usize] = Segment::real_mode(0);
         s.rip = CODE;
-        s.gpr[4] = 0x8000;
+        s.gpr[4] = STACK;
         s.cr0 |= cr0::PE;
         for r in SegReg::ALL {
             s.seg[r as usize] = Descriptor(0x00cf_9300_0000_ffff).to_segment(0x10);
