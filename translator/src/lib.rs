@@ -280,11 +280,9 @@ impl Jit {
     pub fn stats(&self) -> JitStats {
         let mut s = self.stats.clone();
         s.code_cache_bytes = self.bytes as u64;
-        for (i, &c) in self.env.by_mnemonic.iter().enumerate() {
+        for (m, &c) in Mnemonic::values().zip(self.env.by_mnemonic.iter()) {
             if c != 0 {
-                if let Some(m) = Mnemonic::values().nth(i) {
-                    s.monitor_calls.insert(format!("{m:?}").to_lowercase(), c);
-                }
+                s.monitor_calls.insert(format!("{m:?}").to_lowercase(), c);
             }
         }
         s

@@ -197,13 +197,7 @@ pub(crate) mod testutil {
     pub(crate) use crate::interp::tests::exec;
 
     /// Run `n` instructions, each of which must succeed.
-    pub(crate) fn exec_n(cpu: &mut Cpu, bus: &mut FlatBus, n: usize) {
-        for i in 0..n {
-            if let Err(e) = exec(cpu, bus) {
-                panic!("instruction {i} at {:#x} faulted: {e}", cpu.state.rip);
-            }
-        }
-    }
+    pub(crate) use crate::interp::tests::exec_n;
 
     /// The six status flags.
     pub(crate) fn status(cpu: &Cpu) -> u64 {

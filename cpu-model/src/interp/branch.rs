@@ -213,14 +213,11 @@ fn jcxz(cpu: &mut Cpu, _bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Faul
 mod tests {
     use super::*;
     use crate::interp::tests::{long64, prot32, real_mode, run};
-    use crate::memory::FlatBus;
     use crate::state::{reg, SegReg};
 
     use crate::interp::tests::exec;
 
-    fn ok(cpu: &mut Cpu, bus: &mut FlatBus) {
-        exec(cpu, bus).expect("no fault");
-    }
+    use crate::interp::tests::exec_n;
 
     const GP0: Result<(), Fault> = Err(Fault::Exception(Exception::GP(0)));
 
@@ -279,7 +276,7 @@ mod tests {
                 ] {
                     let (mut cpu, mut bus) = long64(&code);
                     cpu.state.rflags = flags::FIXED | f;
-                    ok(&mut cpu, &mut bus);
+                    exec_n(&mut cpu, &mut bus, 1);
                     let want = if expected(cc, f) { taken } else { not_taken };
                     assert_eq!(cpu.state.rip, want, "cc {cc:x} flags {f:#x}");
                     assert_eq!(cpu.state.rflags, flags::FIXED | f);
@@ -293,7 +290,7 @@ mod tests {
         // 32-bit code: 66 E9 rel16 (jmp with a 16-bit operand) from 0x1000
         // by +0xf000 → 0x10004 masked to 0x0004.
         let (mut cpu, mut bus) = prot32(&[0x66, 0xe9, 0x00, 0xf0]);
-        ok(&mut cpu, &mut bus);
+        exec_n(&mut cpu, &mut bus, 1);
         assert_eq!(cpu.state.rip, 0x0004);
         // Real mode: jmp short backwards across 0 wraps at 64 KiB.
         let (mut cpu, mut bus) = real_mode(&[]);
@@ -325,7 +322,7 @@ mod tests {
             assert_eq!(cpu.state.gpr[reg::RSP], 0x9000);
             assert_eq!(bus.ram[0x8ff8], 0);
             cpu.state.gpr[0] = 0xffff_8000_0000_0000;
-            ok(&mut cpu, &mut bus);
+            exec_n(&mut cpu, &mut bus, 1);
             assert_eq!(cpu.state.rip, 0xffff_8000_0000_0000);
         }
     }
@@ -336,25 +333,25 @@ mod tests {
         let (mut cpu, mut bus) = long64(&[0xe8, 0x20, 0x00, 0x00, 0x00]);
         bus.ram[0x1025..0x1028].copy_from_slice(&[0xc2, 0x08, 0x00]);
         cpu.state.gpr[reg::RSP] = 0x9000;
-        ok(&mut cpu, &mut bus);
+        exec_n(&mut cpu, &mut bus, 1);
         assert_eq!(cpu.state.rip, 0x1025);
         assert_eq!(cpu.state.gpr[reg::RSP], 0x8ff8);
         assert_eq!(&bus.ram[0x8ff8..0x9000], &0x1005u64.to_le_bytes());
-        ok(&mut cpu, &mut bus);
+        exec_n(&mut cpu, &mut bus, 1);
         assert_eq!(cpu.state.rip, 0x1005);
         assert_eq!(cpu.state.gpr[reg::RSP], 0x9008);
         // 32-bit: call [esp] uses ESP before the push.
         let (mut cpu, mut bus) = prot32(&[0xff, 0x14, 0x24]);
         cpu.state.gpr[reg::RSP] = 0x9000;
         bus.ram[0x9000..0x9004].copy_from_slice(&0x2000u32.to_le_bytes());
-        ok(&mut cpu, &mut bus);
+        exec_n(&mut cpu, &mut bus, 1);
         assert_eq!(cpu.state.rip, 0x2000);
         assert_eq!(&bus.ram[0x8ffc..0x9000], &0x1003u32.to_le_bytes());
         // 16-bit operand in 32-bit code: 66 C3 pops 2 bytes.
         let (mut cpu, mut bus) = prot32(&[0x66, 0xc3]);
         cpu.state.gpr[reg::RSP] = 0x9000;
         bus.ram[0x9000..0x9004].copy_from_slice(&[0x34, 0x12, 0xff, 0xff]);
-        ok(&mut cpu, &mut bus);
+        exec_n(&mut cpu, &mut bus, 1);
         assert_eq!((cpu.state.rip, cpu.state.gpr[reg::RSP]), (0x1234, 0x9002));
         // Real mode: call rel16 / ret imm16 with SP wrapping.
         let (mut cpu, mut bus) = real_mode(&[0xe8, 0xfd, 0x0f]); // call 0x2000
@@ -411,7 +408,7 @@ mod tests {
                 _ => long64(code),
             };
             cpu.state.gpr[1] = before;
-            ok(&mut cpu, &mut bus);
+            exec_n(&mut cpu, &mut bus, 1);
             assert_eq!(cpu.state.gpr[1], after, "{bits} {code:x?} {before:#x}");
             let want = if taken {
                 0x1000
@@ -435,7 +432,7 @@ mod tests {
             if zf {
                 cpu.state.rflags |= flags::ZF;
             }
-            ok(&mut cpu, &mut bus);
+            exec_n(&mut cpu, &mut bus, 1);
             assert_eq!(cpu.state.gpr[1], 4, "counter decremented either way");
             assert_eq!(
                 cpu.state.rip,
@@ -462,7 +459,7 @@ mod tests {
                 _ => long64(code),
             };
             cpu.state.gpr[1] = cx;
-            ok(&mut cpu, &mut bus);
+            exec_n(&mut cpu, &mut bus, 1);
             let next = 0x1000 + code.len() as u64;
             assert_eq!(
                 cpu.state.rip,

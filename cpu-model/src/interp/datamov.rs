@@ -310,7 +310,6 @@ fn ud(_cpu: &mut Cpu, _bus: &mut dyn Bus, _ins: &Instruction) -> Result<(), Faul
 mod tests {
     use super::*;
     use crate::interp::tests::{long64, prot32, real_mode, run};
-    use crate::memory::FlatBus;
     use iced_x86::code_asm::*;
 
     use crate::interp::tests::asm;
@@ -320,11 +319,7 @@ mod tests {
     /// exception the instruction raised, if any.
     pub(crate) use crate::interp::tests::exec;
 
-    fn exec_n(cpu: &mut Cpu, bus: &mut FlatBus, n: usize) {
-        for _ in 0..n {
-            exec(cpu, bus).expect("no fault");
-        }
-    }
+    use crate::interp::tests::exec_n;
 
     #[test]
     fn mov_gpr_mem_imm_forms() {

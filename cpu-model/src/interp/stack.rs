@@ -339,11 +339,7 @@ mod tests {
 
     use crate::interp::tests::exec;
 
-    fn ok(cpu: &mut Cpu, bus: &mut FlatBus, n: usize) {
-        for _ in 0..n {
-            exec(cpu, bus).expect("no fault");
-        }
-    }
+    use crate::interp::tests::exec_n as ok;
 
     fn d(bus: &FlatBus, a: usize) -> u32 {
         u32::from_le_bytes(bus.ram[a..a + 4].try_into().unwrap())

@@ -84,6 +84,15 @@ fn harness_modes() {
     assert_eq!(p.0, 0x1234);
 }
 
+/// Execute `n` instructions, each of which must retire without a fault.
+pub(crate) fn exec_n(cpu: &mut Cpu, bus: &mut FlatBus, n: usize) {
+    for i in 0..n {
+        if let Err(e) = exec(cpu, bus) {
+            panic!("instruction {i} at {:#x} faulted: {e}", cpu.state.rip);
+        }
+    }
+}
+
 /// Execute one instruction; a fault comes back as a value (registers
 /// rolled back to the instruction start) instead of being delivered.
 pub(crate) fn exec(cpu: &mut Cpu, bus: &mut FlatBus) -> Result<(), crate::Fault> {

@@ -192,9 +192,7 @@ mod tests {
 
     use crate::interp::tests::exec;
 
-    fn ok(cpu: &mut Cpu, bus: &mut FlatBus) {
-        exec(cpu, bus).expect("no fault");
-    }
+    use crate::interp::tests::exec_n;
 
     fn q(bus: &FlatBus, a: usize) -> u64 {
         u64::from_le_bytes(bus.ram[a..a + 8].try_into().unwrap())
@@ -219,7 +217,7 @@ mod tests {
         bus.ram[0x3000..0x3008].copy_from_slice(&0x1111u64.to_le_bytes());
         bus.ram[0x3010..0x3012].copy_from_slice(&[0x34, 0x12]);
         for _ in 0..4 {
-            ok(&mut cpu, &mut bus);
+            exec_n(&mut cpu, &mut bus, 1);
         }
         assert_eq!((cpu.state.gpr[0], cpu.state.gpr[3]), (2, 1));
         assert_eq!(cpu.state.gpr[1], 0x1234_5678, "xchg ecx, ecx zero-extends");
@@ -228,7 +226,7 @@ mod tests {
         assert_eq!(cpu.state.gpr[6], 0xffff_0000_0000_1234);
         assert_eq!(&bus.ram[0x3010..0x3012], &[0x55, 0x55]);
         cpu.state.gpr[0] = 0xab12;
-        ok(&mut cpu, &mut bus);
+        exec_n(&mut cpu, &mut bus, 1);
         assert_eq!(cpu.state.gpr[0], 0x12ab);
         assert_eq!(cpu.state.rflags, flags::FIXED);
     }
@@ -245,7 +243,7 @@ mod tests {
         cpu.state.gpr[0] = 0xaaaa_aaaa_0000_0005;
         cpu.state.gpr[3] = 0xbbbb_bbbb_0000_0005;
         cpu.state.gpr[1] = 0xcccc_cccc_0000_0009;
-        ok(&mut cpu, &mut bus);
+        exec_n(&mut cpu, &mut bus, 1);
         assert_eq!(cpu.state.gpr[3], 9, "destination written, zero-extended");
         assert_eq!(
             cpu.state.gpr[0], 0xaaaa_aaaa_0000_0005,
@@ -253,7 +251,7 @@ mod tests {
         );
         assert_eq!(cpu.state.rflags & flags::STATUS, flags::ZF | flags::PF);
         cpu.state.gpr[3] = 0xbbbb_bbbb_0000_0007;
-        ok(&mut cpu, &mut bus);
+        exec_n(&mut cpu, &mut bus, 1);
         assert_eq!(cpu.state.gpr[0], 7, "accumulator loaded, zero-extended");
         assert_eq!(
             cpu.state.gpr[3], 0xbbbb_bbbb_0000_0007,
@@ -274,10 +272,10 @@ mod tests {
         cpu.state.gpr[0] = 0x1180;
         cpu.state.gpr[2] = 0x42;
         bus.ram[0x3000] = 0x80;
-        ok(&mut cpu, &mut bus);
+        exec_n(&mut cpu, &mut bus, 1);
         assert_eq!(bus.ram[0x3000], 0x42);
         assert!(cpu.flag(flags::ZF));
-        ok(&mut cpu, &mut bus);
+        exec_n(&mut cpu, &mut bus, 1);
         assert_eq!(cpu.state.gpr[0], 0x1142);
         assert!(!cpu.flag(flags::ZF));
     }
@@ -314,14 +312,14 @@ mod tests {
         cpu.state.gpr[2] = 0xffff_ffff_1111_2222;
         cpu.state.gpr[1] = 0x5555_6666;
         cpu.state.gpr[3] = 0x7777_8888;
-        ok(&mut cpu, &mut bus);
+        exec_n(&mut cpu, &mut bus, 1);
         assert_eq!(q(&bus, 0x3000), 0x5555_6666_7777_8888);
         assert!(cpu.flag(flags::ZF));
         assert_eq!(
             cpu.state.gpr[0], 0xffff_ffff_3333_4444,
             "EAX untouched on success"
         );
-        ok(&mut cpu, &mut bus);
+        exec_n(&mut cpu, &mut bus, 1);
         assert!(!cpu.flag(flags::ZF));
         assert_eq!(cpu.state.gpr[0], 0x7777_8888);
         assert_eq!(cpu.state.gpr[2], 0x5555_6666);
@@ -333,10 +331,10 @@ mod tests {
         cpu.state.gpr[3] = 0xb0;
         cpu.state.gpr[1] = 0xc0;
         cpu.state.rflags |= flags::CF;
-        ok(&mut cpu, &mut bus);
+        exec_n(&mut cpu, &mut bus, 1);
         assert_eq!((q(&bus, 0x3010), q(&bus, 0x3018)), (0xb0, 0xc0));
         assert_eq!(cpu.state.rflags & flags::STATUS, flags::ZF | flags::CF);
-        ok(&mut cpu, &mut bus);
+        exec_n(&mut cpu, &mut bus, 1);
         assert_eq!((cpu.state.gpr[0], cpu.state.gpr[2]), (0xb0, 0xc0));
         assert!(!cpu.flag(flags::ZF));
         // Misaligned: #GP(0), nothing changes.
@@ -358,7 +356,7 @@ mod tests {
         let (mut cpu, mut bus) = long64(&code);
         cpu.state.gpr[0] = 0xffff_ffff;
         cpu.state.gpr[3] = 0x1_0000_0001;
-        ok(&mut cpu, &mut bus);
+        exec_n(&mut cpu, &mut bus, 1);
         assert_eq!(cpu.state.gpr[0], 0);
         assert_eq!(cpu.state.gpr[3], 0xffff_ffff);
         assert_eq!(
@@ -367,7 +365,7 @@ mod tests {
         );
         bus.ram[0x3000] = 0x7f;
         cpu.state.gpr[1] = 0x101;
-        ok(&mut cpu, &mut bus);
+        exec_n(&mut cpu, &mut bus, 1);
         assert_eq!(bus.ram[0x3000], 0x80);
         assert_eq!(cpu.state.gpr[1], 0x17f);
         assert_eq!(
@@ -375,7 +373,7 @@ mod tests {
             flags::SF | flags::OF | flags::AF
         );
         cpu.state.gpr[2] = 21;
-        ok(&mut cpu, &mut bus);
+        exec_n(&mut cpu, &mut bus, 1);
         assert_eq!(cpu.state.gpr[2], 42);
     }
 
@@ -398,7 +396,7 @@ mod tests {
         cpu.state.gpr[6] = 0xaabb;
         bus.ram[0x3000..0x3008].copy_from_slice(&[1, 2, 3, 4, 5, 6, 7, 8]);
         for _ in 0..6 {
-            ok(&mut cpu, &mut bus);
+            exec_n(&mut cpu, &mut bus, 1);
         }
         assert_eq!(cpu.state.gpr[0], 0x4433_2211);
         assert_eq!(cpu.state.gpr[3], 0x0807_0605_0403_0201);
