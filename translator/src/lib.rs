@@ -131,6 +131,27 @@ pub struct JitStats {
     pub code_cache_bytes: u64,
 }
 
+impl JitStats {
+    /// Block entries: every transfer into a translated block is either a
+    /// dispatcher lookup or a chained jump.
+    pub fn block_entries(&self) -> u64 {
+        self.cache_lookups + self.chained_transitions
+    }
+
+    /// The code cache hit rate: the share of block entries served by code
+    /// already in the cache, `(cache_hits + chained_transitions) /
+    /// (cache_lookups + chained_transitions)`. A chained jump is a hit
+    /// that never needs a lookup; every miss is a translation. 1.0 when
+    /// nothing was entered.
+    pub fn cache_hit_rate(&self) -> f64 {
+        let entries = self.block_entries();
+        if entries == 0 {
+            return 1.0;
+        }
+        (self.cache_hits + self.chained_transitions) as f64 / entries as f64
+    }
+}
+
 /// The cache key: physical address of the first byte plus everything the
 /// translation assumed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -43,7 +43,8 @@ pub struct TranslatorReport {
     pub blocks_translated: u64,
     pub cache_lookups: u64,
     pub cache_hits: u64,
-    /// `cache_hits / cache_lookups` (0 when there was no lookup).
+    /// Share of block entries (lookups plus chained transitions) served
+    /// from the cache: `JitStats::cache_hit_rate`.
     pub cache_hit_rate: f64,
     pub jump_cache_hits: u64,
     pub indirect_lookups: u64,
@@ -70,11 +71,7 @@ impl Report {
             blocks_translated: j.blocks_translated,
             cache_lookups: j.cache_lookups,
             cache_hits: j.cache_hits,
-            cache_hit_rate: if j.cache_lookups == 0 {
-                0.0
-            } else {
-                j.cache_hits as f64 / j.cache_lookups as f64
-            },
+            cache_hit_rate: j.cache_hit_rate(),
             jump_cache_hits: j.jump_cache_hits,
             indirect_lookups: j.indirect_lookups,
             chains_made: j.chains_made,
@@ -151,9 +148,10 @@ impl Report {
                     ("interpreter steps", t.interpreter_steps.to_string()),
                     ("blocks translated", t.blocks_translated.to_string()),
                     ("cache lookups", t.cache_lookups.to_string()),
+                    ("cache hits", t.cache_hits.to_string()),
                     (
-                        "cache hits",
-                        format!("{} ({:.3}%)", t.cache_hits, 100.0 * t.cache_hit_rate),
+                        "cache hit rate",
+                        format!("{:.4}% of block entries", 100.0 * t.cache_hit_rate),
                     ),
                     ("jump cache hits", t.jump_cache_hits.to_string()),
                     ("indirect lookups", t.indirect_lookups.to_string()),

@@ -303,8 +303,11 @@ fn stats_json_reports_the_run() {
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(v["engine"], "jit");
     assert!(v["guest_instructions"].as_u64().unwrap() > 0, "{v}");
+    // The target for a loop-heavy ROM: at least 99.9% of block
+    // entries served from the cache, and no full flush.
     let rate = v["cache_hit_rate"].as_f64().expect("cache_hit_rate");
-    assert!((0.0..=1.0).contains(&rate), "{v}");
+    assert!((0.999..=1.0).contains(&rate), "{v}");
+    assert_eq!(v["flushes"].as_u64(), Some(0), "{v}");
     assert!(v["blocks_translated"].as_u64().unwrap() > 0, "{v}");
     assert!(v["run_time_ns"].as_u64().is_some(), "{v}");
     assert!(v["invalidations"].is_object(), "{v}");
