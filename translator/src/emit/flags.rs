@@ -1,0 +1,245 @@
+//! Guest status flags in generated code: which flags are live, when a
+//! compare can be fused with its Jcc, and moving flags between the guest
+//! RFLAGS in `CpuState` and the host RFLAGS.
+
+use super::plan::{AluOp, FlagOp, Kind, MemOp, Native, Planned, Src, UnOp};
+use super::{Asm, STATUS, ST_RFLAGS};
+use cpu_model::flags;
+use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi};
+
+/// Status flags (written, read) by a native instruction.
+pub(super) fn flag_effects(n: &Native) -> (u64, u64) {
+    let all = flags::STATUS;
+    match *n {
+        Native::Alu { op: AluOp::Mov, .. } => (0, 0),
+        Native::Alu {
+            op: AluOp::Adc | AluOp::Sbb,
+            ..
+        } => (all, flags::CF),
+        Native::Alu { .. } => (all, 0),
+        Native::Unary {
+            op: UnOp::Inc | UnOp::Dec,
+            ..
+        } => (all & !flags::CF, 0),
+        Native::Unary { op: UnOp::Neg, .. } => (all, 0),
+        Native::Unary { op: UnOp::Not, .. } => (0, 0),
+        Native::Shift { .. } => (all & !flags::AF, 0),
+        Native::Lea { .. } | Native::Ext { .. } => (0, 0),
+        Native::Setcc { .. } | Native::Cmov { .. } => (0, all),
+        Native::Store { .. } | Native::Stack => (0, 0),
+        Native::MemDst { op, .. } => match op {
+            MemOp::Alu(AluOp::Adc | AluOp::Sbb) => (all, flags::CF),
+            MemOp::Alu(_) | MemOp::Unary(UnOp::Neg) => (all, 0),
+            MemOp::Unary(UnOp::Inc | UnOp::Dec) => (all & !flags::CF, 0),
+            MemOp::Unary(UnOp::Not) => (0, 0),
+        },
+        Native::Xchg { .. } | Native::Bswap { .. } | Native::Conv { .. } | Native::Nop => (0, 0),
+        Native::FlagOp(FlagOp::Stc | FlagOp::Clc) => (flags::CF, 0),
+        Native::FlagOp(FlagOp::Cmc) => (flags::CF, flags::CF),
+        Native::FlagOp(FlagOp::Std | FlagOp::Cld) => (0, 0),
+    }
+}
+
+/// Status flags a condition code reads.
+pub(super) fn cc_reads(cc: u8) -> u64 {
+    use cpu_model::flags::{CF, OF, PF, SF, ZF};
+    match cc >> 1 {
+        0 => OF,
+        1 => CF,
+        2 => ZF,
+        3 => CF | ZF,
+        4 => SF,
+        5 => PF,
+        6 => SF | OF,
+        _ => ZF | SF | OF,
+    }
+}
+
+/// Can `n` and a following Jcc on `cc` be fused (the Jcc tests the host
+/// flags `n` left, instead of reloading the guest flags)? Returns the
+/// (take, clear) masks of `n`'s flag store, done after the branch. Only
+/// register instructions whose host flags for the condition are exactly
+/// the interpreter's (ALU, INC/DEC, NEG; not shifts, whose OF is
+/// computed separately).
+pub(super) fn fusable(n: &Native, cc: u8) -> Option<(u64, u64)> {
+    let all = flags::STATUS;
+    let (take, clear) = match *n {
+        Native::Alu { op: AluOp::Mov, .. } => return None,
+        Native::Alu { src: Src::Mem, .. } => return None,
+        Native::Alu {
+            op: AluOp::And | AluOp::Or | AluOp::Xor | AluOp::Test,
+            ..
+        } => (all & !flags::AF, all),
+        Native::Alu { .. } => (all, all),
+        Native::Unary {
+            op: UnOp::Inc | UnOp::Dec,
+            ..
+        } => (all & !flags::CF, all & !flags::CF),
+        Native::Unary { op: UnOp::Neg, .. } => (all, all),
+        _ => return None,
+    };
+    (cc_reads(cc) & !take == 0).then_some((take, clear))
+}
+
+/// For each instruction, the status flags live after it: read by a later
+/// instruction of the block before being overwritten, or visible at a
+/// monitor call or block exit (where every flag is live). A native
+/// instruction stores to the guest RFLAGS only the flags it writes that
+/// are live; the others are overwritten by a later native instruction
+/// before anything can observe them (native instructions cannot fault).
+pub(super) fn live_flags(plan: &[Planned]) -> Vec<u64> {
+    let all = flags::STATUS;
+    let mut out = vec![all; plan.len()];
+    let mut live = all;
+    for (i, p) in plan.iter().enumerate().rev() {
+        out[i] = live;
+        live = match &p.kind {
+            // A memory access can end the block before (fault) or after
+            // (exit request) the instruction: every flag is live there.
+            Kind::Native(n) if n.uses_memory() => {
+                out[i] = all;
+                all
+            }
+            Kind::Native(n) => {
+                let (w, r) = flag_effects(n);
+                (live & !w) | r
+            }
+            Kind::Monitor | Kind::Branch(_) => all,
+        };
+    }
+    out
+}
+
+/// Host RFLAGS status bits := guest status bits (DF, TF, AC cleared).
+pub(super) fn restore_flags(a: &mut Asm) {
+    dynasm!(a
+        ; .arch x64
+        ; mov rdx, [rbx + ST_RFLAGS]
+        ; and edx, STATUS
+        ; or edx, 2
+        ; push rdx
+        ; popfq
+    );
+}
+
+/// Guest flags: clear `clear`, then set the bits of `take` from the host
+/// RFLAGS. Leaves the host flags (masked to `take`) in edx and the new
+/// guest RFLAGS in rsi.
+pub(super) fn save_flags(a: &mut Asm, take: u64, clear: u64) {
+    capture_flags(a);
+    merge_flags(a, take, clear);
+}
+
+/// rdx := host RFLAGS (the host flags stay as they are).
+pub(super) fn capture_flags(a: &mut Asm) {
+    dynasm!(a
+        ; .arch x64
+        ; pushfq
+        ; pop rdx
+    );
+}
+
+/// Guest RFLAGS: clear `clear`, set the `take` bits of rdx (the captured
+/// host flags).
+pub(super) fn merge_flags(a: &mut Asm, take: u64, clear: u64) {
+    let take = take as i32;
+    let keep = !(clear as i32);
+    dynasm!(a
+        ; .arch x64
+        ; and edx, take
+        ; mov rsi, [rbx + ST_RFLAGS]
+        ; and rsi, keep
+        ; or rsi, rdx
+        ; mov [rbx + ST_RFLAGS], rsi
+    );
+}
+
+/// Jump to the local label `taken` if condition `cc` holds in the host
+/// RFLAGS.
+pub(super) fn jcc_taken(a: &mut Asm, cc: u8) {
+    match cc {
+        0 => dynasm!(a ; .arch x64 ; jo >taken),
+        1 => dynasm!(a ; .arch x64 ; jno >taken),
+        2 => dynasm!(a ; .arch x64 ; jb >taken),
+        3 => dynasm!(a ; .arch x64 ; jae >taken),
+        4 => dynasm!(a ; .arch x64 ; je >taken),
+        5 => dynasm!(a ; .arch x64 ; jne >taken),
+        6 => dynasm!(a ; .arch x64 ; jbe >taken),
+        7 => dynasm!(a ; .arch x64 ; ja >taken),
+        8 => dynasm!(a ; .arch x64 ; js >taken),
+        9 => dynasm!(a ; .arch x64 ; jns >taken),
+        10 => dynasm!(a ; .arch x64 ; jp >taken),
+        11 => dynasm!(a ; .arch x64 ; jnp >taken),
+        12 => dynasm!(a ; .arch x64 ; jl >taken),
+        13 => dynasm!(a ; .arch x64 ; jge >taken),
+        14 => dynasm!(a ; .arch x64 ; jle >taken),
+        _ => dynasm!(a ; .arch x64 ; jg >taken),
+    }
+}
+
+pub(super) fn setcc_dl(a: &mut Asm, cc: u8) {
+    match cc {
+        0 => dynasm!(a ; .arch x64 ; seto dl),
+        1 => dynasm!(a ; .arch x64 ; setno dl),
+        2 => dynasm!(a ; .arch x64 ; setb dl),
+        3 => dynasm!(a ; .arch x64 ; setae dl),
+        4 => dynasm!(a ; .arch x64 ; sete dl),
+        5 => dynasm!(a ; .arch x64 ; setne dl),
+        6 => dynasm!(a ; .arch x64 ; setbe dl),
+        7 => dynasm!(a ; .arch x64 ; seta dl),
+        8 => dynasm!(a ; .arch x64 ; sets dl),
+        9 => dynasm!(a ; .arch x64 ; setns dl),
+        10 => dynasm!(a ; .arch x64 ; setp dl),
+        11 => dynasm!(a ; .arch x64 ; setnp dl),
+        12 => dynasm!(a ; .arch x64 ; setl dl),
+        13 => dynasm!(a ; .arch x64 ; setge dl),
+        14 => dynasm!(a ; .arch x64 ; setle dl),
+        _ => dynasm!(a ; .arch x64 ; setg dl),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::emit::plan::{Loc, ShOp};
+
+    #[test]
+    fn fusion_only_when_the_host_flags_are_the_guest_flags() {
+        let r = Loc {
+            idx: 0,
+            high: false,
+        };
+        let inc = Native::Unary {
+            op: UnOp::Inc,
+            size: 4,
+            dst: r,
+        };
+        let cmp = Native::Alu {
+            op: AluOp::Cmp,
+            size: 8,
+            dst: r,
+            src: Src::Imm(1),
+        };
+        let shl = Native::Shift {
+            op: ShOp::Shl,
+            size: 4,
+            dst: r,
+            count: 2,
+        };
+        // INC does not write CF: JB/JA need the guest CF.
+        assert_eq!(fusable(&inc, 2), None);
+        assert_eq!(fusable(&inc, 7), None);
+        assert!(fusable(&inc, 5).is_some());
+        assert!(fusable(&inc, 12).is_some());
+        assert!(fusable(&cmp, 7).is_some());
+        // Shifts compute OF separately; never fused.
+        assert_eq!(fusable(&shl, 4), None);
+        let cmp_mem = Native::Alu {
+            op: AluOp::Cmp,
+            size: 8,
+            dst: r,
+            src: Src::Mem,
+        };
+        assert_eq!(fusable(&cmp_mem, 4), None);
+    }
+}

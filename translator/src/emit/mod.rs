@@ -1,0 +1,277 @@
+//! Code generation: one guest block to x86-64 host code with dynasmrt.
+//!
+//! Stage 1 keeps nothing in host registers across guest instructions: each
+//! native instruction loads its guest operands from `CpuState`, runs the
+//! same host instruction on fixed scratch registers and stores the result
+//! back. Guest RFLAGS status bits live in `CpuState::rflags`; they are
+//! loaded into the host RFLAGS (popfq) before an instruction that reads
+//! them and taken from the host RFLAGS (pushfq) after one that writes them.
+//!
+//! Calling convention, in pseudo-code (registers as set by the trampoline
+//! in `exec`):
+//!
+//! ```text
+//! rbx = &mut CpuState, r13 = &mut Ctx
+//! block:
+//!     if ctx.countdown < N { eax = EXIT_BUDGET; goto exit_common }   // state.rip is the block start
+//!     ctx.countdown -= N; ctx.block_entries += 1
+//!     for each guest instruction:
+//!       native:   rax = guest dst; rcx = guest src / imm
+//!                 [popfq guest status flags]  OP al/ax/eax/rax, cl/...  [pushfq -> guest flags]
+//!                 guest dst = rax (byte/word stores merge, dword/qword store zero-extended rax)
+//!       memory:   (MOV/ALU/MOVZX/MOVSX/CMOVcc reg, [mem]; MOV [mem], reg/imm)
+//!                 state.icount += natives so far; state.rip = rip
+//!                 eax = mem_read(ctx, &ins, remaining)      // Cpu::read_op(ins, 1) -> ctx.tmp
+//!                 if eax != 0 goto exit_common             // fault delivered, state precise
+//!                 rcx = ctx.tmp; ... as native ...
+//!                 (a store: rdx = value; eax = mem_write(ctx, &ins, value, remaining))
+//!                 if ctx.exit_req { ctx.exit_req = 0; state.icount += ..; state.rip = next
+//!                                   ctx.countdown += remaining; eax = EXIT_MONITOR; goto exit_common }
+//!                                   // a code page was written or an event is pending
+//!       monitor:  state.icount += natives so far; state.rip = rip
+//!                 eax = monitor_shim(ctx, remaining = N - i - 1, next_rip)  // Cpu::execute + step's rules
+//!                 if eax != 0 goto exit_common                  // state already precise
+//!     end:        state.icount += natives since the last monitor call
+//!       Jcc:      popfq guest flags; setcc dl; if dl goto taken
+//!                 state.rip = fallthrough; rax = &slot[0]; jmp [rax]
+//!       taken:    state.rip = target;      rax = &slot[1]; jmp [rax]
+//! ```
+//!
+//! An exit slot holds the address of `exit_branch` (back to the
+//! dispatcher, which learns the slot from rax) until the dispatcher chains
+//! it by storing the target block's entry there.
+
+mod flags;
+mod memory;
+mod native;
+mod plan;
+
+pub use memory::{READ_DST, READ_RMW, READ_SRC};
+pub use plan::*;
+
+use crate::exec::{Ctx, EXIT_BUDGET, EXIT_MONITOR};
+use cpu_model::CpuState;
+use dynasmrt::x64::X64Relocation;
+use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi, VecAssembler};
+use flags::{fusable, jcc_taken, live_flags, merge_flags, restore_flags, setcc_dl};
+use native::emit_native;
+
+/// Addresses generated code jumps to or calls.
+#[derive(Clone, Copy, Debug)]
+pub struct Addrs {
+    pub exit_common: u64,
+    pub monitor: u64,
+    pub mem_read: u64,
+    pub mem_write: u64,
+    pub stack: u64,
+}
+
+/// A block exit through slot `k` (the index in [`Emitted::exits`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Exit {
+    pub target: u64,
+}
+
+/// The host code of one block.
+#[derive(Debug)]
+pub struct Emitted {
+    pub code: Vec<u8>,
+    pub exits: Vec<Exit>,
+}
+
+pub(super) type Asm = VecAssembler<X64Relocation>;
+
+pub(super) const ST_RIP: i32 = core::mem::offset_of!(CpuState, rip) as i32;
+pub(super) const ST_RFLAGS: i32 = core::mem::offset_of!(CpuState, rflags) as i32;
+pub(super) const ST_ICOUNT: i32 = core::mem::offset_of!(CpuState, icount) as i32;
+pub(super) const CX_COUNTDOWN: i32 = core::mem::offset_of!(Ctx, countdown) as i32;
+pub(super) const CX_ENTRIES: i32 = core::mem::offset_of!(Ctx, block_entries) as i32;
+pub(super) const CX_TMP: i32 = core::mem::offset_of!(Ctx, tmp) as i32;
+pub(super) const CX_TMP2: i32 = core::mem::offset_of!(Ctx, tmp2) as i32;
+pub(super) const CX_EXIT_REQ: i32 = core::mem::offset_of!(Ctx, exit_req) as i32;
+
+/// Status flags as an immediate.
+pub(super) const STATUS: i32 = cpu_model::flags::STATUS as i32;
+
+/// What a native instruction with a memory access needs to know.
+pub(super) struct InsCtx<'a> {
+    /// Address of the `Instruction` the helpers receive.
+    pub ins_addr: u64,
+    pub ip: u64,
+    /// Block instructions after this one.
+    pub remaining: i64,
+    pub addrs: &'a Addrs,
+}
+
+/// Emit the host code of a planned block. `slots[k]` is the address of
+/// the exit slot of exit k; `ins_addr(i)` the address of `plan[i].ins`
+/// where it stays while the code exists (memory helpers receive it).
+pub fn emit_block(
+    plan: &[Planned],
+    addrs: &Addrs,
+    slots: [u64; 2],
+    ins_addr: &dyn Fn(usize) -> u64,
+) -> Result<Emitted, String> {
+    let mut a = Asm::new(0);
+    let n = plan.len() as i32;
+    dynasm!(a
+        ; .arch x64
+        ; cmp QWORD [r13 + CX_COUNTDOWN], n
+        ; jl ->no_budget
+        ; sub QWORD [r13 + CX_COUNTDOWN], n
+        ; add QWORD [r13 + CX_ENTRIES], 1
+    );
+    let live = live_flags(plan);
+    // Flag masks of the previous instruction when it left its flags in
+    // the host RFLAGS (and in rdx) for a fused Jcc.
+    let mut fused: Option<(u64, u64)> = None;
+    let mut natives = 0i32;
+    let mut exits = Vec::new();
+    let mut ended = false;
+    for (i, p) in plan.iter().enumerate() {
+        match p.kind {
+            Kind::Native(nat) if nat.uses_memory() => {
+                flush_icount(&mut a, &mut natives);
+                let ictx = InsCtx {
+                    ins_addr: ins_addr(i),
+                    ip: p.ins.ip(),
+                    remaining: (plan.len() - i - 1) as i64,
+                    addrs,
+                };
+                emit_native(&mut a, nat, live[i], Some(&ictx), false);
+                natives += 1;
+                // A helper asked to end the block after this instruction.
+                let k = natives;
+                let next = p.next_rip as i64;
+                let common = addrs.exit_common as i64;
+                let refund = ictx.remaining;
+                dynasm!(a
+                    ; .arch x64
+                    ; cmp QWORD [r13 + CX_EXIT_REQ], 0
+                    ; je >go_on
+                    ; mov QWORD [r13 + CX_EXIT_REQ], 0
+                    ; add QWORD [rbx + ST_ICOUNT], k
+                    ; mov rax, QWORD next
+                    ; mov [rbx + ST_RIP], rax
+                    ; mov rax, QWORD refund
+                    ; add [r13 + CX_COUNTDOWN], rax
+                    ; mov eax, EXIT_MONITOR as i32
+                    ; mov rcx, QWORD common
+                    ; jmp rcx
+                    ; go_on:
+                );
+            }
+            Kind::Native(nat) => {
+                let fuse = match plan.get(i + 1).map(|q| q.kind) {
+                    Some(Kind::Branch(Branch::Jcc { cc, .. })) => fusable(&nat, cc),
+                    _ => None,
+                };
+                emit_native(&mut a, nat, live[i], None, fuse.is_some());
+                natives += 1;
+                fused = fuse;
+            }
+            Kind::Monitor => {
+                flush_icount(&mut a, &mut natives);
+                let remaining = (plan.len() - i - 1) as i64;
+                let ip = p.ins.ip() as i64;
+                let next = p.next_rip as i64;
+                let monitor = addrs.monitor as i64;
+                let common = addrs.exit_common as i64;
+                dynasm!(a
+                    ; .arch x64
+                    ; mov rax, QWORD ip
+                    ; mov [rbx + ST_RIP], rax
+                    ; mov rdi, r13
+                    ; mov rsi, QWORD remaining
+                    ; mov rdx, QWORD next
+                    ; mov rax, QWORD monitor
+                    ; call rax
+                    ; test eax, eax
+                    ; jz >cont
+                    ; mov rcx, QWORD common
+                    ; jmp rcx
+                    ; cont:
+                );
+            }
+            Kind::Branch(Branch::Jcc { cc, target }) if fused.is_some() => {
+                let (take, clear) = fused.take().unwrap_or((0, 0));
+                natives += 1;
+                let k = natives;
+                jcc_taken(&mut a, cc);
+                for (exit, t) in [(0, p.next_rip), (1, target)] {
+                    if exit == 1 {
+                        dynasm!(a ; .arch x64 ; taken:);
+                    }
+                    merge_flags(&mut a, take, clear);
+                    dynasm!(a ; .arch x64 ; add QWORD [rbx + ST_ICOUNT], k);
+                    exit_stub(&mut a, t, slots[exit]);
+                    exits.push(Exit { target: t });
+                }
+                natives = 0;
+                ended = true;
+            }
+            Kind::Branch(b) => {
+                natives += 1;
+                flush_icount(&mut a, &mut natives);
+                match b {
+                    Branch::Jmp { target } => {
+                        exit_stub(&mut a, target, slots[0]);
+                        exits.push(Exit { target });
+                    }
+                    Branch::Jcc { cc, target } => {
+                        restore_flags(&mut a);
+                        setcc_dl(&mut a, cc);
+                        dynasm!(a
+                            ; .arch x64
+                            ; test dl, dl
+                            ; jnz >taken
+                        );
+                        exit_stub(&mut a, p.next_rip, slots[0]);
+                        dynasm!(a ; .arch x64 ; taken:);
+                        exit_stub(&mut a, target, slots[1]);
+                        exits.push(Exit { target: p.next_rip });
+                        exits.push(Exit { target });
+                    }
+                }
+                ended = true;
+            }
+        }
+    }
+    if !ended {
+        flush_icount(&mut a, &mut natives);
+        let next = plan.last().map_or(0, |p| p.next_rip);
+        exit_stub(&mut a, next, slots[0]);
+        exits.push(Exit { target: next });
+    }
+    let common = addrs.exit_common as i64;
+    dynasm!(a
+        ; .arch x64
+        ; ->no_budget:
+        ; mov eax, EXIT_BUDGET as i32
+        ; mov rcx, QWORD common
+        ; jmp rcx
+    );
+    let code = a.finalize().map_err(|e| format!("{e:?}"))?;
+    Ok(Emitted { code, exits })
+}
+
+pub(super) fn flush_icount(a: &mut Asm, natives: &mut i32) {
+    if *natives > 0 {
+        let k = *natives;
+        dynasm!(a ; .arch x64 ; add QWORD [rbx + ST_ICOUNT], k);
+        *natives = 0;
+    }
+}
+
+/// state.rip = target; continue through the exit slot.
+pub(super) fn exit_stub(a: &mut Asm, target: u64, slot: u64) {
+    let t = target as i64;
+    let s = slot as i64;
+    dynasm!(a
+        ; .arch x64
+        ; mov rax, QWORD t
+        ; mov [rbx + ST_RIP], rax
+        ; mov rax, QWORD s
+        ; jmp QWORD [rax]
+    );
+}

@@ -1,0 +1,446 @@
+//! Host code of one native guest instruction.
+
+use super::flags::{capture_flags, merge_flags, restore_flags, save_flags, setcc_dl};
+use super::memory::{helper_call, mem_read, READ_DST, READ_RMW, READ_SRC};
+use super::plan::{AluOp, FlagOp, Loc, MemOp, Native, ShOp, Src, UnOp};
+use super::{Asm, InsCtx, CX_TMP, CX_TMP2, ST_RFLAGS};
+use cpu_model::flags;
+use dynasmrt::{dynasm, DynasmApi};
+
+/// rax := guest register (a high-byte register as the low byte of eax).
+pub(super) fn load_rax(a: &mut Asm, l: Loc) {
+    if l.high {
+        let o = l.byte_off();
+        dynasm!(a ; .arch x64 ; movzx eax, BYTE [rbx + o]);
+    } else {
+        let o = l.off();
+        dynasm!(a ; .arch x64 ; mov rax, [rbx + o]);
+    }
+}
+
+/// rcx := guest register or immediate.
+pub(super) fn load_rcx(a: &mut Asm, s: Src) {
+    match s {
+        Src::Reg(l) if l.high => {
+            let o = l.byte_off();
+            dynasm!(a ; .arch x64 ; movzx ecx, BYTE [rbx + o]);
+        }
+        Src::Reg(l) => {
+            let o = l.off();
+            dynasm!(a ; .arch x64 ; mov rcx, [rbx + o]);
+        }
+        Src::Imm(v) => {
+            let v = v as i64;
+            dynasm!(a ; .arch x64 ; mov rcx, QWORD v);
+        }
+        // Read by the helper call at the start of the instruction.
+        Src::Mem => dynasm!(a ; .arch x64 ; mov rcx, [r13 + CX_TMP]),
+    }
+}
+
+/// Guest register := rax with the x86-64 merge rules: byte and word
+/// writes merge, a dword result was zero-extended by the host instruction.
+pub(super) fn store_rax(a: &mut Asm, l: Loc, size: u32) {
+    let o = l.byte_off();
+    match size {
+        1 => dynasm!(a ; .arch x64 ; mov [rbx + o], al),
+        2 => dynasm!(a ; .arch x64 ; mov [rbx + o], ax),
+        _ => dynasm!(a ; .arch x64 ; mov [rbx + o], rax),
+    }
+}
+
+/// Guest register := rcx (as `store_rax`).
+pub(super) fn store_rcx(a: &mut Asm, l: Loc, size: u32) {
+    let o = l.byte_off();
+    match size {
+        1 => dynasm!(a ; .arch x64 ; mov [rbx + o], cl),
+        2 => dynasm!(a ; .arch x64 ; mov [rbx + o], cx),
+        _ => dynasm!(a ; .arch x64 ; mov [rbx + o], rcx),
+    }
+}
+
+macro_rules! sized_rr {
+    ($a:expr, $size:expr, $op:ident) => {
+        match $size {
+            1 => dynasm!($a ; .arch x64 ; $op al, cl),
+            2 => dynasm!($a ; .arch x64 ; $op ax, cx),
+            4 => dynasm!($a ; .arch x64 ; $op eax, ecx),
+            _ => dynasm!($a ; .arch x64 ; $op rax, rcx),
+        }
+    };
+}
+
+macro_rules! sized_r {
+    ($a:expr, $size:expr, $op:ident) => {
+        match $size {
+            1 => dynasm!($a ; .arch x64 ; $op al),
+            2 => dynasm!($a ; .arch x64 ; $op ax),
+            4 => dynasm!($a ; .arch x64 ; $op eax),
+            _ => dynasm!($a ; .arch x64 ; $op rax),
+        }
+    };
+}
+
+macro_rules! sized_ri {
+    ($a:expr, $size:expr, $op:ident, $imm:expr) => {
+        match $size {
+            1 => dynasm!($a ; .arch x64 ; $op al, $imm),
+            2 => dynasm!($a ; .arch x64 ; $op ax, $imm),
+            4 => dynasm!($a ; .arch x64 ; $op eax, $imm),
+            _ => dynasm!($a ; .arch x64 ; $op rax, $imm),
+        }
+    };
+}
+
+/// Emit one native instruction; `live` = status flags live after it;
+/// `ictx` is given for instructions that access memory.
+/// `defer`: only capture the flags into rdx (host flags left intact) and
+/// let the fused Jcc that follows store them.
+pub(super) fn emit_native(
+    a: &mut Asm,
+    n: Native,
+    live: u64,
+    ictx: Option<&InsCtx<'_>>,
+    defer: bool,
+) {
+    // The memory read comes first, before anything changes.
+    let reads = match n {
+        Native::Alu { src, .. } | Native::Ext { src, .. } | Native::Cmov { src, .. } => {
+            src == Src::Mem
+        }
+        _ => false,
+    };
+    if let (true, Some(ictx)) = (reads, ictx) {
+        mem_read(a, ictx, READ_SRC);
+    }
+    let all = flags::STATUS;
+    // Store only live flags (see `live_flags`).
+    let save_flags = |a: &mut Asm, take: u64, clear: u64| {
+        if defer {
+            capture_flags(a);
+        } else if clear & live != 0 {
+            save_flags(a, take & live, clear & live);
+        }
+    };
+    match n {
+        Native::Alu { op, size, dst, src } => {
+            if op == AluOp::Mov {
+                load_rcx(a, src);
+                match size {
+                    4 => dynasm!(a ; .arch x64 ; mov eax, ecx),
+                    _ => dynasm!(a ; .arch x64 ; mov rax, rcx),
+                }
+                store_rax(a, dst, size);
+                return;
+            }
+            load_rax(a, dst);
+            load_rcx(a, src);
+            if matches!(op, AluOp::Adc | AluOp::Sbb) {
+                restore_flags(a);
+            }
+            match op {
+                AluOp::Add => sized_rr!(a, size, add),
+                AluOp::Adc => sized_rr!(a, size, adc),
+                AluOp::Sub => sized_rr!(a, size, sub),
+                AluOp::Sbb => sized_rr!(a, size, sbb),
+                AluOp::And => sized_rr!(a, size, and),
+                AluOp::Or => sized_rr!(a, size, or),
+                AluOp::Xor => sized_rr!(a, size, xor),
+                AluOp::Cmp => sized_rr!(a, size, cmp),
+                AluOp::Test | AluOp::Mov => sized_rr!(a, size, test),
+            }
+            // Logic instructions: AF undefined, produced as 0 (as the
+            // interpreter's flags::logic does).
+            let take = match op {
+                AluOp::And | AluOp::Or | AluOp::Xor | AluOp::Test => all & !flags::AF,
+                _ => all,
+            };
+            save_flags(a, take, all);
+            if !matches!(op, AluOp::Cmp | AluOp::Test) {
+                store_rax(a, dst, size);
+            }
+        }
+        Native::Unary { op, size, dst } => {
+            load_rax(a, dst);
+            match op {
+                UnOp::Inc => sized_r!(a, size, inc),
+                UnOp::Dec => sized_r!(a, size, dec),
+                UnOp::Neg => sized_r!(a, size, neg),
+                UnOp::Not => sized_r!(a, size, not),
+            }
+            match op {
+                UnOp::Inc | UnOp::Dec => save_flags(a, all & !flags::CF, all & !flags::CF),
+                UnOp::Neg => save_flags(a, all, all),
+                UnOp::Not => {}
+            }
+            store_rax(a, dst, size);
+        }
+        Native::Shift {
+            op,
+            size,
+            dst,
+            count,
+        } => {
+            load_rax(a, dst);
+            dynasm!(a ; .arch x64 ; mov rcx, rax);
+            let c = count as i8;
+            match op {
+                ShOp::Shl => sized_ri!(a, size, shl, c),
+                ShOp::Shr => sized_ri!(a, size, shr, c),
+                ShOp::Sar => sized_ri!(a, size, sar, c),
+            }
+            // CF, SF, ZF, PF from the host; AF unchanged (undefined, as the
+            // interpreter); OF by the interpreter's count-1 formula. Only
+            // live flags are stored, but OF of SHL needs CF in edx, so CF
+            // is stored whenever OF is live.
+            let cszp = flags::CF | flags::SF | flags::ZF | flags::PF;
+            let of_live = live & flags::OF != 0;
+            let keep = if of_live { live | flags::CF } else { live };
+            let clear = (cszp | flags::OF) & keep;
+            if clear != 0 {
+                self::save_flags(a, cszp & keep, clear);
+            }
+            let top = (size * 8 - 1) as i8;
+            match op {
+                // OF = MSB(result) XOR CF.
+                ShOp::Shl if of_live => dynasm!(a
+                    ; .arch x64
+                    ; mov rcx, rax
+                    ; shr rcx, top
+                    ; xor ecx, edx
+                    ; and ecx, 1
+                    ; shl ecx, 11
+                    ; or [rbx + ST_RFLAGS], rcx
+                ),
+                // OF = MSB of the original operand (still in rcx).
+                ShOp::Shr if of_live => dynasm!(a
+                    ; .arch x64
+                    ; shr rcx, top
+                    ; and ecx, 1
+                    ; shl ecx, 11
+                    ; or [rbx + ST_RFLAGS], rcx
+                ),
+                _ => {}
+            }
+            store_rax(a, dst, size);
+        }
+        Native::Lea {
+            size,
+            addr_size,
+            dst,
+            base,
+            index,
+            disp,
+        } => {
+            let d = disp as i64;
+            dynasm!(a ; .arch x64 ; mov rax, QWORD d);
+            if let Some(b) = base {
+                let o = b.off();
+                dynasm!(a ; .arch x64 ; add rax, [rbx + o]);
+            }
+            if let Some((ix, scale)) = index {
+                let o = ix.off();
+                dynasm!(a ; .arch x64 ; mov rcx, [rbx + o]);
+                let sh = scale.trailing_zeros() as i8;
+                if sh > 0 {
+                    dynasm!(a ; .arch x64 ; shl rcx, sh);
+                }
+                dynasm!(a ; .arch x64 ; add rax, rcx);
+            }
+            match addr_size.min(size) {
+                2 => dynasm!(a ; .arch x64 ; movzx eax, ax),
+                4 => dynasm!(a ; .arch x64 ; mov eax, eax),
+                _ => {}
+            }
+            store_rax(a, dst, size);
+        }
+        Native::Ext {
+            signed,
+            dst_size,
+            src_size,
+            dst,
+            src,
+        } => {
+            load_rcx(a, src);
+            match (signed, dst_size, src_size) {
+                (false, _, 1) => dynasm!(a ; .arch x64 ; movzx eax, cl),
+                (false, _, _) => dynasm!(a ; .arch x64 ; movzx eax, cx),
+                (true, 2, 1) => dynasm!(a ; .arch x64 ; movsx ax, cl),
+                (true, 4, 1) => dynasm!(a ; .arch x64 ; movsx eax, cl),
+                (true, _, 1) => dynasm!(a ; .arch x64 ; movsx rax, cl),
+                (true, 4, 2) => dynasm!(a ; .arch x64 ; movsx eax, cx),
+                (true, _, 2) => dynasm!(a ; .arch x64 ; movsx rax, cx),
+                (true, _, _) => dynasm!(a ; .arch x64 ; movsxd rax, ecx),
+            }
+            store_rax(a, dst, dst_size);
+        }
+        Native::Setcc { cc, dst } => {
+            restore_flags(a);
+            setcc_dl(a, cc);
+            let o = dst.byte_off();
+            dynasm!(a ; .arch x64 ; mov [rbx + o], dl);
+        }
+        Native::Xchg { size, a: x, b: y } => {
+            load_rax(a, x);
+            load_rcx(a, Src::Reg(y));
+            sized_rr!(a, size, xchg);
+            store_rax(a, x, size);
+            store_rcx(a, y, size);
+        }
+        Native::Bswap { size, dst } => {
+            load_rax(a, dst);
+            match size {
+                4 => dynasm!(a ; .arch x64 ; bswap eax),
+                _ => dynasm!(a ; .arch x64 ; bswap rax),
+            }
+            store_rax(a, dst, size);
+        }
+        Native::Conv { size, to_dx } => {
+            let rax_loc = Loc {
+                idx: 0,
+                high: false,
+            };
+            let rdx_loc = Loc {
+                idx: 2,
+                high: false,
+            };
+            load_rax(a, rax_loc);
+            if to_dx {
+                let o = rdx_loc.off();
+                dynasm!(a ; .arch x64 ; mov rdx, [rbx + o]);
+                match size {
+                    2 => dynasm!(a ; .arch x64 ; cwd ; mov [rbx + o], dx),
+                    4 => dynasm!(a ; .arch x64 ; cdq ; mov [rbx + o], rdx),
+                    _ => dynasm!(a ; .arch x64 ; cqo ; mov [rbx + o], rdx),
+                }
+            } else {
+                match size {
+                    1 => dynasm!(a ; .arch x64 ; cbw),
+                    2 => dynasm!(a ; .arch x64 ; cwde),
+                    _ => dynasm!(a ; .arch x64 ; cdqe),
+                }
+                store_rax(a, rax_loc, (size * 2).min(8));
+            }
+        }
+        Native::FlagOp(op) => {
+            let cf = flags::CF as i32;
+            let df = flags::DF as i32;
+            match op {
+                FlagOp::Stc => dynasm!(a ; .arch x64 ; or QWORD [rbx + ST_RFLAGS], cf),
+                FlagOp::Clc => dynasm!(a ; .arch x64 ; and QWORD [rbx + ST_RFLAGS], !cf),
+                FlagOp::Cmc => dynasm!(a ; .arch x64 ; xor QWORD [rbx + ST_RFLAGS], cf),
+                FlagOp::Std => dynasm!(a ; .arch x64 ; or QWORD [rbx + ST_RFLAGS], df),
+                FlagOp::Cld => dynasm!(a ; .arch x64 ; and QWORD [rbx + ST_RFLAGS], !df),
+            }
+        }
+        Native::Nop => {}
+        Native::MemDst { op, size, src } => {
+            let Some(ictx) = ictx else {
+                return;
+            };
+            let writes = !matches!(op, MemOp::Alu(AluOp::Cmp | AluOp::Test));
+            mem_read(a, ictx, if writes { READ_RMW } else { READ_DST });
+            dynasm!(a ; .arch x64 ; mov rax, [r13 + CX_TMP]);
+            load_rcx(a, src);
+            let (take, clear) = match op {
+                MemOp::Alu(o) => {
+                    if matches!(o, AluOp::Adc | AluOp::Sbb) {
+                        restore_flags(a);
+                    }
+                    match o {
+                        AluOp::Add => sized_rr!(a, size, add),
+                        AluOp::Adc => sized_rr!(a, size, adc),
+                        AluOp::Sub => sized_rr!(a, size, sub),
+                        AluOp::Sbb => sized_rr!(a, size, sbb),
+                        AluOp::And => sized_rr!(a, size, and),
+                        AluOp::Or => sized_rr!(a, size, or),
+                        AluOp::Xor => sized_rr!(a, size, xor),
+                        AluOp::Cmp => sized_rr!(a, size, cmp),
+                        AluOp::Test | AluOp::Mov => sized_rr!(a, size, test),
+                    }
+                    match o {
+                        AluOp::And | AluOp::Or | AluOp::Xor | AluOp::Test => {
+                            (all & !flags::AF, all)
+                        }
+                        _ => (all, all),
+                    }
+                }
+                MemOp::Unary(u) => {
+                    match u {
+                        UnOp::Inc => sized_r!(a, size, inc),
+                        UnOp::Dec => sized_r!(a, size, dec),
+                        UnOp::Neg => sized_r!(a, size, neg),
+                        UnOp::Not => sized_r!(a, size, not),
+                    }
+                    match u {
+                        UnOp::Inc | UnOp::Dec => (all & !flags::CF, all & !flags::CF),
+                        UnOp::Neg => (all, all),
+                        UnOp::Not => (0, 0),
+                    }
+                }
+            };
+            // The flags are stored only once the write succeeded (a
+            // faulting write leaves them as they were).
+            if clear != 0 {
+                capture_flags(a);
+                dynasm!(a ; .arch x64 ; mov [r13 + CX_TMP2], rdx);
+            }
+            if writes {
+                let ins = ictx.ins_addr as i64;
+                let rem = ictx.remaining;
+                dynasm!(a
+                    ; .arch x64
+                    ; mov rdx, rax
+                    ; mov rsi, QWORD ins
+                    ; mov rcx, QWORD rem
+                );
+                helper_call(a, ictx, ictx.addrs.mem_write);
+            }
+            if clear != 0 {
+                dynasm!(a ; .arch x64 ; mov rdx, [r13 + CX_TMP2]);
+                merge_flags(a, take, clear);
+            }
+        }
+        Native::Stack => {
+            let Some(ictx) = ictx else {
+                return;
+            };
+            let ins = ictx.ins_addr as i64;
+            let rem = ictx.remaining;
+            dynasm!(a
+                ; .arch x64
+                ; mov rsi, QWORD ins
+                ; mov rdx, QWORD rem
+            );
+            helper_call(a, ictx, ictx.addrs.stack);
+        }
+        Native::Store { size: _, src } => {
+            let Some(ictx) = ictx else {
+                return;
+            };
+            load_rcx(a, src);
+            let ins = ictx.ins_addr as i64;
+            let rem = ictx.remaining;
+            dynasm!(a
+                ; .arch x64
+                ; mov rdx, rcx
+                ; mov rsi, QWORD ins
+                ; mov rcx, QWORD rem
+            );
+            helper_call(a, ictx, ictx.addrs.mem_write);
+        }
+        Native::Cmov { cc, size, dst, src } => {
+            load_rax(a, dst);
+            load_rcx(a, src);
+            restore_flags(a);
+            setcc_dl(a, cc);
+            dynasm!(a ; .arch x64 ; test dl, dl);
+            match size {
+                2 => dynasm!(a ; .arch x64 ; cmovnz ax, cx),
+                4 => dynasm!(a ; .arch x64 ; cmovnz eax, ecx),
+                _ => dynasm!(a ; .arch x64 ; cmovnz rax, rcx),
+            }
+            store_rax(a, dst, size);
+        }
+    }
+}

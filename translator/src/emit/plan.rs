@@ -1,0 +1,564 @@
+//! Planning: which guest instructions run as host code, and in what shape.
+
+use cpu_model::{Cpu, CpuState};
+use iced_x86::{ConditionCode, Instruction, Mnemonic, OpKind, Register};
+
+/// A guest general-purpose register as a byte location in `CpuState`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Loc {
+    pub idx: u8,
+    /// AH, CH, DH, BH: byte 1 of register idx.
+    pub high: bool,
+}
+
+impl Loc {
+    pub(super) fn off(self) -> i32 {
+        (core::mem::offset_of!(CpuState, gpr) + 8 * usize::from(self.idx)) as i32
+    }
+    pub(super) fn byte_off(self) -> i32 {
+        self.off() + i32::from(self.high)
+    }
+}
+
+/// A guest GPR operand: (location, size in bytes).
+fn gpr(r: Register) -> Option<(Loc, u32)> {
+    if !r.is_gpr() {
+        return None;
+    }
+    let high = matches!(r, Register::AH | Register::CH | Register::DH | Register::BH);
+    let idx = (r.full_register() as u32).checked_sub(Register::RAX as u32)?;
+    if idx >= 16 {
+        return None;
+    }
+    Some((
+        Loc {
+            idx: idx as u8,
+            high,
+        },
+        r.size() as u32,
+    ))
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Src {
+    Reg(Loc),
+    Imm(u64),
+    /// The memory operand (operand 1), read by the interpreter's
+    /// `Cpu::read_op` in a helper call before anything else happens.
+    Mem,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AluOp {
+    Mov,
+    Add,
+    Adc,
+    Sub,
+    Sbb,
+    And,
+    Or,
+    Xor,
+    Cmp,
+    Test,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnOp {
+    Inc,
+    Dec,
+    Neg,
+    Not,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShOp {
+    Shl,
+    Shr,
+    Sar,
+}
+
+/// An instruction run as host code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Native {
+    Alu {
+        op: AluOp,
+        size: u32,
+        dst: Loc,
+        src: Src,
+    },
+    Unary {
+        op: UnOp,
+        size: u32,
+        dst: Loc,
+    },
+    Shift {
+        op: ShOp,
+        size: u32,
+        dst: Loc,
+        count: u8,
+    },
+    Lea {
+        size: u32,
+        addr_size: u32,
+        dst: Loc,
+        base: Option<Loc>,
+        index: Option<(Loc, u32)>,
+        disp: u64,
+    },
+    Ext {
+        signed: bool,
+        dst_size: u32,
+        src_size: u32,
+        dst: Loc,
+        src: Src,
+    },
+    Setcc {
+        cc: u8,
+        dst: Loc,
+    },
+    Cmov {
+        cc: u8,
+        size: u32,
+        dst: Loc,
+        src: Src,
+    },
+    /// ALU / INC / DEC / NEG / NOT with a memory destination: read (for
+    /// writing instructions checked for writing first), host operation,
+    /// write back (not for CMP / TEST), then the flags.
+    MemDst {
+        op: MemOp,
+        size: u32,
+        src: Src,
+    },
+    /// PUSH reg/imm, POP reg through the interpreter's `Cpu::push` /
+    /// `Cpu::pop` (a helper call does the whole instruction).
+    Stack,
+    /// MOV [mem], reg/imm through the interpreter's `Cpu::write_op`.
+    Store {
+        size: u32,
+        src: Src,
+    },
+    Xchg {
+        size: u32,
+        a: Loc,
+        b: Loc,
+    },
+    Bswap {
+        size: u32,
+        dst: Loc,
+    },
+    /// CBW/CWDE/CDQE (`to_dx` false) and CWD/CDQ/CQO: sign extension of
+    /// the accumulator of `size` bytes.
+    Conv {
+        size: u32,
+        to_dx: bool,
+    },
+    /// STC, CLC, CMC, STD, CLD on the guest RFLAGS in memory.
+    FlagOp(FlagOp),
+    Nop,
+}
+
+/// Operation of [`Native::MemDst`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MemOp {
+    Alu(AluOp),
+    Unary(UnOp),
+}
+
+impl Native {
+    /// Does the instruction access memory (through a helper call)?
+    pub fn uses_memory(&self) -> bool {
+        match *self {
+            Native::Alu { src, .. } | Native::Ext { src, .. } | Native::Cmov { src, .. } => {
+                src == Src::Mem
+            }
+            Native::Store { .. } | Native::Stack | Native::MemDst { .. } => true,
+            _ => false,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FlagOp {
+    Stc,
+    Clc,
+    Cmc,
+    Std,
+    Cld,
+}
+
+/// A direct branch that ends a block natively.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Branch {
+    Jcc { cc: u8, target: u64 },
+    Jmp { target: u64 },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Native(Native),
+    Branch(Branch),
+    Monitor,
+}
+
+/// One planned guest instruction.
+#[derive(Clone, Debug)]
+pub struct Planned {
+    pub ins: Instruction,
+    pub kind: Kind,
+    /// RIP after the instruction, wrapped to the code size.
+    pub next_rip: u64,
+}
+
+/// Condition code 0..15 in encoding order (o, no, b, ae, e, ne, be, a, s,
+/// ns, p, np, l, ge, le, g).
+fn cc_of(ins: &Instruction) -> Option<u8> {
+    match ins.condition_code() {
+        ConditionCode::None => None,
+        c => Some(c as u8 - 1),
+    }
+}
+
+fn alu_op(m: Mnemonic) -> Option<AluOp> {
+    Some(match m {
+        Mnemonic::Mov => AluOp::Mov,
+        Mnemonic::Add => AluOp::Add,
+        Mnemonic::Adc => AluOp::Adc,
+        Mnemonic::Sub => AluOp::Sub,
+        Mnemonic::Sbb => AluOp::Sbb,
+        Mnemonic::And => AluOp::And,
+        Mnemonic::Or => AluOp::Or,
+        Mnemonic::Xor => AluOp::Xor,
+        Mnemonic::Cmp => AluOp::Cmp,
+        Mnemonic::Test => AluOp::Test,
+        _ => return None,
+    })
+}
+
+fn is_setcc(m: Mnemonic) -> bool {
+    use Mnemonic::*;
+    matches!(
+        m,
+        Seto | Setno
+            | Setb
+            | Setae
+            | Sete
+            | Setne
+            | Setbe
+            | Seta
+            | Sets
+            | Setns
+            | Setp
+            | Setnp
+            | Setl
+            | Setge
+            | Setle
+            | Setg
+    )
+}
+
+fn is_cmovcc(m: Mnemonic) -> bool {
+    use Mnemonic::*;
+    matches!(
+        m,
+        Cmovo
+            | Cmovno
+            | Cmovb
+            | Cmovae
+            | Cmove
+            | Cmovne
+            | Cmovbe
+            | Cmova
+            | Cmovs
+            | Cmovns
+            | Cmovp
+            | Cmovnp
+            | Cmovl
+            | Cmovge
+            | Cmovle
+            | Cmovg
+    )
+}
+
+fn is_imm(k: OpKind) -> bool {
+    matches!(
+        k,
+        OpKind::Immediate8
+            | OpKind::Immediate16
+            | OpKind::Immediate32
+            | OpKind::Immediate64
+            | OpKind::Immediate8to16
+            | OpKind::Immediate8to32
+            | OpKind::Immediate8to64
+            | OpKind::Immediate32to64
+    )
+}
+
+fn reg_op(ins: &Instruction, i: u32) -> Option<(Loc, u32)> {
+    if ins.op_kind(i) != OpKind::Register {
+        return None;
+    }
+    gpr(ins.op_register(i))
+}
+
+/// Decide how `ins` is translated. `bitness` is the code size, `cs_limit`
+/// the CS limit (ignored in 64-bit mode).
+/// `memory`: translate register/memory forms with helper calls for the
+/// memory access (else they are monitor calls).
+pub fn classify(ins: &Instruction, bitness: u32, cs_limit: u32, memory: bool) -> Kind {
+    match native(ins, bitness, cs_limit) {
+        Some(Kind::Native(n)) if !memory && n.uses_memory() => Kind::Monitor,
+        Some(k) => k,
+        None => Kind::Monitor,
+    }
+}
+
+/// Operand 1 as a source: immediate, register of `size` bytes, or memory.
+fn src_op(ins: &Instruction, size: u32) -> Option<Src> {
+    match ins.op1_kind() {
+        k if is_imm(k) => Some(Src::Imm(ins.immediate(1))),
+        OpKind::Memory => Some(Src::Mem),
+        _ => {
+            let (s, ssize) = reg_op(ins, 1)?;
+            (ssize == size).then_some(Src::Reg(s))
+        }
+    }
+}
+
+fn native(ins: &Instruction, bitness: u32, cs_limit: u32) -> Option<Kind> {
+    let m = ins.mnemonic();
+    if ins.has_lock_prefix() {
+        return None;
+    }
+    if ins.is_jcc_short_or_near() || ins.is_jmp_short_or_near() {
+        let ok_size = matches!(
+            (bitness, ins.op0_kind()),
+            (64, OpKind::NearBranch64) | (32, OpKind::NearBranch32) | (16, OpKind::NearBranch16)
+        );
+        if !ok_size {
+            return None;
+        }
+        let target = ins.near_branch_target();
+        let in_range = if bitness == 64 {
+            cpu_model::mmu::paging::is_canonical(target)
+        } else {
+            target <= u64::from(cs_limit)
+        };
+        if !in_range {
+            return None;
+        }
+        return Some(Kind::Branch(match cc_of(ins) {
+            Some(cc) => Branch::Jcc { cc, target },
+            None => Branch::Jmp { target },
+        }));
+    }
+    let n = if let Some(op) = alu_op(m) {
+        if ins.op_count() != 2 {
+            return None;
+        }
+        if ins.op0_kind() == OpKind::Memory {
+            // MOV [mem], reg/imm: a store helper call. Other
+            // read-modify-write forms stay monitor calls.
+            let size = Cpu::op_size(ins, 0);
+            let src = src_op(ins, size)?;
+            if src == Src::Mem || !matches!(size, 1 | 2 | 4 | 8) {
+                return None;
+            }
+            if op == AluOp::Mov {
+                Native::Store { size, src }
+            } else {
+                Native::MemDst {
+                    op: MemOp::Alu(op),
+                    size,
+                    src,
+                }
+            }
+        } else {
+            let (dst, size) = reg_op(ins, 0)?;
+            let src = src_op(ins, size)?;
+            Native::Alu { op, size, dst, src }
+        }
+    } else {
+        match m {
+            Mnemonic::Inc | Mnemonic::Dec | Mnemonic::Neg | Mnemonic::Not => {
+                let op = match m {
+                    Mnemonic::Inc => UnOp::Inc,
+                    Mnemonic::Dec => UnOp::Dec,
+                    Mnemonic::Neg => UnOp::Neg,
+                    _ => UnOp::Not,
+                };
+                if ins.op0_kind() == OpKind::Memory {
+                    let size = Cpu::op_size(ins, 0);
+                    if !matches!(size, 1 | 2 | 4 | 8) {
+                        return None;
+                    }
+                    Native::MemDst {
+                        op: MemOp::Unary(op),
+                        size,
+                        src: Src::Imm(0),
+                    }
+                } else {
+                    let (dst, size) = reg_op(ins, 0)?;
+                    Native::Unary { op, size, dst }
+                }
+            }
+            Mnemonic::Shl | Mnemonic::Sal | Mnemonic::Shr | Mnemonic::Sar => {
+                let (dst, size) = reg_op(ins, 0)?;
+                if ins.op_count() != 2 || !is_imm(ins.op1_kind()) {
+                    return None;
+                }
+                let mask = if size == 8 { 0x3f } else { 0x1f };
+                let count = ins.immediate(1) & mask;
+                // Count 0 (flags unchanged) and counts at or beyond the
+                // operand width (CF undefined) are left to the interpreter.
+                if count == 0 || count >= u64::from(size * 8) {
+                    return None;
+                }
+                let op = match m {
+                    Mnemonic::Shr => ShOp::Shr,
+                    Mnemonic::Sar => ShOp::Sar,
+                    _ => ShOp::Shl,
+                };
+                Native::Shift {
+                    op,
+                    size,
+                    dst,
+                    count: count as u8,
+                }
+            }
+            Mnemonic::Lea => {
+                let (dst, size) = reg_op(ins, 0)?;
+                if ins.op1_kind() != OpKind::Memory || size == 1 {
+                    return None;
+                }
+                let b = ins.memory_base();
+                let (base, addr_size) = match b {
+                    Register::None => (None, Cpu::addr_size(ins)),
+                    Register::RIP => (None, 8),
+                    Register::EIP => (None, 4),
+                    r => (Some(gpr(r)?.0), Cpu::addr_size(ins)),
+                };
+                let index = match ins.memory_index() {
+                    Register::None => None,
+                    r => Some((gpr(r)?.0, ins.memory_index_scale())),
+                };
+                if base.is_some_and(|l| l.high) || index.is_some_and(|(l, _)| l.high) {
+                    return None;
+                }
+                Native::Lea {
+                    size,
+                    addr_size,
+                    dst,
+                    base,
+                    index,
+                    disp: ins.memory_displacement64(),
+                }
+            }
+            Mnemonic::Movzx | Mnemonic::Movsx | Mnemonic::Movsxd => {
+                let (dst, dst_size) = reg_op(ins, 0)?;
+                let (src, src_size) = if ins.op1_kind() == OpKind::Memory {
+                    (Src::Mem, Cpu::op_size(ins, 1))
+                } else {
+                    let (l, size) = reg_op(ins, 1)?;
+                    (Src::Reg(l), size)
+                };
+                let ok = matches!(
+                    (dst_size, src_size),
+                    (2, 1) | (4, 1) | (8, 1) | (4, 2) | (8, 2)
+                ) || (m == Mnemonic::Movsxd && (dst_size, src_size) == (8, 4));
+                if !ok || dst.high {
+                    return None;
+                }
+                Native::Ext {
+                    signed: m != Mnemonic::Movzx,
+                    dst_size,
+                    src_size,
+                    dst,
+                    src,
+                }
+            }
+            Mnemonic::Xchg => {
+                let (a, size) = reg_op(ins, 0)?;
+                let (b, bsize) = reg_op(ins, 1)?;
+                if size != bsize {
+                    return None;
+                }
+                Native::Xchg { size, a, b }
+            }
+            Mnemonic::Bswap => {
+                let (dst, size) = reg_op(ins, 0)?;
+                if size < 4 {
+                    return None;
+                }
+                Native::Bswap { size, dst }
+            }
+            Mnemonic::Cbw => Native::Conv {
+                size: 1,
+                to_dx: false,
+            },
+            Mnemonic::Cwde => Native::Conv {
+                size: 2,
+                to_dx: false,
+            },
+            Mnemonic::Cdqe => Native::Conv {
+                size: 4,
+                to_dx: false,
+            },
+            Mnemonic::Cwd => Native::Conv {
+                size: 2,
+                to_dx: true,
+            },
+            Mnemonic::Cdq => Native::Conv {
+                size: 4,
+                to_dx: true,
+            },
+            Mnemonic::Cqo => Native::Conv {
+                size: 8,
+                to_dx: true,
+            },
+            Mnemonic::Stc => Native::FlagOp(FlagOp::Stc),
+            Mnemonic::Clc => Native::FlagOp(FlagOp::Clc),
+            Mnemonic::Cmc => Native::FlagOp(FlagOp::Cmc),
+            Mnemonic::Std => Native::FlagOp(FlagOp::Std),
+            Mnemonic::Cld => Native::FlagOp(FlagOp::Cld),
+            Mnemonic::Push if ins.op_count() == 1 => {
+                let ok = is_imm(ins.op0_kind()) || reg_op(ins, 0).is_some_and(|(l, _)| !l.high);
+                if !ok || !matches!(ins.stack_pointer_increment(), -2 | -4 | -8) {
+                    return None;
+                }
+                Native::Stack
+            }
+            Mnemonic::Pop if ins.op_count() == 1 => {
+                reg_op(ins, 0)?;
+                if !matches!(ins.stack_pointer_increment(), 2 | 4 | 8) {
+                    return None;
+                }
+                Native::Stack
+            }
+            // Multi-byte NOPs never access their memory operand.
+            Mnemonic::Nop => Native::Nop,
+            _ if is_setcc(m) => {
+                let (dst, size) = reg_op(ins, 0)?;
+                if size != 1 {
+                    return None;
+                }
+                Native::Setcc {
+                    cc: cc_of(ins)?,
+                    dst,
+                }
+            }
+            _ if is_cmovcc(m) => {
+                let (dst, size) = reg_op(ins, 0)?;
+                let src = src_op(ins, size)?;
+                Native::Cmov {
+                    cc: cc_of(ins)?,
+                    size,
+                    dst,
+                    src,
+                }
+            }
+            _ => return None,
+        }
+    };
+    Some(Kind::Native(n))
+}
