@@ -5,6 +5,7 @@
 //! physical addresses to RAM, ROM or MMIO and ports to port devices.
 
 use core::fmt;
+use core::ptr::NonNull;
 
 /// A linear (virtual) address: segment base + offset, before paging.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -60,6 +61,21 @@ pub trait Bus {
     fn stop_requested(&self) -> bool {
         false
     }
+    /// Direct access for generated code: the host address of the 4 KiB
+    /// physical page at `page` (page-aligned) if all of it is ordinary
+    /// memory whose reads (and, with `write`, writes) do nothing but read
+    /// (write) these host bytes: RAM, or ROM for reads only. `None` (the
+    /// default) for devices, unclaimed space and anything else, which
+    /// keeps every access on `read_phys` / `write_phys`.
+    ///
+    /// The address stays valid, with the same meaning, until the bus is
+    /// next borrowed mutably for anything but an access (a translator
+    /// drops such addresses at the start of every run); when `write` is
+    /// false it must only be read through.
+    fn host_page(&mut self, page: PhysAddr, write: bool) -> Option<NonNull<u8>> {
+        let _ = (page, write);
+        None
+    }
 }
 
 /// A flat RAM-only bus for tests and the differential oracle.
@@ -101,5 +117,10 @@ impl Bus for FlatBus {
     }
     fn io_out(&mut self, port: u16, size: u32, value: u32) {
         self.io_log.push((port, size, value));
+    }
+    fn host_page(&mut self, page: PhysAddr, _write: bool) -> Option<NonNull<u8>> {
+        let start = usize::try_from(page.0).ok()?;
+        let bytes = self.ram.get_mut(start..start.checked_add(0x1000)?)?;
+        NonNull::new(bytes.as_mut_ptr())
     }
 }

@@ -60,6 +60,15 @@ impl Bus for JitBus<'_> {
     fn stop_requested(&self) -> bool {
         self.inner.stop_requested()
     }
+    /// Never a writable address for a page holding translated code: every
+    /// write to it must pass `write_phys`, which notices self-modifying
+    /// code.
+    fn host_page(&mut self, page: PhysAddr, write: bool) -> Option<std::ptr::NonNull<u8>> {
+        if write && self.code_pages.contains(&(page.0 >> 12)) {
+            return None;
+        }
+        self.inner.host_page(page, write)
+    }
     fn acknowledge_interrupt(&mut self) -> Option<u8> {
         self.inner.acknowledge_interrupt()
     }

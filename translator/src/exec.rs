@@ -20,6 +20,7 @@
 //! ```
 
 use crate::bus::JitBus;
+use crate::fastmem::FastMem;
 use crate::monitor::{self, MonitorEnv};
 use cpu_model::{Cpu, CpuState};
 use dynasmrt::mmap::{ExecutableBuffer, MutableBuffer};
@@ -53,6 +54,8 @@ pub struct Ctx {
     /// Set by a memory helper when the block must end after the current
     /// instruction (a code page was written, or an event became pending).
     pub exit_req: u64,
+    /// Segment windows and host-address TLB of the memory fast path.
+    pub fast: FastMem,
     cpu: *mut Cpu,
     bus: *mut c_void,
     env: *mut MonitorEnv,
@@ -73,6 +76,7 @@ impl Default for Ctx {
             tmp: 0,
             tmp2: 0,
             exit_req: 0,
+            fast: FastMem::default(),
             cpu: std::ptr::null_mut(),
             bus: std::ptr::null_mut(),
             env: std::ptr::null_mut(),
@@ -172,6 +176,7 @@ impl Runtime {
         // SAFETY: cpu_ptr comes from a live `&mut Cpu`; taking a field's
         // address creates no reference.
         let state: *mut CpuState = unsafe { core::ptr::addr_of_mut!((*cpu_ptr).state) };
+        ctx.fast.sync(cpu);
         ctx.cpu = cpu_ptr;
         ctx.bus = (bus as *mut JitBus<'_>).cast::<c_void>();
         ctx.env = env;
@@ -201,7 +206,12 @@ extern "sysv64" fn monitor_shim(ctx: *mut Ctx, remaining: u64, next_rip: u64) ->
     let bus = unsafe { &mut *ctx.bus.cast::<JitBus<'_>>() };
     // SAFETY: as above, from a live `&mut MonitorEnv`.
     let env = unsafe { &mut *ctx.env };
-    monitor::call(cpu, bus, env, &mut ctx.countdown, remaining, next_rip)
+    let r = monitor::call(cpu, bus, env, &mut ctx.countdown, remaining, next_rip);
+    if r == 0 {
+        // The instruction may have loaded a segment or changed RFLAGS.AC.
+        ctx.fast.sync(cpu);
+    }
+    r
 }
 
 /// Address of the monitor-call shim for generated code.
@@ -230,8 +240,12 @@ extern "sysv64" fn mem_read_shim(
     let ins = unsafe { &*ins };
     let (r, v) = monitor::mem_read(cpu, bus, env, &mut ctx.countdown, ins, remaining, mode);
     ctx.tmp = v;
-    if r == 0 && monitor::must_exit(cpu, bus) {
-        ctx.exit_req = 1;
+    if r == 0 {
+        let write = mode as i32 == crate::emit::READ_RMW;
+        ctx.fast.fill(cpu, bus, ins, write);
+        if monitor::must_exit(cpu, bus) {
+            ctx.exit_req = 1;
+        }
     }
     r
 }
@@ -254,8 +268,11 @@ extern "sysv64" fn mem_write_shim(
     // SAFETY: as in `mem_read_shim`.
     let ins = unsafe { &*ins };
     let r = monitor::mem_write(cpu, bus, env, &mut ctx.countdown, ins, value, remaining);
-    if r == 0 && monitor::must_exit(cpu, bus) {
-        ctx.exit_req = 1;
+    if r == 0 {
+        ctx.fast.fill(cpu, bus, ins, true);
+        if monitor::must_exit(cpu, bus) {
+            ctx.exit_req = 1;
+        }
     }
     r
 }

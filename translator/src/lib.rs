@@ -20,6 +20,7 @@
 mod bus;
 pub mod emit;
 mod exec;
+mod fastmem;
 mod monitor;
 
 pub use bus::JitBus;
@@ -356,6 +357,8 @@ impl Jit {
         bus: &mut dyn Bus,
         budget: u64,
     ) -> Result<JitExit, StopReason> {
+        // Host addresses are only valid while the bus is borrowed.
+        self.ctx.fast.flush();
         let mut jb = JitBus::new(bus, std::mem::take(&mut self.code_pages));
         let r = self.run_inner(cpu, &mut jb, budget);
         self.code_pages = jb.into_pages();
@@ -616,7 +619,8 @@ impl Jit {
             plan.get(i)
                 .map_or(0, |p| &p.ins as *const Instruction as u64)
         };
-        let emitted = emit::emit_block(&plan, &addrs, slot_addrs, &ins_addr).ok()?;
+        let emitted =
+            emit::emit_block(&plan, key.mode.bitness(), &addrs, slot_addrs, &ins_addr).ok()?;
         // Evict least recently used blocks beyond the capacity (before
         // allocating, so the space is reused).
         while self.bytes + emitted.code.len() > self.config.cache_bytes {
@@ -683,6 +687,7 @@ impl Jit {
         self.by_key.put(key, id);
         self.page_blocks.entry(page).or_default().push(id);
         jb.code_pages.insert(page);
+        self.ctx.fast.forget_code_page(page);
         self.stats.blocks_translated += 1;
         self.stats.translation_time_ns += t0.elapsed().as_nanos() as u64;
         Some(id)
@@ -921,7 +926,7 @@ mod tests {
             mem_write: 0x6666,
             stack: 0x7777,
         };
-        let e = emit::emit_block(&plan, &addrs, [0x3333, 0x4444], &|_| 0).unwrap();
+        let e = emit::emit_block(&plan, 64, &addrs, [0x3333, 0x4444], &|_| 0).unwrap();
         assert!(e.code.len() < 300, "{}", e.code.len());
     }
 }

@@ -38,7 +38,10 @@ fn golden(name: &str, bits: u32, f: impl FnOnce(&mut CodeAssembler)) {
     f(&mut a);
     let guest = a.assemble(CODE).unwrap();
     let plan = plan_block(&guest, CODE, bits, 0xffff_ffff, &PlanOptions::default());
-    let emitted = emit_block(&plan, &ADDRS, SLOTS, &|i| 0x7777_8000 + 0x100 * i as u64).unwrap();
+    let emitted = emit_block(&plan, bits, &ADDRS, SLOTS, &|i| {
+        0x7777_8000 + 0x100 * i as u64
+    })
+    .unwrap();
     let mut text = String::new();
     for p in &plan {
         text.push_str(&format!(

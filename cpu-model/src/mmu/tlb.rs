@@ -33,6 +33,10 @@ pub struct TlbEntry {
 #[derive(Clone, Debug)]
 pub struct Tlb {
     entries: Box<[TlbEntry; ENTRIES]>,
+    /// Bumped whenever entries are dropped (never by `insert`), so caches
+    /// derived from this TLB (the translator's host-address TLB) know when
+    /// a translation they hold may no longer be valid.
+    generation: u64,
 }
 
 impl Default for Tlb {
@@ -45,7 +49,14 @@ impl Tlb {
     pub fn new() -> Tlb {
         Tlb {
             entries: Box::new([TlbEntry::default(); ENTRIES]),
+            generation: 0,
         }
+    }
+
+    /// Changes whenever a flush drops translations (see the field).
+    #[inline]
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     #[inline]
@@ -69,11 +80,13 @@ impl Tlb {
 
     /// Drop everything (CR0/CR4 paging-mode changes, EFER.NXE changes).
     pub fn flush_all(&mut self) {
+        self.generation += 1;
         self.entries.fill(TlbEntry::default());
     }
 
     /// Drop everything but global entries (CR3 writes).
     pub fn flush_nonglobal(&mut self, pge: bool) {
+        self.generation += 1;
         for e in self.entries.iter_mut() {
             if !(pge && e.flags & GLOBAL != 0) {
                 *e = TlbEntry::default();
@@ -84,6 +97,7 @@ impl Tlb {
     /// Drop every entry that maps the page holding `lin`, whatever the page
     /// size (INVLPG). Global entries are dropped too.
     pub fn flush_page(&mut self, lin: u64) {
+        self.generation += 1;
         for e in self.entries.iter_mut() {
             if e.tag != 0 {
                 let vbase = (e.tag - 1) << 12;
@@ -112,7 +126,9 @@ mod tests {
         t.insert(0x20_3000, TlbEntry { flags: 0, ..e });
         assert_eq!(t.lookup(0x20_1abc).unwrap().frame, 0x5000);
         assert!(t.lookup(0x20_2000).is_none());
+        let g = t.generation();
         t.flush_nonglobal(true);
+        assert_ne!(t.generation(), g);
         assert!(t.lookup(0x20_1000).is_some());
         assert!(t.lookup(0x20_3000).is_none());
         t.flush_page(0x3f_ffff); // same 2 MiB page

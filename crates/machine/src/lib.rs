@@ -107,6 +107,9 @@ impl Bus for SystemBus {
     fn stop_requested(&self) -> bool {
         self.exit.peek().is_some()
     }
+    fn host_page(&mut self, page: PhysAddr, write: bool) -> Option<std::ptr::NonNull<u8>> {
+        self.memory.host_page(page.0, write)
+    }
 }
 
 /// What to build.

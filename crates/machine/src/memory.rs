@@ -16,6 +16,7 @@
 use memmap2::{Mmap, MmapMut};
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::ptr::NonNull;
 use thiserror::Error;
 
 /// Largest guest RAM accepted for now: RAM must stay below the 32-bit
@@ -294,6 +295,26 @@ impl PhysMemory {
         }
     }
 
+    /// Host address of the 4 KiB page at physical `page` (aligned) when
+    /// the whole page is RAM, or ROM and `write` is false (see
+    /// `Bus::host_page`). ROM bytes must only be read through it.
+    pub fn host_page(&mut self, page: u64, write: bool) -> Option<NonNull<u8>> {
+        if page & 0xfff != 0 {
+            return None;
+        }
+        match self.target(page) {
+            Target::Ram { offset, len } if len >= 0x1000 => {
+                let bytes = self.ram.get_mut(offset..offset.checked_add(0x1000)?)?;
+                NonNull::new(bytes.as_mut_ptr())
+            }
+            Target::Rom { offset, len } if len >= 0x1000 && !write => {
+                let bytes = self.bios.bytes().get(offset..offset.checked_add(0x1000)?)?;
+                NonNull::new(bytes.as_ptr().cast_mut())
+            }
+            _ => None,
+        }
+    }
+
     /// Read `buf.len()` bytes at physical `addr`.
     pub fn read(&self, addr: u64, buf: &mut [u8]) {
         let mut done = 0usize;
@@ -496,6 +517,22 @@ mod tests {
         assert_eq!(&b[..], &img[..4]);
         m.read(0xffff_f800, &mut b);
         assert_eq!(&b[..], &img[..4]);
+    }
+
+    #[test]
+    fn host_pages_are_whole_ram_or_rom_pages() {
+        let mut m = mem(1 << 20, 0x10000);
+        let p = m.host_page(0x3000, true).expect("RAM page");
+        assert_eq!(
+            p.as_ptr().cast_const(),
+            m.ram().as_ptr().wrapping_add(0x3000)
+        );
+        assert!(m.host_page(0x3004, false).is_none(), "unaligned");
+        // The BIOS alias below 1 MiB: readable, never writable.
+        assert!(m.host_page(0xf0000, false).is_some());
+        assert!(m.host_page(0xf0000, true).is_none());
+        // Unclaimed space.
+        assert!(m.host_page(0x1000_0000, false).is_none());
     }
 
     #[test]

@@ -1,7 +1,195 @@
-//! Memory operands of native instructions.
+//! Memory operands of native instructions: the inline fast path (a
+//! host-address TLB hit on RAM; see `crate::fastmem` for its pseudo-code
+//! and invariants) and the slow path, helper calls into the interpreter's
+//! own operand access.
 
+use super::plan::{gpr, Loc};
 use super::{Asm, InsCtx, ST_RIP};
-use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi};
+use crate::exec::Ctx;
+use crate::fastmem::{FastEntry, FastMem, SegWindow, FAST_ENTRIES};
+use cpu_model::state::{SegReg, Segment};
+use cpu_model::{Cpu, CpuState};
+use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi};
+use iced_x86::{Instruction, Register};
+
+const CX_SEG: i32 = (core::mem::offset_of!(Ctx, fast) + core::mem::offset_of!(FastMem, seg)) as i32;
+const CX_TLB: i32 = (core::mem::offset_of!(Ctx, fast) + core::mem::offset_of!(FastMem, tlb)) as i32;
+const WIN_SIZE: i32 = core::mem::size_of::<SegWindow>() as i32;
+const WIN_BASE: i32 = core::mem::offset_of!(SegWindow, base) as i32;
+const WIN_READ_END: i32 = core::mem::offset_of!(SegWindow, read_end) as i32;
+const WIN_WRITE_END: i32 = core::mem::offset_of!(SegWindow, write_end) as i32;
+const TLB_READ_TAG: i32 = core::mem::offset_of!(FastEntry, read_tag) as i32;
+const TLB_WRITE_TAG: i32 = core::mem::offset_of!(FastEntry, write_tag) as i32;
+const TLB_ADDEND: i32 = core::mem::offset_of!(FastEntry, addend) as i32;
+const ST_SEG: i32 = core::mem::offset_of!(CpuState, seg) as i32;
+const SEG_SIZE: i32 = core::mem::size_of::<Segment>() as i32;
+const SEG_BASE: i32 = core::mem::offset_of!(Segment, base) as i32;
+
+// The index arithmetic below: entry = ((lin >> 12) % FAST_ENTRIES) * 32
+// = (lin >> 7) & ((FAST_ENTRIES - 1) << 5).
+const _: () = assert!(core::mem::size_of::<FastEntry>() == 32);
+const TLB_INDEX_MASK: i32 = ((FAST_ENTRIES - 1) << 5) as i32;
+
+/// A memory operand as the fast path computes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct MemRef {
+    /// `SegReg as usize` of the effective segment.
+    seg: usize,
+    base: Option<Loc>,
+    index: Option<(Loc, u32)>,
+    /// Displacement, or the absolute address of a RIP-relative operand.
+    disp: u64,
+    addr_size: u32,
+    /// Bytes accessed (1, 2, 4 or 8).
+    pub size: u32,
+}
+
+impl MemRef {
+    /// The memory operand of `ins`, if the fast path can compute it (as
+    /// `Cpu::effective_address` does).
+    pub fn of(ins: &Instruction) -> Option<MemRef> {
+        let size = ins.memory_size().size() as u32;
+        if !matches!(size, 1 | 2 | 4 | 8) {
+            return None;
+        }
+        let reg = |r: Register| -> Option<Option<Loc>> {
+            match r {
+                Register::None | Register::RIP | Register::EIP => Some(None),
+                r => gpr(r).filter(|(l, _)| !l.high).map(|(l, _)| Some(l)),
+            }
+        };
+        let base = reg(ins.memory_base())?;
+        let index = reg(ins.memory_index())?.map(|l| (l, ins.memory_index_scale()));
+        Some(MemRef {
+            seg: Cpu::mem_segment(ins) as usize,
+            base,
+            index,
+            disp: ins.memory_displacement64(),
+            addr_size: Cpu::addr_size(ins),
+            size,
+        })
+    }
+}
+
+/// An inline access: the operand, the mode, and where the instruction's
+/// slow form is emitted.
+pub(super) struct FastAccess {
+    pub mref: MemRef,
+    pub long64: bool,
+    pub slow: DynamicLabel,
+}
+
+/// r8 := host address of the operand of `f`, or jump to `f.slow` (nothing
+/// changed yet). Uses r9 and r10. The checks are `Cpu::linearize`'s and
+/// the page-crossing and TLB-tag tests of `crate::fastmem`.
+pub(super) fn fast_address(a: &mut Asm, f: &FastAccess, write: bool) {
+    let m = &f.mref;
+    let slow = f.slow;
+    match m.base {
+        Some(b) => {
+            let o = b.off();
+            dynasm!(a ; .arch x64 ; mov r8, [rbx + o]);
+        }
+        None => dynasm!(a ; .arch x64 ; xor r8d, r8d),
+    }
+    if let Some((ix, scale)) = m.index {
+        let o = ix.off();
+        dynasm!(a ; .arch x64 ; mov r9, [rbx + o]);
+        match scale {
+            1 => dynasm!(a ; .arch x64 ; add r8, r9),
+            2 => dynasm!(a ; .arch x64 ; lea r8, [r8 + r9 * 2]),
+            4 => dynasm!(a ; .arch x64 ; lea r8, [r8 + r9 * 4]),
+            _ => dynasm!(a ; .arch x64 ; lea r8, [r8 + r9 * 8]),
+        }
+    }
+    // Below 64-bit addressing the sum is truncated anyway, so a 32-bit
+    // displacement of any value is exact.
+    let disp = if m.addr_size == 8 {
+        m.disp as i64
+    } else {
+        i64::from(m.disp as u32 as i32)
+    };
+    if disp != 0 {
+        if let Ok(d) = i32::try_from(disp) {
+            dynasm!(a ; .arch x64 ; lea r8, [r8 + d]);
+        } else {
+            dynasm!(a ; .arch x64 ; mov r9, QWORD disp ; add r8, r9);
+        }
+    }
+    match m.addr_size {
+        2 => dynasm!(a ; .arch x64 ; movzx r8d, r8w),
+        4 => dynasm!(a ; .arch x64 ; mov r8d, r8d),
+        _ => {}
+    }
+    let seg = m.seg as i32;
+    if !f.long64 {
+        let end = CX_SEG + seg * WIN_SIZE + if write { WIN_WRITE_END } else { WIN_READ_END };
+        let base = CX_SEG + seg * WIN_SIZE + WIN_BASE;
+        let last = (m.size - 1) as i32;
+        dynasm!(a
+            ; .arch x64
+            ; lea r9, [r8 + last]
+            ; cmp r9, [r13 + end]
+            ; jae =>slow
+            ; add r8, [r13 + base]
+            ; mov r8d, r8d
+        );
+    } else if seg == SegReg::Fs as i32 || seg == SegReg::Gs as i32 {
+        let base = ST_SEG + seg * SEG_SIZE + SEG_BASE;
+        dynasm!(a ; .arch x64 ; add r8, [rbx + base]);
+    }
+    if m.size > 1 {
+        let max = (0x1000 - m.size) as i32;
+        dynasm!(a
+            ; .arch x64
+            ; mov r9d, r8d
+            ; and r9d, 0xfff
+            ; cmp r9d, max
+            ; ja =>slow
+        );
+    }
+    let tag = CX_TLB + if write { TLB_WRITE_TAG } else { TLB_READ_TAG };
+    let addend = CX_TLB + TLB_ADDEND;
+    dynasm!(a
+        ; .arch x64
+        ; mov r9, r8
+        ; shr r9, 7
+        ; and r9d, TLB_INDEX_MASK
+        ; mov r10, r8
+        ; and r10, -4096
+        ; cmp r10, [r13 + r9 + tag]
+        ; jne =>slow
+        ; add r8, [r13 + r9 + addend]
+    );
+}
+
+/// rcx (`to_rcx`) or rax := the `size` bytes at [r8], zero-extended.
+pub(super) fn load_host(a: &mut Asm, size: u32, to_rcx: bool) {
+    match (size, to_rcx) {
+        (1, true) => dynasm!(a ; .arch x64 ; movzx ecx, BYTE [r8]),
+        (2, true) => dynasm!(a ; .arch x64 ; movzx ecx, WORD [r8]),
+        (4, true) => dynasm!(a ; .arch x64 ; mov ecx, [r8]),
+        (_, true) => dynasm!(a ; .arch x64 ; mov rcx, [r8]),
+        (1, false) => dynasm!(a ; .arch x64 ; movzx eax, BYTE [r8]),
+        (2, false) => dynasm!(a ; .arch x64 ; movzx eax, WORD [r8]),
+        (4, false) => dynasm!(a ; .arch x64 ; mov eax, [r8]),
+        (_, false) => dynasm!(a ; .arch x64 ; mov rax, [r8]),
+    }
+}
+
+/// The `size` low bytes of rcx (`from_rcx`) or rax := [r8].
+pub(super) fn store_host(a: &mut Asm, size: u32, from_rcx: bool) {
+    match (size, from_rcx) {
+        (1, true) => dynasm!(a ; .arch x64 ; mov [r8], cl),
+        (2, true) => dynasm!(a ; .arch x64 ; mov [r8], cx),
+        (4, true) => dynasm!(a ; .arch x64 ; mov [r8], ecx),
+        (_, true) => dynasm!(a ; .arch x64 ; mov [r8], rcx),
+        (1, false) => dynasm!(a ; .arch x64 ; mov [r8], al),
+        (2, false) => dynasm!(a ; .arch x64 ; mov [r8], ax),
+        (4, false) => dynasm!(a ; .arch x64 ; mov [r8], eax),
+        (_, false) => dynasm!(a ; .arch x64 ; mov [r8], rax),
+    }
+}
 
 /// state.rip = the instruction; call `helper` (rdi = ctx and the other
 /// arguments already set up by `args`); leave the block if it returns

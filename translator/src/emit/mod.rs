@@ -52,9 +52,10 @@ pub use plan::*;
 use crate::exec::{Ctx, EXIT_BUDGET, EXIT_MONITOR};
 use cpu_model::CpuState;
 use dynasmrt::x64::X64Relocation;
-use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi, VecAssembler};
+use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler};
 use flags::{fusable, jcc_taken, live_flags, merge_flags, restore_flags, setcc_dl};
-use native::emit_native;
+use memory::{FastAccess, MemRef};
+use native::{emit_native, MemPath};
 
 /// Addresses generated code jumps to or calls.
 #[derive(Clone, Copy, Debug)]
@@ -103,11 +104,49 @@ pub(super) struct InsCtx<'a> {
     pub addrs: &'a Addrs,
 }
 
-/// Emit the host code of a planned block. `slots[k]` is the address of
+/// The out-of-line slow form of an inline memory access.
+struct SlowForm {
+    label: DynamicLabel,
+    /// Where the inline form continues.
+    resume: DynamicLabel,
+    /// The instruction's index in the plan.
+    index: usize,
+    /// Native instructions before it not yet added to `state.icount`.
+    pending: i32,
+}
+
+/// After a helper call of instruction `ictx` (`natives` = instructions
+/// not yet added to `state.icount`, itself included): if the helper asked
+/// to end the block (a code page was written or an event is pending), the
+/// block exits with RIP after the instruction and the rest of the block's
+/// budget refunded.
+fn exit_request_check(a: &mut Asm, ictx: &InsCtx<'_>, next: u64, natives: i32) {
+    let next = next as i64;
+    let common = ictx.addrs.exit_common as i64;
+    let refund = ictx.remaining;
+    dynasm!(a
+        ; .arch x64
+        ; cmp QWORD [r13 + CX_EXIT_REQ], 0
+        ; je >go_on
+        ; mov QWORD [r13 + CX_EXIT_REQ], 0
+        ; add QWORD [rbx + ST_ICOUNT], natives
+        ; mov rax, QWORD next
+        ; mov [rbx + ST_RIP], rax
+        ; mov rax, QWORD refund
+        ; add [r13 + CX_COUNTDOWN], rax
+        ; mov eax, EXIT_MONITOR as i32
+        ; mov rcx, QWORD common
+        ; jmp rcx
+        ; go_on:
+    );
+}
+
+/// Emit the host code of a planned block of `bitness`-bit code. `slots[k]` is the address of
 /// the exit slot of exit k; `ins_addr(i)` the address of `plan[i].ins`
 /// where it stays while the code exists (memory helpers receive it).
 pub fn emit_block(
     plan: &[Planned],
+    bitness: u32,
     addrs: &Addrs,
     slots: [u64; 2],
     ins_addr: &dyn Fn(usize) -> u64,
@@ -128,45 +167,49 @@ pub fn emit_block(
     let mut natives = 0i32;
     let mut exits = Vec::new();
     let mut ended = false;
+    let mut slow_forms: Vec<SlowForm> = Vec::new();
     for (i, p) in plan.iter().enumerate() {
         match p.kind {
             Kind::Native(nat) if nat.uses_memory() => {
-                flush_icount(&mut a, &mut natives);
                 let ictx = InsCtx {
                     ins_addr: ins_addr(i),
                     ip: p.ins.ip(),
                     remaining: (plan.len() - i - 1) as i64,
                     addrs,
                 };
-                emit_native(&mut a, nat, live[i], Some(&ictx), false);
+                let fast = (!matches!(nat, Native::Stack))
+                    .then(|| MemRef::of(&p.ins))
+                    .flatten();
+                if let Some(mref) = fast {
+                    // Inline access; the slow form goes after the block.
+                    let f = FastAccess {
+                        mref,
+                        long64: bitness == 64,
+                        slow: a.new_dynamic_label(),
+                    };
+                    emit_native(&mut a, nat, live[i], MemPath::Fast(&f), false);
+                    let resume = a.new_dynamic_label();
+                    dynasm!(a ; .arch x64 ; =>resume);
+                    slow_forms.push(SlowForm {
+                        label: f.slow,
+                        resume,
+                        index: i,
+                        pending: natives,
+                    });
+                    natives += 1;
+                    continue;
+                }
+                flush_icount(&mut a, &mut natives);
+                emit_native(&mut a, nat, live[i], MemPath::Slow(&ictx), false);
                 natives += 1;
-                // A helper asked to end the block after this instruction.
-                let k = natives;
-                let next = p.next_rip as i64;
-                let common = addrs.exit_common as i64;
-                let refund = ictx.remaining;
-                dynasm!(a
-                    ; .arch x64
-                    ; cmp QWORD [r13 + CX_EXIT_REQ], 0
-                    ; je >go_on
-                    ; mov QWORD [r13 + CX_EXIT_REQ], 0
-                    ; add QWORD [rbx + ST_ICOUNT], k
-                    ; mov rax, QWORD next
-                    ; mov [rbx + ST_RIP], rax
-                    ; mov rax, QWORD refund
-                    ; add [r13 + CX_COUNTDOWN], rax
-                    ; mov eax, EXIT_MONITOR as i32
-                    ; mov rcx, QWORD common
-                    ; jmp rcx
-                    ; go_on:
-                );
+                exit_request_check(&mut a, &ictx, p.next_rip, natives);
             }
             Kind::Native(nat) => {
                 let fuse = match plan.get(i + 1).map(|q| q.kind) {
                     Some(Kind::Branch(Branch::Jcc { cc, .. })) => fusable(&nat, cc),
                     _ => None,
                 };
-                emit_native(&mut a, nat, live[i], None, fuse.is_some());
+                emit_native(&mut a, nat, live[i], MemPath::None, fuse.is_some());
                 natives += 1;
                 fused = fuse;
             }
@@ -242,6 +285,32 @@ pub fn emit_block(
         let next = plan.last().map_or(0, |p| p.next_rip);
         exit_stub(&mut a, next, slots[0]);
         exits.push(Exit { target: next });
+    }
+    // The slow forms of inline memory accesses: the whole instruction
+    // through the interpreter's operand access, with the instruction count
+    // made exact for a fault or an exit (and restored for the way back).
+    for sf in slow_forms {
+        let p = &plan[sf.index];
+        let Kind::Native(nat) = p.kind else {
+            continue;
+        };
+        let ictx = InsCtx {
+            ins_addr: ins_addr(sf.index),
+            ip: p.ins.ip(),
+            remaining: (plan.len() - sf.index - 1) as i64,
+            addrs,
+        };
+        let (label, resume, pending) = (sf.label, sf.resume, sf.pending);
+        dynasm!(a ; .arch x64 ; =>label);
+        if pending > 0 {
+            dynasm!(a ; .arch x64 ; add QWORD [rbx + ST_ICOUNT], pending);
+        }
+        emit_native(&mut a, nat, live[sf.index], MemPath::Slow(&ictx), false);
+        exit_request_check(&mut a, &ictx, p.next_rip, 1);
+        if pending > 0 {
+            dynasm!(a ; .arch x64 ; sub QWORD [rbx + ST_ICOUNT], pending);
+        }
+        dynasm!(a ; .arch x64 ; jmp =>resume);
     }
     let common = addrs.exit_common as i64;
     dynasm!(a

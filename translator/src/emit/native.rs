@@ -1,7 +1,10 @@
 //! Host code of one native guest instruction.
 
 use super::flags::{capture_flags, merge_flags, restore_flags, save_flags, setcc_dl};
-use super::memory::{helper_call, mem_read, READ_DST, READ_RMW, READ_SRC};
+use super::memory::{
+    fast_address, helper_call, load_host, mem_read, store_host, FastAccess, READ_DST, READ_RMW,
+    READ_SRC,
+};
 use super::plan::{AluOp, FlagOp, Loc, MemOp, Native, ShOp, Src, UnOp};
 use super::{Asm, InsCtx, CX_TMP, CX_TMP2, ST_RFLAGS};
 use cpu_model::flags;
@@ -33,8 +36,8 @@ pub(super) fn load_rcx(a: &mut Asm, s: Src) {
             let v = v as i64;
             dynasm!(a ; .arch x64 ; mov rcx, QWORD v);
         }
-        // Read by the helper call at the start of the instruction.
-        Src::Mem => dynasm!(a ; .arch x64 ; mov rcx, [r13 + CX_TMP]),
+        // Read into rcx at the start of the instruction (`emit_native`).
+        Src::Mem => {}
     }
 }
 
@@ -92,26 +95,42 @@ macro_rules! sized_ri {
     };
 }
 
+/// How an instruction with a memory operand reaches it.
+#[derive(Clone, Copy)]
+pub(super) enum MemPath<'a> {
+    /// The instruction has no memory operand.
+    None,
+    /// Helper calls into the interpreter's operand access.
+    Slow(&'a InsCtx<'a>),
+    /// Inline host access; a miss jumps to where the slow form is.
+    Fast(&'a FastAccess),
+}
+
 /// Emit one native instruction; `live` = status flags live after it;
-/// `ictx` is given for instructions that access memory.
+/// `mem` says how its memory operand, if any, is accessed.
 /// `defer`: only capture the flags into rdx (host flags left intact) and
 /// let the fused Jcc that follows store them.
-pub(super) fn emit_native(
-    a: &mut Asm,
-    n: Native,
-    live: u64,
-    ictx: Option<&InsCtx<'_>>,
-    defer: bool,
-) {
-    // The memory read comes first, before anything changes.
+pub(super) fn emit_native(a: &mut Asm, n: Native, live: u64, mem: MemPath<'_>, defer: bool) {
+    // The memory read comes first, before anything changes; the value is
+    // left in rcx (see `load_rcx`).
     let reads = match n {
         Native::Alu { src, .. } | Native::Ext { src, .. } | Native::Cmov { src, .. } => {
             src == Src::Mem
         }
         _ => false,
     };
-    if let (true, Some(ictx)) = (reads, ictx) {
-        mem_read(a, ictx, READ_SRC);
+    if reads {
+        match mem {
+            MemPath::Slow(ictx) => {
+                mem_read(a, ictx, READ_SRC);
+                dynasm!(a ; .arch x64 ; mov rcx, [r13 + CX_TMP]);
+            }
+            MemPath::Fast(f) => {
+                fast_address(a, f, false);
+                load_host(a, f.mref.size, true);
+            }
+            MemPath::None => {}
+        }
     }
     let all = flags::STATUS;
     // Store only live flags (see `live_flags`).
@@ -335,74 +354,52 @@ pub(super) fn emit_native(
         }
         Native::Nop => {}
         Native::MemDst { op, size, src } => {
-            let Some(ictx) = ictx else {
-                return;
-            };
             let writes = !matches!(op, MemOp::Alu(AluOp::Cmp | AluOp::Test));
-            mem_read(a, ictx, if writes { READ_RMW } else { READ_DST });
-            dynasm!(a ; .arch x64 ; mov rax, [r13 + CX_TMP]);
-            load_rcx(a, src);
-            let (take, clear) = match op {
-                MemOp::Alu(o) => {
-                    if matches!(o, AluOp::Adc | AluOp::Sbb) {
-                        restore_flags(a);
+            match mem {
+                MemPath::Fast(f) => {
+                    fast_address(a, f, writes);
+                    load_host(a, size, false);
+                    load_rcx(a, src);
+                    let (take, clear) = mem_dst_op(a, op, size);
+                    if clear != 0 {
+                        self::save_flags(a, take, clear);
                     }
-                    match o {
-                        AluOp::Add => sized_rr!(a, size, add),
-                        AluOp::Adc => sized_rr!(a, size, adc),
-                        AluOp::Sub => sized_rr!(a, size, sub),
-                        AluOp::Sbb => sized_rr!(a, size, sbb),
-                        AluOp::And => sized_rr!(a, size, and),
-                        AluOp::Or => sized_rr!(a, size, or),
-                        AluOp::Xor => sized_rr!(a, size, xor),
-                        AluOp::Cmp => sized_rr!(a, size, cmp),
-                        AluOp::Test | AluOp::Mov => sized_rr!(a, size, test),
-                    }
-                    match o {
-                        AluOp::And | AluOp::Or | AluOp::Xor | AluOp::Test => {
-                            (all & !flags::AF, all)
-                        }
-                        _ => (all, all),
+                    if writes {
+                        store_host(a, size, false);
                     }
                 }
-                MemOp::Unary(u) => {
-                    match u {
-                        UnOp::Inc => sized_r!(a, size, inc),
-                        UnOp::Dec => sized_r!(a, size, dec),
-                        UnOp::Neg => sized_r!(a, size, neg),
-                        UnOp::Not => sized_r!(a, size, not),
+                MemPath::Slow(ictx) => {
+                    mem_read(a, ictx, if writes { READ_RMW } else { READ_DST });
+                    dynasm!(a ; .arch x64 ; mov rax, [r13 + CX_TMP]);
+                    load_rcx(a, src);
+                    let (take, clear) = mem_dst_op(a, op, size);
+                    // The flags are stored only once the write succeeded
+                    // (a faulting write leaves them as they were).
+                    if clear != 0 {
+                        capture_flags(a);
+                        dynasm!(a ; .arch x64 ; mov [r13 + CX_TMP2], rdx);
                     }
-                    match u {
-                        UnOp::Inc | UnOp::Dec => (all & !flags::CF, all & !flags::CF),
-                        UnOp::Neg => (all, all),
-                        UnOp::Not => (0, 0),
+                    if writes {
+                        let ins = ictx.ins_addr as i64;
+                        let rem = ictx.remaining;
+                        dynasm!(a
+                            ; .arch x64
+                            ; mov rdx, rax
+                            ; mov rsi, QWORD ins
+                            ; mov rcx, QWORD rem
+                        );
+                        helper_call(a, ictx, ictx.addrs.mem_write);
+                    }
+                    if clear != 0 {
+                        dynasm!(a ; .arch x64 ; mov rdx, [r13 + CX_TMP2]);
+                        merge_flags(a, take, clear);
                     }
                 }
-            };
-            // The flags are stored only once the write succeeded (a
-            // faulting write leaves them as they were).
-            if clear != 0 {
-                capture_flags(a);
-                dynasm!(a ; .arch x64 ; mov [r13 + CX_TMP2], rdx);
-            }
-            if writes {
-                let ins = ictx.ins_addr as i64;
-                let rem = ictx.remaining;
-                dynasm!(a
-                    ; .arch x64
-                    ; mov rdx, rax
-                    ; mov rsi, QWORD ins
-                    ; mov rcx, QWORD rem
-                );
-                helper_call(a, ictx, ictx.addrs.mem_write);
-            }
-            if clear != 0 {
-                dynasm!(a ; .arch x64 ; mov rdx, [r13 + CX_TMP2]);
-                merge_flags(a, take, clear);
+                MemPath::None => {}
             }
         }
         Native::Stack => {
-            let Some(ictx) = ictx else {
+            let MemPath::Slow(ictx) = mem else {
                 return;
             };
             let ins = ictx.ins_addr as i64;
@@ -414,21 +411,26 @@ pub(super) fn emit_native(
             );
             helper_call(a, ictx, ictx.addrs.stack);
         }
-        Native::Store { size: _, src } => {
-            let Some(ictx) = ictx else {
-                return;
-            };
-            load_rcx(a, src);
-            let ins = ictx.ins_addr as i64;
-            let rem = ictx.remaining;
-            dynasm!(a
-                ; .arch x64
-                ; mov rdx, rcx
-                ; mov rsi, QWORD ins
-                ; mov rcx, QWORD rem
-            );
-            helper_call(a, ictx, ictx.addrs.mem_write);
-        }
+        Native::Store { size, src } => match mem {
+            MemPath::Fast(f) => {
+                fast_address(a, f, true);
+                load_rcx(a, src);
+                store_host(a, size, true);
+            }
+            MemPath::Slow(ictx) => {
+                load_rcx(a, src);
+                let ins = ictx.ins_addr as i64;
+                let rem = ictx.remaining;
+                dynasm!(a
+                    ; .arch x64
+                    ; mov rdx, rcx
+                    ; mov rsi, QWORD ins
+                    ; mov rcx, QWORD rem
+                );
+                helper_call(a, ictx, ictx.addrs.mem_write);
+            }
+            MemPath::None => {}
+        },
         Native::Cmov { cc, size, dst, src } => {
             load_rax(a, dst);
             load_rcx(a, src);
@@ -441,6 +443,47 @@ pub(super) fn emit_native(
                 _ => dynasm!(a ; .arch x64 ; cmovnz rax, rcx),
             }
             store_rax(a, dst, size);
+        }
+    }
+}
+
+/// The operation of a [`Native::MemDst`] on rax (and rcx): returns the
+/// (take, clear) masks of its flag store.
+fn mem_dst_op(a: &mut Asm, op: MemOp, size: u32) -> (u64, u64) {
+    let all = flags::STATUS;
+    match op {
+        MemOp::Alu(o) => {
+            if matches!(o, AluOp::Adc | AluOp::Sbb) {
+                restore_flags(a);
+            }
+            match o {
+                AluOp::Add => sized_rr!(a, size, add),
+                AluOp::Adc => sized_rr!(a, size, adc),
+                AluOp::Sub => sized_rr!(a, size, sub),
+                AluOp::Sbb => sized_rr!(a, size, sbb),
+                AluOp::And => sized_rr!(a, size, and),
+                AluOp::Or => sized_rr!(a, size, or),
+                AluOp::Xor => sized_rr!(a, size, xor),
+                AluOp::Cmp => sized_rr!(a, size, cmp),
+                AluOp::Test | AluOp::Mov => sized_rr!(a, size, test),
+            }
+            match o {
+                AluOp::And | AluOp::Or | AluOp::Xor | AluOp::Test => (all & !flags::AF, all),
+                _ => (all, all),
+            }
+        }
+        MemOp::Unary(u) => {
+            match u {
+                UnOp::Inc => sized_r!(a, size, inc),
+                UnOp::Dec => sized_r!(a, size, dec),
+                UnOp::Neg => sized_r!(a, size, neg),
+                UnOp::Not => sized_r!(a, size, not),
+            }
+            match u {
+                UnOp::Inc | UnOp::Dec => (all & !flags::CF, all & !flags::CF),
+                UnOp::Neg => (all, all),
+                UnOp::Not => (0, 0),
+            }
         }
     }
 }

@@ -21,7 +21,7 @@ impl Loc {
 }
 
 /// A guest GPR operand: (location, size in bytes).
-fn gpr(r: Register) -> Option<(Loc, u32)> {
+pub(super) fn gpr(r: Register) -> Option<(Loc, u32)> {
     if !r.is_gpr() {
         return None;
     }

@@ -1,0 +1,308 @@
+//! The state behind the inline memory fast path of generated code: a
+//! host-address TLB and one window per segment register. Both live in the
+//! `Ctx` block (r13) where generated code reads them; this module fills
+//! and invalidates them, in safe code.
+//!
+//! The fast path (emitted by `emit::memory`, pseudo-code):
+//!
+//! ```text
+//! ea  = base + index * scale + disp, truncated to the address size
+//! if not 64-bit mode:                                  // SDM Vol. 3 §5.3
+//!     if ea + size - 1 >= window[seg].read_end (write_end): goto slow
+//!     lin = (window[seg].base + ea) mod 2^32
+//! else:
+//!     lin = ea (+ FS/GS base)                          // §3.4.4
+//! if lin mod 4096 > 4096 - size: goto slow             // crosses a page
+//! e = tlb[(lin >> 12) mod FAST_ENTRIES]
+//! if e.read_tag (write_tag) != lin & ~4095: goto slow
+//! host = lin + e.addend                                // a RAM (or ROM) byte
+//! slow: the interpreter's access (`Cpu::read_op` / `write_op`), then `fill`
+//! ```
+//!
+//! Invariants that make the fast path equal to the interpreter's access:
+//! - A window is non-empty only when `Cpu::linearize` would accept every
+//!   offset below its end for that access kind (usable, expand-up,
+//!   readable / writable); anything else (expand-down, null selectors,
+//!   code segments) has an empty window and takes the slow path.
+//! - An entry is filled only after the interpreter made the same access
+//!   (same kind, same privilege) through its own TLB, so the page is
+//!   present with the needed permissions and its A (and for writes D) bit
+//!   is set; it is flushed whenever the interpreter's TLB drops anything
+//!   (`Tlb::generation`) or CR0/CR3/CR4/EFER/CPL or alignment checking
+//!   change (`FastKey`). Canonical-address checks need no code: only
+//!   canonical pages are ever filled, and a page-crossing access is slow.
+//! - Write tags never point at a page holding translated code (the
+//!   `JitBus` refuses such pages, and `forget_code_page` clears the write
+//!   tags of a page when a block is translated from it), so every write
+//!   to code still passes `JitBus::write_phys` and invalidates it.
+//! - With alignment checking active (CR0.AM, RFLAGS.AC, CPL 3) nothing is
+//!   filled: #AC is the slow path's business. Data breakpoints never
+//!   matter: blocks do not run while DR7 enables any.
+
+use cpu_model::mmu::{Access, AccessKind};
+use cpu_model::state::{attr, cr0, CpuMode, SegReg};
+use cpu_model::{flags, Bus, Cpu, PhysAddr};
+use iced_x86::Instruction;
+
+/// Entries of the host-address TLB (direct-mapped by linear page number).
+pub const FAST_ENTRIES: usize = 256;
+/// A tag no page-aligned address equals.
+pub const INVALID_TAG: u64 = 1;
+
+/// One host-address TLB entry.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct FastEntry {
+    /// Linear page address readable through `addend`, or `INVALID_TAG`.
+    pub read_tag: u64,
+    /// Linear page address writable through `addend`, or `INVALID_TAG`.
+    pub write_tag: u64,
+    /// Host address of the page minus its linear address.
+    pub addend: u64,
+    /// Physical page number the entry maps.
+    pub phys_page: u64,
+}
+
+const EMPTY: FastEntry = FastEntry {
+    read_tag: INVALID_TAG,
+    write_tag: INVALID_TAG,
+    addend: 0,
+    phys_page: u64::MAX,
+};
+
+/// The offsets of a segment the fast path may use without checks.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SegWindow {
+    pub base: u64,
+    /// An access whose last byte is at an offset below this may read.
+    pub read_end: u64,
+    /// An access whose last byte is at an offset below this may write.
+    pub write_end: u64,
+}
+
+/// Everything a filled entry depends on besides the interpreter's TLB.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct FastKey {
+    generation: u64,
+    cr0: u64,
+    cr3: u64,
+    cr4: u64,
+    efer: u64,
+    cpl: u8,
+    alignment_checks: bool,
+}
+
+impl FastKey {
+    fn of(cpu: &Cpu) -> FastKey {
+        let s = &cpu.state;
+        FastKey {
+            generation: cpu.tlb.generation(),
+            cr0: s.cr0,
+            cr3: s.cr3,
+            cr4: s.cr4,
+            efer: s.efer,
+            cpl: s.cpl(),
+            alignment_checks: s.cr0 & cr0::AM != 0 && s.rflags & flags::AC != 0 && s.cpl() == 3,
+        }
+    }
+}
+
+/// Segment windows and the host-address TLB (inside `Ctx`).
+#[repr(C)]
+#[derive(Debug)]
+pub struct FastMem {
+    /// Indexed by `SegReg as usize`.
+    pub seg: [SegWindow; 6],
+    pub tlb: [FastEntry; FAST_ENTRIES],
+    /// The state the entries were filled under; None: nothing filled yet.
+    key: Option<FastKey>,
+}
+
+impl Default for FastMem {
+    fn default() -> Self {
+        FastMem {
+            seg: [SegWindow::default(); 6],
+            tlb: [EMPTY; FAST_ENTRIES],
+            key: None,
+        }
+    }
+}
+
+/// The window of one segment for the current mode (see the module
+/// comment): `Cpu::linearize`'s checks, precomputed.
+fn window(cpu: &Cpu, seg: SegReg) -> SegWindow {
+    let st = &cpu.state;
+    let s = st.segment(seg);
+    let checks_types = st.protected() && !st.v86();
+    let code = s.attrs & attr::CODE != 0;
+    let rw = s.attrs & attr::RW != 0;
+    let expand_down = s.attrs & (attr::CODE | attr::DC) == attr::DC;
+    // Outside protected mode there are no type checks: any segment reads
+    // and writes within its limit.
+    let (usable, readable, writable) = if checks_types {
+        (!s.unusable(), !code || rw, !code && rw)
+    } else {
+        (true, true, true)
+    };
+    let usable = usable && !expand_down;
+    let (readable, writable) = (usable && readable, usable && writable);
+    let end = u64::from(s.limit) + 1;
+    SegWindow {
+        base: s.base,
+        read_end: if readable { end } else { 0 },
+        write_end: if writable { end } else { 0 },
+    }
+}
+
+impl FastMem {
+    /// Drop every translation (the bus may have changed: a new run).
+    pub fn flush(&mut self) {
+        self.tlb = [EMPTY; FAST_ENTRIES];
+        self.key = None;
+    }
+
+    /// Bring the windows and entries up to date with the CPU state; called
+    /// before generated code is entered and after every monitor call that
+    /// lets the block go on.
+    pub fn sync(&mut self, cpu: &Cpu) {
+        for seg in SegReg::ALL {
+            self.seg[seg as usize] = window(cpu, seg);
+        }
+        let key = FastKey::of(cpu);
+        if self.key != Some(key) {
+            self.tlb = [EMPTY; FAST_ENTRIES];
+            self.key = Some(key);
+        }
+    }
+
+    /// After the interpreter made the memory access of operand `op` of
+    /// `ins` (reading, or writing when `write`) without a fault: enter its
+    /// page so the next access takes the fast path.
+    pub fn fill(&mut self, cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction, write: bool) {
+        let key = FastKey::of(cpu);
+        if self.key != Some(key) || key.alignment_checks {
+            return;
+        }
+        let size = ins.memory_size().size() as u64;
+        if !(1..=8).contains(&size) {
+            return;
+        }
+        let kind = if write {
+            AccessKind::Write
+        } else {
+            AccessKind::Read
+        };
+        let ea = cpu.effective_address(ins);
+        let Ok(lin) = cpu.linearize(Cpu::mem_segment(ins), ea, size as u32, kind) else {
+            return;
+        };
+        if cpu.state.mode() != CpuMode::Long64 && lin > 0xffff_ffff {
+            return;
+        }
+        if (lin & 0xfff) + size > 0x1000 {
+            return;
+        }
+        let access = Access {
+            kind,
+            user: cpu.user_access(),
+        };
+        let Ok(phys) = cpu.translate(bus, lin, access) else {
+            return;
+        };
+        let page = lin & !0xfff;
+        let Some(host) = bus.host_page(PhysAddr(phys.0 & !0xfff), write) else {
+            return;
+        };
+        let e = &mut self.tlb[((lin >> 12) as usize) & (FAST_ENTRIES - 1)];
+        let same = (e.read_tag == page || e.write_tag == page) && e.phys_page == phys.0 >> 12;
+        if !same {
+            *e = EMPTY;
+        }
+        e.addend = (host.as_ptr() as u64).wrapping_sub(page);
+        e.phys_page = phys.0 >> 12;
+        e.read_tag = page;
+        if write {
+            e.write_tag = page;
+        }
+    }
+
+    /// A block was translated from physical page `phys_page`: writes to it
+    /// must go through the bus from now on.
+    pub fn forget_code_page(&mut self, phys_page: u64) {
+        for e in self.tlb.iter_mut().filter(|e| e.phys_page == phys_page) {
+            e.write_tag = INVALID_TAG;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cpu_model::memory::FlatBus;
+    use cpu_model::state::Segment;
+
+    fn prot32() -> Cpu {
+        let mut cpu = Cpu::new();
+        cpu.state.cr0 |= cr0::PE;
+        for s in SegReg::ALL {
+            *cpu.state.segment_mut(s) = Segment {
+                base: 0,
+                limit: 0xffff_ffff,
+                selector: 0x10,
+                attrs: attr::P | attr::S | attr::RW | attr::DB | attr::G,
+            };
+        }
+        cpu
+    }
+
+    #[test]
+    fn windows_follow_linearize() {
+        let mut cpu = prot32();
+        cpu.state.segment_mut(SegReg::Es).attrs |= attr::DC; // expand-down
+        cpu.state.segment_mut(SegReg::Fs).attrs &= !attr::RW; // read-only
+        cpu.state.segment_mut(SegReg::Gs).attrs = 0; // null selector
+        let mut f = FastMem::default();
+        f.sync(&cpu);
+        let w = |s: SegReg| f.seg[s as usize];
+        assert_eq!(w(SegReg::Ds).read_end, 1 << 32);
+        assert_eq!(w(SegReg::Ds).write_end, 1 << 32);
+        assert_eq!(w(SegReg::Es).read_end, 0);
+        assert_eq!(w(SegReg::Fs).write_end, 0);
+        assert_eq!(w(SegReg::Fs).read_end, 1 << 32);
+        assert_eq!(w(SegReg::Gs).read_end, 0);
+    }
+
+    #[test]
+    fn fill_needs_a_current_key_and_a_host_page() {
+        let mut cpu = prot32();
+        let mut bus = FlatBus::new(0x10000);
+        let ins = iced_x86::Decoder::with_ip(32, &[0x8b, 0x03], 0, 0).decode(); // mov eax,[ebx]
+        cpu.state.gpr[3] = 0x2345;
+        let mut f = FastMem::default();
+        f.fill(&mut cpu, &mut bus, &ins, false);
+        assert_eq!(f.tlb[2].read_tag, INVALID_TAG, "no sync yet");
+        f.sync(&cpu);
+        f.fill(&mut cpu, &mut bus, &ins, false);
+        let e = f.tlb[2];
+        assert_eq!(e.read_tag, 0x2000);
+        assert_eq!(e.write_tag, INVALID_TAG);
+        assert_eq!(
+            e.addend.wrapping_add(0x2000),
+            bus.ram.as_ptr().wrapping_add(0x2000) as u64
+        );
+        f.fill(&mut cpu, &mut bus, &ins, true);
+        assert_eq!(f.tlb[2].write_tag, 0x2000);
+        f.forget_code_page(2);
+        assert_eq!(f.tlb[2].write_tag, INVALID_TAG);
+        assert_eq!(f.tlb[2].read_tag, 0x2000);
+        // Beyond the bus: no host page, nothing filled.
+        cpu.state.gpr[3] = 0x10_0000;
+        f.fill(&mut cpu, &mut bus, &ins, false);
+        assert_eq!(f.tlb[0].read_tag, INVALID_TAG);
+        // A TLB flush invalidates everything at the next sync.
+        cpu.tlb.flush_all();
+        f.sync(&cpu);
+        assert_eq!(f.tlb[2].read_tag, INVALID_TAG);
+    }
+}
