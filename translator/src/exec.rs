@@ -54,6 +54,8 @@ pub struct Ctx {
     /// Set by a memory helper when the block must end after the current
     /// instruction (a code page was written, or an event became pending).
     pub exit_req: u64,
+    /// Memory helper calls (slow paths of memory operands).
+    pub slow_accesses: u64,
     /// Segment windows and host-address TLB of the memory fast path.
     pub fast: FastMem,
     cpu: *mut Cpu,
@@ -76,6 +78,7 @@ impl Default for Ctx {
             tmp: 0,
             tmp2: 0,
             exit_req: 0,
+            slow_accesses: 0,
             fast: FastMem::default(),
             cpu: std::ptr::null_mut(),
             bus: std::ptr::null_mut(),
@@ -238,6 +241,7 @@ extern "sysv64" fn mem_read_shim(
     // SAFETY: `ins` points into the boxed plan of the block whose code is
     // running; blocks are freed only by the dispatcher.
     let ins = unsafe { &*ins };
+    ctx.slow_accesses += 1;
     let (r, v) = monitor::mem_read(cpu, bus, env, &mut ctx.countdown, ins, remaining, mode);
     ctx.tmp = v;
     if r == 0 {
@@ -267,6 +271,7 @@ extern "sysv64" fn mem_write_shim(
     let env = unsafe { &mut *ctx.env };
     // SAFETY: as in `mem_read_shim`.
     let ins = unsafe { &*ins };
+    ctx.slow_accesses += 1;
     let r = monitor::mem_write(cpu, bus, env, &mut ctx.countdown, ins, value, remaining);
     if r == 0 {
         ctx.fast.fill(cpu, bus, ins, true);
@@ -289,6 +294,7 @@ extern "sysv64" fn stack_shim(ctx: *mut Ctx, ins: *const Instruction, remaining:
     let env = unsafe { &mut *ctx.env };
     // SAFETY: as in `mem_read_shim`.
     let ins = unsafe { &*ins };
+    ctx.slow_accesses += 1;
     let r = monitor::stack(cpu, bus, env, &mut ctx.countdown, ins, remaining);
     if r == 0 && monitor::must_exit(cpu, bus) {
         ctx.exit_req = 1;

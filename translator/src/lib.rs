@@ -121,6 +121,10 @@ pub struct JitStats {
     pub chains_made: u64,
     /// Block entries through a patched jump (no return to the dispatcher).
     pub chained_transitions: u64,
+    /// Memory operands of native instructions accessed through a helper
+    /// call into the interpreter (the inline fast path missed or was not
+    /// emitted: PUSH/POP, MMIO, first touch of a page, page-crossing...).
+    pub memory_helper_calls: u64,
     pub evictions: u64,
     /// Blocks invalidated, by reason ("smc", "explicit").
     pub invalidations: BTreeMap<&'static str, u64>,
@@ -301,6 +305,7 @@ impl Jit {
     /// A snapshot of the statistics.
     pub fn stats(&self) -> JitStats {
         let mut s = self.stats.clone();
+        s.memory_helper_calls = self.ctx.slow_accesses;
         s.code_cache_bytes = self.bytes as u64;
         for (m, &c) in Mnemonic::values().zip(self.env.by_mnemonic.iter()) {
             if c != 0 {

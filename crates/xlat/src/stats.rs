@@ -51,6 +51,8 @@ pub struct TranslatorReport {
     pub chains_made: u64,
     pub chained_transitions: u64,
     pub evictions: u64,
+    /// Memory operands of native instructions that took the slow path.
+    pub memory_helper_calls: u64,
     /// Blocks invalidated, by reason ("smc", "explicit").
     pub invalidations: BTreeMap<String, u64>,
     pub flushes: u64,
@@ -77,6 +79,7 @@ impl Report {
             chains_made: j.chains_made,
             chained_transitions: j.chained_transitions,
             evictions: j.evictions,
+            memory_helper_calls: j.memory_helper_calls,
             invalidations: j
                 .invalidations
                 .iter()
@@ -158,6 +161,7 @@ impl Report {
                     ("chains made", t.chains_made.to_string()),
                     ("chained transitions", t.chained_transitions.to_string()),
                     ("evictions", t.evictions.to_string()),
+                    ("memory helper calls", t.memory_helper_calls.to_string()),
                     ("invalidations", map(&t.invalidations, "")),
                     ("flushes", t.flushes.to_string()),
                     ("monitor calls", map(&t.monitor_calls, "")),
