@@ -101,3 +101,21 @@ fn golden_lea_setcc_cmov_16() {
         a.jmp(0x2000u64).unwrap();
     });
 }
+
+/// The table-driven CRC-32 loop of the benchmarks (translator/benches):
+/// two memory reads through the inline fast path, fused DEC/JNZ.
+#[test]
+fn golden_crc_loop_64() {
+    golden("crc_loop_64", 64, |a| {
+        let mut top = a.create_label();
+        a.set_label(&mut top).unwrap();
+        a.movzx(edx, byte_ptr(rsi)).unwrap();
+        a.xor(edx, eax).unwrap();
+        a.and(edx, 0xff).unwrap();
+        a.shr(eax, 8).unwrap();
+        a.xor(eax, dword_ptr(rdi + rdx * 4)).unwrap();
+        a.inc(rsi).unwrap();
+        a.dec(ecx).unwrap();
+        a.jnz(top).unwrap();
+    });
+}

@@ -114,7 +114,7 @@ pub(super) fn live_flags(plan: &[Planned]) -> Vec<u64> {
 pub(super) fn restore_flags(a: &mut Asm) {
     dynasm!(a
         ; .arch x64
-        ; mov rdx, [rbx + ST_RFLAGS]
+        ; mov rdx, r11
         ; and edx, STATUS
         ; or edx, 2
         ; push rdx
@@ -123,9 +123,20 @@ pub(super) fn restore_flags(a: &mut Asm) {
 }
 
 /// Guest flags: clear `clear`, then set the bits of `take` from the host
-/// RFLAGS. Leaves the host flags (masked to `take`) in edx and the new
-/// guest RFLAGS in rsi.
+/// RFLAGS (clobbering them). Leaves the host flags (masked to `take`) in
+/// edx; with nothing to take (a flag the interpreter defines as 0, such
+/// as AF after AND) the host flags are not read at all.
 pub(super) fn save_flags(a: &mut Asm, take: u64, clear: u64) {
+    if take == 0 {
+        let keep = !(clear as i32);
+        dynasm!(a
+            ; .arch x64
+            ; xor edx, edx
+            ; and r11, keep
+            ; mov [rbx + ST_RFLAGS], r11
+        );
+        return;
+    }
     capture_flags(a);
     merge_flags(a, take, clear);
 }
@@ -147,10 +158,9 @@ pub(super) fn merge_flags(a: &mut Asm, take: u64, clear: u64) {
     dynasm!(a
         ; .arch x64
         ; and edx, take
-        ; mov rsi, [rbx + ST_RFLAGS]
-        ; and rsi, keep
-        ; or rsi, rdx
-        ; mov [rbx + ST_RFLAGS], rsi
+        ; and r11, keep
+        ; or r11, rdx
+        ; mov [rbx + ST_RFLAGS], r11
     );
 }
 

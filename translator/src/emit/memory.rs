@@ -4,7 +4,7 @@
 //! own operand access.
 
 use super::plan::{gpr, Loc};
-use super::{Asm, InsCtx, ST_RIP};
+use super::{reload_cache, Asm, InsCtx, ST_RIP};
 use crate::exec::Ctx;
 use crate::fastmem::{FastEntry, FastMem, SegWindow, FAST_ENTRIES};
 use cpu_model::state::{SegReg, Segment};
@@ -86,15 +86,23 @@ pub(super) fn fast_address(a: &mut Asm, f: &FastAccess, write: bool) {
     let m = &f.mref;
     let slow = f.slow;
     match m.base {
-        Some(b) => {
-            let o = b.off();
-            dynasm!(a ; .arch x64 ; mov r8, [rbx + o]);
-        }
+        Some(b) => match a.cache.host(b) {
+            Some(h) => dynasm!(a ; .arch x64 ; mov r8, Rq(h)),
+            None => {
+                let o = b.off();
+                dynasm!(a ; .arch x64 ; mov r8, [rbx + o]);
+            }
+        },
         None => dynasm!(a ; .arch x64 ; xor r8d, r8d),
     }
     if let Some((ix, scale)) = m.index {
-        let o = ix.off();
-        dynasm!(a ; .arch x64 ; mov r9, [rbx + o]);
+        match a.cache.host(ix) {
+            Some(h) => dynasm!(a ; .arch x64 ; mov r9, Rq(h)),
+            None => {
+                let o = ix.off();
+                dynasm!(a ; .arch x64 ; mov r9, [rbx + o]);
+            }
+        }
         match scale {
             1 => dynasm!(a ; .arch x64 ; add r8, r9),
             2 => dynasm!(a ; .arch x64 ; lea r8, [r8 + r9 * 2]),
@@ -211,6 +219,7 @@ pub(super) fn helper_call(a: &mut Asm, ictx: &InsCtx<'_>, helper: u64) {
         ; jmp rcx
         ; ok:
     );
+    reload_cache(a);
 }
 
 /// Memory-read modes of the read helper: operand 1; operand 0; operand 0

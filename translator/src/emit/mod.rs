@@ -41,6 +41,9 @@
 //! dispatcher, which learns the slot from rax) until the dispatcher chains
 //! it by storing the target block's entry there.
 
+// dynasm's dynamic registers (`Rq(h)`) expand to `h.into()` on a u8.
+#![allow(clippy::useless_conversion)]
+
 mod flags;
 mod memory;
 mod native;
@@ -80,7 +83,92 @@ pub struct Emitted {
     pub exits: Vec<Exit>,
 }
 
-pub(super) type Asm = VecAssembler<X64Relocation>;
+/// The assembler of one block, with the block's register cache.
+pub(super) struct Asm {
+    asm: VecAssembler<X64Relocation>,
+    pub cache: RegCache,
+}
+
+impl core::ops::Deref for Asm {
+    type Target = VecAssembler<X64Relocation>;
+    fn deref(&self) -> &Self::Target {
+        &self.asm
+    }
+}
+
+impl core::ops::DerefMut for Asm {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.asm
+    }
+}
+
+/// Host registers that cache guest GPRs (callee-saved: they survive
+/// helper calls; the trampoline saves them).
+const CACHE_HOSTS: [u8; 4] = [12, 14, 15, 5]; // r12, r14, r15, rbp
+
+/// Guest registers held in host registers for a whole block, write-through:
+/// every write goes to `CpuState` as well, so the state in memory is exact
+/// at every exit, fault and helper call, and only loads are saved. The
+/// guest RFLAGS is always cached in r11. The cache is loaded at block entry
+/// and reloaded after every call into Rust (which may change any of it).
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct RegCache {
+    /// Host register number caching each guest GPR.
+    gpr: [Option<u8>; 16],
+}
+
+impl RegCache {
+    /// Cache the (at most four) guest registers the block's native
+    /// instructions read most, if read at least twice.
+    fn for_block(plan: &[Planned]) -> RegCache {
+        let mut uses = [0u32; 16];
+        for p in plan {
+            if let Kind::Native(n) = p.kind {
+                n.for_each_reg_read(|l| uses[usize::from(l.idx)] += 1);
+                if n.uses_memory() {
+                    for r in [p.ins.memory_base(), p.ins.memory_index()] {
+                        if let Some((l, _)) = plan::gpr(r) {
+                            uses[usize::from(l.idx)] += 1;
+                        }
+                    }
+                }
+            }
+        }
+        let mut order: Vec<usize> = (0..16).filter(|&i| uses[i] >= 2).collect();
+        order.sort_by_key(|&i| core::cmp::Reverse(uses[i]));
+        let mut c = RegCache::default();
+        for (&g, &h) in order.iter().zip(CACHE_HOSTS.iter()) {
+            c.gpr[g] = Some(h);
+        }
+        c
+    }
+
+    /// The host register caching the whole of `l` (never for AH..BH).
+    pub fn host(&self, l: Loc) -> Option<u8> {
+        if l.high {
+            None
+        } else {
+            self.gpr[usize::from(l.idx)]
+        }
+    }
+
+    /// The host register caching guest register `idx`.
+    pub fn host_of(&self, idx: u8) -> Option<u8> {
+        self.gpr[usize::from(idx)]
+    }
+}
+
+/// Load the cache from `CpuState` (block entry, after every call).
+pub(super) fn reload_cache(a: &mut Asm) {
+    let c = a.cache;
+    for (idx, h) in c.gpr.iter().enumerate() {
+        if let Some(h) = *h {
+            let o = (core::mem::offset_of!(CpuState, gpr) + 8 * idx) as i32;
+            dynasm!(a ; .arch x64 ; mov Rq(h), [rbx + o]);
+        }
+    }
+    dynasm!(a ; .arch x64 ; mov r11, [rbx + ST_RFLAGS]);
+}
 
 pub(super) const ST_RIP: i32 = core::mem::offset_of!(CpuState, rip) as i32;
 pub(super) const ST_RFLAGS: i32 = core::mem::offset_of!(CpuState, rflags) as i32;
@@ -151,10 +239,18 @@ pub fn emit_block(
     slots: [u64; 2],
     ins_addr: &dyn Fn(usize) -> u64,
 ) -> Result<Emitted, String> {
-    let mut a = Asm::new(0);
+    let mut a = Asm {
+        asm: VecAssembler::new(0),
+        cache: RegCache::for_block(plan),
+    };
     let n = plan.len() as i32;
+    reload_cache(&mut a);
+    // A branch back to the block's own start jumps here: the cache is
+    // still loaded (every write was also made to the cache).
+    let start = plan.first().map_or(0, |p| p.ins.ip());
     dynasm!(a
         ; .arch x64
+        ; ->loop_head:
         ; cmp QWORD [r13 + CX_COUNTDOWN], n
         ; jl ->no_budget
         ; sub QWORD [r13 + CX_COUNTDOWN], n
@@ -235,6 +331,7 @@ pub fn emit_block(
                     ; jmp rcx
                     ; cont:
                 );
+                reload_cache(&mut a);
             }
             Kind::Branch(Branch::Jcc { cc, target }) if fused.is_some() => {
                 let (take, clear) = fused.take().unwrap_or((0, 0));
@@ -247,7 +344,7 @@ pub fn emit_block(
                     }
                     merge_flags(&mut a, take, clear);
                     dynasm!(a ; .arch x64 ; add QWORD [rbx + ST_ICOUNT], k);
-                    exit_stub(&mut a, t, slots[exit]);
+                    exit_or_loop(&mut a, t, slots[exit], start);
                     exits.push(Exit { target: t });
                 }
                 natives = 0;
@@ -258,7 +355,7 @@ pub fn emit_block(
                 flush_icount(&mut a, &mut natives);
                 match b {
                     Branch::Jmp { target } => {
-                        exit_stub(&mut a, target, slots[0]);
+                        exit_or_loop(&mut a, target, slots[0], start);
                         exits.push(Exit { target });
                     }
                     Branch::Jcc { cc, target } => {
@@ -269,9 +366,9 @@ pub fn emit_block(
                             ; test dl, dl
                             ; jnz >taken
                         );
-                        exit_stub(&mut a, p.next_rip, slots[0]);
+                        exit_or_loop(&mut a, p.next_rip, slots[0], start);
                         dynasm!(a ; .arch x64 ; taken:);
-                        exit_stub(&mut a, target, slots[1]);
+                        exit_or_loop(&mut a, target, slots[1], start);
                         exits.push(Exit { target: p.next_rip });
                         exits.push(Exit { target });
                     }
@@ -283,7 +380,7 @@ pub fn emit_block(
     if !ended {
         flush_icount(&mut a, &mut natives);
         let next = plan.last().map_or(0, |p| p.next_rip);
-        exit_stub(&mut a, next, slots[0]);
+        exit_or_loop(&mut a, next, slots[0], start);
         exits.push(Exit { target: next });
     }
     // The slow forms of inline memory accesses: the whole instruction
@@ -316,11 +413,13 @@ pub fn emit_block(
     dynasm!(a
         ; .arch x64
         ; ->no_budget:
+        ; mov rax, QWORD start as i64
+        ; mov [rbx + ST_RIP], rax
         ; mov eax, EXIT_BUDGET as i32
         ; mov rcx, QWORD common
         ; jmp rcx
     );
-    let code = a.finalize().map_err(|e| format!("{e:?}"))?;
+    let code = a.asm.finalize().map_err(|e| format!("{e:?}"))?;
     Ok(Emitted { code, exits })
 }
 
@@ -329,6 +428,16 @@ pub(super) fn flush_icount(a: &mut Asm, natives: &mut i32) {
         let k = *natives;
         dynasm!(a ; .arch x64 ; add QWORD [rbx + ST_ICOUNT], k);
         *natives = 0;
+    }
+}
+
+/// Leave the block for `target`, or loop if it is the block's own start
+/// (the budget check at `loop_head` still runs and counts the entry).
+fn exit_or_loop(a: &mut Asm, target: u64, slot: u64, start: u64) {
+    if target == start {
+        dynasm!(a ; .arch x64 ; jmp ->loop_head);
+    } else {
+        exit_stub(a, target, slot);
     }
 }
 
@@ -343,4 +452,30 @@ pub(super) fn exit_stub(a: &mut Asm, target: u64, slot: u64) {
         ; mov rax, QWORD s
         ; jmp QWORD [rax]
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Dynamic byte registers 4..7 must encode as SPL..DIL (with a REX
+    /// prefix), never AH..BH: the cache writes `mov Rb(h), al` for rbp.
+    #[test]
+    fn dynamic_byte_registers_are_rex_encoded() {
+        for (h, want) in [
+            (5u8, "mov bpl,al"),
+            (12, "mov r12b,al"),
+            (15, "mov r15b,dl"),
+        ] {
+            let mut a = VecAssembler::<X64Relocation>::new(0);
+            if h == 15 {
+                dynasm!(a ; .arch x64 ; mov Rb(h), dl);
+            } else {
+                dynasm!(a ; .arch x64 ; mov Rb(h), al);
+            }
+            let code = a.finalize().unwrap();
+            let ins = iced_x86::Decoder::new(64, &code, 0).decode();
+            assert_eq!(ins.to_string(), want);
+        }
+    }
 }

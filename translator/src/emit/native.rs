@@ -12,7 +12,9 @@ use dynasmrt::{dynasm, DynasmApi};
 
 /// rax := guest register (a high-byte register as the low byte of eax).
 pub(super) fn load_rax(a: &mut Asm, l: Loc) {
-    if l.high {
+    if let Some(h) = a.cache.host(l) {
+        dynasm!(a ; .arch x64 ; mov rax, Rq(h));
+    } else if l.high {
         let o = l.byte_off();
         dynasm!(a ; .arch x64 ; movzx eax, BYTE [rbx + o]);
     } else {
@@ -24,13 +26,16 @@ pub(super) fn load_rax(a: &mut Asm, l: Loc) {
 /// rcx := guest register or immediate.
 pub(super) fn load_rcx(a: &mut Asm, s: Src) {
     match s {
-        Src::Reg(l) if l.high => {
-            let o = l.byte_off();
-            dynasm!(a ; .arch x64 ; movzx ecx, BYTE [rbx + o]);
-        }
         Src::Reg(l) => {
-            let o = l.off();
-            dynasm!(a ; .arch x64 ; mov rcx, [rbx + o]);
+            if let Some(h) = a.cache.host(l) {
+                dynasm!(a ; .arch x64 ; mov rcx, Rq(h));
+            } else if l.high {
+                let o = l.byte_off();
+                dynasm!(a ; .arch x64 ; movzx ecx, BYTE [rbx + o]);
+            } else {
+                let o = l.off();
+                dynasm!(a ; .arch x64 ; mov rcx, [rbx + o]);
+            }
         }
         Src::Imm(v) => {
             let v = v as i64;
@@ -50,6 +55,15 @@ pub(super) fn store_rax(a: &mut Asm, l: Loc, size: u32) {
         2 => dynasm!(a ; .arch x64 ; mov [rbx + o], ax),
         _ => dynasm!(a ; .arch x64 ; mov [rbx + o], rax),
     }
+    if let Some(h) = a.cache.host(l) {
+        match size {
+            1 => dynasm!(a ; .arch x64 ; mov Rb(h), al),
+            2 => dynasm!(a ; .arch x64 ; mov Rw(h), ax),
+            _ => dynasm!(a ; .arch x64 ; mov Rq(h), rax),
+        }
+    } else {
+        refresh_high(a, l);
+    }
 }
 
 /// Guest register := rcx (as `store_rax`).
@@ -60,6 +74,40 @@ pub(super) fn store_rcx(a: &mut Asm, l: Loc, size: u32) {
         2 => dynasm!(a ; .arch x64 ; mov [rbx + o], cx),
         _ => dynasm!(a ; .arch x64 ; mov [rbx + o], rcx),
     }
+    if let Some(h) = a.cache.host(l) {
+        match size {
+            1 => dynasm!(a ; .arch x64 ; mov Rb(h), cl),
+            2 => dynasm!(a ; .arch x64 ; mov Rw(h), cx),
+            _ => dynasm!(a ; .arch x64 ; mov Rq(h), rcx),
+        }
+    } else {
+        refresh_high(a, l);
+    }
+}
+
+/// After a write to AH..BH in memory: reload the cached full register.
+fn refresh_high(a: &mut Asm, l: Loc) {
+    if let (true, Some(h)) = (l.high, a.cache.host_of(l.idx)) {
+        let o = l.off();
+        dynasm!(a ; .arch x64 ; mov Rq(h), [rbx + o]);
+    }
+}
+
+/// An immediate operand of `size` bytes as the host instruction's
+/// immediate (sign-extended to 64 bits for QWORD operations; None if it
+/// does not fit).
+fn imm32(v: u64, size: u32) -> Option<i32> {
+    match size {
+        1 => Some(i32::from(v as u8 as i8)),
+        2 => Some(i32::from(v as u16 as i16)),
+        4 => Some(v as u32 as i32),
+        _ => i32::try_from(v as i64).ok(),
+    }
+}
+
+/// Guest RFLAGS (cached in r11) := r11, after an update of r11.
+fn store_flags(a: &mut Asm) {
+    dynasm!(a ; .arch x64 ; mov [rbx + ST_RFLAGS], r11);
 }
 
 macro_rules! sized_rr {
@@ -80,6 +128,19 @@ macro_rules! sized_r {
             2 => dynasm!($a ; .arch x64 ; $op ax),
             4 => dynasm!($a ; .arch x64 ; $op eax),
             _ => dynasm!($a ; .arch x64 ; $op rax),
+        }
+    };
+}
+
+/// `op reg, imm` with the immediate of the operand size (32 bits
+/// sign-extended for QWORD operations).
+macro_rules! sized_imm {
+    ($a:expr, $size:expr, $op:ident, $imm:expr) => {
+        match $size {
+            1 => dynasm!($a ; .arch x64 ; $op al, $imm as i8),
+            2 => dynasm!($a ; .arch x64 ; $op ax, $imm as i16),
+            4 => dynasm!($a ; .arch x64 ; $op eax, $imm),
+            _ => dynasm!($a ; .arch x64 ; $op rax, $imm),
         }
     };
 }
@@ -144,29 +205,52 @@ pub(super) fn emit_native(a: &mut Asm, n: Native, live: u64, mem: MemPath<'_>, d
     match n {
         Native::Alu { op, size, dst, src } => {
             if op == AluOp::Mov {
-                load_rcx(a, src);
-                match size {
-                    4 => dynasm!(a ; .arch x64 ; mov eax, ecx),
-                    _ => dynasm!(a ; .arch x64 ; mov rax, rcx),
+                match src {
+                    Src::Imm(v) => {
+                        let v = v as i64;
+                        dynasm!(a ; .arch x64 ; mov rax, QWORD v);
+                    }
+                    _ => {
+                        load_rcx(a, src);
+                        match size {
+                            4 => dynasm!(a ; .arch x64 ; mov eax, ecx),
+                            _ => dynasm!(a ; .arch x64 ; mov rax, rcx),
+                        }
+                    }
                 }
                 store_rax(a, dst, size);
                 return;
             }
             load_rax(a, dst);
-            load_rcx(a, src);
+            let imm = match src {
+                Src::Imm(v) => imm32(v, size),
+                _ => None,
+            };
+            if imm.is_none() {
+                load_rcx(a, src);
+            }
             if matches!(op, AluOp::Adc | AluOp::Sbb) {
                 restore_flags(a);
             }
-            match op {
-                AluOp::Add => sized_rr!(a, size, add),
-                AluOp::Adc => sized_rr!(a, size, adc),
-                AluOp::Sub => sized_rr!(a, size, sub),
-                AluOp::Sbb => sized_rr!(a, size, sbb),
-                AluOp::And => sized_rr!(a, size, and),
-                AluOp::Or => sized_rr!(a, size, or),
-                AluOp::Xor => sized_rr!(a, size, xor),
-                AluOp::Cmp => sized_rr!(a, size, cmp),
-                AluOp::Test | AluOp::Mov => sized_rr!(a, size, test),
+            match (op, imm) {
+                (AluOp::Add, Some(i)) => sized_imm!(a, size, add, i),
+                (AluOp::Adc, Some(i)) => sized_imm!(a, size, adc, i),
+                (AluOp::Sub, Some(i)) => sized_imm!(a, size, sub, i),
+                (AluOp::Sbb, Some(i)) => sized_imm!(a, size, sbb, i),
+                (AluOp::And, Some(i)) => sized_imm!(a, size, and, i),
+                (AluOp::Or, Some(i)) => sized_imm!(a, size, or, i),
+                (AluOp::Xor, Some(i)) => sized_imm!(a, size, xor, i),
+                (AluOp::Cmp, Some(i)) => sized_imm!(a, size, cmp, i),
+                (AluOp::Test | AluOp::Mov, Some(i)) => sized_imm!(a, size, test, i),
+                (AluOp::Add, None) => sized_rr!(a, size, add),
+                (AluOp::Adc, None) => sized_rr!(a, size, adc),
+                (AluOp::Sub, None) => sized_rr!(a, size, sub),
+                (AluOp::Sbb, None) => sized_rr!(a, size, sbb),
+                (AluOp::And, None) => sized_rr!(a, size, and),
+                (AluOp::Or, None) => sized_rr!(a, size, or),
+                (AluOp::Xor, None) => sized_rr!(a, size, xor),
+                (AluOp::Cmp, None) => sized_rr!(a, size, cmp),
+                (AluOp::Test | AluOp::Mov, None) => sized_rr!(a, size, test),
             }
             // Logic instructions: AF undefined, produced as 0 (as the
             // interpreter's flags::logic does).
@@ -229,7 +313,8 @@ pub(super) fn emit_native(a: &mut Asm, n: Native, live: u64, mem: MemPath<'_>, d
                     ; xor ecx, edx
                     ; and ecx, 1
                     ; shl ecx, 11
-                    ; or [rbx + ST_RFLAGS], rcx
+                    ; or r11, rcx
+                    ; mov [rbx + ST_RFLAGS], r11
                 ),
                 // OF = MSB of the original operand (still in rcx).
                 ShOp::Shr if of_live => dynasm!(a
@@ -237,7 +322,8 @@ pub(super) fn emit_native(a: &mut Asm, n: Native, live: u64, mem: MemPath<'_>, d
                     ; shr rcx, top
                     ; and ecx, 1
                     ; shl ecx, 11
-                    ; or [rbx + ST_RFLAGS], rcx
+                    ; or r11, rcx
+                    ; mov [rbx + ST_RFLAGS], r11
                 ),
                 _ => {}
             }
@@ -254,12 +340,16 @@ pub(super) fn emit_native(a: &mut Asm, n: Native, live: u64, mem: MemPath<'_>, d
             let d = disp as i64;
             dynasm!(a ; .arch x64 ; mov rax, QWORD d);
             if let Some(b) = base {
-                let o = b.off();
-                dynasm!(a ; .arch x64 ; add rax, [rbx + o]);
+                match a.cache.host(b) {
+                    Some(h) => dynasm!(a ; .arch x64 ; add rax, Rq(h)),
+                    None => {
+                        let o = b.off();
+                        dynasm!(a ; .arch x64 ; add rax, [rbx + o]);
+                    }
+                }
             }
             if let Some((ix, scale)) = index {
-                let o = ix.off();
-                dynasm!(a ; .arch x64 ; mov rcx, [rbx + o]);
+                load_rcx(a, Src::Reg(ix));
                 let sh = scale.trailing_zeros() as i8;
                 if sh > 0 {
                     dynasm!(a ; .arch x64 ; shl rcx, sh);
@@ -298,6 +388,10 @@ pub(super) fn emit_native(a: &mut Asm, n: Native, live: u64, mem: MemPath<'_>, d
             setcc_dl(a, cc);
             let o = dst.byte_off();
             dynasm!(a ; .arch x64 ; mov [rbx + o], dl);
+            match a.cache.host(dst) {
+                Some(h) => dynasm!(a ; .arch x64 ; mov Rb(h), dl),
+                None => refresh_high(a, dst),
+            }
         }
         Native::Xchg { size, a: x, b: y } => {
             load_rax(a, x);
@@ -332,6 +426,12 @@ pub(super) fn emit_native(a: &mut Asm, n: Native, live: u64, mem: MemPath<'_>, d
                     4 => dynasm!(a ; .arch x64 ; cdq ; mov [rbx + o], rdx),
                     _ => dynasm!(a ; .arch x64 ; cqo ; mov [rbx + o], rdx),
                 }
+                if let Some(h) = a.cache.host(rdx_loc) {
+                    match size {
+                        2 => dynasm!(a ; .arch x64 ; mov Rw(h), dx),
+                        _ => dynasm!(a ; .arch x64 ; mov Rq(h), rdx),
+                    }
+                }
             } else {
                 match size {
                     1 => dynasm!(a ; .arch x64 ; cbw),
@@ -345,12 +445,13 @@ pub(super) fn emit_native(a: &mut Asm, n: Native, live: u64, mem: MemPath<'_>, d
             let cf = flags::CF as i32;
             let df = flags::DF as i32;
             match op {
-                FlagOp::Stc => dynasm!(a ; .arch x64 ; or QWORD [rbx + ST_RFLAGS], cf),
-                FlagOp::Clc => dynasm!(a ; .arch x64 ; and QWORD [rbx + ST_RFLAGS], !cf),
-                FlagOp::Cmc => dynasm!(a ; .arch x64 ; xor QWORD [rbx + ST_RFLAGS], cf),
-                FlagOp::Std => dynasm!(a ; .arch x64 ; or QWORD [rbx + ST_RFLAGS], df),
-                FlagOp::Cld => dynasm!(a ; .arch x64 ; and QWORD [rbx + ST_RFLAGS], !df),
+                FlagOp::Stc => dynasm!(a ; .arch x64 ; or r11, cf),
+                FlagOp::Clc => dynasm!(a ; .arch x64 ; and r11, !cf),
+                FlagOp::Cmc => dynasm!(a ; .arch x64 ; xor r11, cf),
+                FlagOp::Std => dynasm!(a ; .arch x64 ; or r11, df),
+                FlagOp::Cld => dynasm!(a ; .arch x64 ; and r11, !df),
             }
+            store_flags(a);
         }
         Native::Nop => {}
         Native::MemDst { op, size, src } => {

@@ -166,6 +166,48 @@ pub enum MemOp {
 }
 
 impl Native {
+    /// Call `f` for every guest register the host code reads (the
+    /// register cache is chosen from these).
+    pub fn for_each_reg_read(&self, mut f: impl FnMut(Loc)) {
+        let src = |s: Src, f: &mut dyn FnMut(Loc)| {
+            if let Src::Reg(l) = s {
+                f(l);
+            }
+        };
+        match *self {
+            Native::Alu {
+                op, dst, src: s, ..
+            } => {
+                if op != AluOp::Mov {
+                    f(dst);
+                }
+                src(s, &mut f);
+            }
+            Native::Unary { dst, .. } | Native::Shift { dst, .. } | Native::Bswap { dst, .. } => {
+                f(dst)
+            }
+            Native::Lea { base, index, .. } => {
+                base.into_iter().for_each(&mut f);
+                index.into_iter().for_each(|(l, _)| f(l));
+            }
+            Native::Ext { src: s, .. } => src(s, &mut f),
+            Native::Cmov { dst, src: s, .. } => {
+                f(dst);
+                src(s, &mut f);
+            }
+            Native::MemDst { src: s, .. } | Native::Store { src: s, .. } => src(s, &mut f),
+            Native::Xchg { a, b, .. } => {
+                f(a);
+                f(b);
+            }
+            Native::Conv { .. } => f(Loc {
+                idx: 0,
+                high: false,
+            }),
+            Native::Setcc { .. } | Native::Stack | Native::FlagOp(_) | Native::Nop => {}
+        }
+    }
+
     /// Does the instruction access memory (through a helper call)?
     pub fn uses_memory(&self) -> bool {
         match *self {
