@@ -12,9 +12,10 @@
 //!     lin = (window[seg].base + ea) mod 2^32
 //! else:
 //!     lin = ea (+ FS/GS base)                          // §3.4.4
-//! if lin mod 4096 > 4096 - size: goto slow             // crosses a page
-//! e = tlb[(lin >> 12) mod FAST_ENTRIES]
-//! if e.read_tag (write_tag) != lin & ~4095: goto slow
+//! e = tlb[(lin >> 12) mod FAST_ENTRIES]                // page of the first byte
+//! if e.read_tag (write_tag) != (lin + size - 1) & ~4095: goto slow
+//!                       // page of the last byte: a page-crossing access
+//!                       // never matches (the next page has another entry)
 //! host = lin + e.addend                                // a RAM (or ROM) byte
 //! slow: the interpreter's access (`Cpu::read_op` / `write_op`), then `fill`
 //! ```

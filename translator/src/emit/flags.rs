@@ -3,7 +3,7 @@
 //! RFLAGS in `CpuState` and the host RFLAGS.
 
 use super::plan::{AluOp, FlagOp, Kind, MemOp, Native, Planned, Src, UnOp};
-use super::{Asm, STATUS, ST_RFLAGS};
+use super::{Asm, STATUS};
 use cpu_model::flags;
 use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi};
 
@@ -133,7 +133,6 @@ pub(super) fn save_flags(a: &mut Asm, take: u64, clear: u64) {
             ; .arch x64
             ; xor edx, edx
             ; and r11, keep
-            ; mov [rbx + ST_RFLAGS], r11
         );
         return;
     }
@@ -160,7 +159,6 @@ pub(super) fn merge_flags(a: &mut Asm, take: u64, clear: u64) {
         ; and edx, take
         ; and r11, keep
         ; or r11, rdx
-        ; mov [rbx + ST_RFLAGS], r11
     );
 }
 

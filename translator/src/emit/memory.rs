@@ -4,7 +4,7 @@
 //! own operand access.
 
 use super::plan::{gpr, Loc};
-use super::{reload_cache, Asm, InsCtx, ST_RIP};
+use super::{flush_cache, reload_cache, Asm, InsCtx, ST_RIP};
 use crate::exec::Ctx;
 use crate::fastmem::{FastEntry, FastMem, SegWindow, FAST_ENTRIES};
 use cpu_model::state::{SegReg, Segment};
@@ -146,24 +146,18 @@ pub(super) fn fast_address(a: &mut Asm, f: &FastAccess, write: bool) {
         let base = ST_SEG + seg * SEG_SIZE + SEG_BASE;
         dynasm!(a ; .arch x64 ; add r8, [rbx + base]);
     }
-    if m.size > 1 {
-        let max = (0x1000 - m.size) as i32;
-        dynasm!(a
-            ; .arch x64
-            ; mov r9d, r8d
-            ; and r9d, 0xfff
-            ; cmp r9d, max
-            ; ja =>slow
-        );
-    }
+    // The entry is chosen by the page of the first byte and its tag
+    // compared with the page of the last byte: a page-crossing access
+    // never matches (consecutive pages have different entries).
     let tag = CX_TLB + if write { TLB_WRITE_TAG } else { TLB_READ_TAG };
     let addend = CX_TLB + TLB_ADDEND;
+    let last = (m.size - 1) as i32;
     dynasm!(a
         ; .arch x64
         ; mov r9, r8
         ; shr r9, 7
         ; and r9d, TLB_INDEX_MASK
-        ; mov r10, r8
+        ; lea r10, [r8 + last]
         ; and r10, -4096
         ; cmp r10, [r13 + r9 + tag]
         ; jne =>slow
@@ -206,6 +200,7 @@ pub(super) fn helper_call(a: &mut Asm, ictx: &InsCtx<'_>, helper: u64) {
     let ip = ictx.ip as i64;
     let h = helper as i64;
     let common = ictx.addrs.exit_common as i64;
+    flush_cache(a);
     dynasm!(a
         ; .arch x64
         ; mov rax, QWORD ip

@@ -106,11 +106,15 @@ impl core::ops::DerefMut for Asm {
 /// helper calls; the trampoline saves them).
 const CACHE_HOSTS: [u8; 4] = [12, 14, 15, 5]; // r12, r14, r15, rbp
 
-/// Guest registers held in host registers for a whole block, write-through:
-/// every write goes to `CpuState` as well, so the state in memory is exact
-/// at every exit, fault and helper call, and only loads are saved. The
-/// guest RFLAGS is always cached in r11. The cache is loaded at block entry
-/// and reloaded after every call into Rust (which may change any of it).
+/// Guest registers held in host registers for a whole block, write-back:
+/// a cached register lives only in its host register while native code
+/// runs, and the cache is written to `CpuState` (`flush_cache`) before
+/// every call into Rust and at every block exit, so the state in memory is
+/// exact wherever anything can observe it (native instructions cannot
+/// fault). The guest RFLAGS is always cached in r11. The cache is loaded
+/// at block entry and reloaded after every call (which may change any of
+/// it). A register whose high byte (AH..BH) the block touches is never
+/// cached, so every cached access is to the low bits.
 #[derive(Clone, Copy, Debug, Default)]
 pub(super) struct RegCache {
     /// Host register number caching each guest GPR.
@@ -122,9 +126,11 @@ impl RegCache {
     /// instructions read most, if read at least twice.
     fn for_block(plan: &[Planned]) -> RegCache {
         let mut uses = [0u32; 16];
+        let mut high = [false; 16];
         for p in plan {
             if let Kind::Native(n) = p.kind {
                 n.for_each_reg_read(|l| uses[usize::from(l.idx)] += 1);
+                n.for_each_reg(|l| high[usize::from(l.idx)] |= l.high);
                 if n.uses_memory() {
                     for r in [p.ins.memory_base(), p.ins.memory_index()] {
                         if let Some((l, _)) = plan::gpr(r) {
@@ -134,7 +140,7 @@ impl RegCache {
                 }
             }
         }
-        let mut order: Vec<usize> = (0..16).filter(|&i| uses[i] >= 2).collect();
+        let mut order: Vec<usize> = (0..16).filter(|&i| uses[i] >= 2 && !high[i]).collect();
         order.sort_by_key(|&i| core::cmp::Reverse(uses[i]));
         let mut c = RegCache::default();
         for (&g, &h) in order.iter().zip(CACHE_HOSTS.iter()) {
@@ -151,11 +157,18 @@ impl RegCache {
             self.gpr[usize::from(l.idx)]
         }
     }
+}
 
-    /// The host register caching guest register `idx`.
-    pub fn host_of(&self, idx: u8) -> Option<u8> {
-        self.gpr[usize::from(idx)]
+/// Write the cache to `CpuState` (before every call, at every exit).
+pub(super) fn flush_cache(a: &mut Asm) {
+    let c = a.cache;
+    for (idx, h) in c.gpr.iter().enumerate() {
+        if let Some(h) = *h {
+            let o = (core::mem::offset_of!(CpuState, gpr) + 8 * idx) as i32;
+            dynasm!(a ; .arch x64 ; mov [rbx + o], Rq(h));
+        }
     }
+    dynasm!(a ; .arch x64 ; mov [rbx + ST_RFLAGS], r11);
 }
 
 /// Load the cache from `CpuState` (block entry, after every call).
@@ -216,6 +229,10 @@ fn exit_request_check(a: &mut Asm, ictx: &InsCtx<'_>, next: u64, natives: i32) {
         ; .arch x64
         ; cmp QWORD [r13 + CX_EXIT_REQ], 0
         ; je >go_on
+    );
+    flush_cache(a);
+    dynasm!(a
+        ; .arch x64
         ; mov QWORD [r13 + CX_EXIT_REQ], 0
         ; add QWORD [rbx + ST_ICOUNT], natives
         ; mov rax, QWORD next
@@ -316,6 +333,7 @@ pub fn emit_block(
                 let next = p.next_rip as i64;
                 let monitor = addrs.monitor as i64;
                 let common = addrs.exit_common as i64;
+                flush_cache(&mut a);
                 dynasm!(a
                     ; .arch x64
                     ; mov rax, QWORD ip
@@ -410,9 +428,10 @@ pub fn emit_block(
         dynasm!(a ; .arch x64 ; jmp =>resume);
     }
     let common = addrs.exit_common as i64;
+    dynasm!(a ; .arch x64 ; ->no_budget:);
+    flush_cache(&mut a);
     dynasm!(a
         ; .arch x64
-        ; ->no_budget:
         ; mov rax, QWORD start as i64
         ; mov [rbx + ST_RIP], rax
         ; mov eax, EXIT_BUDGET as i32
@@ -443,6 +462,7 @@ fn exit_or_loop(a: &mut Asm, target: u64, slot: u64, start: u64) {
 
 /// state.rip = target; continue through the exit slot.
 pub(super) fn exit_stub(a: &mut Asm, target: u64, slot: u64) {
+    flush_cache(a);
     let t = target as i64;
     let s = slot as i64;
     dynasm!(a

@@ -6,7 +6,7 @@ use super::memory::{
     READ_SRC,
 };
 use super::plan::{AluOp, FlagOp, Loc, MemOp, Native, ShOp, Src, UnOp};
-use super::{Asm, InsCtx, CX_TMP, CX_TMP2, ST_RFLAGS};
+use super::{Asm, InsCtx, CX_TMP, CX_TMP2};
 use cpu_model::flags;
 use dynasmrt::{dynasm, DynasmApi};
 
@@ -48,48 +48,39 @@ pub(super) fn load_rcx(a: &mut Asm, s: Src) {
 
 /// Guest register := rax with the x86-64 merge rules: byte and word
 /// writes merge, a dword result was zero-extended by the host instruction.
+/// A cached register is written in its host register only.
 pub(super) fn store_rax(a: &mut Asm, l: Loc, size: u32) {
-    let o = l.byte_off();
-    match size {
-        1 => dynasm!(a ; .arch x64 ; mov [rbx + o], al),
-        2 => dynasm!(a ; .arch x64 ; mov [rbx + o], ax),
-        _ => dynasm!(a ; .arch x64 ; mov [rbx + o], rax),
-    }
     if let Some(h) = a.cache.host(l) {
         match size {
             1 => dynasm!(a ; .arch x64 ; mov Rb(h), al),
             2 => dynasm!(a ; .arch x64 ; mov Rw(h), ax),
             _ => dynasm!(a ; .arch x64 ; mov Rq(h), rax),
         }
-    } else {
-        refresh_high(a, l);
+        return;
+    }
+    let o = l.byte_off();
+    match size {
+        1 => dynasm!(a ; .arch x64 ; mov [rbx + o], al),
+        2 => dynasm!(a ; .arch x64 ; mov [rbx + o], ax),
+        _ => dynasm!(a ; .arch x64 ; mov [rbx + o], rax),
     }
 }
 
 /// Guest register := rcx (as `store_rax`).
 pub(super) fn store_rcx(a: &mut Asm, l: Loc, size: u32) {
-    let o = l.byte_off();
-    match size {
-        1 => dynasm!(a ; .arch x64 ; mov [rbx + o], cl),
-        2 => dynasm!(a ; .arch x64 ; mov [rbx + o], cx),
-        _ => dynasm!(a ; .arch x64 ; mov [rbx + o], rcx),
-    }
     if let Some(h) = a.cache.host(l) {
         match size {
             1 => dynasm!(a ; .arch x64 ; mov Rb(h), cl),
             2 => dynasm!(a ; .arch x64 ; mov Rw(h), cx),
             _ => dynasm!(a ; .arch x64 ; mov Rq(h), rcx),
         }
-    } else {
-        refresh_high(a, l);
+        return;
     }
-}
-
-/// After a write to AH..BH in memory: reload the cached full register.
-fn refresh_high(a: &mut Asm, l: Loc) {
-    if let (true, Some(h)) = (l.high, a.cache.host_of(l.idx)) {
-        let o = l.off();
-        dynasm!(a ; .arch x64 ; mov Rq(h), [rbx + o]);
+    let o = l.byte_off();
+    match size {
+        1 => dynasm!(a ; .arch x64 ; mov [rbx + o], cl),
+        2 => dynasm!(a ; .arch x64 ; mov [rbx + o], cx),
+        _ => dynasm!(a ; .arch x64 ; mov [rbx + o], rcx),
     }
 }
 
@@ -103,11 +94,6 @@ fn imm32(v: u64, size: u32) -> Option<i32> {
         4 => Some(v as u32 as i32),
         _ => i32::try_from(v as i64).ok(),
     }
-}
-
-/// Guest RFLAGS (cached in r11) := r11, after an update of r11.
-fn store_flags(a: &mut Asm) {
-    dynasm!(a ; .arch x64 ; mov [rbx + ST_RFLAGS], r11);
 }
 
 macro_rules! sized_rr {
@@ -314,7 +300,6 @@ pub(super) fn emit_native(a: &mut Asm, n: Native, live: u64, mem: MemPath<'_>, d
                     ; and ecx, 1
                     ; shl ecx, 11
                     ; or r11, rcx
-                    ; mov [rbx + ST_RFLAGS], r11
                 ),
                 // OF = MSB of the original operand (still in rcx).
                 ShOp::Shr if of_live => dynasm!(a
@@ -323,7 +308,6 @@ pub(super) fn emit_native(a: &mut Asm, n: Native, live: u64, mem: MemPath<'_>, d
                     ; and ecx, 1
                     ; shl ecx, 11
                     ; or r11, rcx
-                    ; mov [rbx + ST_RFLAGS], r11
                 ),
                 _ => {}
             }
@@ -386,11 +370,12 @@ pub(super) fn emit_native(a: &mut Asm, n: Native, live: u64, mem: MemPath<'_>, d
         Native::Setcc { cc, dst } => {
             restore_flags(a);
             setcc_dl(a, cc);
-            let o = dst.byte_off();
-            dynasm!(a ; .arch x64 ; mov [rbx + o], dl);
             match a.cache.host(dst) {
                 Some(h) => dynasm!(a ; .arch x64 ; mov Rb(h), dl),
-                None => refresh_high(a, dst),
+                None => {
+                    let o = dst.byte_off();
+                    dynasm!(a ; .arch x64 ; mov [rbx + o], dl);
+                }
             }
         }
         Native::Xchg { size, a: x, b: y } => {
@@ -419,17 +404,22 @@ pub(super) fn emit_native(a: &mut Asm, n: Native, live: u64, mem: MemPath<'_>, d
             };
             load_rax(a, rax_loc);
             if to_dx {
-                let o = rdx_loc.off();
-                dynasm!(a ; .arch x64 ; mov rdx, [rbx + o]);
                 match size {
-                    2 => dynasm!(a ; .arch x64 ; cwd ; mov [rbx + o], dx),
-                    4 => dynasm!(a ; .arch x64 ; cdq ; mov [rbx + o], rdx),
-                    _ => dynasm!(a ; .arch x64 ; cqo ; mov [rbx + o], rdx),
+                    2 => dynasm!(a ; .arch x64 ; cwd),
+                    4 => dynasm!(a ; .arch x64 ; cdq),
+                    _ => dynasm!(a ; .arch x64 ; cqo),
                 }
-                if let Some(h) = a.cache.host(rdx_loc) {
-                    match size {
-                        2 => dynasm!(a ; .arch x64 ; mov Rw(h), dx),
-                        _ => dynasm!(a ; .arch x64 ; mov Rq(h), rdx),
+                // DX merges into RDX; EDX is zero-extended.
+                match (a.cache.host(rdx_loc), size) {
+                    (Some(h), 2) => dynasm!(a ; .arch x64 ; mov Rw(h), dx),
+                    (Some(h), _) => dynasm!(a ; .arch x64 ; mov Rq(h), rdx),
+                    (None, 2) => {
+                        let o = rdx_loc.off();
+                        dynasm!(a ; .arch x64 ; mov [rbx + o], dx);
+                    }
+                    (None, _) => {
+                        let o = rdx_loc.off();
+                        dynasm!(a ; .arch x64 ; mov [rbx + o], rdx);
                     }
                 }
             } else {
@@ -451,7 +441,6 @@ pub(super) fn emit_native(a: &mut Asm, n: Native, live: u64, mem: MemPath<'_>, d
                 FlagOp::Std => dynasm!(a ; .arch x64 ; or r11, df),
                 FlagOp::Cld => dynasm!(a ; .arch x64 ; and r11, !df),
             }
-            store_flags(a);
         }
         Native::Nop => {}
         Native::MemDst { op, size, src } => {

@@ -208,6 +208,26 @@ impl Native {
         }
     }
 
+    /// Call `f` for every guest register the host code reads or writes.
+    pub fn for_each_reg(&self, mut f: impl FnMut(Loc)) {
+        self.for_each_reg_read(&mut f);
+        match *self {
+            Native::Alu { dst, .. }
+            | Native::Unary { dst, .. }
+            | Native::Shift { dst, .. }
+            | Native::Lea { dst, .. }
+            | Native::Ext { dst, .. }
+            | Native::Setcc { dst, .. }
+            | Native::Cmov { dst, .. }
+            | Native::Bswap { dst, .. } => f(dst),
+            Native::Conv { to_dx: true, .. } => f(Loc {
+                idx: 2,
+                high: false,
+            }),
+            _ => {}
+        }
+    }
+
     /// Does the instruction access memory (through a helper call)?
     pub fn uses_memory(&self) -> bool {
         match *self {
