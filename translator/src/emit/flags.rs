@@ -3,7 +3,7 @@
 //! RFLAGS in `CpuState` and the host RFLAGS.
 
 use super::plan::{AluOp, FlagOp, Kind, MemOp, Native, Planned, Src, UnOp};
-use super::{Asm, STATUS};
+use super::Asm;
 use cpu_model::flags;
 use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi};
 
@@ -110,15 +110,20 @@ pub(super) fn live_flags(plan: &[Planned]) -> Vec<u64> {
     out
 }
 
-/// Host RFLAGS status bits := guest status bits (DF, TF, AC cleared).
+/// Host status flags := guest status flags (from r11), without POPF
+/// (microcoded and slow): OF by an 8-bit ADD that overflows exactly when
+/// OF is set, then SF ZF AF PF CF by SAHF. Clobbers rax and rdx, so the
+/// callers restore before loading their operands into rax.
 pub(super) fn restore_flags(a: &mut Asm) {
     dynasm!(a
         ; .arch x64
-        ; mov rdx, r11
-        ; and edx, STATUS
-        ; or edx, 2
-        ; push rdx
-        ; popfq
+        ; mov eax, r11d
+        ; shl eax, 8
+        ; mov edx, r11d
+        ; shr edx, 4
+        ; and dl, 0x80u8 as i8
+        ; add dl, 0x80u8 as i8
+        ; sahf
     );
 }
 
@@ -140,20 +145,40 @@ pub(super) fn save_flags(a: &mut Asm, take: u64, clear: u64) {
     merge_flags(a, take, clear);
 }
 
-/// rdx := host RFLAGS (the host flags stay as they are).
+/// rdx := the host status flags in "captured" form: the LAHF byte (SF ZF 0
+/// AF 0 PF 1 CF, the layout of RFLAGS bits 0-7) in bits 8-15 and OF in
+/// bit 0. The host flags and rax stay as they are (rsi is clobbered).
+/// LAHF/SETO instead of PUSHF: PUSHF is microcoded and was about 40% of
+/// the time of the CRC-32 benchmark loop.
 pub(super) fn capture_flags(a: &mut Asm) {
     dynasm!(a
         ; .arch x64
-        ; pushfq
-        ; pop rdx
+        ; mov rsi, rax
+        ; seto al
+        ; lahf
+        ; movzx edx, ax
+        ; mov rax, rsi
     );
 }
 
-/// Guest RFLAGS: clear `clear`, set the `take` bits of rdx (the captured
-/// host flags).
+/// Guest RFLAGS: clear `clear`, set the `take` bits of rdx (flags as
+/// `capture_flags` left them). Leaves the taken bits, in RFLAGS layout, in
+/// edx.
 pub(super) fn merge_flags(a: &mut Asm, take: u64, clear: u64) {
-    let take = take as i32;
     let keep = !(clear as i32);
+    if take & flags::OF != 0 {
+        dynasm!(a
+            ; .arch x64
+            ; mov esi, edx
+            ; and esi, 1
+            ; shl esi, 11
+            ; shr edx, 8
+            ; or edx, esi
+        );
+    } else {
+        dynasm!(a ; .arch x64 ; shr edx, 8);
+    }
+    let take = take as i32;
     dynasm!(a
         ; .arch x64
         ; and edx, take

@@ -1,11 +1,14 @@
 //! Code generation: one guest block to x86-64 host code with dynasmrt.
 //!
-//! Stage 1 keeps nothing in host registers across guest instructions: each
-//! native instruction loads its guest operands from `CpuState`, runs the
-//! same host instruction on fixed scratch registers and stores the result
-//! back. Guest RFLAGS status bits live in `CpuState::rflags`; they are
-//! loaded into the host RFLAGS (popfq) before an instruction that reads
-//! them and taken from the host RFLAGS (pushfq) after one that writes them.
+//! Guest registers: up to four GPRs the block reads most are cached in
+//! r12/r14/r15/rbp and the guest RFLAGS in r11 for the whole block
+//! (`RegCache`, write-back: flushed to `CpuState` before every call into
+//! Rust and at every exit, reloaded after every call). Other GPRs are
+//! loaded from and stored to `CpuState` around each instruction. Status
+//! flags go host -> guest by LAHF/SETO (`flags::capture_flags`) after an
+//! instruction that writes live flags and guest -> host by SAHF plus an
+//! OF-setting ADD before one that reads them (never PUSHF/POPF, which are
+//! microcoded).
 //!
 //! Calling convention, in pseudo-code (registers as set by the trampoline
 //! in `exec`):
@@ -13,28 +16,35 @@
 //! ```text
 //! rbx = &mut CpuState, r13 = &mut Ctx
 //! block:
-//!     if ctx.countdown < N { eax = EXIT_BUDGET; goto exit_common }   // state.rip is the block start
+//!     load the cache (r12.. := state.gpr[..], r11 := state.rflags)
+//! loop_head:                                      // a branch to the block start comes here
+//!     if ctx.countdown < N { flush; state.rip = start; eax = EXIT_BUDGET; goto exit_common }
 //!     ctx.countdown -= N; ctx.block_entries += 1
 //!     for each guest instruction:
-//!       native:   rax = guest dst; rcx = guest src / imm
-//!                 [popfq guest status flags]  OP al/ax/eax/rax, cl/...  [pushfq -> guest flags]
-//!                 guest dst = rax (byte/word stores merge, dword/qword store zero-extended rax)
-//!       memory:   (MOV/ALU/MOVZX/MOVSX/CMOVcc reg, [mem]; MOV [mem], reg/imm)
-//!                 state.icount += natives so far; state.rip = rip
-//!                 eax = mem_read(ctx, &ins, remaining)      // Cpu::read_op(ins, 1) -> ctx.tmp
-//!                 if eax != 0 goto exit_common             // fault delivered, state precise
-//!                 rcx = ctx.tmp; ... as native ...
-//!                 (a store: rdx = value; eax = mem_write(ctx, &ins, value, remaining))
-//!                 if ctx.exit_req { ctx.exit_req = 0; state.icount += ..; state.rip = next
-//!                                   ctx.countdown += remaining; eax = EXIT_MONITOR; goto exit_common }
-//!                                   // a code page was written or an event is pending
-//!       monitor:  state.icount += natives so far; state.rip = rip
+//!       native:   rax = guest dst; rcx = guest src / imm     (cache register or CpuState)
+//!                 [restore guest flags]  OP al/ax/eax/rax, cl/imm  [capture + merge into r11]
+//!                 guest dst = rax (byte/word writes merge, dword writes zero-extend)
+//!       memory:   (MOV/ALU/MOVZX/MOVSX/CMOVcc reg, [mem]; MOV [mem], reg/imm; ALU [mem], ..)
+//!                 r8 = host address by the inline fast path (`memory::fast_address`),
+//!                      or goto slow_i                    // TLB miss, limit, page crossing
+//!                 ... as native, on [r8] ...
+//!       resume_i:
+//!       monitor:  state.icount += natives so far; state.rip = rip; flush
 //!                 eax = monitor_shim(ctx, remaining = N - i - 1, next_rip)  // Cpu::execute + step's rules
 //!                 if eax != 0 goto exit_common                  // state already precise
+//!                 reload the cache
 //!     end:        state.icount += natives since the last monitor call
-//!       Jcc:      popfq guest flags; setcc dl; if dl goto taken
-//!                 state.rip = fallthrough; rax = &slot[0]; jmp [rax]
-//!       taken:    state.rip = target;      rax = &slot[1]; jmp [rax]
+//!       Jcc:      [restore guest flags]; j<cc> taken   (fused: the host flags of the previous ALU op)
+//!                 flush; state.rip = fallthrough; rax = &slot[0]; jmp [rax]   (or jmp loop_head)
+//!       taken:    flush; state.rip = target;      rax = &slot[1]; jmp [rax]   (or jmp loop_head)
+//! slow_i:     (after the block; one per inline memory access)
+//!     state.icount += natives before i; state.rip = rip_i; flush
+//!     eax = mem_read/mem_write(ctx, &ins, remaining)   // the interpreter's read_op/write_op
+//!     if eax != 0 goto exit_common                     // fault delivered, state precise
+//!     reload the cache; ... the instruction on ctx.tmp ...
+//!     if ctx.exit_req { flush; ...; eax = EXIT_MONITOR; goto exit_common }
+//!                       // a code page was written or an event is pending
+//!     state.icount -= natives before i; goto resume_i
 //! ```
 //!
 //! An exit slot holds the address of `exit_branch` (back to the
@@ -191,9 +201,6 @@ pub(super) const CX_ENTRIES: i32 = core::mem::offset_of!(Ctx, block_entries) as 
 pub(super) const CX_TMP: i32 = core::mem::offset_of!(Ctx, tmp) as i32;
 pub(super) const CX_TMP2: i32 = core::mem::offset_of!(Ctx, tmp2) as i32;
 pub(super) const CX_EXIT_REQ: i32 = core::mem::offset_of!(Ctx, exit_req) as i32;
-
-/// Status flags as an immediate.
-pub(super) const STATUS: i32 = cpu_model::flags::STATUS as i32;
 
 /// What a native instruction with a memory access needs to know.
 pub(super) struct InsCtx<'a> {

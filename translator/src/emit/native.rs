@@ -207,6 +207,9 @@ pub(super) fn emit_native(a: &mut Asm, n: Native, live: u64, mem: MemPath<'_>, d
                 store_rax(a, dst, size);
                 return;
             }
+            if matches!(op, AluOp::Adc | AluOp::Sbb) {
+                restore_flags(a);
+            }
             load_rax(a, dst);
             let imm = match src {
                 Src::Imm(v) => imm32(v, size),
@@ -214,9 +217,6 @@ pub(super) fn emit_native(a: &mut Asm, n: Native, live: u64, mem: MemPath<'_>, d
             };
             if imm.is_none() {
                 load_rcx(a, src);
-            }
-            if matches!(op, AluOp::Adc | AluOp::Sbb) {
-                restore_flags(a);
             }
             match (op, imm) {
                 (AluOp::Add, Some(i)) => sized_imm!(a, size, add, i),
@@ -448,6 +448,9 @@ pub(super) fn emit_native(a: &mut Asm, n: Native, live: u64, mem: MemPath<'_>, d
             match mem {
                 MemPath::Fast(f) => {
                     fast_address(a, f, writes);
+                    if reads_cf(op) {
+                        restore_flags(a);
+                    }
                     load_host(a, size, false);
                     load_rcx(a, src);
                     let (take, clear) = mem_dst_op(a, op, size);
@@ -460,6 +463,9 @@ pub(super) fn emit_native(a: &mut Asm, n: Native, live: u64, mem: MemPath<'_>, d
                 }
                 MemPath::Slow(ictx) => {
                     mem_read(a, ictx, if writes { READ_RMW } else { READ_DST });
+                    if reads_cf(op) {
+                        restore_flags(a);
+                    }
                     dynasm!(a ; .arch x64 ; mov rax, [r13 + CX_TMP]);
                     load_rcx(a, src);
                     let (take, clear) = mem_dst_op(a, op, size);
@@ -522,10 +528,10 @@ pub(super) fn emit_native(a: &mut Asm, n: Native, live: u64, mem: MemPath<'_>, d
             MemPath::None => {}
         },
         Native::Cmov { cc, size, dst, src } => {
-            load_rax(a, dst);
-            load_rcx(a, src);
             restore_flags(a);
             setcc_dl(a, cc);
+            load_rax(a, dst);
+            load_rcx(a, src);
             dynasm!(a ; .arch x64 ; test dl, dl);
             match size {
                 2 => dynasm!(a ; .arch x64 ; cmovnz ax, cx),
@@ -537,15 +543,17 @@ pub(super) fn emit_native(a: &mut Asm, n: Native, live: u64, mem: MemPath<'_>, d
     }
 }
 
+/// ADC / SBB: the guest CF must be in the host flags first.
+fn reads_cf(op: MemOp) -> bool {
+    matches!(op, MemOp::Alu(AluOp::Adc | AluOp::Sbb))
+}
+
 /// The operation of a [`Native::MemDst`] on rax (and rcx): returns the
 /// (take, clear) masks of its flag store.
 fn mem_dst_op(a: &mut Asm, op: MemOp, size: u32) -> (u64, u64) {
     let all = flags::STATUS;
     match op {
         MemOp::Alu(o) => {
-            if matches!(o, AluOp::Adc | AluOp::Sbb) {
-                restore_flags(a);
-            }
             match o {
                 AluOp::Add => sized_rr!(a, size, add),
                 AluOp::Adc => sized_rr!(a, size, adc),

@@ -133,7 +133,7 @@ pub enum Native {
     /// PUSH reg/imm, POP reg through the interpreter's `Cpu::push` /
     /// `Cpu::pop` (a helper call does the whole instruction).
     Stack,
-    /// MOV [mem], reg/imm through the interpreter's `Cpu::write_op`.
+    /// MOV `[mem]`, reg/imm (inline fast path, or `Cpu::write_op`).
     Store {
         size: u32,
         src: Src,
@@ -228,7 +228,7 @@ impl Native {
         }
     }
 
-    /// Does the instruction access memory (through a helper call)?
+    /// Does the instruction access memory (inline or by a helper call)?
     pub fn uses_memory(&self) -> bool {
         match *self {
             Native::Alu { src, .. } | Native::Ext { src, .. } | Native::Cmov { src, .. } => {
