@@ -296,8 +296,13 @@ extern "sysv64" fn stack_shim(ctx: *mut Ctx, ins: *const Instruction, remaining:
     let ins = unsafe { &*ins };
     ctx.slow_accesses += 1;
     let r = monitor::stack(cpu, bus, env, &mut ctx.countdown, ins, remaining);
-    if r == 0 && monitor::must_exit(cpu, bus) {
-        ctx.exit_req = 1;
+    if r == 0 {
+        let push = ins.mnemonic() == iced_x86::Mnemonic::Push;
+        let size = ins.stack_pointer_increment().unsigned_abs();
+        ctx.fast.fill_stack(cpu, bus, push, size);
+        if monitor::must_exit(cpu, bus) {
+            ctx.exit_req = 1;
+        }
     }
     r
 }

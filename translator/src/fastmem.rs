@@ -116,6 +116,9 @@ pub struct FastMem {
     /// Indexed by `SegReg as usize`.
     pub seg: [SegWindow; 6],
     pub tlb: [FastEntry; FAST_ENTRIES],
+    /// Bytes of the stack pointer (2, 4 or 8: SS.B, 64-bit mode), which
+    /// inline PUSH/POP outside 64-bit mode check.
+    pub stack_size: u64,
     /// The state the entries were filled under; None: nothing filled yet.
     key: Option<FastKey>,
 }
@@ -125,6 +128,7 @@ impl Default for FastMem {
         FastMem {
             seg: [SegWindow::default(); 6],
             tlb: [EMPTY; FAST_ENTRIES],
+            stack_size: 0,
             key: None,
         }
     }
@@ -170,6 +174,7 @@ impl FastMem {
         for seg in SegReg::ALL {
             self.seg[seg as usize] = window(cpu, seg);
         }
+        self.stack_size = u64::from(cpu.state.stack_size());
         let key = FastKey::of(cpu);
         if self.key != Some(key) {
             self.tlb = [EMPTY; FAST_ENTRIES];
@@ -177,25 +182,51 @@ impl FastMem {
         }
     }
 
+    /// After the interpreter's PUSH (`push`) or POP of `size` bytes: enter
+    /// the page of the stack slot it accessed.
+    pub fn fill_stack(&mut self, cpu: &mut Cpu, bus: &mut dyn Bus, push: bool, size: u32) {
+        let width = cpu.state.stack_size();
+        let sp = cpu.state.gpr[4] & flags::mask(width);
+        // After a push RSP is the slot; after a pop the slot is below it.
+        let slot = if push {
+            sp
+        } else {
+            sp.wrapping_sub(u64::from(size)) & flags::mask(width)
+        };
+        self.fill_at(cpu, bus, SegReg::Ss, slot, size, push);
+    }
+
     /// After the interpreter made the memory access of operand `op` of
     /// `ins` (reading, or writing when `write`) without a fault: enter its
     /// page so the next access takes the fast path.
     pub fn fill(&mut self, cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction, write: bool) {
+        let size = ins.memory_size().size() as u32;
+        let ea = cpu.effective_address(ins);
+        self.fill_at(cpu, bus, Cpu::mem_segment(ins), ea, size, write);
+    }
+
+    /// Enter the page of `seg:offset` after the interpreter accessed
+    /// `size` bytes there (reading, or writing when `write`).
+    fn fill_at(
+        &mut self,
+        cpu: &mut Cpu,
+        bus: &mut dyn Bus,
+        seg: SegReg,
+        offset: u64,
+        size: u32,
+        write: bool,
+    ) {
         let key = FastKey::of(cpu);
-        if self.key != Some(key) || key.alignment_checks {
+        if self.key != Some(key) || key.alignment_checks || !(1..=8).contains(&size) {
             return;
         }
-        let size = ins.memory_size().size() as u64;
-        if !(1..=8).contains(&size) {
-            return;
-        }
+        let size = u64::from(size);
         let kind = if write {
             AccessKind::Write
         } else {
             AccessKind::Read
         };
-        let ea = cpu.effective_address(ins);
-        let Ok(lin) = cpu.linearize(Cpu::mem_segment(ins), ea, size as u32, kind) else {
+        let Ok(lin) = cpu.linearize(seg, offset, size as u32, kind) else {
             return;
         };
         if cpu.state.mode() != CpuMode::Long64 && lin > 0xffff_ffff {

@@ -308,3 +308,83 @@ fn stores_to_a_page_that_became_code_are_seen() {
     assert_eq!(cpu.state.gpr[3] & 0xff, 4 + 3 + 2 + 1);
     assert!(jit.stats().invalidations.get("smc").copied().unwrap_or(0) >= 3);
 }
+
+/// PUSH/POP loops (registers, immediates, rSP itself, 16-bit operands) in
+/// 64-bit mode and 32-bit protected mode, on a 32-bit and on a 16-bit
+/// stack (SS.B = 0: the inline path's width check fails and the
+/// interpreter does it), with the stack pointer near a page edge.
+#[test]
+fn push_pop_loops() {
+    let mut r = Rng(0x5eed_0000_5757_0001);
+    let (mut helper_calls, mut accesses) = (0u64, 0u64);
+    for round in 0..240 {
+        let (bits, small_stack) = match round % 3 {
+            0 => (64, false),
+            1 => (32, false),
+            _ => (32, true),
+        };
+        let mut a = CodeAssembler::new(bits).unwrap();
+        let mut top = a.create_label();
+        let mut stack_ops = 0;
+        a.mov(ebp, ITER).unwrap();
+        a.set_label(&mut top).unwrap();
+        // Bytes pushed so far in this iteration (POPs only when there is
+        // something of theirs to pop).
+        let mut depth = 0i32;
+        let wide = if bits == 64 { 8 } else { 4 };
+        for _ in 0..2 + r.next() % 10 {
+            let x = r.next();
+            let (res, delta) = match x % 7 {
+                0 if bits == 64 => (a.push(rax), wide),
+                0 => (a.push(eax), wide),
+                1 if bits == 64 => (a.push(rsp), wide),
+                1 => (a.push(esp), wide),
+                2 => (a.push((x >> 8) as i32), wide),
+                3 => (a.push(dx), 2),
+                4 if depth >= wide && bits == 64 => (a.pop(rcx), -wide),
+                4 if depth >= wide => (a.pop(ecx), -wide),
+                5 if depth >= wide && bits == 64 => (a.pop(rdx), -wide),
+                5 if depth >= wide => (a.pop(edx), -wide),
+                _ if depth >= 2 => (a.pop(si), -2),
+                _ => (a.nop(), 0),
+            };
+            res.unwrap();
+            depth += delta;
+            stack_ops += u64::from(delta != 0);
+        }
+        // Rebalance so the loop does not run away with the stack (with
+        // POPs, which keep the bits of rSP above the stack width).
+        for _ in 0..depth / 2 {
+            a.pop(si).unwrap();
+            stack_ops += 1;
+        }
+        a.dec(ebp).unwrap();
+        a.jnz(top).unwrap();
+        a.hlt().unwrap();
+        let code = a.assemble(CODE).unwrap();
+        let (mut cpu, bus) = if bits == 64 {
+            long64(&code)
+        } else {
+            prot32(&code)
+        };
+        if small_stack {
+            // A 16-bit stack segment (SS.B = 0) under 32-bit code.
+            let d = Descriptor(0x000f_9300_0000_ffff);
+            cpu.state.seg[SegReg::Ss as usize] = d.to_segment(0x18);
+        }
+        cpu.state.gpr[4] = 0x8008 + (r.next() % 16);
+        if bits == 32 {
+            // Bits above the stack width are kept by every stack access.
+            cpu.state.gpr[4] |= r.next() << 32;
+        }
+        cpu.state.gpr[0] = r.next();
+        cpu.state.gpr[2] = r.next();
+        let (_, _, jit) = compare(cpu, bus, 3000);
+        if !small_stack {
+            helper_calls += jit.stats().memory_helper_calls;
+            accesses += stack_ops * u64::from(ITER);
+        }
+    }
+    eprintln!("push/pop: {helper_calls} helper calls for {accesses} stack accesses");
+    assert!(helper_calls * 3 < accesses, "{helper_calls} / {accesses}");
+}

@@ -26,7 +26,7 @@ pub(super) fn flag_effects(n: &Native) -> (u64, u64) {
         Native::Shift { .. } => (all & !flags::AF, 0),
         Native::Lea { .. } | Native::Ext { .. } => (0, 0),
         Native::Setcc { .. } | Native::Cmov { .. } => (0, all),
-        Native::Store { .. } | Native::Stack => (0, 0),
+        Native::Store { .. } | Native::Push { .. } | Native::Pop { .. } => (0, 0),
         Native::MemDst { op, .. } => match op {
             MemOp::Alu(AluOp::Adc | AluOp::Sbb) => (all, flags::CF),
             MemOp::Alu(_) | MemOp::Unary(UnOp::Neg) => (all, 0),

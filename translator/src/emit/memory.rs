@@ -3,7 +3,7 @@
 //! and invariants) and the slow path, helper calls into the interpreter's
 //! own operand access.
 
-use super::plan::{gpr, Loc};
+use super::plan::{gpr, Loc, RSP};
 use super::{flush_cache, reload_cache, Asm, InsCtx, ST_RIP};
 use crate::exec::Ctx;
 use crate::fastmem::{FastEntry, FastMem, SegWindow, FAST_ENTRIES};
@@ -14,6 +14,8 @@ use iced_x86::{Instruction, Register};
 
 const CX_SEG: i32 = (core::mem::offset_of!(Ctx, fast) + core::mem::offset_of!(FastMem, seg)) as i32;
 const CX_TLB: i32 = (core::mem::offset_of!(Ctx, fast) + core::mem::offset_of!(FastMem, tlb)) as i32;
+const CX_STACK_SIZE: i32 =
+    (core::mem::offset_of!(Ctx, fast) + core::mem::offset_of!(FastMem, stack_size)) as i32;
 const WIN_SIZE: i32 = core::mem::size_of::<SegWindow>() as i32;
 const WIN_BASE: i32 = core::mem::offset_of!(SegWindow, base) as i32;
 const WIN_READ_END: i32 = core::mem::offset_of!(SegWindow, read_end) as i32;
@@ -71,11 +73,34 @@ impl MemRef {
     }
 }
 
+impl MemRef {
+    /// The address size (for a stack slot: the stack width).
+    pub fn addr_size(&self) -> u32 {
+        self.addr_size
+    }
+
+    /// The stack slot a PUSH (`push`) or POP of `size` bytes accesses with
+    /// a stack of `width` bytes (SS:[rSP - size] or SS:[rSP]).
+    pub fn stack(push: bool, size: u32, width: u32) -> MemRef {
+        MemRef {
+            seg: SegReg::Ss as usize,
+            base: Some(RSP),
+            index: None,
+            disp: if push { (-i64::from(size)) as u64 } else { 0 },
+            addr_size: width,
+            size,
+        }
+    }
+}
+
 /// An inline access: the operand, the mode, and where the instruction's
 /// slow form is emitted.
 pub(super) struct FastAccess {
     pub mref: MemRef,
     pub long64: bool,
+    /// A stack access compiled for a stack of this many bytes outside
+    /// 64-bit mode, where SS.B can change under the block: checked first.
+    pub stack_width: Option<u32>,
     pub slow: DynamicLabel,
 }
 
@@ -85,6 +110,14 @@ pub(super) struct FastAccess {
 pub(super) fn fast_address(a: &mut Asm, f: &FastAccess, write: bool) {
     let m = &f.mref;
     let slow = f.slow;
+    if let Some(w) = f.stack_width {
+        let w = w as i32;
+        dynasm!(a
+            ; .arch x64
+            ; cmp QWORD [r13 + CX_STACK_SIZE], w
+            ; jne =>slow
+        );
+    }
     match m.base {
         Some(b) => match a.cache.host(b) {
             Some(h) => dynasm!(a ; .arch x64 ; mov r8, Rq(h)),
@@ -236,4 +269,34 @@ pub(super) fn mem_read(a: &mut Asm, ictx: &InsCtx<'_>, mode: i32) {
         ; mov ecx, mode
     );
     helper_call(a, ictx, ictx.addrs.mem_read);
+}
+
+/// rSP += `delta` within a stack of `width` bytes (the bits above the
+/// stack width are kept, as `Cpu::set_sp`). Clobbers rax and the host
+/// flags.
+pub(super) fn adjust_sp(a: &mut Asm, delta: i32, width: u32) {
+    match (a.cache.host(RSP), width) {
+        (Some(h), 8) => dynasm!(a ; .arch x64 ; add Rq(h), delta),
+        (Some(h), 4) => dynasm!(a
+            ; .arch x64
+            ; mov eax, Rd(h)
+            ; add eax, delta
+            ; shr Rq(h), 32
+            ; shl Rq(h), 32
+            ; or Rq(h), rax
+        ),
+        (Some(h), _) => dynasm!(a ; .arch x64 ; add Rw(h), delta as i16),
+        (None, 8) => {
+            let o = RSP.off();
+            dynasm!(a ; .arch x64 ; add QWORD [rbx + o], delta);
+        }
+        (None, 4) => {
+            let o = RSP.off();
+            dynasm!(a ; .arch x64 ; add DWORD [rbx + o], delta);
+        }
+        (None, _) => {
+            let o = RSP.off();
+            dynasm!(a ; .arch x64 ; add WORD [rbx + o], delta as i16);
+        }
+    }
 }

@@ -297,14 +297,20 @@ pub fn emit_block(
                     remaining: (plan.len() - i - 1) as i64,
                     addrs,
                 };
-                let fast = (!matches!(nat, Native::Stack))
-                    .then(|| MemRef::of(&p.ins))
-                    .flatten();
+                // The stack width of a PUSH/POP: 8 in 64-bit mode, else
+                // the code size's (checked against SS.B at run time).
+                let width = bitness / 8;
+                let (fast, stack_width) = match nat {
+                    Native::Push { size, .. } => (Some(MemRef::stack(true, size, width)), true),
+                    Native::Pop { size, .. } => (Some(MemRef::stack(false, size, width)), true),
+                    _ => (MemRef::of(&p.ins), false),
+                };
                 if let Some(mref) = fast {
                     // Inline access; the slow form goes after the block.
                     let f = FastAccess {
                         mref,
                         long64: bitness == 64,
+                        stack_width: (stack_width && bitness != 64).then_some(width),
                         slow: a.new_dynamic_label(),
                     };
                     emit_native(&mut a, nat, live[i], MemPath::Fast(&f), false);

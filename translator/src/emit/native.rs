@@ -2,8 +2,8 @@
 
 use super::flags::{capture_flags, merge_flags, restore_flags, save_flags, setcc_dl};
 use super::memory::{
-    fast_address, helper_call, load_host, mem_read, store_host, FastAccess, READ_DST, READ_RMW,
-    READ_SRC,
+    adjust_sp, fast_address, helper_call, load_host, mem_read, store_host, FastAccess, READ_DST,
+    READ_RMW, READ_SRC,
 };
 use super::plan::{AluOp, FlagOp, Loc, MemOp, Native, ShOp, Src, UnOp};
 use super::{Asm, InsCtx, CX_TMP, CX_TMP2};
@@ -494,19 +494,28 @@ pub(super) fn emit_native(a: &mut Asm, n: Native, live: u64, mem: MemPath<'_>, d
                 MemPath::None => {}
             }
         }
-        Native::Stack => {
-            let MemPath::Slow(ictx) = mem else {
-                return;
-            };
-            let ins = ictx.ins_addr as i64;
-            let rem = ictx.remaining;
-            dynasm!(a
-                ; .arch x64
-                ; mov rsi, QWORD ins
-                ; mov rdx, QWORD rem
-            );
-            helper_call(a, ictx, ictx.addrs.stack);
-        }
+        Native::Push { size, src } => match mem {
+            MemPath::Fast(f) => {
+                fast_address(a, f, true);
+                // PUSH rSP pushes the value before the decrement.
+                load_rcx(a, src);
+                store_host(a, size, true);
+                adjust_sp(a, -(size as i32), f.mref.addr_size());
+            }
+            MemPath::Slow(ictx) => stack_helper(a, ictx),
+            MemPath::None => {}
+        },
+        Native::Pop { size, dst } => match mem {
+            MemPath::Fast(f) => {
+                fast_address(a, f, false);
+                load_host(a, size, true);
+                adjust_sp(a, size as i32, f.mref.addr_size());
+                // POP rSP: the popped value wins over the increment.
+                store_rcx(a, dst, size);
+            }
+            MemPath::Slow(ictx) => stack_helper(a, ictx),
+            MemPath::None => {}
+        },
         Native::Store { size, src } => match mem {
             MemPath::Fast(f) => {
                 fast_address(a, f, true);
@@ -541,6 +550,18 @@ pub(super) fn emit_native(a: &mut Asm, n: Native, live: u64, mem: MemPath<'_>, d
             store_rax(a, dst, size);
         }
     }
+}
+
+/// The whole PUSH/POP through the interpreter (`Cpu::push` / `Cpu::pop`).
+fn stack_helper(a: &mut Asm, ictx: &InsCtx<'_>) {
+    let ins = ictx.ins_addr as i64;
+    let rem = ictx.remaining;
+    dynasm!(a
+        ; .arch x64
+        ; mov rsi, QWORD ins
+        ; mov rdx, QWORD rem
+    );
+    helper_call(a, ictx, ictx.addrs.stack);
 }
 
 /// ADC / SBB: the guest CF must be in the host flags first.

@@ -20,6 +20,12 @@ impl Loc {
     }
 }
 
+/// The stack pointer.
+pub(super) const RSP: Loc = Loc {
+    idx: 4,
+    high: false,
+};
+
 /// A guest GPR operand: (location, size in bytes).
 pub(super) fn gpr(r: Register) -> Option<(Loc, u32)> {
     if !r.is_gpr() {
@@ -130,9 +136,17 @@ pub enum Native {
         size: u32,
         src: Src,
     },
-    /// PUSH reg/imm, POP reg through the interpreter's `Cpu::push` /
-    /// `Cpu::pop` (a helper call does the whole instruction).
-    Stack,
+    /// PUSH reg/imm of `size` bytes: inline (SS window, host TLB), or the
+    /// interpreter's `Cpu::push` by a helper call for the whole instruction.
+    Push {
+        size: u32,
+        src: Src,
+    },
+    /// POP reg of `size` bytes (as `Push`; `Cpu::pop`).
+    Pop {
+        size: u32,
+        dst: Loc,
+    },
     /// MOV `[mem]`, reg/imm (inline fast path, or `Cpu::write_op`).
     Store {
         size: u32,
@@ -204,7 +218,12 @@ impl Native {
                 idx: 0,
                 high: false,
             }),
-            Native::Setcc { .. } | Native::Stack | Native::FlagOp(_) | Native::Nop => {}
+            Native::Push { src: s, .. } => {
+                src(s, &mut f);
+                f(RSP);
+            }
+            Native::Pop { .. } => f(RSP),
+            Native::Setcc { .. } | Native::FlagOp(_) | Native::Nop => {}
         }
     }
 
@@ -219,7 +238,8 @@ impl Native {
             | Native::Ext { dst, .. }
             | Native::Setcc { dst, .. }
             | Native::Cmov { dst, .. }
-            | Native::Bswap { dst, .. } => f(dst),
+            | Native::Bswap { dst, .. }
+            | Native::Pop { dst, .. } => f(dst),
             Native::Conv { to_dx: true, .. } => f(Loc {
                 idx: 2,
                 high: false,
@@ -234,7 +254,10 @@ impl Native {
             Native::Alu { src, .. } | Native::Ext { src, .. } | Native::Cmov { src, .. } => {
                 src == Src::Mem
             }
-            Native::Store { .. } | Native::Stack | Native::MemDst { .. } => true,
+            Native::Store { .. }
+            | Native::Push { .. }
+            | Native::Pop { .. }
+            | Native::MemDst { .. } => true,
             _ => false,
         }
     }
@@ -584,18 +607,30 @@ fn native(ins: &Instruction, bitness: u32, cs_limit: u32) -> Option<Kind> {
             Mnemonic::Std => Native::FlagOp(FlagOp::Std),
             Mnemonic::Cld => Native::FlagOp(FlagOp::Cld),
             Mnemonic::Push if ins.op_count() == 1 => {
-                let ok = is_imm(ins.op0_kind()) || reg_op(ins, 0).is_some_and(|(l, _)| !l.high);
-                if !ok || !matches!(ins.stack_pointer_increment(), -2 | -4 | -8) {
+                let size = ins.stack_pointer_increment().unsigned_abs();
+                if !matches!(size, 2 | 4 | 8) || ins.stack_pointer_increment() > 0 {
                     return None;
                 }
-                Native::Stack
+                let src = if is_imm(ins.op0_kind()) {
+                    Src::Imm(ins.immediate(0))
+                } else {
+                    match reg_op(ins, 0) {
+                        Some((l, _)) if !l.high => Src::Reg(l),
+                        _ => return None,
+                    }
+                };
+                Native::Push { size, src }
             }
             Mnemonic::Pop if ins.op_count() == 1 => {
-                reg_op(ins, 0)?;
-                if !matches!(ins.stack_pointer_increment(), 2 | 4 | 8) {
+                let (dst, _) = reg_op(ins, 0)?;
+                let size = ins.stack_pointer_increment();
+                if !matches!(size, 2 | 4 | 8) || dst.high {
                     return None;
                 }
-                Native::Stack
+                Native::Pop {
+                    size: size as u32,
+                    dst,
+                }
             }
             // Multi-byte NOPs never access their memory operand.
             Mnemonic::Nop => Native::Nop,
