@@ -23,7 +23,15 @@ const ITER: u32 = 6;
 fn mem_ins(a: &mut CodeAssembler, r: &mut Rng, m: AsmMemoryOperand, size: u32) -> bool {
     let x = r.next();
     let imm = r.next() as i32 >> (x % 24);
-    let res = match (size, x % 14) {
+    let res = match (size, x % 16) {
+        (8, 8) => a.imul_2(rax, qword_ptr(m)),
+        (8, 9) => a.imul_3(rdx, qword_ptr(m), imm),
+        (4, 8) => a.imul_3(edx, dword_ptr(m), imm),
+        (4, 9) => a.imul_2(eax, dword_ptr(m)),
+        (2, 8) => a.imul_2(dx, word_ptr(m)),
+        (2, 9) => a.imul_3(ax, word_ptr(m), imm as i16 as i32),
+        (_, 8) => a.mov(dl, byte_ptr(m)),
+        (_, 9) => a.adc(byte_ptr(m), dl),
         (8, 0) => a.mov(rax, qword_ptr(m)),
         (8, 1) => a.mov(qword_ptr(m), rdx),
         (8, 2) => a.add(qword_ptr(m), rax),
@@ -57,15 +65,15 @@ fn mem_ins(a: &mut CodeAssembler, r: &mut Rng, m: AsmMemoryOperand, size: u32) -
         (_, 6) => a.mov(byte_ptr(m), imm as u8 as u32),
         (_, 7) => a.sbb(byte_ptr(m), al),
         // A register instruction between accesses (flags, values).
-        (_, 8) => a.add(eax, edx),
-        (_, 9) => a.rol(edx, 3),
-        (_, 10) => a.stc(),
-        (_, 11) => a.xchg(ax, dx),
-        (_, 12) => a.lea(edx, dword_ptr(eax + edx * 2 + 1)),
+        (_, 10) => a.add(eax, edx),
+        (_, 11) => a.rol(edx, 3),
+        (_, 12) => a.stc(),
+        (_, 13) => a.xchg(ax, dx),
+        (_, 14) => a.lea(edx, dword_ptr(eax + edx * 2 + 1)),
         _ => a.inc(eax),
     };
     res.unwrap();
-    x % 14 < 8
+    x % 16 < 10
 }
 
 /// An offset near a page edge or anywhere in the 8 KiB test window.

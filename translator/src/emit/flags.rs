@@ -33,6 +33,7 @@ pub(super) fn flag_effects(n: &Native) -> (u64, u64) {
             MemOp::Unary(UnOp::Inc | UnOp::Dec) => (all & !flags::CF, 0),
             MemOp::Unary(UnOp::Not) => (0, 0),
         },
+        Native::Imul { .. } => (all, 0),
         Native::Xchg { .. } | Native::Bswap { .. } | Native::Conv { .. } | Native::Nop => (0, 0),
         Native::FlagOp(FlagOp::Stc | FlagOp::Clc) => (flags::CF, 0),
         Native::FlagOp(FlagOp::Cmc) => (flags::CF, flags::CF),

@@ -403,6 +403,47 @@ pub fn emit_block(
                         exits.push(Exit { target: p.next_rip });
                         exits.push(Exit { target });
                     }
+                    Branch::Loop { size, zf, target } => {
+                        // The counter is decremented without touching the
+                        // guest flags (r11); LOOPE/LOOPNE also test ZF.
+                        let rcx = Loc {
+                            idx: 1,
+                            high: false,
+                        };
+                        native::load_rax(&mut a, rcx);
+                        match size {
+                            2 => dynasm!(a ; .arch x64 ; sub ax, 1 ; setnz dl),
+                            4 => dynasm!(a ; .arch x64 ; sub eax, 1 ; setnz dl),
+                            _ => dynasm!(a ; .arch x64 ; sub rax, 1 ; setnz dl),
+                        }
+                        native::store_rax(&mut a, rcx, size);
+                        let zf_bit = cpu_model::flags::ZF as i32;
+                        match zf {
+                            Some(true) => dynasm!(a
+                                ; .arch x64
+                                ; test r11d, zf_bit
+                                ; setnz cl
+                                ; and dl, cl
+                            ),
+                            Some(false) => dynasm!(a
+                                ; .arch x64
+                                ; test r11d, zf_bit
+                                ; setz cl
+                                ; and dl, cl
+                            ),
+                            None => {}
+                        }
+                        dynasm!(a
+                            ; .arch x64
+                            ; test dl, dl
+                            ; jnz >taken
+                        );
+                        exit_or_loop(&mut a, p.next_rip, slots[0], start);
+                        dynasm!(a ; .arch x64 ; taken:);
+                        exit_or_loop(&mut a, target, slots[1], start);
+                        exits.push(Exit { target: p.next_rip });
+                        exits.push(Exit { target });
+                    }
                 }
                 ended = true;
             }

@@ -161,9 +161,10 @@ pub(super) fn emit_native(a: &mut Asm, n: Native, live: u64, mem: MemPath<'_>, d
     // The memory read comes first, before anything changes; the value is
     // left in rcx (see `load_rcx`).
     let reads = match n {
-        Native::Alu { src, .. } | Native::Ext { src, .. } | Native::Cmov { src, .. } => {
-            src == Src::Mem
-        }
+        Native::Alu { src, .. }
+        | Native::Ext { src, .. }
+        | Native::Cmov { src, .. }
+        | Native::Imul { src, .. } => src == Src::Mem,
         _ => false,
     };
     if reads {
@@ -536,6 +537,47 @@ pub(super) fn emit_native(a: &mut Asm, n: Native, live: u64, mem: MemPath<'_>, d
             }
             MemPath::None => {}
         },
+        Native::Imul {
+            size,
+            dst,
+            src,
+            imm,
+        } => {
+            match imm {
+                None => {
+                    load_rax(a, dst);
+                    load_rcx(a, src);
+                    match size {
+                        2 => dynasm!(a ; .arch x64 ; imul ax, cx),
+                        4 => dynasm!(a ; .arch x64 ; imul eax, ecx),
+                        _ => dynasm!(a ; .arch x64 ; imul rax, rcx),
+                    }
+                }
+                Some(i) => {
+                    load_rcx(a, src);
+                    match size {
+                        2 => dynasm!(a ; .arch x64 ; imul ax, cx, i as i16),
+                        4 => dynasm!(a ; .arch x64 ; imul eax, ecx, i),
+                        _ => dynasm!(a ; .arch x64 ; imul rax, rcx, i),
+                    }
+                }
+            }
+            // CF = OF from the host; SF, ZF, PF of the result by TEST
+            // (whose CF = OF = 0 and AF = 0 as the interpreter wants
+            // after masking); then CF | OF put back from r9.
+            if live & all != 0 {
+                let cf_of = (flags::CF | flags::OF) as i32;
+                dynasm!(a ; .arch x64 ; setc r9b ; movzx r9d, r9b ; neg r9d ; and r9d, cf_of);
+                match size {
+                    2 => dynasm!(a ; .arch x64 ; test ax, ax),
+                    4 => dynasm!(a ; .arch x64 ; test eax, eax),
+                    _ => dynasm!(a ; .arch x64 ; test rax, rax),
+                }
+                self::save_flags(a, flags::SF | flags::ZF | flags::PF, all);
+                dynasm!(a ; .arch x64 ; or r11, r9);
+            }
+            store_rax(a, dst, size);
+        }
         Native::Cmov { cc, size, dst, src } => {
             restore_flags(a);
             setcc_dl(a, cc);

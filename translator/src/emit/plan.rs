@@ -167,6 +167,15 @@ pub enum Native {
         size: u32,
         to_dx: bool,
     },
+    /// IMUL r, r/m (`imm` None) or IMUL r, r/m, imm of 2, 4 or 8 bytes:
+    /// CF = OF = signed overflow; SF, ZF, PF of the result, AF = 0 (as the
+    /// interpreter's `mul_flags`).
+    Imul {
+        size: u32,
+        dst: Loc,
+        src: Src,
+        imm: Option<i32>,
+    },
     /// STC, CLC, CMC, STD, CLD on the guest RFLAGS in memory.
     FlagOp(FlagOp),
     Nop,
@@ -205,6 +214,14 @@ impl Native {
                 index.into_iter().for_each(|(l, _)| f(l));
             }
             Native::Ext { src: s, .. } => src(s, &mut f),
+            Native::Imul {
+                dst, src: s, imm, ..
+            } => {
+                if imm.is_none() {
+                    f(dst);
+                }
+                src(s, &mut f);
+            }
             Native::Cmov { dst, src: s, .. } => {
                 f(dst);
                 src(s, &mut f);
@@ -239,6 +256,7 @@ impl Native {
             | Native::Setcc { dst, .. }
             | Native::Cmov { dst, .. }
             | Native::Bswap { dst, .. }
+            | Native::Imul { dst, .. }
             | Native::Pop { dst, .. } => f(dst),
             Native::Conv { to_dx: true, .. } => f(Loc {
                 idx: 2,
@@ -251,9 +269,10 @@ impl Native {
     /// Does the instruction access memory (inline or by a helper call)?
     pub fn uses_memory(&self) -> bool {
         match *self {
-            Native::Alu { src, .. } | Native::Ext { src, .. } | Native::Cmov { src, .. } => {
-                src == Src::Mem
-            }
+            Native::Alu { src, .. }
+            | Native::Ext { src, .. }
+            | Native::Cmov { src, .. }
+            | Native::Imul { src, .. } => src == Src::Mem,
             Native::Store { .. }
             | Native::Push { .. }
             | Native::Pop { .. }
@@ -275,8 +294,20 @@ pub enum FlagOp {
 /// A direct branch that ends a block natively.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Branch {
-    Jcc { cc: u8, target: u64 },
-    Jmp { target: u64 },
+    Jcc {
+        cc: u8,
+        target: u64,
+    },
+    Jmp {
+        target: u64,
+    },
+    /// LOOP (`zf` None), LOOPE (Some(true)), LOOPNE (Some(false)) on the
+    /// counter of `size` bytes (CX, ECX, RCX by address size).
+    Loop {
+        size: u32,
+        zf: Option<bool>,
+        target: u64,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -435,6 +466,27 @@ fn native(ins: &Instruction, bitness: u32, cs_limit: u32) -> Option<Kind> {
         return Some(Kind::Branch(match cc_of(ins) {
             Some(cc) => Branch::Jcc { cc, target },
             None => Branch::Jmp { target },
+        }));
+    }
+    if matches!(m, Mnemonic::Loop | Mnemonic::Loope | Mnemonic::Loopne) {
+        let target = ins.near_branch_target();
+        let in_range = if bitness == 64 {
+            cpu_model::mmu::paging::is_canonical(target)
+        } else {
+            target <= u64::from(cs_limit)
+        };
+        if !in_range {
+            return None;
+        }
+        let zf = match m {
+            Mnemonic::Loope => Some(true),
+            Mnemonic::Loopne => Some(false),
+            _ => None,
+        };
+        return Some(Kind::Branch(Branch::Loop {
+            size: Cpu::addr_size(ins),
+            zf,
+            target,
         }));
     }
     let n = if let Some(op) = alu_op(m) {
@@ -601,6 +653,40 @@ fn native(ins: &Instruction, bitness: u32, cs_limit: u32) -> Option<Kind> {
                 size: 8,
                 to_dx: true,
             },
+            Mnemonic::Imul if ins.op_count() >= 2 => {
+                let (dst, size) = reg_op(ins, 0)?;
+                if size < 2 {
+                    return None;
+                }
+                let src = match ins.op1_kind() {
+                    OpKind::Memory => Src::Mem,
+                    _ => {
+                        let (l, s) = reg_op(ins, 1)?;
+                        if s != size {
+                            return None;
+                        }
+                        Src::Reg(l)
+                    }
+                };
+                let imm = if ins.op_count() == 3 {
+                    // Sign-extended by iced; the host immediate of the
+                    // operand size (imm16 for 16-bit, else imm32).
+                    let v = ins.immediate(2) as i64;
+                    Some(if size == 2 {
+                        i32::from(v as i16)
+                    } else {
+                        i32::try_from(v).ok()?
+                    })
+                } else {
+                    None
+                };
+                Native::Imul {
+                    size,
+                    dst,
+                    src,
+                    imm,
+                }
+            }
             Mnemonic::Stc => Native::FlagOp(FlagOp::Stc),
             Mnemonic::Clc => Native::FlagOp(FlagOp::Clc),
             Mnemonic::Cmc => Native::FlagOp(FlagOp::Cmc),
