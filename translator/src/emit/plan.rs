@@ -483,11 +483,17 @@ fn native(ins: &Instruction, bitness: u32, cs_limit: u32) -> Option<Kind> {
             Mnemonic::Loopne => Some(false),
             _ => None,
         };
-        return Some(Kind::Branch(Branch::Loop {
-            size: Cpu::addr_size(ins),
-            zf,
-            target,
-        }));
+        // The counter is named by the encoding (address size, with any
+        // 0x67 prefix): Loop_rel8_64_ECX is LOOP with ECX in 64-bit code.
+        let name = format!("{:?}", ins.code());
+        let size = if name.ends_with("_RCX") {
+            8
+        } else if name.ends_with("_ECX") {
+            4
+        } else {
+            2
+        };
+        return Some(Kind::Branch(Branch::Loop { size, zf, target }));
     }
     let n = if let Some(op) = alu_op(m) {
         if ins.op_count() != 2 {
