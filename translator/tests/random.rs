@@ -84,10 +84,17 @@ fn one(a: &mut CodeAssembler, r: &mut Rng) {
             2 => un!(neg),
             _ => un!(not),
         },
-        2 => match (x >> 40) % 3 {
+        2 => match (x >> 40) % 9 {
             0 => sh!(shl),
             1 => sh!(shr),
-            _ => sh!(sar),
+            2 => sh!(sar),
+            // By CL (any count, zero included).
+            3 => a.shl(R64[i], cl),
+            4 => a.shr(R32[i], cl),
+            5 => a.sar(R64[i], cl),
+            6 => a.shl(R32[i], cl),
+            7 => a.sar(R32[i], cl),
+            _ => a.shr(R64[i], cl),
         },
         3 => a.lea(R64[i], qword_ptr(R64[j] + R64[(i + j) % 15] * 4 + imm32)),
         4 => a.lea(R32[i], dword_ptr(R64[j] + imm32)),

@@ -24,6 +24,8 @@ pub(super) fn flag_effects(n: &Native) -> (u64, u64) {
         Native::Unary { op: UnOp::Neg, .. } => (all, 0),
         Native::Unary { op: UnOp::Not, .. } => (0, 0),
         Native::Shift { .. } => (all & !flags::AF, 0),
+        // A zero count leaves every flag: nothing is certainly written.
+        Native::ShiftCl { .. } => (0, 0),
         Native::Lea { .. } | Native::Ext { .. } => (0, 0),
         Native::Setcc { .. } | Native::Cmov { .. } => (0, all),
         Native::Store { .. } | Native::Push { .. } | Native::Pop { .. } => (0, 0),

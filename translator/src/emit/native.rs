@@ -5,10 +5,10 @@ use super::memory::{
     adjust_sp, fast_address, helper_call, load_host, mem_read, store_host, FastAccess, READ_DST,
     READ_RMW, READ_SRC,
 };
-use super::plan::{AluOp, FlagOp, Loc, MemOp, Native, ShOp, Src, UnOp};
+use super::plan::{AluOp, FlagOp, Loc, MemOp, Native, ShOp, Src, UnOp, RCX};
 use super::{Asm, InsCtx, CX_TMP, CX_TMP2};
 use cpu_model::flags;
-use dynasmrt::{dynasm, DynasmApi};
+use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi};
 
 /// rax := guest register (a high-byte register as the low byte of eax).
 pub(super) fn load_rax(a: &mut Asm, l: Loc) {
@@ -279,40 +279,44 @@ pub(super) fn emit_native(a: &mut Asm, n: Native, live: u64, mem: MemPath<'_>, d
                 ShOp::Shr => sized_ri!(a, size, shr, c),
                 ShOp::Sar => sized_ri!(a, size, sar, c),
             }
-            // CF, SF, ZF, PF from the host; AF unchanged (undefined, as the
-            // interpreter); OF by the interpreter's count-1 formula. Only
-            // live flags are stored, but OF of SHL needs CF in edx, so CF
-            // is stored whenever OF is live.
-            let cszp = flags::CF | flags::SF | flags::ZF | flags::PF;
-            let of_live = live & flags::OF != 0;
-            let keep = if of_live { live | flags::CF } else { live };
-            let clear = (cszp | flags::OF) & keep;
-            if clear != 0 {
-                self::save_flags(a, cszp & keep, clear);
-            }
-            let top = (size * 8 - 1) as i8;
-            match op {
-                // OF = MSB(result) XOR CF.
-                ShOp::Shl if of_live => dynasm!(a
-                    ; .arch x64
-                    ; mov rcx, rax
-                    ; shr rcx, top
-                    ; xor ecx, edx
-                    ; and ecx, 1
-                    ; shl ecx, 11
-                    ; or r11, rcx
-                ),
-                // OF = MSB of the original operand (still in rcx).
-                ShOp::Shr if of_live => dynasm!(a
-                    ; .arch x64
-                    ; shr rcx, top
-                    ; and ecx, 1
-                    ; shl ecx, 11
-                    ; or r11, rcx
-                ),
-                _ => {}
+            if shift_flags_needed(live) {
+                capture_flags(a);
+                shift_flags(a, op, size, live);
             }
             store_rax(a, dst, size);
+        }
+        Native::ShiftCl { op, size, dst } => {
+            // The count is masked by the host exactly as by the
+            // interpreter (5 bits, 6 for 64-bit operands). A zero count
+            // still writes the register back (zero-extending a dword),
+            // but leaves the flags alone.
+            load_rax(a, dst);
+            load_rcx(a, Src::Reg(RCX));
+            dynasm!(a ; .arch x64 ; mov r9, rax);
+            match (op, size) {
+                (ShOp::Shl, 4) => dynasm!(a ; .arch x64 ; shl eax, cl),
+                (ShOp::Shl, _) => dynasm!(a ; .arch x64 ; shl rax, cl),
+                (ShOp::Shr, 4) => dynasm!(a ; .arch x64 ; shr eax, cl),
+                (ShOp::Shr, _) => dynasm!(a ; .arch x64 ; shr rax, cl),
+                (ShOp::Sar, 4) => dynasm!(a ; .arch x64 ; sar eax, cl),
+                (ShOp::Sar, _) => dynasm!(a ; .arch x64 ; sar rax, cl),
+            }
+            let needed = shift_flags_needed(live);
+            if needed {
+                capture_flags(a);
+            }
+            store_rax(a, dst, size);
+            if needed {
+                let mask = if size == 8 { 0x3f } else { 0x1f };
+                dynasm!(a
+                    ; .arch x64
+                    ; test cl, mask
+                    ; jz >no_flags
+                    ; mov rcx, r9
+                );
+                shift_flags(a, op, size, live);
+                dynasm!(a ; .arch x64 ; no_flags:);
+            }
         }
         Native::Lea {
             size,
@@ -591,6 +595,46 @@ pub(super) fn emit_native(a: &mut Asm, n: Native, live: u64, mem: MemPath<'_>, d
             }
             store_rax(a, dst, size);
         }
+    }
+}
+
+/// Does a shift (by a nonzero count) store any flag? See `shift_flags`.
+fn shift_flags_needed(live: u64) -> bool {
+    live & (flags::CF | flags::SF | flags::ZF | flags::PF | flags::OF) != 0
+}
+
+/// The flags of a shift by a nonzero count, from the host flags captured
+/// in rdx, the result in rax and the original operand in rcx: CF, SF, ZF,
+/// PF from the host; AF unchanged (undefined, as the interpreter); OF by
+/// the interpreter's count-1 formula. Only live flags are stored, but OF
+/// of SHL needs CF in edx, so CF is stored whenever OF is live.
+fn shift_flags(a: &mut Asm, op: ShOp, size: u32, live: u64) {
+    let cszp = flags::CF | flags::SF | flags::ZF | flags::PF;
+    let of_live = live & flags::OF != 0;
+    let keep = if of_live { live | flags::CF } else { live };
+    let clear = (cszp | flags::OF) & keep;
+    merge_flags(a, cszp & keep, clear);
+    let top = (size * 8 - 1) as i8;
+    match op {
+        // OF = MSB(result) XOR CF.
+        ShOp::Shl if of_live => dynasm!(a
+            ; .arch x64
+            ; mov rcx, rax
+            ; shr rcx, top
+            ; xor ecx, edx
+            ; and ecx, 1
+            ; shl ecx, 11
+            ; or r11, rcx
+        ),
+        // OF = MSB of the original operand (in rcx).
+        ShOp::Shr if of_live => dynasm!(a
+            ; .arch x64
+            ; shr rcx, top
+            ; and ecx, 1
+            ; shl ecx, 11
+            ; or r11, rcx
+        ),
+        _ => {}
     }
 }
 

@@ -20,6 +20,12 @@ impl Loc {
     }
 }
 
+/// The count register.
+pub(super) const RCX: Loc = Loc {
+    idx: 1,
+    high: false,
+};
+
 /// The stack pointer.
 pub(super) const RSP: Loc = Loc {
     idx: 4,
@@ -102,6 +108,12 @@ pub enum Native {
         size: u32,
         dst: Loc,
         count: u8,
+    },
+    /// SHL/SHR/SAR of a dword or qword register by CL.
+    ShiftCl {
+        op: ShOp,
+        size: u32,
+        dst: Loc,
     },
     Lea {
         size: u32,
@@ -209,6 +221,10 @@ impl Native {
             Native::Unary { dst, .. } | Native::Shift { dst, .. } | Native::Bswap { dst, .. } => {
                 f(dst)
             }
+            Native::ShiftCl { dst, .. } => {
+                f(dst);
+                f(RCX);
+            }
             Native::Lea { base, index, .. } => {
                 base.into_iter().for_each(&mut f);
                 index.into_iter().for_each(|(l, _)| f(l));
@@ -251,6 +267,7 @@ impl Native {
             Native::Alu { dst, .. }
             | Native::Unary { dst, .. }
             | Native::Shift { dst, .. }
+            | Native::ShiftCl { dst, .. }
             | Native::Lea { dst, .. }
             | Native::Ext { dst, .. }
             | Native::Setcc { dst, .. }
@@ -547,6 +564,18 @@ fn native(ins: &Instruction, bitness: u32, cs_limit: u32) -> Option<Kind> {
             }
             Mnemonic::Shl | Mnemonic::Sal | Mnemonic::Shr | Mnemonic::Sar => {
                 let (dst, size) = reg_op(ins, 0)?;
+                let op = match m {
+                    Mnemonic::Shr => ShOp::Shr,
+                    Mnemonic::Sar => ShOp::Sar,
+                    _ => ShOp::Shl,
+                };
+                if ins.op_count() == 2
+                    && ins.op1_kind() == OpKind::Register
+                    && ins.op1_register() == Register::CL
+                    && size >= 4
+                {
+                    return Some(Kind::Native(Native::ShiftCl { op, size, dst }));
+                }
                 if ins.op_count() != 2 || !is_imm(ins.op1_kind()) {
                     return None;
                 }
@@ -557,11 +586,6 @@ fn native(ins: &Instruction, bitness: u32, cs_limit: u32) -> Option<Kind> {
                 if count == 0 || count >= u64::from(size * 8) {
                     return None;
                 }
-                let op = match m {
-                    Mnemonic::Shr => ShOp::Shr,
-                    Mnemonic::Sar => ShOp::Sar,
-                    _ => ShOp::Shl,
-                };
                 Native::Shift {
                     op,
                     size,
