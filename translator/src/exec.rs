@@ -209,7 +209,17 @@ extern "sysv64" fn monitor_shim(ctx: *mut Ctx, remaining: u64, next_rip: u64) ->
     let bus = unsafe { &mut *ctx.bus.cast::<JitBus<'_>>() };
     // SAFETY: as above, from a live `&mut MonitorEnv`.
     let env = unsafe { &mut *ctx.env };
+    env.last = None;
     let r = monitor::call(cpu, bus, env, &mut ctx.countdown, remaining, next_rip);
+    // A near CALL/RET done here (the slow form of a native one, or its
+    // first run) enters its stack slot's page for the next one.
+    if let Some((m, inc)) = env.last {
+        let near = matches!(m, iced_x86::Mnemonic::Call | iced_x86::Mnemonic::Ret);
+        if near && matches!(inc.unsigned_abs(), 2 | 4 | 8) {
+            ctx.fast.sync(cpu);
+            ctx.fast.fill_stack(cpu, bus, inc < 0, inc.unsigned_abs());
+        }
+    }
     if r == 0 {
         // The instruction may have loaded a segment or changed RFLAGS.AC.
         ctx.fast.sync(cpu);

@@ -47,6 +47,10 @@ pub struct MonitorEnv {
     pub steps: u64,
     /// Monitor calls by mnemonic (`Mnemonic as usize`).
     pub by_mnemonic: Vec<u64>,
+    /// The last instruction a monitor call retired: (mnemonic, its stack
+    /// pointer increment), so the caller can enter the stack page of a
+    /// near CALL/RET into the host TLB.
+    pub last: Option<(Mnemonic, i32)>,
 }
 
 impl Default for MonitorEnv {
@@ -58,6 +62,7 @@ impl Default for MonitorEnv {
             fault: None,
             steps: 0,
             by_mnemonic: vec![0; Mnemonic::values().len()],
+            last: None,
         }
     }
 }
@@ -258,6 +263,7 @@ pub fn call(
     if let Some(c) = env.by_mnemonic.get_mut(m as usize) {
         *c += 1;
     }
+    env.last = Some((m, ins.stack_pointer_increment()));
     // Cpu::step's post-processing with TF = 0 at the instruction start
     // (translated code never runs with TF set). A REP string instruction
     // that yielded before its last iteration did not retire: RIP stays on

@@ -396,3 +396,137 @@ fn push_pop_loops() {
     eprintln!("push/pop: {helper_calls} helper calls for {accesses} stack accesses");
     assert!(helper_calls * 3 < accesses, "{helper_calls} / {accesses}");
 }
+
+/// CALL rel / RET / RET imm16 run natively: recursion (fib), a
+/// callee-pops argument, the `call $+5; pop` idiom, and a 16-bit
+/// operand-size call, in 64-bit, 32-bit (32- and 16-bit stack) and real
+/// mode; all against the interpreter.
+#[test]
+fn calls_and_returns() {
+    for (bits, small_stack) in [(64, false), (32, false), (32, true), (16, true)] {
+        let code = asm(bits, |a| {
+            let mut fib = a.create_label();
+            let mut base = a.create_label();
+            let mut callee_pops = a.create_label();
+            let mut next = a.create_label();
+            let mut done = a.create_label();
+            a.mov(ecx, 12).unwrap();
+            a.call(fib).unwrap();
+            // call $+5; pop: the address of `next`.
+            a.call(next).unwrap();
+            a.set_label(&mut next).unwrap();
+            match bits {
+                64 => a.pop(rdx).unwrap(),
+                32 => a.pop(edx).unwrap(),
+                _ => a.pop(dx).unwrap(),
+            }
+            // An argument popped by the callee.
+            match bits {
+                64 => a.push(rax).unwrap(),
+                32 => a.push(eax).unwrap(),
+                _ => a.push(ax).unwrap(),
+            }
+            a.call(callee_pops).unwrap();
+            a.jmp(done).unwrap();
+            // fib(ecx) into eax, recursively (ebx, esi scratch).
+            a.set_label(&mut fib).unwrap();
+            a.cmp(ecx, 2).unwrap();
+            a.jb(base).unwrap();
+            match bits {
+                64 => a.push(rcx).unwrap(),
+                32 => a.push(ecx).unwrap(),
+                _ => a.push(cx).unwrap(),
+            }
+            a.dec(ecx).unwrap();
+            a.call(fib).unwrap();
+            match bits {
+                64 => a.pop(rcx).unwrap(),
+                32 => a.pop(ecx).unwrap(),
+                _ => a.pop(cx).unwrap(),
+            }
+            match bits {
+                64 => a.push(rax).unwrap(),
+                32 => a.push(eax).unwrap(),
+                _ => a.push(ax).unwrap(),
+            }
+            a.sub(ecx, 2).unwrap();
+            a.call(fib).unwrap();
+            match bits {
+                64 => a.pop(rbx).unwrap(),
+                32 => a.pop(ebx).unwrap(),
+                _ => a.pop(bx).unwrap(),
+            }
+            a.add(eax, ebx).unwrap();
+            a.add(ecx, 2).unwrap();
+            a.ret().unwrap();
+            a.set_label(&mut base).unwrap();
+            a.mov(eax, ecx).unwrap();
+            a.ret().unwrap();
+            a.set_label(&mut callee_pops).unwrap();
+            a.inc(esi).unwrap();
+            a.ret_1(if bits == 64 { 8 } else { bits / 8 }).unwrap();
+            a.set_label(&mut done).unwrap();
+            a.hlt().unwrap();
+        });
+        let (mut cpu, bus) = match bits {
+            64 => long64(&code),
+            32 => prot32(&code),
+            _ => real_mode(&code),
+        };
+        if small_stack && bits == 32 {
+            let d = Descriptor(0x000f_9300_0000_ffff);
+            cpu.state.seg[SegReg::Ss as usize] = d.to_segment(0x18);
+        }
+        let (cpu, _, jit) = compare(cpu, bus, 100_000);
+        assert_eq!(cpu.state.gpr[0] & 0xffff, 144, "fib(12) in {bits}-bit code");
+        let calls = jit.stats().monitor_calls.get("call").copied().unwrap_or(0);
+        let rets = jit.stats().monitor_calls.get("ret").copied().unwrap_or(0);
+        if !small_stack {
+            // The first call and return of each page go through the
+            // interpreter; the rest are native.
+            assert!(
+                calls + rets < 20,
+                "{bits}: {calls} calls, {rets} returns in monitor"
+            );
+        }
+    }
+}
+
+/// RET to a non-canonical address faults (#GP(0)) at the RET with RSP
+/// unchanged, after the same RET went natively once.
+#[test]
+fn ret_to_a_non_canonical_address_faults_precisely() {
+    let code = asm(64, |a| {
+        let mut f = a.create_label();
+        a.call(f).unwrap();
+        a.mov(rax, 0x8000_0000_0000_0000u64).unwrap();
+        a.push(rax).unwrap();
+        a.jmp(f).unwrap();
+        a.set_label(&mut f).unwrap();
+        a.inc(ecx).unwrap();
+        a.ret().unwrap();
+    });
+    let (cpu, bus) = long64(&code);
+    let mut ref_cpu = clone_cpu(&cpu);
+    let mut ref_bus = bus.clone();
+    let ref_fault = loop {
+        if let Err(e) = ref_cpu.execute(&mut ref_bus) {
+            break e;
+        }
+    };
+    assert_eq!(
+        ref_fault,
+        cpu_model::exception::Fault::Exception(Exception::GP(0))
+    );
+    let (mut cpu, mut bus) = (cpu, bus);
+    let mut jit = Jit::new(JitConfig {
+        deliver_exceptions: false,
+        ..JitConfig::default()
+    })
+    .unwrap();
+    let exit = jit.run(&mut cpu, &mut bus, 1000).unwrap();
+    assert_eq!(exit, JitExit::Exception(Exception::GP(0)));
+    assert_eq!(cpu.state.rip, ref_cpu.state.rip);
+    assert_eq!(cpu.state.gpr, ref_cpu.state.gpr);
+    assert_eq!(cpu.state.gpr[1], 2);
+}

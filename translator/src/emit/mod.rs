@@ -67,7 +67,7 @@ use cpu_model::CpuState;
 use dynasmrt::x64::X64Relocation;
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler};
 use flags::{fusable, jcc_taken, live_flags, merge_flags, restore_flags, setcc_dl};
-use memory::{FastAccess, MemRef};
+use memory::{fast_address, FastAccess, MemRef};
 use native::{emit_native, MemPath};
 
 /// Addresses generated code jumps to or calls.
@@ -381,6 +381,83 @@ pub fn emit_block(
                 natives = 0;
                 ended = true;
             }
+            Kind::Branch(Branch::Call { size, target }) => {
+                // Instructions before the CALL are counted now; the CALL
+                // itself once its push succeeded (the slow form's monitor
+                // call counts it itself).
+                flush_icount(&mut a, &mut natives);
+                let width = bitness / 8;
+                let f = FastAccess {
+                    mref: MemRef::stack(true, size, width),
+                    long64: bitness == 64,
+                    stack_width: (bitness != 64).then_some(width),
+                    slow: a.new_dynamic_label(),
+                };
+                fast_address(&mut a, &f, true);
+                let ret = p.next_rip as i64;
+                dynasm!(a ; .arch x64 ; mov rcx, QWORD ret);
+                memory::store_host(&mut a, size, true);
+                memory::adjust_sp(&mut a, -(size as i32), width);
+                dynasm!(a ; .arch x64 ; add QWORD [rbx + ST_ICOUNT], 1);
+                exit_or_loop(&mut a, target, slots[0], start);
+                exits.push(Exit { target });
+                let slow = f.slow;
+                dynasm!(a ; .arch x64 ; =>slow);
+                monitor_exit(&mut a, p, addrs);
+                ended = true;
+            }
+            Kind::Branch(Branch::Ret {
+                size,
+                release,
+                limit,
+            }) => {
+                flush_icount(&mut a, &mut natives);
+                let width = bitness / 8;
+                let f = FastAccess {
+                    mref: MemRef::stack(false, size, width),
+                    long64: bitness == 64,
+                    stack_width: (bitness != 64).then_some(width),
+                    slow: a.new_dynamic_label(),
+                };
+                let slow = f.slow;
+                fast_address(&mut a, &f, false);
+                memory::load_host(&mut a, size, true);
+                // The target must be within CS (or canonical) before
+                // anything changes; else the interpreter faults.
+                match limit {
+                    Some(l) => {
+                        let l = l as i32;
+                        dynasm!(a
+                            ; .arch x64
+                            ; mov edx, l
+                            ; cmp rcx, rdx
+                            ; ja =>slow
+                        );
+                    }
+                    None => dynasm!(a
+                        ; .arch x64
+                        ; mov rdx, rcx
+                        ; shl rdx, 16
+                        ; sar rdx, 16
+                        ; cmp rdx, rcx
+                        ; jne =>slow
+                    ),
+                }
+                memory::adjust_sp(&mut a, size as i32 + i32::from(release), width);
+                flush_cache(&mut a);
+                let common = addrs.exit_common as i64;
+                dynasm!(a
+                    ; .arch x64
+                    ; add QWORD [rbx + ST_ICOUNT], 1
+                    ; mov [rbx + ST_RIP], rcx
+                    ; mov eax, EXIT_MONITOR as i32
+                    ; mov rcx, QWORD common
+                    ; jmp rcx
+                    ; =>slow
+                );
+                monitor_exit(&mut a, p, addrs);
+                ended = true;
+            }
             Kind::Branch(b) => {
                 natives += 1;
                 flush_icount(&mut a, &mut natives);
@@ -403,6 +480,8 @@ pub fn emit_block(
                         exits.push(Exit { target: p.next_rip });
                         exits.push(Exit { target });
                     }
+                    // Handled above.
+                    Branch::Call { .. } | Branch::Ret { .. } => {}
                     Branch::Loop { size, zf, target } => {
                         // The counter is decremented without touching the
                         // guest flags (r11); LOOPE/LOOPNE also test ZF.
@@ -502,6 +581,33 @@ pub(super) fn flush_icount(a: &mut Asm, natives: &mut i32) {
         dynasm!(a ; .arch x64 ; add QWORD [rbx + ST_ICOUNT], k);
         *natives = 0;
     }
+}
+
+/// The slow form of a native CALL/RET (the last instruction of its
+/// block): a monitor call runs the whole instruction, then the block exits
+/// to the dispatcher (RIP is wherever the instruction left it).
+fn monitor_exit(a: &mut Asm, p: &Planned, addrs: &Addrs) {
+    flush_cache(a);
+    let ip = p.ins.ip() as i64;
+    let next = p.next_rip as i64;
+    let monitor = addrs.monitor as i64;
+    let common = addrs.exit_common as i64;
+    dynasm!(a
+        ; .arch x64
+        ; mov rax, QWORD ip
+        ; mov [rbx + ST_RIP], rax
+        ; mov rdi, r13
+        ; xor esi, esi
+        ; mov rdx, QWORD next
+        ; mov rax, QWORD monitor
+        ; call rax
+        ; test eax, eax
+        ; jnz >out
+        ; mov eax, EXIT_MONITOR as i32
+        ; out:
+        ; mov rcx, QWORD common
+        ; jmp rcx
+    );
 }
 
 /// Leave the block for `target`, or loop if it is the block's own start

@@ -1,7 +1,7 @@
 //! Planning: which guest instructions run as host code, and in what shape.
 
 use cpu_model::{Cpu, CpuState};
-use iced_x86::{ConditionCode, Instruction, Mnemonic, OpKind, Register};
+use iced_x86::{Code, ConditionCode, Instruction, Mnemonic, OpKind, Register};
 
 /// A guest general-purpose register as a byte location in `CpuState`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -318,6 +318,22 @@ pub enum Branch {
     Jmp {
         target: u64,
     },
+    /// CALL rel: push the return address (`size` bytes, the operand
+    /// size) inline, then a direct exit to `target`; the slow form is a
+    /// monitor call of the whole CALL.
+    Call {
+        size: u32,
+        target: u64,
+    },
+    /// RET / RET imm16: pop the return address inline, release `release`
+    /// more bytes, exit to the dispatcher (an indirect branch). The target
+    /// must be within `limit` (the CS limit, outside 64-bit mode) or
+    /// canonical, else the slow form (a monitor call) raises the fault.
+    Ret {
+        size: u32,
+        release: u16,
+        limit: Option<u32>,
+    },
     /// LOOP (`zf` None), LOOPE (Some(true)), LOOPNE (Some(false)) on the
     /// counter of `size` bytes (CX, ECX, RCX by address size).
     Loop {
@@ -483,6 +499,44 @@ fn native(ins: &Instruction, bitness: u32, cs_limit: u32) -> Option<Kind> {
         return Some(Kind::Branch(match cc_of(ins) {
             Some(cc) => Branch::Jcc { cc, target },
             None => Branch::Jmp { target },
+        }));
+    }
+    if m == Mnemonic::Call
+        && matches!(
+            ins.op0_kind(),
+            OpKind::NearBranch16 | OpKind::NearBranch32 | OpKind::NearBranch64
+        )
+    {
+        let size = ins.stack_pointer_increment().unsigned_abs();
+        let target = ins.near_branch_target();
+        let in_range = if bitness == 64 {
+            cpu_model::mmu::paging::is_canonical(target)
+        } else {
+            target <= u64::from(cs_limit)
+        };
+        if !in_range || !matches!(size, 2 | 4 | 8) {
+            return None;
+        }
+        return Some(Kind::Branch(Branch::Call { size, target }));
+    }
+    if m == Mnemonic::Ret && !ins.has_rep_prefix() && !ins.has_repne_prefix() {
+        // iced counts the popped return address and imm16 together.
+        let size = match ins.code() {
+            Code::Retnw | Code::Retnw_imm16 => 2,
+            Code::Retnd | Code::Retnd_imm16 => 4,
+            Code::Retnq | Code::Retnq_imm16 => 8,
+            _ => return None,
+        };
+        let release = if ins.op_count() == 1 {
+            ins.immediate16()
+        } else {
+            0
+        };
+        let limit = (bitness != 64).then_some(cs_limit);
+        return Some(Kind::Branch(Branch::Ret {
+            size,
+            release,
+            limit,
         }));
     }
     if matches!(m, Mnemonic::Loop | Mnemonic::Loope | Mnemonic::Loopne) {
