@@ -88,6 +88,9 @@ fn one(a: &mut CodeAssembler, r: &mut Rng) {
             0 => sh!(shl),
             1 => sh!(shr),
             2 => sh!(sar),
+            // Rotates by an immediate.
+            3 if sz < 2 => sh!(rol),
+            4 if sz >= 2 => sh!(ror),
             // By CL (any count, zero included).
             3 => a.shl(R64[i], cl),
             4 => a.shr(R32[i], cl),

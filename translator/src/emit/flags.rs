@@ -24,6 +24,7 @@ pub(super) fn flag_effects(n: &Native) -> (u64, u64) {
         Native::Unary { op: UnOp::Neg, .. } => (all, 0),
         Native::Unary { op: UnOp::Not, .. } => (0, 0),
         Native::Shift { .. } => (all & !flags::AF, 0),
+        Native::Rotate { .. } => (flags::CF | flags::OF, 0),
         // A zero count leaves every flag: nothing is certainly written.
         Native::ShiftCl { .. } => (0, 0),
         Native::Lea { .. } | Native::Ext { .. } => (0, 0),

@@ -285,6 +285,62 @@ pub(super) fn emit_native(a: &mut Asm, n: Native, live: u64, mem: MemPath<'_>, d
             }
             store_rax(a, dst, size);
         }
+        Native::Rotate {
+            left,
+            size,
+            dst,
+            count,
+        } => {
+            load_rax(a, dst);
+            let c = count as i8;
+            if left {
+                sized_ri!(a, size, rol, c);
+            } else {
+                sized_ri!(a, size, ror, c);
+            }
+            // CF and OF as the interpreter computes them from the result
+            // (ROL: CF = LSB, OF = MSB ^ CF; ROR: CF = MSB, OF = MSB ^
+            // bit width-2); the other flags are untouched.
+            let live_cf_of = live & (flags::CF | flags::OF);
+            if live_cf_of != 0 {
+                let top = (size * 8 - 1) as i8;
+                let keep = !(live_cf_of as i32);
+                let take = live_cf_of as i32;
+                dynasm!(a
+                    ; .arch x64
+                    ; mov rcx, rax
+                    ; shr rcx, top
+                    ; and ecx, 1
+                );
+                if left {
+                    dynasm!(a
+                        ; .arch x64
+                        ; mov edx, eax
+                        ; and edx, 1
+                        ; xor ecx, edx
+                        ; shl ecx, 11
+                        ; or ecx, edx
+                    );
+                } else {
+                    dynasm!(a
+                        ; .arch x64
+                        ; mov rdx, rax
+                        ; shr rdx, top - 1
+                        ; and edx, 1
+                        ; xor edx, ecx
+                        ; shl edx, 11
+                        ; or ecx, edx
+                    );
+                }
+                dynasm!(a
+                    ; .arch x64
+                    ; and ecx, take
+                    ; and r11, keep
+                    ; or r11, rcx
+                );
+            }
+            store_rax(a, dst, size);
+        }
         Native::ShiftCl { op, size, dst } => {
             // The count is masked by the host exactly as by the
             // interpreter (5 bits, 6 for 64-bit operands). A zero count

@@ -109,6 +109,14 @@ pub enum Native {
         dst: Loc,
         count: u8,
     },
+    /// ROL/ROR of a register by an immediate count (1..width-1): CF and
+    /// OF only (OF by the interpreter's formula for every count).
+    Rotate {
+        left: bool,
+        size: u32,
+        dst: Loc,
+        count: u8,
+    },
     /// SHL/SHR/SAR of a dword or qword register by CL.
     ShiftCl {
         op: ShOp,
@@ -225,6 +233,7 @@ impl Native {
                 f(dst);
                 f(RCX);
             }
+            Native::Rotate { dst, .. } => f(dst),
             Native::Lea { base, index, .. } => {
                 base.into_iter().for_each(&mut f);
                 index.into_iter().for_each(|(l, _)| f(l));
@@ -268,6 +277,7 @@ impl Native {
             | Native::Unary { dst, .. }
             | Native::Shift { dst, .. }
             | Native::ShiftCl { dst, .. }
+            | Native::Rotate { dst, .. }
             | Native::Lea { dst, .. }
             | Native::Ext { dst, .. }
             | Native::Setcc { dst, .. }
@@ -614,6 +624,23 @@ fn native(ins: &Instruction, bitness: u32, cs_limit: u32) -> Option<Kind> {
                 } else {
                     let (dst, size) = reg_op(ins, 0)?;
                     Native::Unary { op, size, dst }
+                }
+            }
+            Mnemonic::Rol | Mnemonic::Ror => {
+                let (dst, size) = reg_op(ins, 0)?;
+                if ins.op_count() != 2 || !is_imm(ins.op1_kind()) {
+                    return None;
+                }
+                let mask = if size == 8 { 0x3f } else { 0x1f };
+                let count = ins.immediate(1) & mask;
+                if count == 0 || count >= u64::from(size * 8) {
+                    return None;
+                }
+                Native::Rotate {
+                    left: m == Mnemonic::Rol,
+                    size,
+                    dst,
+                    count: count as u8,
                 }
             }
             Mnemonic::Shl | Mnemonic::Sal | Mnemonic::Shr | Mnemonic::Sar => {
