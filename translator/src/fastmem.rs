@@ -12,10 +12,14 @@
 //!     lin = (window[seg].base + ea) mod 2^32
 //! else:
 //!     lin = ea (+ FS/GS base)                          // §3.4.4
-//! e = tlb[(lin >> 12) mod FAST_ENTRIES]                // page of the first byte
-//! if e.read_tag (write_tag) != (lin + size - 1) & ~4095: goto slow
-//!                       // page of the last byte: a page-crossing access
-//!                       // never matches (the next page has another entry)
+//! last = (lin + size - 1) & ~4095                      // page of the last byte
+//! e = micro[slot of this instruction]                  // a constant address
+//! if e.read_tag (write_tag) != last:                   // (out of line)
+//!     e' = tlb[(lin >> 12) mod FAST_ENTRIES]           // page of the first byte
+//!     if e'.read_tag (write_tag) != last: goto slow
+//!     e = e'                                           // copy into the slot
+//!     // (a page-crossing access never matches: the entry of the first
+//!     // byte's page cannot hold the next page, which has another entry)
 //! host = lin + e.addend                                // a RAM (or ROM) byte
 //! slow: the interpreter's access (`Cpu::read_op` / `write_op`), then `fill`
 //! ```
@@ -32,6 +36,8 @@
 //!   (`Tlb::generation`) or CR0/CR3/CR4/EFER/CPL or alignment checking
 //!   change (`FastKey`). Canonical-address checks need no code: only
 //!   canonical pages are ever filled, and a page-crossing access is slow.
+//! - Micro entries are copies of TLB entries and are dropped whenever the
+//!   TLB is flushed; `forget_code_page` clears write tags in both.
 //! - Write tags never point at a page holding translated code (the
 //!   `JitBus` refuses such pages, and `forget_code_page` clears the write
 //!   tags of a page when a block is translated from it), so every write
@@ -47,6 +53,11 @@ use iced_x86::Instruction;
 
 /// Entries of the host-address TLB (direct-mapped by linear page number).
 pub const FAST_ENTRIES: usize = 256;
+/// Per-instruction copies of TLB entries ("micro" entries), indexed by a
+/// hash of the instruction's address: the inline path compares the slot
+/// of its own instruction first, whose address is a constant, so the
+/// addend load does not wait for the index computation.
+pub const MICRO_ENTRIES: usize = 1024;
 /// A tag no page-aligned address equals.
 pub const INVALID_TAG: u64 = 1;
 
@@ -116,6 +127,9 @@ pub struct FastMem {
     /// Indexed by `SegReg as usize`.
     pub seg: [SegWindow; 6],
     pub tlb: [FastEntry; FAST_ENTRIES],
+    /// Copies of `tlb` entries made by generated code (see
+    /// `MICRO_ENTRIES`); invalidated together with `tlb`.
+    pub micro: [FastEntry; MICRO_ENTRIES],
     /// Bytes of the stack pointer (2, 4 or 8: SS.B, 64-bit mode), which
     /// inline PUSH/POP outside 64-bit mode check.
     pub stack_size: u64,
@@ -128,6 +142,7 @@ impl Default for FastMem {
         FastMem {
             seg: [SegWindow::default(); 6],
             tlb: [EMPTY; FAST_ENTRIES],
+            micro: [EMPTY; MICRO_ENTRIES],
             stack_size: 0,
             key: None,
         }
@@ -164,6 +179,7 @@ impl FastMem {
     /// Drop every translation (the bus may have changed: a new run).
     pub fn flush(&mut self) {
         self.tlb = [EMPTY; FAST_ENTRIES];
+        self.micro = [EMPTY; MICRO_ENTRIES];
         self.key = None;
     }
 
@@ -178,6 +194,7 @@ impl FastMem {
         let key = FastKey::of(cpu);
         if self.key != Some(key) {
             self.tlb = [EMPTY; FAST_ENTRIES];
+            self.micro = [EMPTY; MICRO_ENTRIES];
             self.key = Some(key);
         }
     }
@@ -262,7 +279,12 @@ impl FastMem {
     /// A block was translated from physical page `phys_page`: writes to it
     /// must go through the bus from now on.
     pub fn forget_code_page(&mut self, phys_page: u64) {
-        for e in self.tlb.iter_mut().filter(|e| e.phys_page == phys_page) {
+        for e in self
+            .tlb
+            .iter_mut()
+            .chain(self.micro.iter_mut())
+            .filter(|e| e.phys_page == phys_page)
+        {
             e.write_tag = INVALID_TAG;
         }
     }

@@ -281,21 +281,24 @@ fn limit_fault_after_a_warm_fast_path() {
     assert_eq!(cpu.state.gpr[0], 35);
 }
 
-/// A store whose page had a warm write entry, then holds translated code:
-/// the next store through the same instruction must still invalidate the
-/// code (it goes through the bus, not the host TLB).
+/// A store whose page had a warm write entry (in the TLB and in the
+/// store's own micro slot), then holds translated code: the next store
+/// through the same instruction must still invalidate the code (it goes
+/// through the bus, not the host TLB).
 #[test]
 fn stores_to_a_page_that_became_code_are_seen() {
-    // Loop: patch the immediate of `mov al, imm` at 0x3000 with CL, run
-    // it (jump there and back), accumulate AL in BL.
+    // A data store to the page first (its slow path enters the page for
+    // writing); then a loop: patch the immediate of `mov al, imm` at
+    // 0x3000 with CL (a TLB hit the first time, copied into the store's
+    // micro slot), run it (jump there and back), accumulate AL in BL.
     let code = asm(64, |a| {
         let mut top = a.create_label();
         let mut back = a.create_label();
+        a.mov(byte_ptr(0x3100), 0).unwrap(); // same page, data
         a.mov(ecx, 4).unwrap();
         a.xor(ebx, ebx).unwrap();
         a.set_label(&mut top).unwrap();
         a.mov(byte_ptr(0x3001), cl).unwrap();
-        a.mov(byte_ptr(0x3100), cl).unwrap(); // same page, data
         a.jmp(0x3000u64).unwrap();
         a.set_label(&mut back).unwrap();
         a.add(bl, al).unwrap();

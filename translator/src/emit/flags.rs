@@ -145,6 +145,22 @@ pub(super) fn save_flags(a: &mut Asm, take: u64, clear: u64) {
         );
         return;
     }
+    if take & flags::OF == 0 {
+        // No OF wanted: the LAHF byte alone, already in RFLAGS layout.
+        let keep = !(clear as i32);
+        let take = take as i32;
+        dynasm!(a
+            ; .arch x64
+            ; mov rsi, rax
+            ; lahf
+            ; movzx edx, ah
+            ; mov rax, rsi
+            ; and edx, take
+            ; and r11, keep
+            ; or r11, rdx
+        );
+        return;
+    }
     capture_flags(a);
     merge_flags(a, take, clear);
 }

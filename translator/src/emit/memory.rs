@@ -6,7 +6,7 @@
 use super::plan::{gpr, Loc, RSP};
 use super::{flush_cache, reload_cache, Asm, InsCtx, ST_RIP};
 use crate::exec::Ctx;
-use crate::fastmem::{FastEntry, FastMem, SegWindow, FAST_ENTRIES};
+use crate::fastmem::{FastEntry, FastMem, SegWindow, FAST_ENTRIES, MICRO_ENTRIES};
 use cpu_model::state::{SegReg, Segment};
 use cpu_model::{Cpu, CpuState};
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi};
@@ -14,6 +14,8 @@ use iced_x86::{Instruction, Register};
 
 const CX_SEG: i32 = (core::mem::offset_of!(Ctx, fast) + core::mem::offset_of!(FastMem, seg)) as i32;
 const CX_TLB: i32 = (core::mem::offset_of!(Ctx, fast) + core::mem::offset_of!(FastMem, tlb)) as i32;
+const CX_MICRO: i32 =
+    (core::mem::offset_of!(Ctx, fast) + core::mem::offset_of!(FastMem, micro)) as i32;
 const CX_STACK_SIZE: i32 =
     (core::mem::offset_of!(Ctx, fast) + core::mem::offset_of!(FastMem, stack_size)) as i32;
 const WIN_SIZE: i32 = core::mem::size_of::<SegWindow>() as i32;
@@ -23,6 +25,7 @@ const WIN_WRITE_END: i32 = core::mem::offset_of!(SegWindow, write_end) as i32;
 const TLB_READ_TAG: i32 = core::mem::offset_of!(FastEntry, read_tag) as i32;
 const TLB_WRITE_TAG: i32 = core::mem::offset_of!(FastEntry, write_tag) as i32;
 const TLB_ADDEND: i32 = core::mem::offset_of!(FastEntry, addend) as i32;
+const _: () = assert!(TLB_ADDEND == 16 && core::mem::size_of::<FastEntry>() == 32);
 const ST_SEG: i32 = core::mem::offset_of!(CpuState, seg) as i32;
 const SEG_SIZE: i32 = core::mem::size_of::<Segment>() as i32;
 const SEG_BASE: i32 = core::mem::offset_of!(Segment, base) as i32;
@@ -97,6 +100,8 @@ impl MemRef {
 /// slow form is emitted.
 pub(super) struct FastAccess {
     pub mref: MemRef,
+    /// The instruction's micro-TLB slot (`micro_slot`).
+    pub slot: usize,
     pub long64: bool,
     /// A stack access compiled for a stack of this many bytes outside
     /// 64-bit mode, where SS.B can change under the block: checked first.
@@ -182,20 +187,79 @@ pub(super) fn fast_address(a: &mut Asm, f: &FastAccess, write: bool) {
     // The entry is chosen by the page of the first byte and its tag
     // compared with the page of the last byte: a page-crossing access
     // never matches (consecutive pages have different entries).
-    let tag = CX_TLB + if write { TLB_WRITE_TAG } else { TLB_READ_TAG };
-    let addend = CX_TLB + TLB_ADDEND;
+    // First the instruction's own micro slot (constant address); on a
+    // miss, out of line, the TLB entry, copied into the slot.
+    let field = if write { TLB_WRITE_TAG } else { TLB_READ_TAG };
+    let entry = CX_MICRO + (f.slot % MICRO_ENTRIES) as i32 * ENTRY_SIZE;
     let last = (m.size - 1) as i32;
+    let miss = a.new_dynamic_label();
+    let done = a.new_dynamic_label();
     dynasm!(a
         ; .arch x64
-        ; mov r9, r8
-        ; shr r9, 7
-        ; and r9d, TLB_INDEX_MASK
         ; lea r10, [r8 + last]
         ; and r10, -4096
-        ; cmp r10, [r13 + r9 + tag]
-        ; jne =>slow
-        ; add r8, [r13 + r9 + addend]
+        ; cmp r10, [r13 + entry + field]
+        ; jne =>miss
+        ; add r8, [r13 + entry + TLB_ADDEND]
+        ; =>done
     );
+    a.micro_misses.push(MicroMiss {
+        miss,
+        done,
+        slow,
+        entry,
+        field,
+    });
+}
+
+/// The out-of-line part of an inline access whose micro slot missed.
+pub(crate) struct MicroMiss {
+    miss: DynamicLabel,
+    done: DynamicLabel,
+    slow: DynamicLabel,
+    /// Offset of the micro slot in `Ctx`.
+    entry: i32,
+    /// Offset of the tag compared (read or write) in an entry.
+    field: i32,
+}
+
+const ENTRY_SIZE: i32 = core::mem::size_of::<FastEntry>() as i32;
+
+/// Emit the TLB lookups of the micro-slot misses of a block: r8 = linear
+/// address, r10 = page of the last byte (as `fast_address` left them).
+/// The entry is chosen by the page of the first byte and its tag compared
+/// with the page of the last byte: a page-crossing access never matches
+/// (consecutive pages have different entries). A hit is copied into the
+/// slot. Uses r9 and rax (free at the start of every memory instruction).
+pub(super) fn emit_micro_misses(a: &mut Asm) {
+    let misses = std::mem::take(&mut a.micro_misses);
+    for m in misses {
+        let (miss, done, slow, entry, field) = (m.miss, m.done, m.slow, m.entry, m.field);
+        dynasm!(a
+            ; .arch x64
+            ; =>miss
+            ; mov r9, r8
+            ; shr r9, 7
+            ; and r9d, TLB_INDEX_MASK
+            ; cmp r10, [r13 + r9 + CX_TLB + field]
+            ; jne =>slow
+            ; mov rax, [r13 + r9 + CX_TLB]
+            ; mov [r13 + entry], rax
+            ; mov rax, [r13 + r9 + CX_TLB + 8]
+            ; mov [r13 + entry + 8], rax
+            ; mov rax, [r13 + r9 + CX_TLB + 16]
+            ; mov [r13 + entry + 16], rax
+            ; mov rax, [r13 + r9 + CX_TLB + 24]
+            ; mov [r13 + entry + 24], rax
+            ; add r8, [r13 + entry + TLB_ADDEND]
+            ; jmp =>done
+        );
+    }
+}
+
+/// The micro-TLB slot of the memory access of the instruction at `ip`.
+pub(super) fn micro_slot(ip: u64) -> usize {
+    ((ip ^ (ip >> 10) ^ (ip >> 20)) as usize) % MICRO_ENTRIES
 }
 
 /// rcx (`to_rcx`) or rax := the `size` bytes at [r8], zero-extended.

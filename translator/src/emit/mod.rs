@@ -18,8 +18,9 @@
 //! block:
 //!     load the cache (r12.. := state.gpr[..], r11 := state.rflags)
 //! loop_head:                                      // a branch to the block start comes here
-//!     if ctx.countdown < N { flush; state.rip = start; eax = EXIT_BUDGET; goto exit_common }
-//!     ctx.countdown -= N; ctx.block_entries += 1
+//!     ctx.countdown -= N
+//!     if ctx.countdown < 0 { ctx.countdown += N; flush; state.rip = start; eax = EXIT_BUDGET; goto exit_common }
+//!     ctx.block_entries += 1
 //!     for each guest instruction:
 //!       native:   rax = guest dst; rcx = guest src / imm     (cache register or CpuState)
 //!                 [restore guest flags]  OP al/ax/eax/rax, cl/imm  [capture + merge into r11]
@@ -67,7 +68,7 @@ use cpu_model::CpuState;
 use dynasmrt::x64::X64Relocation;
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler};
 use flags::{fusable, jcc_taken, live_flags, merge_flags, restore_flags, setcc_dl};
-use memory::{fast_address, FastAccess, MemRef};
+use memory::{emit_micro_misses, fast_address, micro_slot, FastAccess, MemRef};
 use native::{emit_native, MemPath};
 
 /// Addresses generated code jumps to or calls.
@@ -97,6 +98,8 @@ pub struct Emitted {
 pub(super) struct Asm {
     asm: VecAssembler<X64Relocation>,
     pub cache: RegCache,
+    /// Out-of-line micro-TLB misses, emitted after the block.
+    pub(super) micro_misses: Vec<memory::MicroMiss>,
 }
 
 impl core::ops::Deref for Asm {
@@ -266,6 +269,7 @@ pub fn emit_block(
     let mut a = Asm {
         asm: VecAssembler::new(0),
         cache: RegCache::for_block(plan),
+        micro_misses: Vec::new(),
     };
     let n = plan.len() as i32;
     reload_cache(&mut a);
@@ -275,9 +279,8 @@ pub fn emit_block(
     dynasm!(a
         ; .arch x64
         ; ->loop_head:
-        ; cmp QWORD [r13 + CX_COUNTDOWN], n
-        ; jl ->no_budget
         ; sub QWORD [r13 + CX_COUNTDOWN], n
+        ; jl ->no_budget
         ; add QWORD [r13 + CX_ENTRIES], 1
     );
     let live = live_flags(plan);
@@ -309,6 +312,7 @@ pub fn emit_block(
                     // Inline access; the slow form goes after the block.
                     let f = FastAccess {
                         mref,
+                        slot: micro_slot(p.ins.ip()),
                         long64: bitness == 64,
                         stack_width: (stack_width && bitness != 64).then_some(width),
                         slow: a.new_dynamic_label(),
@@ -389,6 +393,7 @@ pub fn emit_block(
                 let width = bitness / 8;
                 let f = FastAccess {
                     mref: MemRef::stack(true, size, width),
+                    slot: micro_slot(p.ins.ip()),
                     long64: bitness == 64,
                     stack_width: (bitness != 64).then_some(width),
                     slow: a.new_dynamic_label(),
@@ -415,6 +420,7 @@ pub fn emit_block(
                 let width = bitness / 8;
                 let f = FastAccess {
                     mref: MemRef::stack(false, size, width),
+                    slot: micro_slot(p.ins.ip()),
                     long64: bitness == 64,
                     stack_width: (bitness != 64).then_some(width),
                     slow: a.new_dynamic_label(),
@@ -560,8 +566,13 @@ pub fn emit_block(
         }
         dynasm!(a ; .arch x64 ; jmp =>resume);
     }
+    emit_micro_misses(&mut a);
     let common = addrs.exit_common as i64;
-    dynasm!(a ; .arch x64 ; ->no_budget:);
+    dynasm!(a
+        ; .arch x64
+        ; ->no_budget:
+        ; add QWORD [r13 + CX_COUNTDOWN], n
+    );
     flush_cache(&mut a);
     dynasm!(a
         ; .arch x64

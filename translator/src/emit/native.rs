@@ -242,7 +242,10 @@ pub(super) fn emit_native(a: &mut Asm, n: Native, live: u64, mem: MemPath<'_>, d
             // Logic instructions: AF undefined, produced as 0 (as the
             // interpreter's flags::logic does).
             let take = match op {
-                AluOp::And | AluOp::Or | AluOp::Xor | AluOp::Test => all & !flags::AF,
+                // CF = OF = 0 (cleared, not taken), AF = 0.
+                AluOp::And | AluOp::Or | AluOp::Xor | AluOp::Test => {
+                    flags::SF | flags::ZF | flags::PF
+                }
                 _ => all,
             };
             save_flags(a, take, all);
