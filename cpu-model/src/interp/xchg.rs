@@ -5,6 +5,7 @@
 //! semantics (XCHG with memory is always locked) need nothing more than
 //! doing the read and the write in the same handler.
 
+use super::alu::read_rmw;
 use super::Table;
 use crate::exception::{Exception, Fault};
 use crate::flags;
@@ -37,8 +38,9 @@ fn accumulator(size: u32) -> Register {
 /// register forms zero-extend both registers (87 C0 `xchg eax, eax` clears
 /// RAX[63:32]; the one-byte 90 is NOP and decodes as such). No flags.
 fn xchg(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
-    let a = cpu.read_op(bus, ins, 0)?;
-    let b = cpu.read_op(bus, ins, 1)?;
+    // The memory operand is written: checked for writing before it is read.
+    let a = read_rmw(cpu, bus, ins, 0)?;
+    let b = read_rmw(cpu, bus, ins, 1)?;
     if ins.op0_kind() == OpKind::Memory {
         cpu.write_op(bus, ins, 0, b)?;
         cpu.set_reg(ins.op1_register(), a);
@@ -61,7 +63,8 @@ fn xchg(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault
 fn cmpxchg(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
     let size = Cpu::op_size(ins, 0);
     let acc = accumulator(size);
-    let dest = cpu.read_op(bus, ins, 0)?;
+    // A memory destination is always written: checked for writing first.
+    let dest = read_rmw(cpu, bus, ins, 0)?;
     let src = cpu.read_op(bus, ins, 1)?;
     let a = cpu.reg(acc);
     let (_, f) = flags::sub(a, dest, false, size);
@@ -137,7 +140,9 @@ fn cmpxchg16b(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(),
 /// register the sum wins (the destination is written last).
 fn xadd(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
     let size = Cpu::op_size(ins, 0);
-    let dest = cpu.read_op(bus, ins, 0)?;
+    // Checked for writing first: writing CS:[m] is #GP even when the
+    // access is also misaligned under alignment checking (#AC).
+    let dest = read_rmw(cpu, bus, ins, 0)?;
     let src = cpu.read_op(bus, ins, 1)?;
     let (sum, f) = flags::add(dest, src, false, size);
     if ins.op0_kind() == OpKind::Memory {
@@ -405,5 +410,31 @@ mod tests {
         assert_eq!(&bus.ram[0x3008..0x300a], &[0xaa, 0xbb]);
         assert_eq!(cpu.state.gpr[7], 0x0102_0304_0506_0708);
         assert_eq!(cpu.state.rflags, flags::FIXED);
+    }
+
+    /// A read-modify-write memory operand is checked for writing before
+    /// it is read: XADD/XCHG/CMPXCHG into a code segment at CPL 3 with
+    /// alignment checking on and a misaligned address raise #GP(0) (the
+    /// write check), not #AC (found by the host-CPU oracle).
+    #[test]
+    fn rmw_operands_are_checked_for_writing_before_alignment() {
+        for which in 0..3 {
+            let code = asm(32, |a| match which {
+                0 => a.xadd(word_ptr(0x2001).cs(), ax),
+                1 => a.xchg(word_ptr(0x2001).cs(), ax),
+                _ => a.cmpxchg(word_ptr(0x2001).cs(), cx),
+            });
+            let (mut cpu, mut bus) = prot32(&code);
+            let code_seg = cpu.state.segment_mut(crate::state::SegReg::Cs);
+            code_seg.selector |= 3;
+            code_seg.attrs |= 3 << crate::state::attr::DPL_SHIFT;
+            cpu.state.cr0 |= crate::state::cr0::AM;
+            cpu.state.rflags |= flags::AC;
+            assert_eq!(
+                exec(&mut cpu, &mut bus),
+                Err(Fault::Exception(Exception::GP(0))),
+                "form {which}"
+            );
+        }
     }
 }
