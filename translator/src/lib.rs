@@ -191,6 +191,11 @@ struct Block {
     _plan: Box<[Planned]>,
     /// Exit slots (read by `jmp [slot]` in the block's exit stubs).
     slots: [Box<u64>; 2],
+    /// Entries into the block, counted by its code (chained entries never
+    /// reach the LRU map); `seen` is the count at the last eviction scan:
+    /// a block entered since gets a second chance.
+    entries: Box<u64>,
+    seen: u64,
     /// Exit targets and whether the exit may be chained.
     exits: Vec<(u64, bool)>,
     /// Chained exits of other blocks into this one: (block id, exit).
@@ -381,7 +386,9 @@ impl Jit {
         let mut pending_chain: Option<(u64, usize)> = None;
         let mut after_branch = true;
         while done < budget {
-            if self.config.stop_at == Some(cpu.state.rip) {
+            // A halted processor is reported as halted (by `Cpu::step`
+            // below), even when RIP, past the HLT, is the stop address.
+            if self.config.stop_at == Some(cpu.state.rip) && !cpu.state.events.halted {
                 return Ok(JitExit::StopAddress);
             }
             if jb.stop_requested() {
@@ -434,7 +441,9 @@ impl Jit {
                 continue;
             };
             let entry = b.entry;
-            let left = budget - done;
+            // The countdown is signed: a budget beyond i64::MAX is as good
+            // as unlimited.
+            let left = (budget - done).min(i64::MAX as u64);
             self.ctx.countdown = left as i64;
             self.ctx.block_entries = 0;
             self.env.steps = 0;
@@ -574,6 +583,9 @@ impl Jit {
             if k == key && self.blocks.contains_key(&id) {
                 self.stats.cache_hits += 1;
                 self.stats.jump_cache_hits += 1;
+                // Keep the LRU order true to use (else it is FIFO for
+                // blocks always found here).
+                self.by_key.promote(&key);
                 return Some(id);
             }
         }
@@ -608,6 +620,8 @@ impl Jit {
             return None;
         }
         let slots = [Box::new(self.rt.exit_branch), Box::new(self.rt.exit_branch)];
+        let entries = Box::new(0u64);
+        let counter = &*entries as *const u64 as u64;
         let slot_addrs = [
             &*slots[0] as *const u64 as u64,
             &*slots[1] as *const u64 as u64,
@@ -624,14 +638,35 @@ impl Jit {
             plan.get(i)
                 .map_or(0, |p| &p.ins as *const Instruction as u64)
         };
-        let emitted =
-            emit::emit_block(&plan, key.mode.bitness(), &addrs, slot_addrs, &ins_addr).ok()?;
+        let emitted = emit::emit_block(
+            &plan,
+            key.mode.bitness(),
+            &addrs,
+            slot_addrs,
+            counter,
+            &ins_addr,
+        )
+        .ok()?;
         // Evict least recently used blocks beyond the capacity (before
         // allocating, so the space is reused).
+        // A block entered since the last scan (through a chained jump,
+        // which the LRU order does not see) goes back to the young end
+        // once: LRU with a second chance. Bounded: a block passed over is
+        // marked seen, so a second pass finds a victim.
+        let mut passes = 0usize;
+        let blocks = self.blocks.len();
         while self.bytes + emitted.code.len() > self.config.cache_bytes {
-            let Some((_, victim)) = self.by_key.pop_lru() else {
+            let Some((k, victim)) = self.by_key.pop_lru() else {
                 break;
             };
+            if let Some(b) = self.blocks.get_mut(&victim) {
+                if *b.entries != b.seen && passes < blocks {
+                    b.seen = *b.entries;
+                    passes += 1;
+                    self.by_key.put(k, victim);
+                    continue;
+                }
+            }
             self.remove_block(victim);
             self.stats.evictions += 1;
         }
@@ -683,6 +718,8 @@ impl Jit {
                 len: plan.len() as u64,
                 _plan: plan,
                 slots,
+                entries,
+                seen: 0,
                 exits,
                 incoming: Vec::new(),
                 chained: [None; 2],
@@ -931,7 +968,7 @@ mod tests {
             mem_write: 0x6666,
             stack: 0x7777,
         };
-        let e = emit::emit_block(&plan, 64, &addrs, [0x3333, 0x4444], &|_| 0).unwrap();
+        let e = emit::emit_block(&plan, 64, &addrs, [0x3333, 0x4444], 0x5555, &|_| 0).unwrap();
         assert!(e.code.len() < 300, "{}", e.code.len());
     }
 }

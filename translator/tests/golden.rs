@@ -38,7 +38,7 @@ fn golden(name: &str, bits: u32, f: impl FnOnce(&mut CodeAssembler)) {
     f(&mut a);
     let guest = a.assemble(CODE).unwrap();
     let plan = plan_block(&guest, CODE, bits, 0xffff_ffff, &PlanOptions::default());
-    let emitted = emit_block(&plan, bits, &ADDRS, SLOTS, &|i| {
+    let emitted = emit_block(&plan, bits, &ADDRS, SLOTS, 0x7777_6000, &|i| {
         0x7777_8000 + 0x100 * i as u64
     })
     .unwrap();

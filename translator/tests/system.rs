@@ -488,3 +488,33 @@ fn software_interrupts_and_yielding_rep() {
     assert_eq!(cpu.state.gpr[1] & 0xffff, 0);
     assert!(cpu.state.events.halted);
 }
+
+/// A budget beyond i64::MAX is unlimited (it used to make the signed
+/// countdown negative and the run spin forever), and a HLT right before
+/// the stop address reports `Halted`, as `Cpu::step` would.
+#[test]
+fn huge_budgets_and_halt_before_the_stop_address() {
+    let code = asm(64, |a| {
+        let mut top = a.create_label();
+        a.mov(ecx, 1000).unwrap();
+        a.set_label(&mut top).unwrap();
+        a.add(eax, ecx).unwrap();
+        a.dec(ecx).unwrap();
+        a.jnz(top).unwrap();
+        a.hlt().unwrap();
+    });
+    let (mut cpu, mut bus) = long64(&code);
+    let mut jit = Jit::new(JitConfig::default()).unwrap();
+    assert_eq!(jit.run(&mut cpu, &mut bus, u64::MAX), Ok(JitExit::Halted));
+    assert_eq!(cpu.state.gpr[0], 500_500);
+
+    let end = CODE + code.len() as u64;
+    let (mut cpu, mut bus) = long64(&code);
+    let mut jit = Jit::new(JitConfig {
+        stop_at: Some(end),
+        ..JitConfig::default()
+    })
+    .unwrap();
+    assert_eq!(jit.run(&mut cpu, &mut bus, 1 << 20), Ok(JitExit::Halted));
+    assert_eq!(cpu.state.rip, end);
+}

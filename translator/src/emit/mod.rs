@@ -256,7 +256,8 @@ fn exit_request_check(a: &mut Asm, ictx: &InsCtx<'_>, next: u64, natives: i32) {
     );
 }
 
-/// Emit the host code of a planned block of `bitness`-bit code. `slots[k]` is the address of
+/// Emit the host code of a planned block of `bitness`-bit code.
+/// `entry_counter` is the address of the block's entry count. `slots[k]` is the address of
 /// the exit slot of exit k; `ins_addr(i)` the address of `plan[i].ins`
 /// where it stays while the code exists (memory helpers receive it).
 pub fn emit_block(
@@ -264,6 +265,7 @@ pub fn emit_block(
     bitness: u32,
     addrs: &Addrs,
     slots: [u64; 2],
+    entry_counter: u64,
     ins_addr: &dyn Fn(usize) -> u64,
 ) -> Result<Emitted, String> {
     let mut a = Asm {
@@ -273,6 +275,13 @@ pub fn emit_block(
     };
     let n = plan.len() as i32;
     reload_cache(&mut a);
+    // The block's own entry count (for the eviction's second chance).
+    let counter = entry_counter as i64;
+    dynasm!(a
+        ; .arch x64
+        ; mov rax, QWORD counter
+        ; add QWORD [rax], 1
+    );
     // A branch back to the block's own start jumps here: the cache is
     // still loaded (every write was also made to the cache).
     let start = plan.first().map_or(0, |p| p.ins.ip());
