@@ -121,6 +121,9 @@ pub struct MachineConfig {
     /// Where POST-code lines go; `None` drops them.
     pub post_log: Option<Box<dyn Write + Send>>,
     pub engine: Engine,
+    /// Capacity of the translation cache in bytes of host code (the JIT
+    /// evicts least recently used blocks beyond it).
+    pub tcache_bytes: usize,
 }
 
 impl fmt::Debug for MachineConfig {
@@ -130,6 +133,7 @@ impl fmt::Debug for MachineConfig {
             .field("bios", &self.bios)
             .field("post_log", &self.post_log.is_some())
             .field("engine", &self.engine)
+            .field("tcache_bytes", &self.tcache_bytes)
             .finish()
     }
 }
@@ -143,9 +147,13 @@ impl MachineConfig {
             debugcon: Box::new(std::io::stdout()),
             post_log: None,
             engine: Engine::Interp,
+            tcache_bytes: DEFAULT_TCACHE_BYTES,
         }
     }
 }
+
+/// The translation cache capacity `MachineConfig::new` and `xlat run` use.
+pub const DEFAULT_TCACHE_BYTES: usize = 32 << 20;
 
 /// A PC: one CPU, memory, port devices.
 #[derive(Debug)]
@@ -182,7 +190,13 @@ impl Machine {
         }
         let jit = match config.engine {
             Engine::Interp => None,
-            Engine::Jit => Some(Jit::new(JitConfig::default()).map_err(MachineError::Jit)?),
+            Engine::Jit => Some(
+                Jit::new(JitConfig {
+                    cache_bytes: config.tcache_bytes,
+                    ..JitConfig::default()
+                })
+                .map_err(MachineError::Jit)?,
+            ),
         };
         Ok(Machine {
             cpu: Cpu::new(),
@@ -327,6 +341,7 @@ mod tests {
             debugcon: Box::new(con.clone()),
             post_log: Some(Box::new(post.clone())),
             engine: Engine::Interp,
+            tcache_bytes: 1 << 20,
         })
         .unwrap();
         (m, con, post)

@@ -51,6 +51,33 @@ enum Command {
     TestRoms(test_roms::TestRomsArgs),
 }
 
+/// `--tcache-size`: bytes, parsed like `--memory`.
+#[derive(Clone, Copy, Debug)]
+struct CacheSize(usize);
+
+impl std::str::FromStr for CacheSize {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let t = text.trim();
+        let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+        let (num, suffix) = t.split_at(split);
+        let shift = match suffix.to_ascii_lowercase().as_str() {
+            "" | "m" | "mb" | "mib" => 20,
+            "k" | "kb" | "kib" => 10,
+            "g" | "gb" | "gib" => 30,
+            _ => return Err(format!("{text:?}: unknown suffix (use K, M or G)")),
+        };
+        let n: u64 = num.parse().map_err(|_| {
+            format!("{text:?}: expected a number with an optional K, M or G suffix")
+        })?;
+        let bytes = n
+            .checked_mul(1 << shift)
+            .filter(|b| (64 << 10..=1 << 30).contains(b))
+            .ok_or_else(|| format!("{text:?}: the translation cache must be 64K to 1G"))?;
+        Ok(CacheSize(bytes as usize))
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum EngineArg {
     /// The reference interpreter.
@@ -92,6 +119,11 @@ struct RunArgs {
     /// Execution engine.
     #[arg(long, value_enum, default_value_t = EngineArg::Jit)]
     engine: EngineArg,
+    /// Translation cache capacity (host code): a number with a K, M or G
+    /// suffix (plain numbers are MiB), 64K to 1G. Least recently used
+    /// blocks are evicted beyond it.
+    #[arg(long, value_name = "SIZE", default_value = "32M")]
+    tcache_size: CacheSize,
     /// Stop with status 5 after N steps (instructions executed or faulted,
     /// interrupts and exceptions delivered).
     #[arg(long, value_name = "N")]
@@ -155,6 +187,7 @@ fn build(args: &RunArgs) -> Result<Machine, SetupError> {
         debugcon,
         post_log,
         engine: args.engine.into(),
+        tcache_bytes: args.tcache_size.0,
     })
     .map_err(SetupError::from)
 }

@@ -131,6 +131,7 @@ pub fn run_rom(rom: &Path, engine: EngineArg) -> Result<(Verdict, Vec<u8>), Stri
         debugcon: Box::new(log.clone()),
         post_log: None,
         engine: engine.into(),
+        tcache_bytes: machine::DEFAULT_TCACHE_BYTES,
     })
     .map_err(|e| e.to_string())?;
     let exit = m.run(Some(bound));

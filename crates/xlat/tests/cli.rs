@@ -335,3 +335,31 @@ fn stats_json_reports_the_run() {
     assert!(v["exceptions"]["6"].as_u64().unwrap() > 0, "{v}");
     assert!(v.get("cache_hit_rate").is_none(), "{v}");
 }
+
+/// `--tcache-size` bounds the translation cache: a small cache still runs
+/// loop.bin to the same result (evicting), and sizes out of 64K..1G or
+/// malformed are usage errors (status 2).
+#[test]
+fn tcache_size_bounds_the_cache() {
+    let rom = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../test-roms/loop.bin");
+    let json = tmp("tcache.json");
+    let big = xlat(&["run", "--bios", rom.to_str().unwrap()]);
+    let o = xlat(&[
+        "run",
+        "--bios",
+        rom.to_str().unwrap(),
+        "--tcache-size",
+        "64K",
+        "--stats-json",
+        json.to_str().unwrap(),
+    ]);
+    assert_eq!(status(&o), status(&big), "{}", stderr(&o));
+    assert_eq!(o.stdout, big.stdout);
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert!(v["code_cache_bytes"].as_u64().unwrap() <= 64 << 10, "{v}");
+    for bad in ["1K", "2G", "12Q", "lots", ""] {
+        let o = xlat(&["run", "--bios", rom.to_str().unwrap(), "--tcache-size", bad]);
+        assert_eq!(status(&o), 2, "{bad:?}: {}", stderr(&o));
+    }
+}
