@@ -17,145 +17,30 @@
 //! loading) are not seen by the JIT: call [`Jit::invalidate_phys`] or
 //! [`Jit::flush`] after them.
 
+mod blocks;
 mod bus;
+mod config;
 pub mod emit;
 mod exec;
 mod fastmem;
 mod monitor;
 
+pub use blocks::{plan_block, PlanOptions};
 pub use bus::JitBus;
+pub use config::{JitConfig, JitExit, JitStats};
 
-use cpu_model::exception::{Exception, Fault, SoftwareInterrupt, StopReason};
+use cpu_model::exception::{Exception, Fault, StopReason};
 use cpu_model::interp::StepOutcome;
 use cpu_model::mmu::{paging, Access};
 use cpu_model::state::CpuMode;
 use cpu_model::{Bus, Cpu};
-use emit::{Addrs, Kind, Planned};
+use emit::{Addrs, Planned};
 use exec::{CodeHeap, CodeRef, Ctx, Runtime, EXIT_BRANCH, EXIT_FAULT, EXIT_STOP};
-use iced_x86::{Decoder, DecoderError, DecoderOptions, FlowControl, Instruction, Mnemonic};
+use iced_x86::{Instruction, Mnemonic};
 use lru::LruCache;
 use monitor::{MonitorEnv, Snapshot};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::time::Instant;
-
-/// Configuration of a [`Jit`].
-#[derive(Clone, Copy, Debug)]
-pub struct JitConfig {
-    /// Capacity of the code cache in bytes of emitted host code; least
-    /// recently used blocks are evicted beyond it.
-    pub cache_bytes: usize,
-    /// Longest block, in guest instructions.
-    pub max_block_instructions: usize,
-    /// Patch direct-branch exits to jump straight into their target block.
-    pub chaining: bool,
-    /// Deliver exceptions through the IDT/IVT as `Cpu::step` does (the
-    /// default). When false, nothing is delivered: a fault is returned as
-    /// [`JitExit::Exception`] with the precise state of the faulting
-    /// instruction (as `Cpu::execute` leaves it), a single-step trap (TF
-    /// set at the start of an instruction) as `Exception(DB)` once the
-    /// instruction retired. For the differential oracle and debuggers.
-    pub deliver_exceptions: bool,
-    /// Run register/memory forms of native instructions (MOV, ALU, MOVZX,
-    /// CMOVcc with a memory source; MOV to memory) as host code with a
-    /// call to the interpreter's operand access for the memory operand,
-    /// instead of a monitor call for the whole instruction.
-    pub native_memory: bool,
-    /// Return [`JitExit::StopAddress`] when RIP reaches this address at an
-    /// instruction boundary (blocks end before it).
-    pub stop_at: Option<u64>,
-}
-
-impl Default for JitConfig {
-    fn default() -> Self {
-        JitConfig {
-            cache_bytes: 32 << 20,
-            max_block_instructions: 32,
-            chaining: true,
-            deliver_exceptions: true,
-            native_memory: true,
-            stop_at: None,
-        }
-    }
-}
-
-/// Why [`Jit::run`] returned.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum JitExit {
-    /// `budget` steps have been taken.
-    BudgetExhausted,
-    /// The processor is halted and no event woke it (as
-    /// `StepOutcome::Halted`).
-    Halted,
-    /// RIP reached [`JitConfig::stop_at`].
-    StopAddress,
-    /// A device asked the machine to stop ([`Bus::stop_requested`]); the
-    /// instruction that asked has retired.
-    StopRequested,
-    /// An exception was raised and not delivered
-    /// ([`JitConfig::deliver_exceptions`] is false).
-    Exception(Exception),
-    /// INT n / INT3 / INTO / INT1 retired and was not delivered
-    /// ([`JitConfig::deliver_exceptions`] is false); RIP is after it.
-    SoftwareInterrupt(SoftwareInterrupt),
-}
-
-/// Counters kept as the JIT runs.
-#[derive(Clone, Debug, Default)]
-pub struct JitStats {
-    /// Guest steps taken (instructions retired plus events delivered).
-    pub guest_instructions: u64,
-    /// Guest instructions run as native host code.
-    pub native_instructions: u64,
-    /// Steps taken by `Cpu::step` outside generated code.
-    pub interpreter_steps: u64,
-    pub blocks_translated: u64,
-    pub cache_lookups: u64,
-    pub cache_hits: u64,
-    /// Lookups answered by the jump cache (keyed by physical address, RIP
-    /// and mode) without touching the LRU map.
-    pub jump_cache_hits: u64,
-    /// Lookups after an exit that was not a direct branch (monitor calls:
-    /// indirect branches, returns, interrupts, ...).
-    pub indirect_lookups: u64,
-    /// Exits patched into direct jumps.
-    pub chains_made: u64,
-    /// Block entries through a patched jump (no return to the dispatcher).
-    pub chained_transitions: u64,
-    /// Memory operands of native instructions accessed through a helper
-    /// call into the interpreter (the inline fast path missed or was not
-    /// emitted: PUSH/POP, MMIO, first touch of a page, page-crossing...).
-    pub memory_helper_calls: u64,
-    pub evictions: u64,
-    /// Blocks invalidated, by reason ("smc", "explicit").
-    pub invalidations: BTreeMap<&'static str, u64>,
-    pub flushes: u64,
-    /// Monitor calls by mnemonic.
-    pub monitor_calls: BTreeMap<String, u64>,
-    pub translation_time_ns: u64,
-    /// Host code bytes currently in the cache.
-    pub code_cache_bytes: u64,
-}
-
-impl JitStats {
-    /// Block entries: every transfer into a translated block is either a
-    /// dispatcher lookup or a chained jump.
-    pub fn block_entries(&self) -> u64 {
-        self.cache_lookups + self.chained_transitions
-    }
-
-    /// The code cache hit rate: the share of block entries served by code
-    /// already in the cache, `(cache_hits + chained_transitions) /
-    /// (cache_lookups + chained_transitions)`. A chained jump is a hit
-    /// that never needs a lookup; every miss is a translation. 1.0 when
-    /// nothing was entered.
-    pub fn cache_hit_rate(&self) -> f64 {
-        let entries = self.block_entries();
-        if entries == 0 {
-            return 1.0;
-        }
-        (self.cache_hits + self.chained_transitions) as f64 / entries as f64
-    }
-}
 
 /// The cache key: physical address of the first byte plus everything the
 /// translation assumed.
@@ -737,176 +622,10 @@ impl Jit {
     }
 }
 
-/// Options of [`plan_block`].
-#[derive(Clone, Copy, Debug)]
-pub struct PlanOptions {
-    /// Longest block.
-    pub max: usize,
-    /// The block ends before this RIP.
-    pub stop: Option<u64>,
-    /// Native instructions may have a memory operand (helper calls).
-    pub memory: bool,
-}
-
-impl Default for PlanOptions {
-    fn default() -> Self {
-        PlanOptions {
-            max: 32,
-            stop: None,
-            memory: true,
-        }
-    }
-}
-
-/// Decode and classify the instructions of one block from `bytes` (the
-/// fetchable code from RIP to the end of its page or the CS limit).
-pub fn plan_block(
-    bytes: &[u8],
-    rip: u64,
-    bitness: u32,
-    cs_limit: u32,
-    opts: &PlanOptions,
-) -> Vec<Planned> {
-    let (max, stop) = (opts.max, opts.stop);
-    let mut dec = Decoder::with_ip(bitness, bytes, rip, DecoderOptions::NONE);
-    let mut plan = Vec::new();
-    let mut ins = Instruction::default();
-    let wrap = |v: u64| match bitness {
-        16 => v & 0xffff,
-        32 => v & 0xffff_ffff,
-        _ => v,
-    };
-    while plan.len() < max && dec.can_decode() {
-        dec.decode_out(&mut ins);
-        if dec.last_error() == DecoderError::NoMoreBytes {
-            // Crosses the page (or the CS limit): left to a later block,
-            // where the interpreter fetches it.
-            break;
-        }
-        // Software interrupts are left to `Cpu::step` (its delivery of
-        // them uses interpreter internals): the block ends before one.
-        if matches!(
-            ins.mnemonic(),
-            Mnemonic::Int | Mnemonic::Int3 | Mnemonic::Into | Mnemonic::Int1
-        ) {
-            break;
-        }
-        let kind = emit::classify(&ins, bitness, cs_limit, opts.memory);
-        let next_rip = wrap(ins.next_ip());
-        let ends = match kind {
-            Kind::Branch(_) => true,
-            Kind::Monitor => {
-                ins.flow_control() != FlowControl::Next || ins.mnemonic() == Mnemonic::Hlt
-            }
-            Kind::Native(_) => false,
-        };
-        plan.push(Planned {
-            ins,
-            kind,
-            next_rip,
-        });
-        if ends || next_rip != ins.next_ip() || stop == Some(next_rip) {
-            break;
-        }
-    }
-    plan
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use emit::{AluOp, Branch, Native, ShOp};
 
-    fn kinds(bits: u32, code: &[u8]) -> Vec<Kind> {
-        plan_block(code, 0x1000, bits, 0xffff, &PlanOptions::default())
-            .into_iter()
-            .map(|p| p.kind)
-            .collect()
-    }
-
-    #[test]
-    fn classification() {
-        // add eax, [rbx]: native with a memory-read helper, or a monitor
-        // call without native memory.
-        assert!(matches!(
-            kinds(64, &[0x03, 0x03])[0],
-            Kind::Native(Native::Alu {
-                op: AluOp::Add,
-                src: emit::Src::Mem,
-                ..
-            })
-        ));
-        let no_mem = PlanOptions {
-            memory: false,
-            ..PlanOptions::default()
-        };
-        assert_eq!(
-            plan_block(&[0x03, 0x03], 0, 64, 0, &no_mem)[0].kind,
-            Kind::Monitor
-        );
-        // add [rbx], eax (read-modify-write): native, memory destination;
-        // with LOCK: a monitor call.
-        assert!(matches!(
-            kinds(64, &[0x01, 0x03])[0],
-            Kind::Native(Native::MemDst { size: 4, .. })
-        ));
-        assert_eq!(kinds(64, &[0xf0, 0x01, 0x03]), vec![Kind::Monitor]);
-        // xchg [rbx], eax: monitor call.
-        assert_eq!(kinds(64, &[0x87, 0x03]), vec![Kind::Monitor]);
-        // lock add [rbx], eax: monitor.
-        assert_eq!(kinds(64, &[0xf0, 0x01, 0x03]), vec![Kind::Monitor]);
-        // shl eax, 0 / shl eax, 32 (masked count 0): monitor; shl eax, 31 native.
-        assert_eq!(kinds(64, &[0xc1, 0xe0, 0x00])[0], Kind::Monitor);
-        assert_eq!(kinds(64, &[0xc1, 0xe0, 0x20])[0], Kind::Monitor);
-        assert!(matches!(
-            kinds(64, &[0xc1, 0xe0, 0x1f])[0],
-            Kind::Native(Native::Shift {
-                op: ShOp::Shl,
-                count: 31,
-                ..
-            })
-        ));
-        // shl al, 8 (count = width, CF undefined): monitor.
-        assert_eq!(kinds(64, &[0xc0, 0xe0, 0x08])[0], Kind::Monitor);
-        // xor ah, bh: native with high-byte locations.
-        assert!(matches!(
-            kinds(64, &[0x30, 0xfc])[0],
-            Kind::Native(Native::Alu {
-                op: AluOp::Xor,
-                size: 1,
-                ..
-            })
-        ));
-        // mov ds, ax: monitor (segment load).
-        assert_eq!(kinds(16, &[0x8e, 0xd8])[0], Kind::Monitor);
-    }
-
-    #[test]
-    fn blocks_end_at_branches_and_limits() {
-        // inc eax; jmp +0; inc eax: the block ends at the JMP.
-        let k = kinds(32, &[0x40, 0xeb, 0x00, 0x40]);
-        assert_eq!(k.len(), 2);
-        assert_eq!(k[1], Kind::Branch(Branch::Jmp { target: 0x1003 }));
-        // A JMP beyond the CS limit (0xffff) is left to the interpreter
-        // (#GP): jmp rel32 to 0x11005.
-        let k = kinds(32, &[0xe9, 0x00, 0x00, 0x01, 0x00]);
-        assert_eq!(k, vec![Kind::Monitor]);
-        // An instruction cut by the end of the fetchable bytes is not in
-        // the block.
-        assert_eq!(kinds(32, &[0x40, 0x90, 0xb8, 0x01]).len(), 2);
-        // At most `max` instructions.
-        let opts = PlanOptions::default();
-        assert_eq!(plan_block(&[0x90; 100], 0x1000, 64, 0, &opts).len(), 32);
-        // The block stops before `stop`.
-        let opts = PlanOptions {
-            stop: Some(0x1005),
-            ..opts
-        };
-        assert_eq!(plan_block(&[0x90; 100], 0x1000, 64, 0, &opts).len(), 5);
-    }
-
-    /// Chain bookkeeping stays exact under eviction churn: every incoming
-    /// record names a live block whose exit is chained here.
     #[test]
     fn chain_records_stay_consistent() {
         use cpu_model::memory::FlatBus;
@@ -954,22 +673,5 @@ mod tests {
                 assert!(jit.stats().evictions > 10);
             }
         }
-    }
-
-    #[test]
-    fn block_sizes() {
-        // mov ecx, 50; add eax, ecx; jmp
-        let code = [0xb9, 50, 0, 0, 0, 0x01, 0xc8, 0xeb, 0x00];
-        let plan = plan_block(&code, 0x1000, 64, 0, &PlanOptions::default());
-        assert_eq!(plan.len(), 3);
-        let addrs = Addrs {
-            exit_common: 0x1111,
-            monitor: 0x2222,
-            mem_read: 0x5555,
-            mem_write: 0x6666,
-            stack: 0x7777,
-        };
-        let e = emit::emit_block(&plan, 64, &addrs, [0x3333, 0x4444], 0x5555, &|_| 0).unwrap();
-        assert!(e.code.len() < 300, "{}", e.code.len());
     }
 }
