@@ -47,7 +47,7 @@
 //!   matter: blocks do not run while DR7 enables any.
 
 use cpu_model::mmu::{Access, AccessKind};
-use cpu_model::state::{attr, cr0, CpuMode, SegReg};
+use cpu_model::state::{attr, cr0, CpuMode, SegReg, Segment};
 use cpu_model::{flags, Bus, Cpu, PhysAddr};
 use iced_x86::Instruction;
 
@@ -82,6 +82,38 @@ const EMPTY: FastEntry = FastEntry {
     phys_page: u64::MAX,
 };
 
+/// Entries of the return cache (`FastMem::returns`).
+pub const RETURN_ENTRIES: usize = 1024;
+
+/// A return-cache entry: a guest RIP and the host entry of its block.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct ReturnEntry {
+    /// Guest RIP, or `NO_RIP`.
+    pub rip: u64,
+    /// Host address of the block's code.
+    pub entry: u64,
+    /// The block's id (to forget it when the block goes).
+    pub block: u64,
+    _pad: u64,
+}
+
+/// A RIP no branch can reach (not canonical).
+pub const NO_RIP: u64 = u64::MAX;
+
+const NO_RETURN: ReturnEntry = ReturnEntry {
+    rip: NO_RIP,
+    entry: 0,
+    block: 0,
+    _pad: 0,
+};
+
+/// The return-cache slot of a RIP; generated code computes the same:
+/// ((rip >> 10) ^ rip) mod RETURN_ENTRIES.
+pub fn return_slot(rip: u64) -> usize {
+    (((rip >> 10) ^ rip) as usize) & (RETURN_ENTRIES - 1)
+}
+
 /// The offsets of a segment the fast path may use without checks.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -103,6 +135,8 @@ struct FastKey {
     efer: u64,
     cpl: u8,
     alignment_checks: bool,
+    /// CS (base, limit, mode bits): the return cache maps RIPs of this CS.
+    cs: Segment,
 }
 
 impl FastKey {
@@ -116,6 +150,7 @@ impl FastKey {
             efer: s.efer,
             cpl: s.cpl(),
             alignment_checks: s.cr0 & cr0::AM != 0 && s.rflags & flags::AC != 0 && s.cpl() == 3,
+            cs: *s.cs(),
         }
     }
 }
@@ -130,6 +165,11 @@ pub struct FastMem {
     /// Copies of `tlb` entries made by generated code (see
     /// `MICRO_ENTRIES`); invalidated together with `tlb`.
     pub micro: [FastEntry; MICRO_ENTRIES],
+    /// Guest RIP -> host block entry for native RET (an indirect branch):
+    /// a hit jumps straight into the block. Valid under the `FastKey` it
+    /// was filled in (paging, CPL, CS), so flushed with the TLB; an entry
+    /// is dropped when its block goes (`forget_block`).
+    pub returns: [ReturnEntry; RETURN_ENTRIES],
     /// Bytes of the stack pointer (2, 4 or 8: SS.B, 64-bit mode), which
     /// inline PUSH/POP outside 64-bit mode check.
     pub stack_size: u64,
@@ -143,6 +183,7 @@ impl Default for FastMem {
             seg: [SegWindow::default(); 6],
             tlb: [EMPTY; FAST_ENTRIES],
             micro: [EMPTY; MICRO_ENTRIES],
+            returns: [NO_RETURN; RETURN_ENTRIES],
             stack_size: 0,
             key: None,
         }
@@ -180,6 +221,7 @@ impl FastMem {
     pub fn flush(&mut self) {
         self.tlb = [EMPTY; FAST_ENTRIES];
         self.micro = [EMPTY; MICRO_ENTRIES];
+        self.returns = [NO_RETURN; RETURN_ENTRIES];
         self.key = None;
     }
 
@@ -195,6 +237,7 @@ impl FastMem {
         if self.key != Some(key) {
             self.tlb = [EMPTY; FAST_ENTRIES];
             self.micro = [EMPTY; MICRO_ENTRIES];
+            self.returns = [NO_RETURN; RETURN_ENTRIES];
             self.key = Some(key);
         }
     }
@@ -273,6 +316,29 @@ impl FastMem {
         e.read_tag = page;
         if write {
             e.write_tag = page;
+        }
+    }
+
+    /// The block `block` at guest `rip` (host code at `entry`) was just
+    /// entered by the dispatcher under the current state: a native RET to
+    /// `rip` may jump straight there. Only while the state matches the
+    /// last `sync` (else the next sync would drop it anyway).
+    pub fn remember_return_target(&mut self, cpu: &Cpu, rip: u64, entry: u64, block: u64) {
+        if self.key == Some(FastKey::of(cpu)) {
+            self.returns[return_slot(rip)] = ReturnEntry {
+                rip,
+                entry,
+                block,
+                _pad: 0,
+            };
+        }
+    }
+
+    /// Block `block`, whose guest RIP is `rip`, is being removed.
+    pub fn forget_block(&mut self, rip: u64, block: u64) {
+        let e = &mut self.returns[return_slot(rip)];
+        if e.rip == rip && e.block == block {
+            *e = NO_RETURN;
         }
     }
 

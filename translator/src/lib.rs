@@ -326,6 +326,14 @@ impl Jit {
                 continue;
             };
             let entry = b.entry;
+            if !after_branch {
+                // An indirect transfer (RET, a monitor call) arrived here:
+                // let native RETs to this RIP jump straight in next time.
+                self.ctx.fast.sync(cpu);
+                self.ctx
+                    .fast
+                    .remember_return_target(cpu, cpu.state.rip, entry, id);
+            }
             // The countdown is signed: a budget beyond i64::MAX is as good
             // as unlimited.
             let left = (budget - done).min(i64::MAX as u64);
@@ -420,6 +428,7 @@ impl Jit {
         let Some(b) = self.blocks.remove(&id) else {
             return;
         };
+        self.ctx.fast.forget_block(b.key.rip, id);
         // Unchain the exits into this block...
         for &(src, k) in &b.incoming {
             if let Some(s) = self.blocks.get_mut(&src) {

@@ -491,6 +491,11 @@ fn calls_and_returns() {
                 calls + rets < 20,
                 "{bits}: {calls} calls, {rets} returns in monitor"
             );
+            // fib(12) returns 465 times; most returns jump straight into
+            // the block they return to (the return cache), without a
+            // dispatcher lookup.
+            let lookups = jit.stats().cache_lookups;
+            assert!(lookups < 100, "{bits}: {lookups} lookups");
         }
     }
 }

@@ -64,6 +64,7 @@ pub use memory::{READ_DST, READ_RMW, READ_SRC};
 pub use plan::*;
 
 use crate::exec::{Ctx, EXIT_BUDGET, EXIT_MONITOR};
+use crate::fastmem::RETURN_ENTRIES;
 use cpu_model::CpuState;
 use dynasmrt::x64::X64Relocation;
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler};
@@ -195,6 +196,11 @@ pub(super) fn reload_cache(a: &mut Asm) {
     }
     dynasm!(a ; .arch x64 ; mov r11, [rbx + ST_RFLAGS]);
 }
+
+/// `Ctx::fast.returns` (the return cache; entries of 32 bytes).
+const CX_RETURNS: i32 = (core::mem::offset_of!(Ctx, fast)
+    + core::mem::offset_of!(crate::fastmem::FastMem, returns)) as i32;
+const _: () = assert!(core::mem::size_of::<crate::fastmem::ReturnEntry>() == 32);
 
 pub(super) const ST_RIP: i32 = core::mem::offset_of!(CpuState, rip) as i32;
 pub(super) const ST_RFLAGS: i32 = core::mem::offset_of!(CpuState, rflags) as i32;
@@ -460,11 +466,23 @@ pub fn emit_block(
                 }
                 memory::adjust_sp(&mut a, size as i32 + i32::from(release), width);
                 flush_cache(&mut a);
+                // The return cache: straight into the target's block if
+                // the dispatcher has seen it (see `FastMem::returns`).
                 let common = addrs.exit_common as i64;
+                let mask = (RETURN_ENTRIES - 1) as i32;
                 dynasm!(a
                     ; .arch x64
                     ; add QWORD [rbx + ST_ICOUNT], 1
                     ; mov [rbx + ST_RIP], rcx
+                    ; mov rax, rcx
+                    ; shr rax, 10
+                    ; xor rax, rcx
+                    ; and eax, mask
+                    ; shl eax, 5
+                    ; cmp rcx, [r13 + rax + CX_RETURNS]
+                    ; jne >miss
+                    ; jmp QWORD [r13 + rax + CX_RETURNS + 8]
+                    ; miss:
                     ; mov eax, EXIT_MONITOR as i32
                     ; mov rcx, QWORD common
                     ; jmp rcx
