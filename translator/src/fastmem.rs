@@ -217,7 +217,14 @@ fn window(cpu: &Cpu, seg: SegReg) -> SegWindow {
 }
 
 impl FastMem {
-    /// Drop every translation (the bus may have changed: a new run).
+    /// Drop every host address (a new run: the bus may have changed). The
+    /// return cache holds no host data addresses and stays.
+    pub fn flush_host_addresses(&mut self) {
+        self.tlb = [EMPTY; FAST_ENTRIES];
+        self.micro = [EMPTY; MICRO_ENTRIES];
+    }
+
+    /// Drop everything.
     pub fn flush(&mut self) {
         self.tlb = [EMPTY; FAST_ENTRIES];
         self.micro = [EMPTY; MICRO_ENTRIES];

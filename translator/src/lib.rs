@@ -216,6 +216,7 @@ impl Jit {
         for id in ids {
             self.remove_block(id);
         }
+        self.ctx.fast.flush();
         self.stats.flushes += 1;
     }
 
@@ -253,7 +254,7 @@ impl Jit {
         budget: u64,
     ) -> Result<JitExit, StopReason> {
         // Host addresses are only valid while the bus is borrowed.
-        self.ctx.fast.flush();
+        self.ctx.fast.flush_host_addresses();
         let mut jb = JitBus::new(bus, std::mem::take(&mut self.code_pages));
         let r = self.run_inner(cpu, &mut jb, budget);
         self.code_pages = jb.into_pages();
@@ -329,7 +330,6 @@ impl Jit {
             if !after_branch {
                 // An indirect transfer (RET, a monitor call) arrived here:
                 // let native RETs to this RIP jump straight in next time.
-                self.ctx.fast.sync(cpu);
                 self.ctx
                     .fast
                     .remember_return_target(cpu, cpu.state.rip, entry, id);
