@@ -91,6 +91,9 @@ pub struct JitStats {
     /// emitted: PUSH/POP, MMIO, first touch of a page, page-crossing...).
     pub memory_helper_calls: u64,
     pub evictions: u64,
+    /// Pages put in the self-modifying-code cooldown (interpreted for a
+    /// while because their code kept being rewritten).
+    pub smc_interpreted_pages: u64,
     /// Blocks invalidated, by reason ("smc", "explicit").
     pub invalidations: BTreeMap<&'static str, u64>,
     pub flushes: u64,

@@ -92,6 +92,13 @@ struct Block {
 
 const JUMP_CACHE: usize = 4096;
 
+/// Self-modifying-code invalidations of one page after which it is
+/// interpreted (for `SMC_COOLDOWN` steps) rather than retranslated: code
+/// that rewrites itself on every pass would otherwise cost a translation
+/// per pass.
+const SMC_LIMIT: u32 = 64;
+const SMC_COOLDOWN: u64 = 1 << 20;
+
 /// The dynamic binary translator: code cache, statistics, run loop.
 pub struct Jit {
     config: JitConfig,
@@ -106,6 +113,11 @@ pub struct Jit {
     /// Exit slot address -> (block id, exit index).
     slot_owner: HashMap<u64, (u64, usize)>,
     jump_cache: Vec<Option<(Key, u64)>>,
+    /// Physical page -> (self-modifying-code invalidations, the step count
+    /// when they reached `SMC_LIMIT`): a page whose code keeps being
+    /// rewritten is interpreted for `SMC_COOLDOWN` steps instead of being
+    /// translated again and again.
+    smc_pages: HashMap<u64, (u32, u64)>,
     next_id: u64,
     bytes: usize,
     stats: JitStats,
@@ -179,6 +191,7 @@ impl Jit {
             code_pages: HashSet::new(),
             slot_owner: HashMap::new(),
             jump_cache: vec![None; JUMP_CACHE],
+            smc_pages: HashMap::new(),
             next_id: 1,
             bytes: 0,
             stats: JitStats::default(),
@@ -343,7 +356,13 @@ impl Jit {
             self.env.snapshot = Snapshot::of(cpu);
             self.env.deliver = self.config.deliver_exceptions;
             let code = self.rt.enter(entry, &mut self.ctx, cpu, jb, &mut self.env);
-            let used = left - self.ctx.countdown as u64;
+            let mut used = left - self.ctx.countdown as u64;
+            if code == EXIT_STOP && self.env.stop.is_some() {
+                // The step that stopped the machine (a triple fault, an
+                // unsupported operation) is not a step, as for `Cpu::step`.
+                used = used.saturating_sub(1);
+                self.env.steps = self.env.steps.saturating_sub(1);
+            }
             done += used;
             let native = used - self.env.steps;
             cpu.stats.instructions += native;
@@ -405,6 +424,13 @@ impl Jit {
         for p in dirty {
             if self.invalidate_page(p, "smc") {
                 jb.code_pages.remove(&p);
+                let now = self.stats.guest_instructions;
+                let e = self.smc_pages.entry(p).or_insert((0, 0));
+                e.0 += 1;
+                if e.0 == SMC_LIMIT {
+                    e.1 = now;
+                    self.stats.smc_interpreted_pages += 1;
+                }
             }
         }
         // Pages whose blocks are all gone no longer need watching.
@@ -459,6 +485,23 @@ impl Jit {
         self.heap.free(b.code);
     }
 
+    /// Is physical page `page` in its self-modifying-code cooldown? A
+    /// page past it starts counting afresh.
+    fn smc_hot(&mut self, page: u64) -> bool {
+        let now = self.stats.guest_instructions;
+        match self.smc_pages.get_mut(&page) {
+            Some(e) if e.0 >= SMC_LIMIT => {
+                if now.wrapping_sub(e.1) < SMC_COOLDOWN {
+                    true
+                } else {
+                    *e = (0, 0);
+                    false
+                }
+            }
+            _ => false,
+        }
+    }
+
     fn jump_index(key: &Key) -> usize {
         let h = key.phys ^ key.rip.rotate_left(17) ^ key.cs_base.rotate_left(31);
         (h.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 52) as usize % JUMP_CACHE
@@ -488,6 +531,10 @@ impl Jit {
             self.stats.cache_hits += 1;
             self.jump_cache[ji] = Some((key, id));
             return Some(id);
+        }
+        if self.smc_hot(key.phys >> 12) {
+            // Rewritten too often: the interpreter runs it for a while.
+            return None;
         }
         let id = self.translate(jb, key, avail)?;
         self.jump_cache[ji] = Some((key, id));

@@ -518,3 +518,19 @@ fn huge_budgets_and_halt_before_the_stop_address() {
     assert_eq!(jit.run(&mut cpu, &mut bus, 1 << 20), Ok(JitExit::Halted));
     assert_eq!(cpu.state.rip, end);
 }
+
+/// Code that rewrites itself on every pass (here the immediate of the
+/// loop's own `add`, 5000 times) is translated a bounded number of times:
+/// after `SMC_LIMIT` invalidations its page is interpreted for a while,
+/// with the same results.
+#[test]
+fn constantly_rewritten_code_is_interpreted_for_a_while() {
+    let (mut cpu, bus) = long64(&asm(64, |a| patch_loop(a, 0x1001)));
+    cpu.state.gpr[1] = 5000;
+    cpu.state.gpr[0] = 0;
+    let (cpu, _, jit) = compare(cpu, bus, 1_000_000);
+    assert_eq!(cpu.state.gpr[0], 5000 * 5001 / 2);
+    let s = jit.stats();
+    assert!(s.blocks_translated < 200, "{}", s.blocks_translated);
+    assert_eq!(s.smc_interpreted_pages, 1);
+}

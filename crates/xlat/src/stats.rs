@@ -53,6 +53,9 @@ pub struct TranslatorReport {
     pub evictions: u64,
     /// Memory operands of native instructions that took the slow path.
     pub memory_helper_calls: u64,
+    /// Pages interpreted for a while because their code kept being
+    /// rewritten.
+    pub smc_interpreted_pages: u64,
     /// Blocks invalidated, by reason ("smc", "explicit").
     pub invalidations: BTreeMap<String, u64>,
     pub flushes: u64,
@@ -80,6 +83,7 @@ impl Report {
             chained_transitions: j.chained_transitions,
             evictions: j.evictions,
             memory_helper_calls: j.memory_helper_calls,
+            smc_interpreted_pages: j.smc_interpreted_pages,
             invalidations: j
                 .invalidations
                 .iter()
@@ -162,6 +166,10 @@ impl Report {
                     ("chained transitions", t.chained_transitions.to_string()),
                     ("evictions", t.evictions.to_string()),
                     ("memory helper calls", t.memory_helper_calls.to_string()),
+                    (
+                        "self-modifying pages interpreted",
+                        t.smc_interpreted_pages.to_string(),
+                    ),
                     ("invalidations", map(&t.invalidations, "")),
                     ("flushes", t.flushes.to_string()),
                     ("monitor calls", map(&t.monitor_calls, "")),
