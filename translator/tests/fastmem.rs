@@ -235,6 +235,34 @@ fn random_memory_loops_32_and_16() {
     assert!(helper_calls * 3 < accesses, "{helper_calls} / {accesses}");
 }
 
+/// Run `cpu` by `Cpu::execute` to its first fault and, from the same
+/// start, under a JIT that returns exceptions: both must stop at `want`
+/// with the same RIP and registers. Returns the JIT's CPU.
+fn same_fault(
+    cpu: cpu_model::Cpu,
+    bus: cpu_model::memory::FlatBus,
+    want: Exception,
+) -> cpu_model::Cpu {
+    let (mut ref_cpu, mut ref_bus) = (clone_cpu(&cpu), bus.clone());
+    let ref_fault = loop {
+        if let Err(e) = ref_cpu.execute(&mut ref_bus) {
+            break e;
+        }
+    };
+    assert_eq!(ref_fault, cpu_model::exception::Fault::Exception(want));
+    let (mut cpu, mut bus) = (cpu, bus);
+    let mut jit = Jit::new(JitConfig {
+        deliver_exceptions: false,
+        ..JitConfig::default()
+    })
+    .unwrap();
+    let exit = jit.run(&mut cpu, &mut bus, 1000).unwrap();
+    assert_eq!(exit, JitExit::Exception(want));
+    assert_eq!(cpu.state.rip, ref_cpu.state.rip);
+    assert_eq!(cpu.state.gpr, ref_cpu.state.gpr);
+    cpu
+}
+
 /// A warm fast path must not skip the limit check: with DS limit 0x3fff,
 /// a loop reads the dword at 0x3ffc (last allowed) and then one byte
 /// further, which must raise #GP(0) at that instruction with the state as
@@ -257,27 +285,7 @@ fn limit_fault_after_a_warm_fast_path() {
     let d = Descriptor(0x0040_9300_0000_3fff); // base 0, limit 0x3fff, byte granular
     cpu.state.seg[SegReg::Ds as usize] = d.to_segment(0x10);
     bus.ram[0x3ffc..0x4000].copy_from_slice(&7u32.to_le_bytes());
-    let mut ref_cpu = clone_cpu(&cpu);
-    let mut ref_bus = bus.clone();
-    let ref_fault = loop {
-        match ref_cpu.execute(&mut ref_bus) {
-            Ok(_) => continue,
-            Err(e) => break e,
-        }
-    };
-    let mut jit = Jit::new(JitConfig {
-        deliver_exceptions: false,
-        ..JitConfig::default()
-    })
-    .unwrap();
-    let exit = jit.run(&mut cpu, &mut bus, 1000).unwrap();
-    assert_eq!(exit, JitExit::Exception(Exception::GP(0)));
-    assert_eq!(
-        ref_fault,
-        cpu_model::exception::Fault::Exception(Exception::GP(0))
-    );
-    assert_eq!(cpu.state.rip, ref_cpu.state.rip);
-    assert_eq!(cpu.state.gpr, ref_cpu.state.gpr);
+    let cpu = same_fault(cpu, bus, Exception::GP(0));
     assert_eq!(cpu.state.gpr[0], 35);
 }
 
@@ -515,26 +523,6 @@ fn ret_to_a_non_canonical_address_faults_precisely() {
         a.ret().unwrap();
     });
     let (cpu, bus) = long64(&code);
-    let mut ref_cpu = clone_cpu(&cpu);
-    let mut ref_bus = bus.clone();
-    let ref_fault = loop {
-        if let Err(e) = ref_cpu.execute(&mut ref_bus) {
-            break e;
-        }
-    };
-    assert_eq!(
-        ref_fault,
-        cpu_model::exception::Fault::Exception(Exception::GP(0))
-    );
-    let (mut cpu, mut bus) = (cpu, bus);
-    let mut jit = Jit::new(JitConfig {
-        deliver_exceptions: false,
-        ..JitConfig::default()
-    })
-    .unwrap();
-    let exit = jit.run(&mut cpu, &mut bus, 1000).unwrap();
-    assert_eq!(exit, JitExit::Exception(Exception::GP(0)));
-    assert_eq!(cpu.state.rip, ref_cpu.state.rip);
-    assert_eq!(cpu.state.gpr, ref_cpu.state.gpr);
+    let cpu = same_fault(cpu, bus, Exception::GP(0));
     assert_eq!(cpu.state.gpr[1], 2);
 }

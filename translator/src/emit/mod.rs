@@ -502,26 +502,14 @@ pub fn emit_block(
                     Branch::Jcc { cc, target } => {
                         restore_flags(&mut a);
                         setcc_dl(&mut a, cc);
-                        dynasm!(a
-                            ; .arch x64
-                            ; test dl, dl
-                            ; jnz >taken
-                        );
-                        exit_or_loop(&mut a, p.next_rip, slots[0], start);
-                        dynasm!(a ; .arch x64 ; taken:);
-                        exit_or_loop(&mut a, target, slots[1], start);
-                        exits.push(Exit { target: p.next_rip });
-                        exits.push(Exit { target });
+                        branch_on_dl(&mut a, [p.next_rip, target], slots, start, &mut exits);
                     }
                     // Handled above.
                     Branch::Call { .. } | Branch::Ret { .. } => {}
                     Branch::Loop { size, zf, target } => {
                         // The counter is decremented without touching the
                         // guest flags (r11); LOOPE/LOOPNE also test ZF.
-                        let rcx = Loc {
-                            idx: 1,
-                            high: false,
-                        };
+                        let rcx = plan::RCX;
                         native::load_rax(&mut a, rcx);
                         match size {
                             2 => dynasm!(a ; .arch x64 ; sub ax, 1 ; setnz dl),
@@ -545,16 +533,7 @@ pub fn emit_block(
                             ),
                             None => {}
                         }
-                        dynasm!(a
-                            ; .arch x64
-                            ; test dl, dl
-                            ; jnz >taken
-                        );
-                        exit_or_loop(&mut a, p.next_rip, slots[0], start);
-                        dynasm!(a ; .arch x64 ; taken:);
-                        exit_or_loop(&mut a, target, slots[1], start);
-                        exits.push(Exit { target: p.next_rip });
-                        exits.push(Exit { target });
+                        branch_on_dl(&mut a, [p.next_rip, target], slots, start, &mut exits);
                     }
                 }
                 ended = true;
@@ -646,6 +625,26 @@ fn monitor_exit(a: &mut Asm, p: &Planned, addrs: &Addrs) {
         ; mov rcx, QWORD common
         ; jmp rcx
     );
+}
+
+/// The end of a conditional branch: to `targets[1]` (exit 1) if dl is
+/// nonzero, else to `targets[0]` (exit 0).
+fn branch_on_dl(
+    a: &mut Asm,
+    targets: [u64; 2],
+    slots: [u64; 2],
+    start: u64,
+    exits: &mut Vec<Exit>,
+) {
+    dynasm!(a
+        ; .arch x64
+        ; test dl, dl
+        ; jnz >taken
+    );
+    exit_or_loop(a, targets[0], slots[0], start);
+    dynasm!(a ; .arch x64 ; taken:);
+    exit_or_loop(a, targets[1], slots[1], start);
+    exits.extend(targets.map(|target| Exit { target }));
 }
 
 /// Leave the block for `target`, or loop if it is the block's own start
