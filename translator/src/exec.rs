@@ -194,29 +194,47 @@ impl Runtime {
     }
 }
 
+/// What `Runtime::enter` lent to generated code, for a helper it calls.
+///
+/// # Safety
+/// `ctx` must be the `Ctx` generated code was entered with, during that
+/// entry: `enter` set its pointers from live `&mut` borrows of the CPU,
+/// bus and monitor state that nothing else uses while generated code
+/// runs, and the `Ctx` itself is not otherwise referenced by Rust then.
+unsafe fn lent<'a>(
+    ctx: *mut Ctx,
+) -> (
+    &'a mut Ctx,
+    &'a mut Cpu,
+    &'a mut JitBus<'a>,
+    &'a mut MonitorEnv,
+) {
+    // SAFETY: the caller's contract: `ctx` is the live, unaliased context.
+    let ctx = unsafe { &mut *ctx };
+    // SAFETY: set by `enter` from a live `&mut Cpu`, unused elsewhere.
+    let cpu = unsafe { &mut *ctx.cpu };
+    // SAFETY: set by `enter` from a live `&mut JitBus` of the same call.
+    let bus = unsafe { &mut *ctx.bus.cast::<JitBus<'a>>() };
+    // SAFETY: set by `enter` from a live `&mut MonitorEnv`.
+    let env = unsafe { &mut *ctx.env };
+    (ctx, cpu, bus, env)
+}
+
 /// Monitor call from generated code: run one instruction in the
 /// interpreter. `remaining` is the number of block instructions after this
 /// one (refunded to the countdown if the block exits here), `next_rip` the
 /// RIP at which the block continues.
 extern "sysv64" fn monitor_shim(ctx: *mut Ctx, remaining: u64, next_rip: u64) -> u32 {
-    // SAFETY: generated code passes the `Ctx` that `Runtime::enter` set up;
-    // it stays valid and unaliased by Rust for the whole call.
-    let ctx = unsafe { &mut *ctx };
-    // SAFETY: `enter` stored a pointer from a live `&mut Cpu` that is not
-    // used elsewhere while generated code runs.
-    let cpu = unsafe { &mut *ctx.cpu };
-    // SAFETY: as above, from a live `&mut JitBus` of the same call.
-    let bus = unsafe { &mut *ctx.bus.cast::<JitBus<'_>>() };
-    // SAFETY: as above, from a live `&mut MonitorEnv`.
-    let env = unsafe { &mut *ctx.env };
+    // SAFETY: generated code passes the `Ctx` it was entered with.
+    let (ctx, cpu, bus, env) = unsafe { lent(ctx) };
     env.last = None;
     let r = monitor::call(cpu, bus, env, &mut ctx.countdown, remaining, next_rip);
     // A near CALL/RET done here (the slow form of a native one, or its
     // first run) enters its stack slot's page for the next one.
     if let Some((m, inc)) = env.last {
         let near = matches!(m, iced_x86::Mnemonic::Call | iced_x86::Mnemonic::Ret);
+        // (`fill_stack` checks itself that its state is current.)
         if near && matches!(inc.unsigned_abs(), 2 | 4 | 8) {
-            ctx.fast.sync(cpu);
             ctx.fast.fill_stack(cpu, bus, inc < 0, inc.unsigned_abs());
         }
     }
@@ -240,14 +258,8 @@ extern "sysv64" fn mem_read_shim(
     remaining: u64,
     mode: u32,
 ) -> u32 {
-    // SAFETY: as in `monitor_shim`.
-    let ctx = unsafe { &mut *ctx };
-    // SAFETY: as in `monitor_shim`.
-    let cpu = unsafe { &mut *ctx.cpu };
-    // SAFETY: as in `monitor_shim`.
-    let bus = unsafe { &mut *ctx.bus.cast::<JitBus<'_>>() };
-    // SAFETY: as in `monitor_shim`.
-    let env = unsafe { &mut *ctx.env };
+    // SAFETY: generated code passes the `Ctx` it was entered with.
+    let (ctx, cpu, bus, env) = unsafe { lent(ctx) };
     // SAFETY: `ins` points into the boxed plan of the block whose code is
     // running; blocks are freed only by the dispatcher.
     let ins = unsafe { &*ins };
@@ -271,14 +283,8 @@ extern "sysv64" fn mem_write_shim(
     value: u64,
     remaining: u64,
 ) -> u32 {
-    // SAFETY: as in `monitor_shim`.
-    let ctx = unsafe { &mut *ctx };
-    // SAFETY: as in `monitor_shim`.
-    let cpu = unsafe { &mut *ctx.cpu };
-    // SAFETY: as in `monitor_shim`.
-    let bus = unsafe { &mut *ctx.bus.cast::<JitBus<'_>>() };
-    // SAFETY: as in `monitor_shim`.
-    let env = unsafe { &mut *ctx.env };
+    // SAFETY: generated code passes the `Ctx` it was entered with.
+    let (ctx, cpu, bus, env) = unsafe { lent(ctx) };
     // SAFETY: as in `mem_read_shim`.
     let ins = unsafe { &*ins };
     ctx.slow_accesses += 1;
@@ -294,14 +300,8 @@ extern "sysv64" fn mem_write_shim(
 
 /// Stack helper: the whole PUSH reg/imm or POP reg `ins`.
 extern "sysv64" fn stack_shim(ctx: *mut Ctx, ins: *const Instruction, remaining: u64) -> u32 {
-    // SAFETY: as in `monitor_shim`.
-    let ctx = unsafe { &mut *ctx };
-    // SAFETY: as in `monitor_shim`.
-    let cpu = unsafe { &mut *ctx.cpu };
-    // SAFETY: as in `monitor_shim`.
-    let bus = unsafe { &mut *ctx.bus.cast::<JitBus<'_>>() };
-    // SAFETY: as in `monitor_shim`.
-    let env = unsafe { &mut *ctx.env };
+    // SAFETY: generated code passes the `Ctx` it was entered with.
+    let (ctx, cpu, bus, env) = unsafe { lent(ctx) };
     // SAFETY: as in `mem_read_shim`.
     let ins = unsafe { &*ins };
     ctx.slow_accesses += 1;

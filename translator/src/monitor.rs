@@ -149,12 +149,7 @@ pub fn mem_read(
     let r = match mode as i32 {
         crate::emit::READ_SRC => cpu.read_op(bus, ins, 1),
         crate::emit::READ_DST => cpu.read_op(bus, ins, 0),
-        _ => {
-            let ea = cpu.effective_address(ins);
-            let size = Cpu::op_size(ins, 0);
-            cpu.probe_write_mem(bus, Cpu::mem_segment(ins), ea, size)
-                .and_then(|()| cpu.read_op(bus, ins, 0))
-        }
+        _ => cpu.read_rmw_op(bus, ins, 0),
     };
     match r {
         Ok(v) => (0, v),

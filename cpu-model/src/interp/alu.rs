@@ -46,6 +46,20 @@ pub(super) fn read_rmw(
     cpu.read_op(bus, ins, i)
 }
 
+impl Cpu {
+    /// Operand `i` of `ins` read as a read-modify-write instruction reads
+    /// it (checked for writing first; see `read_rmw`), for engines that
+    /// split such an instruction into a read and a write.
+    pub fn read_rmw_op(
+        &mut self,
+        bus: &mut dyn Bus,
+        ins: &Instruction,
+        i: u32,
+    ) -> Result<u64, Exception> {
+        read_rmw(self, bus, ins, i)
+    }
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Op {
     Add,

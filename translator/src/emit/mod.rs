@@ -315,23 +315,24 @@ pub fn emit_block(
                     remaining: (plan.len() - i - 1) as i64,
                     addrs,
                 };
-                // The stack width of a PUSH/POP: 8 in 64-bit mode, else
-                // the code size's (checked against SS.B at run time).
-                let width = bitness / 8;
-                let (fast, stack_width) = match nat {
-                    Native::Push { size, .. } => (Some(MemRef::stack(true, size, width)), true),
-                    Native::Pop { size, .. } => (Some(MemRef::stack(false, size, width)), true),
-                    _ => (MemRef::of(&p.ins), false),
-                };
-                if let Some(mref) = fast {
-                    // Inline access; the slow form goes after the block.
-                    let f = FastAccess {
+                let ip = p.ins.ip();
+                let fast = match nat {
+                    Native::Push { size, .. } => {
+                        Some(stack_access(&mut a, true, size, bitness, ip))
+                    }
+                    Native::Pop { size, .. } => {
+                        Some(stack_access(&mut a, false, size, bitness, ip))
+                    }
+                    _ => MemRef::of(&p.ins).map(|mref| FastAccess {
                         mref,
-                        slot: micro_slot(p.ins.ip()),
+                        slot: micro_slot(ip),
                         long64: bitness == 64,
-                        stack_width: (stack_width && bitness != 64).then_some(width),
+                        stack_width: None,
                         slow: a.new_dynamic_label(),
-                    };
+                    }),
+                };
+                if let Some(f) = fast {
+                    // Inline access; the slow form goes after the block.
                     emit_native(&mut a, nat, live[i], MemPath::Fast(&f), false);
                     let resume = a.new_dynamic_label();
                     dynasm!(a ; .arch x64 ; =>resume);
@@ -406,13 +407,7 @@ pub fn emit_block(
                 // call counts it itself).
                 flush_icount(&mut a, &mut natives);
                 let width = bitness / 8;
-                let f = FastAccess {
-                    mref: MemRef::stack(true, size, width),
-                    slot: micro_slot(p.ins.ip()),
-                    long64: bitness == 64,
-                    stack_width: (bitness != 64).then_some(width),
-                    slow: a.new_dynamic_label(),
-                };
+                let f = stack_access(&mut a, true, size, bitness, p.ins.ip());
                 fast_address(&mut a, &f, true);
                 let ret = p.next_rip as i64;
                 dynasm!(a ; .arch x64 ; mov rcx, QWORD ret);
@@ -433,13 +428,7 @@ pub fn emit_block(
             }) => {
                 flush_icount(&mut a, &mut natives);
                 let width = bitness / 8;
-                let f = FastAccess {
-                    mref: MemRef::stack(false, size, width),
-                    slot: micro_slot(p.ins.ip()),
-                    long64: bitness == 64,
-                    stack_width: (bitness != 64).then_some(width),
-                    slow: a.new_dynamic_label(),
-                };
+                let f = stack_access(&mut a, false, size, bitness, p.ins.ip());
                 let slow = f.slow;
                 fast_address(&mut a, &f, false);
                 memory::load_host(&mut a, size, true);
@@ -597,6 +586,20 @@ pub(super) fn flush_icount(a: &mut Asm, natives: &mut i32) {
         let k = *natives;
         dynasm!(a ; .arch x64 ; add QWORD [rbx + ST_ICOUNT], k);
         *natives = 0;
+    }
+}
+
+/// The inline access to the stack slot of a PUSH (`push`) or POP of
+/// `size` bytes (also CALL/RET) at `ip`. The stack width is 8 in 64-bit
+/// mode, else the code size's, checked against SS.B at run time.
+fn stack_access(a: &mut Asm, push: bool, size: u32, bitness: u32, ip: u64) -> FastAccess {
+    let width = bitness / 8;
+    FastAccess {
+        mref: MemRef::stack(push, size, width),
+        slot: micro_slot(ip),
+        long64: bitness == 64,
+        stack_width: (bitness != 64).then_some(width),
+        slow: a.new_dynamic_label(),
     }
 }
 

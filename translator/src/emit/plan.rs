@@ -484,6 +484,16 @@ fn src_op(ins: &Instruction, size: u32) -> Option<Src> {
     }
 }
 
+/// Can a near branch go to `target` without faulting: canonical in 64-bit
+/// code, within the CS limit otherwise (else the interpreter raises #GP).
+fn target_ok(target: u64, bitness: u32, cs_limit: u32) -> bool {
+    if bitness == 64 {
+        cpu_model::mmu::paging::is_canonical(target)
+    } else {
+        target <= u64::from(cs_limit)
+    }
+}
+
 fn native(ins: &Instruction, bitness: u32, cs_limit: u32) -> Option<Kind> {
     let m = ins.mnemonic();
     if ins.has_lock_prefix() {
@@ -498,11 +508,7 @@ fn native(ins: &Instruction, bitness: u32, cs_limit: u32) -> Option<Kind> {
             return None;
         }
         let target = ins.near_branch_target();
-        let in_range = if bitness == 64 {
-            cpu_model::mmu::paging::is_canonical(target)
-        } else {
-            target <= u64::from(cs_limit)
-        };
+        let in_range = target_ok(target, bitness, cs_limit);
         if !in_range {
             return None;
         }
@@ -519,11 +525,7 @@ fn native(ins: &Instruction, bitness: u32, cs_limit: u32) -> Option<Kind> {
     {
         let size = ins.stack_pointer_increment().unsigned_abs();
         let target = ins.near_branch_target();
-        let in_range = if bitness == 64 {
-            cpu_model::mmu::paging::is_canonical(target)
-        } else {
-            target <= u64::from(cs_limit)
-        };
+        let in_range = target_ok(target, bitness, cs_limit);
         if !in_range || !matches!(size, 2 | 4 | 8) {
             return None;
         }
@@ -551,11 +553,7 @@ fn native(ins: &Instruction, bitness: u32, cs_limit: u32) -> Option<Kind> {
     }
     if matches!(m, Mnemonic::Loop | Mnemonic::Loope | Mnemonic::Loopne) {
         let target = ins.near_branch_target();
-        let in_range = if bitness == 64 {
-            cpu_model::mmu::paging::is_canonical(target)
-        } else {
-            target <= u64::from(cs_limit)
-        };
+        let in_range = target_ok(target, bitness, cs_limit);
         if !in_range {
             return None;
         }
