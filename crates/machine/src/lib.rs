@@ -15,7 +15,7 @@ pub mod pio;
 #[cfg(test)]
 pub(crate) mod testutil;
 
-pub use memory::{Bios, MemoryError, MemorySize, PhysMemory};
+pub use memory::{parse_size, Bios, MemoryError, MemorySize, PhysMemory};
 pub use pio::{PioError, PortBus, PortDevice};
 
 use cpu_model::interp::StepOutcome;

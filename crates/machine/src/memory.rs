@@ -87,22 +87,10 @@ impl MemorySize {
             text: text.to_string(),
             why,
         };
-        let t = text.trim();
-        let digits_end = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-        let (num, suffix) = t.split_at(digits_end);
-        if num.is_empty() {
-            return Err(bad("expected a number with an optional K, M or G suffix"));
-        }
-        let shift = match suffix.to_ascii_lowercase().as_str() {
-            "" | "m" | "mb" | "mib" => 20,
-            "k" | "kb" | "kib" => 10,
-            "g" | "gb" | "gib" => 30,
-            _ => return Err(bad("unknown suffix (use K, M or G)")),
-        };
-        let n: u64 = num.parse().map_err(|_| bad("number too large"))?;
-        let bytes = n
-            .checked_mul(1 << shift)
-            .ok_or(bad("sizes above 3.5 GiB are not supported yet"))?;
+        let bytes = parse_size(text).map_err(|why| match why {
+            SIZE_OVERFLOW => bad("sizes above 3.5 GiB are not supported yet"),
+            why => bad(why),
+        })?;
         MemorySize::new(bytes).map_err(bad)
     }
 
@@ -128,6 +116,29 @@ impl fmt::Display for MemorySize {
             write!(f, "{}K", b >> 10)
         }
     }
+}
+
+const SIZE_OVERFLOW: &str = "number too large";
+
+/// A byte count as `-m` (and `--tcache-size`) take it: a decimal number
+/// with an optional suffix K, M or G (powers of 1024, either case,
+/// optionally followed by `B` or `iB`); a plain number means MiB, as in
+/// QEMU's `-m`. Errors say why, for a message.
+pub fn parse_size(text: &str) -> Result<u64, &'static str> {
+    let t = text.trim();
+    let digits_end = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, suffix) = t.split_at(digits_end);
+    if num.is_empty() {
+        return Err("expected a number with an optional K, M or G suffix");
+    }
+    let shift = match suffix.to_ascii_lowercase().as_str() {
+        "" | "m" | "mb" | "mib" => 20,
+        "k" | "kb" | "kib" => 10,
+        "g" | "gb" | "gib" => 30,
+        _ => return Err("unknown suffix (use K, M or G)"),
+    };
+    let n: u64 = num.parse().map_err(|_| SIZE_OVERFLOW)?;
+    n.checked_mul(1 << shift).ok_or(SIZE_OVERFLOW)
 }
 
 impl std::str::FromStr for MemorySize {

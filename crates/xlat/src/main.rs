@@ -58,22 +58,10 @@ struct CacheSize(usize);
 impl std::str::FromStr for CacheSize {
     type Err = String;
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let t = text.trim();
-        let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-        let (num, suffix) = t.split_at(split);
-        let shift = match suffix.to_ascii_lowercase().as_str() {
-            "" | "m" | "mb" | "mib" => 20,
-            "k" | "kb" | "kib" => 10,
-            "g" | "gb" | "gib" => 30,
-            _ => return Err(format!("{text:?}: unknown suffix (use K, M or G)")),
-        };
-        let n: u64 = num.parse().map_err(|_| {
-            format!("{text:?}: expected a number with an optional K, M or G suffix")
-        })?;
-        let bytes = n
-            .checked_mul(1 << shift)
-            .filter(|b| (64 << 10..=1 << 30).contains(b))
-            .ok_or_else(|| format!("{text:?}: the translation cache must be 64K to 1G"))?;
+        let bytes = machine::parse_size(text).map_err(|why| format!("{text:?}: {why}"))?;
+        if !(64 << 10..=1 << 30).contains(&bytes) {
+            return Err(format!("{text:?}: the translation cache must be 64K to 1G"));
+        }
         Ok(CacheSize(bytes as usize))
     }
 }

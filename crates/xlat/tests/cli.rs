@@ -336,30 +336,32 @@ fn stats_json_reports_the_run() {
     assert!(v.get("cache_hit_rate").is_none(), "{v}");
 }
 
-/// `--tcache-size` bounds the translation cache: a small cache still runs
-/// loop.bin to the same result (evicting), and sizes out of 64K..1G or
-/// malformed are usage errors (status 2).
+/// `--tcache-size` bounds the translation cache: alu-real.bin translates
+/// about 2.4 MB of host code, so a 64K cache must evict (and the default
+/// one must not) with the same output; sizes out of 64K..1G or malformed
+/// are usage errors (status 2).
 #[test]
 fn tcache_size_bounds_the_cache() {
-    let rom = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../test-roms/loop.bin");
-    let json = tmp("tcache.json");
-    let big = xlat(&["run", "--bios", rom.to_str().unwrap()]);
-    let o = xlat(&[
-        "run",
-        "--bios",
-        rom.to_str().unwrap(),
-        "--tcache-size",
-        "64K",
-        "--stats-json",
-        json.to_str().unwrap(),
-    ]);
-    assert_eq!(status(&o), status(&big), "{}", stderr(&o));
-    assert_eq!(o.stdout, big.stdout);
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
-    assert!(v["code_cache_bytes"].as_u64().unwrap() <= 64 << 10, "{v}");
+    let rom = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../test-roms/alu-real.bin");
+    let rom = rom.to_str().unwrap();
+    let stats = |extra: &[&str], name: &str| {
+        let json = tmp(name);
+        let mut args = vec!["run", "--bios", rom, "--stats-json", json.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        let o = xlat(&args);
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        (o, v)
+    };
+    let (big, vb) = stats(&[], "tcache-default.json");
+    let (small, vs) = stats(&["--tcache-size", "64K"], "tcache-64k.json");
+    assert_eq!(status(&small), status(&big), "{}", stderr(&small));
+    assert_eq!(small.stdout, big.stdout);
+    assert_eq!(vb["evictions"].as_u64(), Some(0), "{vb}");
+    assert!(vs["evictions"].as_u64().unwrap() > 0, "{vs}");
+    assert!(vs["code_cache_bytes"].as_u64().unwrap() <= 64 << 10, "{vs}");
     for bad in ["1K", "2G", "12Q", "lots", ""] {
-        let o = xlat(&["run", "--bios", rom.to_str().unwrap(), "--tcache-size", bad]);
+        let o = xlat(&["run", "--bios", rom, "--tcache-size", bad]);
         assert_eq!(status(&o), 2, "{bad:?}: {}", stderr(&o));
     }
 }
