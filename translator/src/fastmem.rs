@@ -12,14 +12,21 @@
 //!     lin = (window[seg].base + ea) mod 2^32
 //! else:
 //!     lin = ea (+ FS/GS base)                          // §3.4.4
-//! last = (lin + size - 1) & ~4095                      // page of the last byte
+//! The page check: every byte of the access must lie on the page of the
+//! entry it uses, whichever entry that is (a micro slot belongs to an
+//! instruction, not to a page, so it may hold the page after the one the
+//! access starts on):
+//! if not 64-bit mode:                                  // lin < 2^32
+//!     ok(e) = lin - e.tag <= 4096 - size               // unsigned, mod 2^64
+//! else:
+//!     last = lin + size - 1; if it carried out of bit 63: goto slow
+//!     if lin < (last & ~4095): goto slow               // crosses a page
+//!     ok(e) = e.tag == (last & ~4095)
 //! e = micro[slot of this instruction]                  // a constant address
-//! if e.read_tag (write_tag) != last:                   // (out of line)
-//!     e' = tlb[(lin >> 12) mod FAST_ENTRIES]           // page of the first byte
-//!     if e'.read_tag (write_tag) != last: goto slow
-//!     e = e'                                           // copy into the slot
-//!     // (a page-crossing access never matches: the entry of the first
-//!     // byte's page cannot hold the next page, which has another entry)
+//! if not ok(e) for e.read_tag (write_tag):             // (out of line)
+//!     e = tlb[(lin >> 12) mod FAST_ENTRIES]
+//!     if not ok(e): goto slow
+//!     copy e into the slot
 //! host = lin + e.addend                                // a RAM (or ROM) byte
 //! slow: the interpreter's access (`Cpu::read_op` / `write_op`), then `fill`
 //! ```
@@ -35,7 +42,15 @@
 //!   is set; it is flushed whenever the interpreter's TLB drops anything
 //!   (`Tlb::generation`) or CR0/CR3/CR4/EFER/CPL or alignment checking
 //!   change (`FastKey`). Canonical-address checks need no code: only
-//!   canonical pages are ever filled, and a page-crossing access is slow.
+//!   canonical pages are ever filled, and an access is taken inline only
+//!   when its first and last byte lie on the entry's page, so every byte
+//!   is canonical.
+//! - Which entry an access uses (the instruction's micro slot, or the TLB
+//!   entry of its page) decides nothing: the page check comes first, and
+//!   the tag comparison then proves that the entry maps that very page.
+//!   (Comparing the tag with the page of the last byte alone is not
+//!   enough: a micro slot is chosen by the instruction, not the page, so
+//!   it can hold the page after the one the access starts on.)
 //! - Micro entries are copies of TLB entries and are dropped whenever the
 //!   TLB is flushed; `forget_code_page` clears write tags in both.
 //! - Write tags never point at a page holding translated code (the
@@ -58,8 +73,14 @@ pub const FAST_ENTRIES: usize = 256;
 /// of its own instruction first, whose address is a constant, so the
 /// addend load does not wait for the index computation.
 pub const MICRO_ENTRIES: usize = 1024;
-/// A tag no page-aligned address equals.
-pub const INVALID_TAG: u64 = 1;
+/// The tag of an empty entry (or of a page not writable through it). It
+/// must never pass either form of the page check (`emit::memory`):
+/// - 64-bit mode compares the page of the access with the tag for
+///   equality: a page address is 4 KiB-aligned, this tag is not;
+/// - elsewhere the check is `lin - tag <= 4096 - size` (unsigned, mod
+///   2^64) with `lin < 2^32`: here `lin - tag = lin + 0x1fff >= 8191`.
+pub const INVALID_TAG: u64 = 0u64.wrapping_sub(0x1fff);
+const _: () = assert!(INVALID_TAG & 0xfff != 0 && INVALID_TAG.wrapping_neg() > 4096);
 
 /// One host-address TLB entry.
 #[repr(C)]

@@ -304,6 +304,11 @@ impl Jit {
                 pending_chain = None;
                 after_branch = false;
                 if !self.config.deliver_exceptions {
+                    // Nothing is delivered in this mode, so nothing can
+                    // wake a halted processor.
+                    if cpu.state.events.halted {
+                        return Ok(JitExit::Halted);
+                    }
                     let tf = cpu.state.rflags & cpu_model::flags::TF != 0;
                     let r = cpu.execute(jb);
                     self.apply_dirty(jb);

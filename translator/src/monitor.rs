@@ -11,8 +11,17 @@ use cpu_model::{flags, Bus, Cpu};
 use iced_x86::{Instruction, Mnemonic, OpKind, Register};
 
 /// The state a translation assumed at entry; any change ends the block.
+///
+/// `tlb_generation` changes whenever the interpreter's TLB drops anything
+/// (MOV to CR3 even with the same value, CR0/CR4 paging changes, EFER,
+/// INVLPG, INVPCID): such an instruction is serializing (SDM Vol. 3A
+/// 4.10.4.1 and "Serializing Instructions"), so the next instruction must
+/// be fetched through the new translation, which only the dispatcher's
+/// lookup does; the rest of the block, and any block chained to it, may
+/// come from a page that is no longer mapped there.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Snapshot {
+    tlb_generation: u64,
     cr0: u64,
     cr3: u64,
     cr4: u64,
@@ -25,6 +34,7 @@ impl Snapshot {
     pub fn of(cpu: &Cpu) -> Snapshot {
         let s = &cpu.state;
         Snapshot {
+            tlb_generation: cpu.tlb.generation(),
             cr0: s.cr0,
             cr3: s.cr3,
             cr4: s.cr4,
@@ -278,7 +288,6 @@ pub fn call(
     }
     let keep_going = cpu.state.rip == next_rip
         && bus.dirty.is_empty()
-        && !matches!(m, Mnemonic::Invlpg | Mnemonic::Invpcid)
         && Snapshot::of(cpu) == env.snapshot
         && can_run(cpu, bus);
     if keep_going {

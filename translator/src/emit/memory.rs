@@ -184,22 +184,54 @@ pub(super) fn fast_address(a: &mut Asm, f: &FastAccess, write: bool) {
         let base = ST_SEG + seg * SEG_SIZE + SEG_BASE;
         dynasm!(a ; .arch x64 ; add r8, [rbx + base]);
     }
-    // The entry is chosen by the page of the first byte and its tag
-    // compared with the page of the last byte: a page-crossing access
-    // never matches (consecutive pages have different entries).
-    // First the instruction's own micro slot (constant address); on a
-    // miss, out of line, the TLB entry, copied into the slot.
+    // The page check (see `crate::fastmem`): an access is taken inline
+    // only when every byte lies on the page of the entry it uses, first
+    // the instruction's own micro slot (a constant address), on a miss,
+    // out of line, the TLB entry of the page, copied into the slot.
+    // Outside 64-bit mode (lin < 2^32) one unsigned comparison does it:
+    // lin - tag <= 4096 - size. In 64-bit mode the page of the last byte
+    // must be the page of the first (no carry out of bit 63 either: an
+    // access that wraps at 2^64 is split by the slow path) and equal the
+    // tag; only canonical pages have tags, so every byte is canonical.
     let field = if write { TLB_WRITE_TAG } else { TLB_READ_TAG };
     let entry = CX_MICRO + (f.slot % MICRO_ENTRIES) as i32 * ENTRY_SIZE;
     let last = (m.size - 1) as i32;
+    let room = 4096 - m.size as i32;
     let miss = a.new_dynamic_label();
     let done = a.new_dynamic_label();
+    let check = if !f.long64 {
+        dynasm!(a
+            ; .arch x64
+            ; mov r10, r8
+            ; sub r10, [r13 + entry + field]
+            ; cmp r10, room
+            ; ja =>miss
+        );
+        PageCheck::Range(room)
+    } else {
+        if last == 0 {
+            // One byte never crosses a page.
+            dynasm!(a ; .arch x64 ; mov r10, r8 ; and r10, -4096);
+        } else {
+            dynasm!(a
+                ; .arch x64
+                ; mov r10, r8
+                ; add r10, last
+                ; jc =>slow
+                ; and r10, -4096
+                ; cmp r8, r10
+                ; jb =>slow
+            );
+        }
+        dynasm!(a
+            ; .arch x64
+            ; cmp r10, [r13 + entry + field]
+            ; jne =>miss
+        );
+        PageCheck::Equal
+    };
     dynasm!(a
         ; .arch x64
-        ; lea r10, [r8 + last]
-        ; and r10, -4096
-        ; cmp r10, [r13 + entry + field]
-        ; jne =>miss
         ; add r8, [r13 + entry + TLB_ADDEND]
         ; =>done
     );
@@ -209,6 +241,7 @@ pub(super) fn fast_address(a: &mut Asm, f: &FastAccess, write: bool) {
         slow,
         entry,
         field,
+        check,
     });
 }
 
@@ -221,16 +254,25 @@ pub(crate) struct MicroMiss {
     entry: i32,
     /// Offset of the tag compared (read or write) in an entry.
     field: i32,
+    check: PageCheck,
+}
+
+/// How `fast_address` proves that an access lies on an entry's page.
+#[derive(Clone, Copy, Debug)]
+enum PageCheck {
+    /// lin - tag <= the value (4096 - size), unsigned (lin < 2^32).
+    Range(i32),
+    /// r10 (the page of every byte) == tag.
+    Equal,
 }
 
 const ENTRY_SIZE: i32 = core::mem::size_of::<FastEntry>() as i32;
 
 /// Emit the TLB lookups of the micro-slot misses of a block: r8 = linear
-/// address, r10 = page of the last byte (as `fast_address` left them).
-/// The entry is chosen by the page of the first byte and its tag compared
-/// with the page of the last byte: a page-crossing access never matches
-/// (consecutive pages have different entries). A hit is copied into the
-/// slot. Uses r9 and rax (free at the start of every memory instruction).
+/// address (and in 64-bit mode r10 = its page), as `fast_address` left
+/// them. The entry is that of the page of the first byte, checked as the
+/// slot was; a hit is copied into the slot. Uses r9, r10 and rax (free at
+/// the start of every memory instruction).
 pub(super) fn emit_micro_misses(a: &mut Asm) {
     let misses = std::mem::take(&mut a.micro_misses);
     for m in misses {
@@ -241,8 +283,23 @@ pub(super) fn emit_micro_misses(a: &mut Asm) {
             ; mov r9, r8
             ; shr r9, 7
             ; and r9d, TLB_INDEX_MASK
-            ; cmp r10, [r13 + r9 + CX_TLB + field]
-            ; jne =>slow
+        );
+        match m.check {
+            PageCheck::Range(room) => dynasm!(a
+                ; .arch x64
+                ; mov r10, r8
+                ; sub r10, [r13 + r9 + CX_TLB + field]
+                ; cmp r10, room
+                ; ja =>slow
+            ),
+            PageCheck::Equal => dynasm!(a
+                ; .arch x64
+                ; cmp r10, [r13 + r9 + CX_TLB + field]
+                ; jne =>slow
+            ),
+        }
+        dynasm!(a
+            ; .arch x64
             ; mov rax, [r13 + r9 + CX_TLB]
             ; mov [r13 + entry], rax
             ; mov rax, [r13 + r9 + CX_TLB + 8]
