@@ -645,19 +645,23 @@ impl Case {
         }
     }
 
-    /// Does the instruction fault wholly inside a page of `kind`?
-    fn faults_on(&self, kind: Kind) -> bool {
-        let writes = FORMS[self.form].acc != Acc::Read;
+    /// Does a run of the instruction wholly inside a page of `kind` stop
+    /// the program: a fault, or a RET that reads a return address the
+    /// CALL could not write (ROM, unbacked) and goes elsewhere?
+    fn stops_on(&self, kind: Kind) -> bool {
+        let form = &FORMS[self.form];
+        let writes = form.acc != Acc::Read;
         match kind {
             Kind::NotPresent | Kind::NonCanonical => true,
             Kind::Supervisor => self.cpl3,
             Kind::ReadOnly => writes && (self.cpl3 || self.wp),
-            Kind::Ram | Kind::Rom | Kind::Unbacked => false,
+            Kind::Rom | Kind::Unbacked => matches!(form.emit, Emit::CallRet),
+            Kind::Ram => false,
         }
     }
 
     /// The page the instruction warms up on: the one asked for if the
-    /// instruction runs there without a fault, else the other one if it
+    /// program goes on after running there, else the other one if it
     /// does, else none.
     pub fn warm_side(&self) -> Warm {
         let other = match self.warm {
@@ -667,7 +671,7 @@ impl Case {
         };
         [self.warm, other]
             .into_iter()
-            .find(|&s| !self.faults_on(self.kind(s)))
+            .find(|&s| !self.stops_on(self.kind(s)))
             .unwrap_or(Warm::None)
     }
 
@@ -1002,6 +1006,8 @@ pub enum End {
     Exception(Exception),
     SoftwareInterrupt(SoftwareInterrupt),
     Stop(StopReason),
+    /// HLT (stray code after a RET that read a random return address).
+    Halted,
     Other(JitExit),
     Budget,
 }
@@ -1012,6 +1018,7 @@ impl fmt::Display for End {
             End::Exception(e) => write!(f, "{e}"),
             End::SoftwareInterrupt(t) => write!(f, "{t}"),
             End::Stop(s) => write!(f, "stop: {s}"),
+            End::Halted => write!(f, "halted"),
             End::Other(x) => write!(f, "{x:?}"),
             End::Budget => write!(f, "budget exhausted"),
         }
@@ -1031,6 +1038,12 @@ pub struct Outcome {
 fn run_interpreter(mut cpu: Cpu, mut bus: TestBus) -> Outcome {
     let mut end = End::Budget;
     for _ in 0..BUDGET {
+        // Nothing is delivered, so nothing wakes a halted processor: the
+        // translator ends its run there too.
+        if cpu.state.events.halted {
+            end = End::Halted;
+            break;
+        }
         // As a translator that does not deliver exceptions: a single-step
         // trap ends the run once the instruction retired.
         let tf = cpu.state.rflags & cpu_model::flags::TF != 0;
@@ -1059,6 +1072,7 @@ fn run_translator(cfg: JitConfig, mut cpu: Cpu, mut bus: TestBus) -> Outcome {
         Ok(JitExit::Exception(e)) => End::Exception(e),
         Ok(JitExit::SoftwareInterrupt(t)) => End::SoftwareInterrupt(t),
         Ok(JitExit::BudgetExhausted) => End::Budget,
+        Ok(JitExit::Halted) => End::Halted,
         Ok(other) => End::Other(other),
         Err(s) => End::Stop(s),
     };
