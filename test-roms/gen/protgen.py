@@ -19,6 +19,13 @@ pushed EFLAGS, and the other registers as the faulting code left them.
 INT 0x80 (DPL 3) is the way back from CPL 3 without a fault.
 With [DBCONT] != 0 a #DB returns (IRETD) instead, so TF single-steps.
 
+`test(post=[...])` adds lines run after the test's code (or after its
+exception) and before the registers are printed: MOVs that load memory
+into registers leave the printed flags alone. `Rom.head` is assembled at
+offset 0 of the image, before the prelude (never executed: data a test
+reads through the BIOS window); `Rom.tail` lists the last bytes of the
+image (after the reset vector's far jump).
+
 The expected values are not computed here: they come from QEMU.
 """
 
@@ -63,11 +70,13 @@ class Rom:
         self.body = []
         self.n = 0
         self.extra = ""
+        self.head = []  # lines assembled at offset 0 of the image, before the prelude
+        self.tail = []  # the last bytes of the image (after the reset vector)
 
     def raw(self, lines):
         self.body.extend("    " + l if not l.endswith(":") else l for l in lines)
 
-    def test(self, name, code, regs=(), mask=0x08D5, f_in=0x0002, setup=None):
+    def test(self, name, code, regs=(), mask=0x08D5, f_in=0x0002, setup=None, post=()):
         self.n += 1
         n = self.n
         b = self.body
@@ -79,6 +88,7 @@ class Rom:
         b.append("    popfd")
         b.extend("    " + c if not c.endswith(":") else c for c in code)
         b.append(f".a{n}:")
+        b.extend("    " + c if not c.endswith(":") else c for c in post)
         rm = 0
         for r in regs:
             rm |= 1 << REGS.index(r)
@@ -97,6 +107,7 @@ class Rom:
         for l in self.doc.strip().splitlines():
             out.append("; " + l if l else ";")
         out.append("")
+        out.extend(self.head)
         out.append('%include "inc/prot-prelude.inc"')
         out.extend(self.body)
         out.append('%include "inc/prot-postlude.inc"')
@@ -107,7 +118,7 @@ class Rom:
         for sel, q, c in GDT:
             out.append(f"    dq {q:#018x}  ; {sel:#04x} {c}")
         out.append("gdt_end:")
-        out.append("RESET_VECTOR")
+        out.append(" ".join(["RESET_VECTOR", ", ".join(f"{b:#04x}" for b in self.tail)]).rstrip())
         return "\n".join(out) + "\n"
 
 

@@ -12,6 +12,13 @@ are caught by IVT handlers that print "#DE ip=...", and the test continues
 after the instruction (the registers printed are then those left by the
 faulting instruction: unchanged).
 
+`test(post=[...])` adds lines run after the test's code (or after its
+exception) and before the registers are printed: MOVs that load memory
+into registers leave the printed flags alone. `Rom.head` is assembled at
+offset 0 of the image, before the prelude (never executed: data a test
+reads through the BIOS window); `Rom.tail` lists the last bytes of the
+image (after the reset vector's far jump).
+
 The expected values are not computed here: they come from QEMU
 (make-expected.sh). Usage: python3 gen/NAME.py > NAME.asm
 """
@@ -26,8 +33,10 @@ class Rom:
         self.body = []
         self.n = 0
         self.extra = ""  # more code/data, placed before the reset vector
+        self.head = []  # lines assembled at offset 0 of the image, before the prelude
+        self.tail = []  # the last bytes of the image (after the reset vector)
 
-    def test(self, name, code, regs=(), mask=0x08D5, f_in=0x0002, setup=None, mem=(), pre=()):
+    def test(self, name, code, regs=(), mask=0x08D5, f_in=0x0002, setup=None, mem=(), pre=(), post=()):
         """setup: dict reg -> value (32-bit), code: list of asm lines,
         regs: registers to print, mem: (addr, len) byte ranges (DS=0)."""
         self.n += 1
@@ -42,6 +51,7 @@ class Rom:
         b.append("    popf")
         b.extend("    " + c for c in code)
         b.append(f".a{n}:")
+        b.extend("    " + c if not c.endswith(":") else c for c in post)
         rm = 0
         for r in regs:
             rm |= 1 << REGS.index(r)
@@ -68,11 +78,12 @@ class Rom:
         for l in self.doc.strip().splitlines():
             out.append("; " + l if l else ";")
         out.append("")
+        out.extend(self.head)
         out.append('%include "inc/real-prelude.inc"')
         out.extend(self.body)
         out.append('%include "inc/real-postlude.inc"')
         out.append(self.extra)
-        out.append("RESET_VECTOR")
+        out.append(" ".join(["RESET_VECTOR", ", ".join(f"{b:#04x}" for b in self.tail)]).rstrip())
         return "\n".join(out) + "\n"
 
 

@@ -185,6 +185,10 @@ impl Runtime {
         ctx.env = env;
         // SAFETY: the trampoline at offset 0 of `self.code` follows the
         // sysv64 convention with this signature (see the module comment).
+        // The generated code it enters forms host addresses only as
+        // docs/architecture.md, "Why a guest cannot reach host memory",
+        // lists (the fast path's page check, live exit slots and return
+        // cache entries, the pointers lent here).
         let f: EnterFn = unsafe { std::mem::transmute::<u64, EnterFn>(self.code.addr()) };
         let r = f(ctx, state, entry);
         ctx.cpu = std::ptr::null_mut();

@@ -453,4 +453,28 @@ mod tests {
         f.sync(&cpu);
         assert_eq!(f.tlb[2].read_tag, INVALID_TAG);
     }
+
+    /// Return-cache entries point only at live blocks of the current
+    /// state: dropped with their block and by any TLB flush.
+    #[test]
+    fn return_entries_go_with_their_block_and_with_the_tlb() {
+        let mut cpu = prot32();
+        let mut f = FastMem::default();
+        f.sync(&cpu);
+        f.remember_return_target(&cpu, 0x1234, 0xdead_0000, 7);
+        let slot = return_slot(0x1234);
+        assert_eq!(f.returns[slot].entry, 0xdead_0000);
+        f.forget_block(0x1234, 8); // another block: kept
+        assert_eq!(f.returns[slot].rip, 0x1234);
+        f.forget_block(0x1234, 7);
+        assert_eq!(f.returns[slot].rip, NO_RIP);
+        f.remember_return_target(&cpu, 0x1234, 0xdead_0000, 7);
+        cpu.tlb.flush_nonglobal(false); // MOV CR3, same value
+        f.sync(&cpu);
+        assert_eq!(f.returns[slot].rip, NO_RIP);
+        // Not remembered under a state the last sync did not see.
+        cpu.tlb.flush_page(0);
+        f.remember_return_target(&cpu, 0x1234, 0xdead_0000, 7);
+        assert_eq!(f.returns[slot].rip, NO_RIP);
+    }
 }

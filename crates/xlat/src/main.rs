@@ -51,7 +51,8 @@ enum Command {
     TestRoms(test_roms::TestRomsArgs),
 }
 
-/// `--tcache-size`: bytes, parsed like `--memory`.
+/// `--tcache-size` (of `run` and `test-roms`): bytes, parsed like
+/// `--memory`.
 #[derive(Clone, Copy, Debug)]
 struct CacheSize(usize);
 

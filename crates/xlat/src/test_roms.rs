@@ -1,4 +1,5 @@
-//! `xlat test-roms [--engine E] [DIR]`: run every conformance ROM in DIR
+//! `xlat test-roms [--engine E] [--tcache-size SIZE] [DIR]`: run every
+//! conformance ROM in DIR
 //! (default `test-roms/`) and compare it with the log and exit status QEMU
 //! produced (see test-roms/make-expected.sh).
 //!
@@ -17,10 +18,12 @@
 //! then `N passed, N failed`. The exit status is 0 only if none failed.
 //! With `--keep DIR` the log of each failing ROM is written to
 //! `DIR/NAME.log.actual`; `--only a,b` restricts the run to those names.
+//! `--tcache-size` bounds the translator's code cache as for `xlat run`
+//! (a small one makes the translator evict and retranslate as it goes).
 //!
 //! The cargo test `crates/xlat/tests/roms.rs` runs this command.
 
-use crate::{status, EngineArg};
+use crate::{status, CacheSize, EngineArg};
 use machine::{Bios, Machine, MachineConfig, MemorySize, RunExit};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -35,6 +38,10 @@ pub struct TestRomsArgs {
     /// Execution engine.
     #[arg(long, value_enum, default_value_t = EngineArg::Jit)]
     engine: EngineArg,
+    /// Translation cache capacity (host code), as for `xlat run`: a number
+    /// with a K, M or G suffix (plain numbers are MiB), 64K to 1G.
+    #[arg(long, value_name = "SIZE", default_value = "32M")]
+    tcache_size: CacheSize,
     /// Write the debug-console log of each failing ROM to DIR/NAME.log.actual.
     #[arg(long, value_name = "DIR")]
     keep: Option<PathBuf>,
@@ -111,9 +118,14 @@ fn read_number(path: &Path) -> Result<u64, String> {
         .map_err(|_| format!("{}: not a number: {:?}", path.display(), text.trim()))
 }
 
-/// Run one ROM (`NAME.bin`) and compare it with its expected log and
-/// status. Returns the verdict and the log xlat produced.
-pub fn run_rom(rom: &Path, engine: EngineArg) -> Result<(Verdict, Vec<u8>), String> {
+/// Run one ROM (`NAME.bin`) with a translation cache of `tcache_bytes`
+/// and compare it with its expected log and status. Returns the verdict
+/// and the log xlat produced.
+pub fn run_rom(
+    rom: &Path,
+    engine: EngineArg,
+    tcache_bytes: usize,
+) -> Result<(Verdict, Vec<u8>), String> {
     let want = std::fs::read(rom.with_extension("expected"))
         .map_err(|e| format!("cannot read the expected log: {e}"))?;
     let want_status = read_number(&rom.with_extension("status"))?;
@@ -131,7 +143,7 @@ pub fn run_rom(rom: &Path, engine: EngineArg) -> Result<(Verdict, Vec<u8>), Stri
         debugcon: Box::new(log.clone()),
         post_log: None,
         engine: engine.into(),
-        tcache_bytes: machine::DEFAULT_TCACHE_BYTES,
+        tcache_bytes,
     })
     .map_err(|e| e.to_string())?;
     let exit = m.run(Some(bound));
@@ -196,7 +208,7 @@ pub fn test_roms(args: &TestRomsArgs) -> ExitCode {
             println!("SKIP {name}: listed in KNOWN-FAILURES");
             continue;
         }
-        match run_rom(rom, args.engine) {
+        match run_rom(rom, args.engine, args.tcache_size.0) {
             Ok((Verdict::Pass, _)) => {
                 passed += 1;
                 println!("PASS {name}");
@@ -244,6 +256,25 @@ mod tests {
         assert_eq!(first_difference(b"a\nb\n", b"a\nb\n"), None);
         assert_eq!(first_difference(b"a\nb\n", b"a\nc\n").map(|d| d.0), Some(2));
         assert_eq!(first_difference(b"a\n", b"a\nb\n").map(|d| d.0), Some(2));
+    }
+
+    #[derive(Debug, clap::Parser)]
+    struct Cmd {
+        #[command(flatten)]
+        args: TestRomsArgs,
+    }
+
+    #[test]
+    fn tcache_size_defaults_to_the_machine_default_and_parses_like_run() {
+        use clap::Parser;
+        let size = |extra: &[&str]| {
+            Cmd::try_parse_from(["test-roms"].iter().chain(extra)).map(|c| c.args.tcache_size.0)
+        };
+        assert_eq!(size(&[]).unwrap(), machine::DEFAULT_TCACHE_BYTES);
+        assert_eq!(size(&["--tcache-size", "64K"]).unwrap(), 64 << 10);
+        for bad in ["1K", "2G", "lots"] {
+            assert!(size(&["--tcache-size", bad]).is_err(), "{bad}");
+        }
     }
 
     #[test]

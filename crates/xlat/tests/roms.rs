@@ -1,5 +1,7 @@
 //! The conformance-ROM runner: runs `xlat test-roms --engine E test-roms/`
-//! for every engine (the interpreter and the translator) (see crates/xlat/src/test_roms.rs, the one place that runs a
+//! for every engine (the interpreter and the translator, the latter also
+//! with `--tcache-size 64K`, so blocks are evicted and translated again as
+//! the ROMs run) (see crates/xlat/src/test_roms.rs, the one place that runs a
 //! ROM and compares its log), which runs every `test-roms/NAME.bin` that has
 //! a `NAME.expected` log (made by QEMU, see test-roms/make-expected.sh) and
 //! checks the debug-console log byte for byte and the exit status against
@@ -7,7 +9,7 @@
 //! note.
 //!
 //! `XLAT_ROMS=hello,modes` restricts the run to those names. The log of a
-//! failing ROM is kept as `target/tmp/NAME.log.actual`.
+//! failing ROM is kept as `target/tmp/roms-ENGINE[-tcache-size-SIZE]/NAME.log.actual`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -18,21 +20,32 @@ fn roms_dir() -> PathBuf {
 
 #[test]
 fn conformance_roms_match_qemu_under_the_interpreter() {
-    run_roms("interp");
+    run_roms(&["--engine", "interp"]);
 }
 
 #[test]
 fn conformance_roms_match_qemu_under_the_translator() {
-    run_roms("jit");
+    run_roms(&["--engine", "jit"]);
 }
 
-fn run_roms(engine: &str) {
+#[test]
+fn conformance_roms_match_qemu_under_the_translator_with_a_tiny_cache() {
+    run_roms(&["--engine", "jit", "--tcache-size", "64K"]);
+}
+
+fn run_roms(args: &[&str]) {
+    // One directory per configuration: the tests run in parallel.
+    let keep = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "roms-{}",
+        args.iter()
+            .filter(|a| *a != &"--engine")
+            .map(|a| a.trim_start_matches('-'))
+            .collect::<Vec<_>>()
+            .join("-")
+    ));
+    std::fs::create_dir_all(&keep).expect("create the log directory");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_xlat"));
-    cmd.arg("test-roms")
-        .arg("--engine")
-        .arg(engine)
-        .arg("--keep")
-        .arg(env!("CARGO_TARGET_TMPDIR"));
+    cmd.arg("test-roms").args(args).arg("--keep").arg(&keep);
     if let Ok(only) = std::env::var("XLAT_ROMS") {
         cmd.arg("--only").arg(only);
     }
