@@ -8,7 +8,7 @@
 //! instruction warmed its fast path on either page. The interpreter, the
 //! translator with its default configuration and the translator with a
 //! 64 KiB code cache must agree on the exception, the whole CPU state and
-//! every byte of memory. See `boundary/mod.rs` for the case space.
+//! every byte of memory. See `boundary/case.rs` for the case space.
 //!
 //! - `sweep_*`: every size x offset x (kind of A, kind of B) of a mode,
 //!   deterministic, the other dimensions rotating;
