@@ -6,6 +6,7 @@
 
 use core::fmt;
 use core::ptr::NonNull;
+use guestmem::GuardedRegion;
 
 /// A linear (virtual) address: segment base + offset, before paging.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -71,7 +72,10 @@ pub trait Bus {
     /// The address stays valid, with the same meaning, until the bus is
     /// next borrowed mutably for anything but an access (a translator
     /// drops such addresses at the start of every run); when `write` is
-    /// false it must only be read through.
+    /// false it must only be read through. It should lie in a
+    /// `guestmem` guarded region (as `FlatBus`'s and the machine's RAM
+    /// and ROM do), so that a stray access near it faults instead of
+    /// reaching other host memory.
     fn host_page(&mut self, page: PhysAddr, write: bool) -> Option<NonNull<u8>> {
         let _ = (page, write);
         None
@@ -79,16 +83,25 @@ pub trait Bus {
 }
 
 /// A flat RAM-only bus for tests and the differential oracle.
+///
+/// Its RAM is a guarded region (inaccessible guard pages on either side),
+/// as the machine's is, since `host_page` hands it to generated code.
 #[derive(Debug, Clone)]
 pub struct FlatBus {
-    pub ram: Vec<u8>,
+    pub ram: GuardedRegion,
     pub io_log: Vec<(u16, u32, u32)>,
 }
 
 impl FlatBus {
+    /// `size` bytes of zeroed RAM. Panics, like `vec!`, if the host
+    /// cannot provide them.
     pub fn new(size: usize) -> FlatBus {
+        let ram = match GuardedRegion::new(size) {
+            Ok(r) => r,
+            Err(e) => panic!("FlatBus: {e}"),
+        };
         FlatBus {
-            ram: vec![0; size],
+            ram,
             io_log: Vec::new(),
         }
     }

@@ -87,7 +87,8 @@ impl Default for Ctx {
     }
 }
 
-/// Generated code in its own executable mapping.
+/// Generated code in its own executable mapping (registered with the
+/// fault reporter while it exists).
 #[derive(Debug)]
 pub struct ExecCode {
     buf: ExecutableBuffer,
@@ -98,12 +99,20 @@ impl ExecCode {
         let mut m = MutableBuffer::new(bytes.len().max(1))?;
         m.set_len(bytes.len());
         m.copy_from_slice(bytes);
-        Ok(ExecCode {
+        let code = ExecCode {
             buf: m.make_exec()?,
-        })
+        };
+        guestmem::fault::register_code(code.addr(), bytes.len().max(1));
+        Ok(code)
     }
     pub fn addr(&self) -> u64 {
         self.buf.ptr(AssemblyOffset(0)) as u64
+    }
+}
+
+impl Drop for ExecCode {
+    fn drop(&mut self) {
+        guestmem::fault::unregister_code(self.addr());
     }
 }
 
@@ -343,14 +352,25 @@ pub struct CodeRef {
     pub addr: u64,
 }
 
+/// One mapping of the heap, registered with the fault reporter as
+/// translated code from its creation until it is dropped.
 #[derive(Debug)]
 struct Chunk {
     /// None only transiently while being written, or after a failed
     /// protection change (then `CodeHeap::alloc` reports the loss).
     buf: Option<ExecutableBuffer>,
+    /// Host address of the mapping (it never moves).
+    start: u64,
     size: usize,
     /// Free ranges (offset, length), sorted by offset, coalesced.
     free: Vec<(usize, usize)>,
+}
+
+impl Drop for Chunk {
+    fn drop(&mut self) {
+        // (Also forgets the blocks registered inside the chunk.)
+        guestmem::fault::unregister_code(self.start);
+    }
 }
 
 /// Executable memory for translated blocks: a few large mappings, kept
@@ -395,8 +415,11 @@ impl CodeHeap {
                 let mut m = MutableBuffer::new(size).map_err(|_| HeapLost)?;
                 m.set_len(size);
                 let buf = m.make_exec().map_err(|_| HeapLost)?;
+                let start = buf.ptr(AssemblyOffset(0)) as u64;
+                guestmem::fault::register_code(start, size);
                 self.chunks.push(Chunk {
                     buf: Some(buf),
+                    start,
                     size,
                     free: vec![(0, size)],
                 });
@@ -480,5 +503,27 @@ mod tests {
         h.free(d);
         h.free(e);
         assert!(h.chunks.iter().all(|c| c.free == vec![(0, c.size)]));
+    }
+
+    #[test]
+    fn code_heap_chunks_are_registered_while_mapped() {
+        use guestmem::fault::{block_at, code_at};
+        // (Other tests map and unmap code in parallel, possibly at the
+        // same addresses: an odd chunk size and guest RIP tell ours apart.)
+        let mut h = CodeHeap::new(3 * 4096);
+        let a = h.alloc(&[0xc3; 100]).unwrap();
+        let chunk = (a.addr, a.addr + 3 * 4096);
+        assert_eq!(code_at(a.addr + 4000), Some(chunk));
+        guestmem::fault::register_block(a.addr, a.len, 0x1234_5678, 1);
+        assert_eq!(block_at(a.addr + 5).map(|b| b.guest_rip), Some(0x1234_5678));
+        let rt = Runtime::new().unwrap();
+        assert!(code_at(rt.exit_common).is_some());
+        h.clear();
+        assert_ne!(code_at(a.addr), Some(chunk));
+        assert_ne!(
+            block_at(a.addr + 5).map(|b| b.guest_rip),
+            Some(0x1234_5678),
+            "dropped with its chunk"
+        );
     }
 }

@@ -181,6 +181,7 @@ fn block_start(cpu: &mut Cpu, bus: &mut dyn Bus) -> Option<(Key, u64, usize)> {
 
 impl Jit {
     pub fn new(config: JitConfig) -> std::io::Result<Jit> {
+        guestmem::fault::install();
         Ok(Jit {
             config,
             rt: Runtime::new()?,
@@ -487,6 +488,7 @@ impl Jit {
         }
         self.by_key.pop(&b.key);
         self.bytes -= b.code.len;
+        guestmem::fault::unregister_block(b.code.addr);
         self.heap.free(b.code);
     }
 
@@ -633,6 +635,7 @@ impl Jit {
         };
         let id = self.next_id;
         self.next_id += 1;
+        guestmem::fault::register_block(code.addr, code.len, key.rip, id);
         // Linear page of a RIP (the segment base is part of the key).
         let lin_page = |rip: u64| {
             let lin = key.cs_base.wrapping_add(rip);

@@ -3,7 +3,7 @@
 //!
 //! Layout (a PC with no chipset programming):
 //!
-//! * RAM covers physical `0..size`, one anonymous `memmap2` mapping;
+//! * RAM covers physical `0..size`, one `guestmem::GuardedRegion`;
 //! * the BIOS image ends at physical `0xFFFF_FFFF`;
 //! * the last 128 KiB of the BIOS image (the whole image if smaller) is
 //!   aliased so that it ends at `0xF_FFFF` (`0xE0000..=0xFFFFF` for a
@@ -12,8 +12,13 @@
 //!
 //! ROM is read-only: writes to it are ignored. Addresses nothing claims read
 //! as all-ones and ignore writes.
+//!
+//! RAM and the BIOS image each sit between two inaccessible guard regions
+//! (`guestmem`), and the image's mapping is read-only, so every host
+//! address [`PhysMemory::host_page`] hands out lies inside a guarded
+//! reservation.
 
-use memmap2::{Mmap, MmapMut};
+use guestmem::{GuardedRegion, GuestMemError, ReadOnlyRegion};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::ptr::NonNull;
@@ -148,9 +153,9 @@ impl std::str::FromStr for MemorySize {
     }
 }
 
-/// A BIOS image, held in a read-only anonymous mapping.
+/// A BIOS image, held in a read-only guarded mapping.
 pub struct Bios {
-    rom: Mmap,
+    rom: ReadOnlyRegion,
 }
 
 impl fmt::Debug for Bios {
@@ -171,12 +176,13 @@ impl Bios {
                 size,
             });
         }
-        let mut m =
-            MmapMut::map_anon(image.len()).map_err(|source| MemoryError::Alloc { size, source })?;
+        let alloc = |e: GuestMemError| MemoryError::Alloc {
+            size,
+            source: e.into(),
+        };
+        let mut m = GuardedRegion::new(image.len()).map_err(alloc)?;
         m.copy_from_slice(image);
-        let rom = m
-            .make_read_only()
-            .map_err(|source| MemoryError::Alloc { size, source })?;
+        let rom = m.make_read_only().map_err(alloc)?;
         Ok(Bios { rom })
     }
 
@@ -232,7 +238,7 @@ enum Target {
 
 /// The physical address space: RAM and ROM regions, sorted and disjoint.
 pub struct PhysMemory {
-    ram: MmapMut,
+    ram: GuardedRegion,
     bios: Bios,
     regions: Vec<Region>,
 }
@@ -255,8 +261,10 @@ impl PhysMemory {
             text: ram.to_string(),
             why: "larger than the host address space",
         })?;
-        let ram_map =
-            MmapMut::map_anon(len).map_err(|source| MemoryError::Alloc { size, source })?;
+        let ram_map = GuardedRegion::new(len).map_err(|e| MemoryError::Alloc {
+            size,
+            source: e.into(),
+        })?;
         let regions = layout(size, bios.len());
         Ok(PhysMemory {
             ram: ram_map,
@@ -540,8 +548,15 @@ mod tests {
         );
         assert!(m.host_page(0x3004, false).is_none(), "unaligned");
         // The BIOS alias below 1 MiB: readable, never writable.
-        assert!(m.host_page(0xf0000, false).is_some());
+        let rom = m.host_page(0xf0000, false).expect("ROM page");
         assert!(m.host_page(0xf0000, true).is_none());
+        // Both inside guarded reservations, a guard's width from the edge.
+        for (page, at) in [(p, 0x3000), (rom, 0)] {
+            let a = page.as_ptr() as u64;
+            let (start, end) = guestmem::fault::reservation_at(a).expect("guarded");
+            assert!(a - at >= start + guestmem::GUARD as u64);
+            assert!(a + 0x1000 <= end - guestmem::GUARD as u64);
+        }
         // Unclaimed space.
         assert!(m.host_page(0x1000_0000, false).is_none());
     }

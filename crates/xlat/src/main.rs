@@ -3,7 +3,9 @@
 //! `xlat run --bios FILE ...` builds a PC around the BIOS image and runs it
 //! until the guest exits through the debug-exit port, halts for good, shuts
 //! down, meets an unsupported feature or exhausts `--max-insns`. The process
-//! exit status says which (see [`status`]).
+//! exit status says which (see [`status`]). A host fault in translated code
+//! or on a guard page of guest memory is an internal error: one stderr line
+//! and status 70 (`status::INTERNAL_ERROR`, from `guestmem::fault`).
 
 mod diff;
 
@@ -32,6 +34,11 @@ mod status {
     pub const TRIPLE_FAULT: u8 = 4;
     /// `--max-insns` exhausted.
     pub const LIMIT: u8 = 5;
+    /// Internal error: a host fault in translated code or on a guard page
+    /// of guest memory. Set by `guestmem::fault`'s signal handler, which
+    /// prints one `xlat: internal error: ...` line and exits at once.
+    pub const INTERNAL_ERROR: u8 = 70;
+    const _: () = assert!(INTERNAL_ERROR as i32 == guestmem::fault::INTERNAL_ERROR_STATUS);
 }
 
 #[derive(Debug, Parser)]
@@ -182,6 +189,7 @@ fn build(args: &RunArgs) -> Result<Machine, SetupError> {
 }
 
 fn run(args: &RunArgs) -> ExitCode {
+    guestmem::fault::install();
     let mut m = match build(args) {
         Ok(m) => m,
         Err(e) => {
