@@ -48,6 +48,18 @@ pub enum Exception {
 }
 
 impl Exception {
+    /// Delivered as a fault (RF set in the pushed RFLAGS, SDM Vol. 3
+    /// §18.3.1.1): every exception but the traps and aborts NMI, #BP, #OF,
+    /// #DF and #MC. The instruction-breakpoint #DB is delivered on its own
+    /// path; #DB here is the general-detect fault, the only #DB an
+    /// instruction returns. The one predicate both engines use.
+    pub fn is_fault_class(&self) -> bool {
+        !matches!(
+            self,
+            Exception::NMI | Exception::BP | Exception::OF | Exception::DF | Exception::MC
+        )
+    }
+
     /// The interrupt vector of this exception.
     pub fn vector(&self) -> u8 {
         match self {

@@ -233,15 +233,23 @@ unsafe fn lent<'a>(
     (ctx, cpu, bus, env)
 }
 
-/// Monitor call from generated code: run one instruction in the
+/// Monitor call from generated code: run one instruction, `ins`, in the
 /// interpreter. `remaining` is the number of block instructions after this
 /// one (refunded to the countdown if the block exits here), `next_rip` the
 /// RIP at which the block continues.
-extern "sysv64" fn monitor_shim(ctx: *mut Ctx, remaining: u64, next_rip: u64) -> u32 {
+extern "sysv64" fn monitor_shim(
+    ctx: *mut Ctx,
+    remaining: u64,
+    next_rip: u64,
+    ins: *const Instruction,
+) -> u32 {
     // SAFETY: generated code passes the `Ctx` it was entered with.
     let (ctx, cpu, bus, env) = unsafe { lent(ctx) };
+    // SAFETY: `ins` points into the boxed plan of the block whose code is
+    // running; blocks are freed only by the dispatcher.
+    let ins = unsafe { &*ins };
     env.last = None;
-    let r = monitor::call(cpu, bus, env, &mut ctx.countdown, remaining, next_rip);
+    let r = monitor::call(cpu, bus, env, &mut ctx.countdown, ins, remaining, next_rip);
     // A near CALL/RET done here (the slow form of a native one, or its
     // first run) enters its stack slot's page for the next one.
     if let Some((m, inc)) = env.last {

@@ -5,10 +5,10 @@
 use crate::bus::JitBus;
 use crate::exec::{EXIT_FAULT, EXIT_MONITOR, EXIT_STOP};
 use cpu_model::exception::{Exception, Fault, StopReason};
-use cpu_model::interp::EventKind;
+use cpu_model::interp::{loads_ss, EventKind};
 use cpu_model::state::Segment;
 use cpu_model::{flags, Bus, Cpu};
-use iced_x86::{Instruction, Mnemonic, OpKind, Register};
+use iced_x86::{Instruction, Mnemonic};
 
 /// The state a translation assumed at entry; any change ends the block.
 ///
@@ -77,23 +77,6 @@ impl Default for MonitorEnv {
     }
 }
 
-/// Exceptions delivered as faults (RF set in the pushed RFLAGS); the same
-/// predicate as the interpreter's `interrupt::is_fault`.
-fn is_fault(e: &Exception) -> bool {
-    !matches!(
-        e,
-        Exception::NMI | Exception::BP | Exception::OF | Exception::DF | Exception::MC
-    )
-}
-
-/// MOV SS / POP SS: the interrupt shadow (as `Cpu::step`).
-fn loads_ss(ins: &Instruction) -> bool {
-    matches!(ins.mnemonic(), Mnemonic::Mov | Mnemonic::Pop)
-        && ins.op_count() >= 1
-        && ins.op0_kind() == OpKind::Register
-        && ins.op0_register() == Register::SS
-}
-
 /// Can translated code run now, i.e. would `Cpu::step` just execute the
 /// next instruction without delivering or checking anything first?
 pub fn can_run(cpu: &Cpu, bus: &dyn Bus) -> bool {
@@ -126,7 +109,7 @@ fn raise(
         return EXIT_FAULT;
     }
     // As Cpu::step: fault-class exceptions push RF = 1.
-    if is_fault(&e) {
+    if e.is_fault_class() {
         cpu.state.rflags |= flags::RF;
     }
     if let Err(s) = cpu.deliver(bus, EventKind::Exception(e)) {
@@ -220,14 +203,17 @@ pub fn stack(
     }
 }
 
-/// One step of an instruction the block does not run natively. Returns 0
-/// to continue the block, else an exit code (the countdown refunded with
-/// the block instructions that will not run).
+/// One step of `ins`, an instruction of the block that it does not run
+/// natively (decoded when the block was translated: the interpreter does
+/// not fetch it again). Returns 0 to continue the block, else an exit
+/// code (the countdown refunded with the block instructions that will
+/// not run).
 pub fn call(
     cpu: &mut Cpu,
     bus: &mut JitBus<'_>,
     env: &mut MonitorEnv,
     countdown: &mut i64,
+    ins: &Instruction,
     remaining: u64,
     next_rip: u64,
 ) -> u32 {
@@ -236,8 +222,8 @@ pub fn call(
         *countdown = countdown.wrapping_add(remaining as i64);
         code
     };
-    let ins = match cpu.execute(bus) {
-        Ok(ins) => ins,
+    match cpu.execute_decoded(bus, ins) {
+        Ok(()) => {}
         Err(Fault::Exception(e)) => {
             return raise(cpu, bus, env, countdown, remaining, e);
         }
@@ -263,7 +249,7 @@ pub fn call(
             env.stop = Some(s);
             return exit(countdown, EXIT_STOP);
         }
-    };
+    }
     let m = ins.mnemonic();
     if let Some(c) = env.by_mnemonic.get_mut(m as usize) {
         *c += 1;
@@ -273,7 +259,7 @@ pub fn call(
     // (translated code never runs with TF set). A REP string instruction
     // that yielded before its last iteration did not retire: RIP stays on
     // it and RF is set, so the block exits below.
-    if loads_ss(&ins) {
+    if loads_ss(ins) {
         cpu.state.events.interrupt_shadow = true;
     } else {
         let db = std::mem::take(&mut cpu.state.events.pending_db);

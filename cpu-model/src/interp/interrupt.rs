@@ -77,17 +77,6 @@ impl EventKind {
     }
 }
 
-/// Fault-class exceptions: the RFLAGS image pushed for them has RF = 1
-/// (SDM Vol. 3 §18.3.1.1), except the instruction-breakpoint #DB, which
-/// [`Cpu::step`] delivers on its own path. #DB here is the general-detect
-/// fault, the only #DB an instruction handler returns.
-pub(super) fn is_fault(e: &Exception) -> bool {
-    !matches!(
-        e,
-        Exception::NMI | Exception::BP | Exception::OF | Exception::DF | Exception::MC
-    )
-}
-
 pub(super) fn register(t: &mut Table) {
     t.set(Mnemonic::Int, int_n);
     t.set(Mnemonic::Int3, int3);

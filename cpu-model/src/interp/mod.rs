@@ -108,8 +108,8 @@ pub fn implements(m: Mnemonic) -> bool {
 const DR6_BS: u64 = 1 << 14;
 
 /// MOV SS and POP SS (not LSS) block interrupts and debug traps for one
-/// instruction. SDM Vol. 3 §6.8.3.
-fn loads_ss(ins: &Instruction) -> bool {
+/// instruction. SDM Vol. 3 §6.8.3. The one predicate both engines use.
+pub fn loads_ss(ins: &Instruction) -> bool {
     matches!(ins.mnemonic(), Mnemonic::Mov | Mnemonic::Pop)
         && ins.op_count() >= 1
         && ins.op0_kind() == iced_x86::OpKind::Register
@@ -207,7 +207,7 @@ impl Cpu {
                         self.state.icount = self.state.icount.wrapping_sub(1);
                         self.stats.instructions = self.stats.instructions.saturating_sub(1);
                         self.rollback();
-                        if interrupt::is_fault(&e) {
+                        if e.is_fault_class() {
                             self.state.rflags |= flags::RF;
                         }
                         self.deliver(bus, EventKind::Exception(e))?;
@@ -221,7 +221,7 @@ impl Cpu {
                 }
             }
             Err(Fault::Exception(e)) => {
-                if interrupt::is_fault(&e) {
+                if e.is_fault_class() {
                     self.state.rflags |= flags::RF;
                 }
                 self.deliver(bus, EventKind::Exception(e))?;
@@ -237,27 +237,50 @@ impl Cpu {
     /// with the instruction retired and RIP after it. `step` builds on it; the host-CPU oracle and the
     /// translator's fallback call it directly.
     pub fn execute(&mut self, bus: &mut dyn Bus) -> Result<Instruction, Fault> {
+        self.begin_instruction();
+        match self.fetch_decode(bus) {
+            Ok(ins) => self.retire(bus, &ins).map(|()| ins),
+            Err(e) => Err(self.abort(e.into())),
+        }
+    }
+
+    /// [`Cpu::execute`] for an instruction already decoded from the bytes
+    /// at CS:RIP under the current mode (the translator's monitor calls:
+    /// its blocks were decoded when translated, and a write to their code
+    /// ends the block before the next instruction). Nothing is fetched, so
+    /// no fetch fault can happen: the caller vouches for the bytes.
+    pub fn execute_decoded(&mut self, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
+        self.begin_instruction();
+        self.retire(bus, ins)
+    }
+
+    fn begin_instruction(&mut self) {
         self.checkpoint = Checkpoint {
             gpr: self.state.gpr,
             rip: self.state.rip,
             rflags: self.state.rflags,
         };
-        match self.execute_one(bus) {
-            Ok(ins) if std::mem::take(&mut self.rep_unfinished) => {
-                // Not retired: RF set, as when hardware takes an interrupt
-                // between iterations, so an instruction breakpoint on it
-                // does not fire again when it resumes. SDM Vol. 3 §18.3.1.1.
+    }
+
+    /// Run the decoded `ins` (RIP at its start) and account for it: a
+    /// REP string instruction that yielded did not retire (RF set, as when
+    /// hardware takes an interrupt between iterations, so an instruction
+    /// breakpoint on it does not fire again when it resumes, SDM Vol. 3
+    /// §18.3.1.1); a fault rolls back to the start.
+    fn retire(&mut self, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
+        match self.execute_one(bus, ins) {
+            Ok(()) if std::mem::take(&mut self.rep_unfinished) => {
                 self.state.rflags |= flags::RF;
-                Ok(ins)
+                Ok(())
             }
-            Ok(ins) => {
+            Ok(()) => {
                 self.state.icount = self.state.icount.wrapping_add(1);
                 self.stats.instructions += 1;
                 let m = ins.mnemonic();
                 if !matches!(m, Mnemonic::Iret | Mnemonic::Iretd | Mnemonic::Iretq) {
                     self.state.rflags &= !flags::RF;
                 }
-                Ok(ins)
+                Ok(())
             }
             // A software interrupt: the instruction retired.
             Err(Fault::Trap(t)) => {
@@ -266,27 +289,29 @@ impl Cpu {
                 self.state.rflags &= !flags::RF;
                 Err(Fault::Trap(t))
             }
-            Err(e) => {
-                self.state.events.pending_db = 0;
-                self.rep_unfinished = false;
-                self.rollback();
-                Err(e)
-            }
+            Err(e) => Err(self.abort(e)),
         }
     }
 
-    fn execute_one(&mut self, bus: &mut dyn Bus) -> Result<Instruction, Fault> {
-        let ins = self.fetch_decode(bus)?;
-        self.state.rip = self.next_ip(&ins);
+    /// A fault before the instruction retired: back to its start.
+    fn abort(&mut self, e: Fault) -> Fault {
+        self.state.events.pending_db = 0;
+        self.rep_unfinished = false;
+        self.rollback();
+        e
+    }
+
+    fn execute_one(&mut self, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
+        self.state.rip = self.next_ip(ins);
         if ins.code() == iced_x86::Code::INVALID {
             return Err(Exception::UD.into());
         }
         match table().get(ins.mnemonic()) {
-            Some(h) => h(self, bus, &ins).map(|()| ins),
+            Some(h) => h(self, bus, ins),
             None => {
                 let name = format!("{:?}", ins.mnemonic()).to_lowercase();
                 *self.stats.unimplemented.entry(name).or_insert(0) += 1;
-                Err(self.unavailable(&ins).into())
+                Err(self.unavailable(ins).into())
             }
         }
     }

@@ -31,7 +31,8 @@
 //!                 ... as native, on [r8] ...
 //!       resume_i:
 //!       monitor:  state.icount += natives so far; state.rip = rip; flush
-//!                 eax = monitor_shim(ctx, remaining = N - i - 1, next_rip)  // Cpu::execute + step's rules
+//!                 eax = monitor_shim(ctx, remaining = N - i - 1, next_rip, &plan[i].ins)
+//!                                                 // Cpu::execute_decoded + step's rules
 //!                 if eax != 0 goto exit_common                  // state already precise
 //!                 reload the cache
 //!     end:        state.icount += natives since the last monitor call
@@ -366,6 +367,7 @@ pub fn emit_block(
                 let next = p.next_rip as i64;
                 let monitor = addrs.monitor as i64;
                 let common = addrs.exit_common as i64;
+                let ins = ins_addr(i) as i64;
                 flush_cache(&mut a);
                 dynasm!(a
                     ; .arch x64
@@ -374,6 +376,7 @@ pub fn emit_block(
                     ; mov rdi, r13
                     ; mov rsi, QWORD remaining
                     ; mov rdx, QWORD next
+                    ; mov rcx, QWORD ins
                     ; mov rax, QWORD monitor
                     ; call rax
                     ; test eax, eax
@@ -418,7 +421,7 @@ pub fn emit_block(
                 exits.push(Exit { target });
                 let slow = f.slow;
                 dynasm!(a ; .arch x64 ; =>slow);
-                monitor_exit(&mut a, p, addrs);
+                monitor_exit(&mut a, p, ins_addr(i), addrs);
                 ended = true;
             }
             Kind::Branch(Branch::Ret {
@@ -477,7 +480,7 @@ pub fn emit_block(
                     ; jmp rcx
                     ; =>slow
                 );
-                monitor_exit(&mut a, p, addrs);
+                monitor_exit(&mut a, p, ins_addr(i), addrs);
                 ended = true;
             }
             Kind::Branch(b) => {
@@ -606,8 +609,9 @@ fn stack_access(a: &mut Asm, push: bool, size: u32, bitness: u32, ip: u64) -> Fa
 /// The slow form of a native CALL/RET (the last instruction of its
 /// block): a monitor call runs the whole instruction, then the block exits
 /// to the dispatcher (RIP is wherever the instruction left it).
-fn monitor_exit(a: &mut Asm, p: &Planned, addrs: &Addrs) {
+fn monitor_exit(a: &mut Asm, p: &Planned, ins: u64, addrs: &Addrs) {
     flush_cache(a);
+    let ins = ins as i64;
     let ip = p.ins.ip() as i64;
     let next = p.next_rip as i64;
     let monitor = addrs.monitor as i64;
@@ -619,6 +623,7 @@ fn monitor_exit(a: &mut Asm, p: &Planned, addrs: &Addrs) {
         ; mov rdi, r13
         ; xor esi, esi
         ; mov rdx, QWORD next
+        ; mov rcx, QWORD ins
         ; mov rax, QWORD monitor
         ; call rax
         ; test eax, eax
