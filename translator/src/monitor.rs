@@ -5,7 +5,7 @@
 use crate::bus::JitBus;
 use crate::exec::{EXIT_FAULT, EXIT_MONITOR, EXIT_STOP};
 use cpu_model::exception::{Exception, Fault, StopReason};
-use cpu_model::interp::{loads_ss, EventKind};
+use cpu_model::interp::EventKind;
 use cpu_model::state::Segment;
 use cpu_model::{flags, Bus, Cpu};
 use iced_x86::{Instruction, Mnemonic};
@@ -259,17 +259,12 @@ pub fn call(
     // (translated code never runs with TF set). A REP string instruction
     // that yielded before its last iteration did not retire: RIP stays on
     // it and RF is set, so the block exits below.
-    if loads_ss(ins) {
-        cpu.state.events.interrupt_shadow = true;
-    } else {
-        let db = std::mem::take(&mut cpu.state.events.pending_db);
-        if db != 0 {
-            cpu.state.dr[6] = (cpu.state.dr[6] & !0xf) | db;
-            if let Err(s) = cpu.deliver(bus, EventKind::Exception(Exception::DB)) {
-                env.stop = Some(s);
-                return exit(countdown, EXIT_STOP);
-            }
-            return exit(countdown, EXIT_MONITOR);
+    match cpu.finish_instruction(bus, ins, false) {
+        Ok(false) => {}
+        Ok(true) => return exit(countdown, EXIT_MONITOR),
+        Err(s) => {
+            env.stop = Some(s);
+            return exit(countdown, EXIT_STOP);
         }
     }
     let keep_going = cpu.state.rip == next_rip

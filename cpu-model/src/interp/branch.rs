@@ -161,8 +161,9 @@ fn ret(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault>
     Ok(())
 }
 
-/// Counter register of LOOP/LOOPcc (by address size), from iced's `Code`.
-fn loop_counter(code: Code) -> Register {
+/// Counter register of LOOP/LOOPcc (by address size, with any 0x67
+/// prefix), from iced's `Code`: the one definition both engines use.
+pub fn loop_counter(code: Code) -> Register {
     use Code::*;
     match code {
         Loop_rel8_16_CX | Loop_rel8_32_CX | Loope_rel8_16_CX | Loope_rel8_32_CX

@@ -54,7 +54,8 @@ pub(super) fn register(t: &mut Table) {
     }
 }
 
-const SETCC: [Mnemonic; 16] = [
+/// SETcc, in condition-code order (both engines use this list).
+pub const SETCC: [Mnemonic; 16] = [
     Mnemonic::Seto,
     Mnemonic::Setno,
     Mnemonic::Setb,
@@ -73,7 +74,8 @@ const SETCC: [Mnemonic; 16] = [
     Mnemonic::Setg,
 ];
 
-const CMOVCC: [Mnemonic; 16] = [
+/// CMOVcc, in condition-code order (both engines use this list).
+pub const CMOVCC: [Mnemonic; 16] = [
     Mnemonic::Cmovo,
     Mnemonic::Cmovno,
     Mnemonic::Cmovb,

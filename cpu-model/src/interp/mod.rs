@@ -33,7 +33,9 @@ mod syscall;
 mod sysseg;
 mod xchg;
 
+pub use branch::loop_counter;
 pub use cpuid::cpuid;
+pub use datamov::{CMOVCC, SETCC};
 pub use interrupt::EventKind;
 
 use crate::exception::{Exception, Fault, StopReason};
@@ -181,18 +183,7 @@ impl Cpu {
         }
         match self.execute(bus) {
             Ok(ins) => {
-                if tf {
-                    self.state.events.pending_db |= DR6_BS;
-                }
-                if loads_ss(&ins) {
-                    self.state.events.interrupt_shadow = true;
-                } else {
-                    let db = std::mem::take(&mut self.state.events.pending_db);
-                    if db != 0 {
-                        self.state.dr[6] = (self.state.dr[6] & !0xf) | db;
-                        self.deliver(bus, EventKind::Exception(Exception::DB))?;
-                    }
-                }
+                self.finish_instruction(bus, &ins, tf)?;
             }
             // INT n, INT3, INTO, INT1: pending debug traps are discarded
             // (as Bochs does); the interrupt is delivered as a trap.
@@ -229,6 +220,34 @@ impl Cpu {
             Err(Fault::Stop(s)) => return Err(s),
         }
         Ok(StepOutcome::Executed)
+    }
+
+    /// What [`Cpu::step`] does after `ins` retired (`tf`: TF was set at
+    /// its start): a single-step trap becomes pending; MOV SS / POP SS
+    /// open the interrupt shadow and hold pending debug traps back
+    /// (§6.8.3); otherwise pending debug traps are delivered as one #DB.
+    /// Returns whether a #DB was delivered. The translator's monitor calls
+    /// use it too, so both engines do the same.
+    pub fn finish_instruction(
+        &mut self,
+        bus: &mut dyn Bus,
+        ins: &Instruction,
+        tf: bool,
+    ) -> Result<bool, StopReason> {
+        if tf {
+            self.state.events.pending_db |= DR6_BS;
+        }
+        if loads_ss(ins) {
+            self.state.events.interrupt_shadow = true;
+            return Ok(false);
+        }
+        let db = std::mem::take(&mut self.state.events.pending_db);
+        if db == 0 {
+            return Ok(false);
+        }
+        self.state.dr[6] = (self.state.dr[6] & !0xf) | db;
+        self.deliver(bus, EventKind::Exception(Exception::DB))?;
+        Ok(true)
     }
 
     /// Execute one instruction without delivering what it raises: on a

@@ -1,5 +1,6 @@
 //! Planning: which guest instructions run as host code, and in what shape.
 
+use cpu_model::interp::{loop_counter, CMOVCC, SETCC};
 use cpu_model::{Cpu, CpuState};
 use iced_x86::{Code, ConditionCode, Instruction, Mnemonic, OpKind, Register};
 
@@ -394,51 +395,6 @@ fn alu_op(m: Mnemonic) -> Option<AluOp> {
     })
 }
 
-fn is_setcc(m: Mnemonic) -> bool {
-    use Mnemonic::*;
-    matches!(
-        m,
-        Seto | Setno
-            | Setb
-            | Setae
-            | Sete
-            | Setne
-            | Setbe
-            | Seta
-            | Sets
-            | Setns
-            | Setp
-            | Setnp
-            | Setl
-            | Setge
-            | Setle
-            | Setg
-    )
-}
-
-fn is_cmovcc(m: Mnemonic) -> bool {
-    use Mnemonic::*;
-    matches!(
-        m,
-        Cmovo
-            | Cmovno
-            | Cmovb
-            | Cmovae
-            | Cmove
-            | Cmovne
-            | Cmovbe
-            | Cmova
-            | Cmovs
-            | Cmovns
-            | Cmovp
-            | Cmovnp
-            | Cmovl
-            | Cmovge
-            | Cmovle
-            | Cmovg
-    )
-}
-
 fn is_imm(k: OpKind) -> bool {
     matches!(
         k,
@@ -562,16 +518,7 @@ fn native(ins: &Instruction, bitness: u32, cs_limit: u32) -> Option<Kind> {
             Mnemonic::Loopne => Some(false),
             _ => None,
         };
-        // The counter is named by the encoding (address size, with any
-        // 0x67 prefix): Loop_rel8_64_ECX is LOOP with ECX in 64-bit code.
-        let name = format!("{:?}", ins.code());
-        let size = if name.ends_with("_RCX") {
-            8
-        } else if name.ends_with("_ECX") {
-            4
-        } else {
-            2
-        };
+        let size = loop_counter(ins.code()).size() as u32;
         return Some(Kind::Branch(Branch::Loop { size, zf, target }));
     }
     let n = if let Some(op) = alu_op(m) {
@@ -829,7 +776,7 @@ fn native(ins: &Instruction, bitness: u32, cs_limit: u32) -> Option<Kind> {
             }
             // Multi-byte NOPs never access their memory operand.
             Mnemonic::Nop => Native::Nop,
-            _ if is_setcc(m) => {
+            _ if SETCC.contains(&m) => {
                 let (dst, size) = reg_op(ins, 0)?;
                 if size != 1 {
                     return None;
@@ -839,7 +786,7 @@ fn native(ins: &Instruction, bitness: u32, cs_limit: u32) -> Option<Kind> {
                     dst,
                 }
             }
-            _ if is_cmovcc(m) => {
+            _ if CMOVCC.contains(&m) => {
                 let (dst, size) = reg_op(ins, 0)?;
                 let src = src_op(ins, size)?;
                 Native::Cmov {
