@@ -2,7 +2,8 @@
 //! block (`plan_block`).
 
 use crate::emit::{self, Kind, Planned};
-use iced_x86::{Decoder, DecoderError, DecoderOptions, FlowControl, Instruction, Mnemonic};
+use cpu_model::interp::{desc, Flow};
+use iced_x86::{Decoder, DecoderError, DecoderOptions, Instruction};
 
 /// Options of [`plan_block`].
 #[derive(Clone, Copy, Debug)]
@@ -50,21 +51,18 @@ pub fn plan_block(
             // where the interpreter fetches it.
             break;
         }
+        // The engines' shared description says how the instruction flows.
+        let flow = desc(ins.code()).flow;
         // Software interrupts are left to `Cpu::step` (its delivery of
         // them uses interpreter internals): the block ends before one.
-        if matches!(
-            ins.mnemonic(),
-            Mnemonic::Int | Mnemonic::Int3 | Mnemonic::Into | Mnemonic::Int1
-        ) {
+        if flow == Flow::SoftwareInterrupt {
             break;
         }
         let kind = emit::classify(&ins, bitness, cs_limit, opts.memory);
         let next_rip = wrap(ins.next_ip());
         let ends = match kind {
             Kind::Branch(_) => true,
-            Kind::Monitor => {
-                ins.flow_control() != FlowControl::Next || ins.mnemonic() == Mnemonic::Hlt
-            }
+            Kind::Monitor => flow != Flow::Next,
             Kind::Native(_) => false,
         };
         plan.push(Planned {

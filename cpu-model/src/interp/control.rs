@@ -719,7 +719,7 @@ mod tests {
             let (mut cpu, mut bus) = pm(bytes);
             to_user(&mut cpu, U_CODE);
             let ins = decode(&cpu, bytes);
-            let h = crate::interp::table().get(ins.mnemonic()).unwrap();
+            let h = crate::interp::desc(ins.code()).handler.unwrap();
             assert_eq!(h(&mut cpu, &mut bus, &ins).is_ok(), ok, "{bytes:x?}");
         }
     }

@@ -17,6 +17,7 @@ mod control;
 mod cpuid;
 mod datamov;
 mod decode;
+pub mod desc;
 pub mod descriptor;
 mod far;
 mod interrupt;
@@ -36,6 +37,7 @@ mod xchg;
 pub use branch::loop_counter;
 pub use cpuid::cpuid;
 pub use datamov::{CMOVCC, SETCC};
+pub use desc::{Desc, Flow};
 pub use interrupt::EventKind;
 
 use crate::exception::{Exception, Fault, StopReason};
@@ -49,17 +51,14 @@ use std::sync::OnceLock;
 /// past it; the handler changes RIP only for control transfers.
 pub type Handler = fn(&mut Cpu, &mut dyn Bus, &Instruction) -> Result<(), Fault>;
 
-/// The dispatch table, indexed by `Mnemonic as usize`.
-#[derive(Debug)]
-pub struct Table {
-    handlers: Vec<Option<Handler>>,
-}
+/// The dispatch table: one description per iced `Code` ([`desc::Descs`]),
+/// handlers registered by the family modules.
+pub(crate) type Table = desc::Descs;
 
-impl Table {
-    fn new() -> Table {
-        let mut t = Table {
-            handlers: vec![None; Mnemonic::values().len()],
-        };
+fn table() -> &'static Table {
+    static TABLE: OnceLock<Table> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut t = Table::new();
         alu::register(&mut t);
         bcd::register(&mut t);
         bitops::register(&mut t);
@@ -81,29 +80,17 @@ impl Table {
         xchg::register(&mut t);
         sysseg::register(&mut t);
         t
-    }
-
-    /// Register `h` for mnemonic `m`. Registering a mnemonic twice is a
-    /// programming error caught by the `table_has_no_duplicates` test.
-    pub fn set(&mut self, m: Mnemonic, h: Handler) {
-        let slot = &mut self.handlers[m as usize];
-        debug_assert!(slot.is_none(), "{m:?} registered twice");
-        *slot = Some(h);
-    }
-
-    pub fn get(&self, m: Mnemonic) -> Option<Handler> {
-        self.handlers[m as usize]
-    }
+    })
 }
 
-fn table() -> &'static Table {
-    static TABLE: OnceLock<Table> = OnceLock::new();
-    TABLE.get_or_init(Table::new)
+/// The description of an encoding: handler, flow, flags (see [`desc`]).
+pub fn desc(code: iced_x86::Code) -> &'static Desc {
+    table().get(code)
 }
 
 /// Does the interpreter implement this mnemonic?
 pub fn implements(m: Mnemonic) -> bool {
-    table().get(m).is_some()
+    iced_x86::Code::values().any(|c| c.mnemonic() == m && desc(c).handler.is_some())
 }
 
 /// DR6.BS: single-step.
@@ -325,7 +312,7 @@ impl Cpu {
         if ins.code() == iced_x86::Code::INVALID {
             return Err(Exception::UD.into());
         }
-        match table().get(ins.mnemonic()) {
+        match desc(ins.code()).handler {
             Some(h) => h(self, bus, ins),
             None => {
                 let name = format!("{:?}", ins.mnemonic()).to_lowercase();

@@ -362,7 +362,7 @@ mod tests {
             let (mut cpu, mut bus) = pm(bytes);
             to_user(&mut cpu, U_CODE);
             let ins = crate::interp::interrupt::tests::decode(&cpu, bytes);
-            let h = crate::interp::table().get(ins.mnemonic()).unwrap();
+            let h = crate::interp::desc(ins.code()).handler.unwrap();
             assert!(h(&mut cpu, &mut bus, &ins).is_ok());
             cpu.state.cr4 |= cr4::TSD;
             assert_eq!(h(&mut cpu, &mut bus, &ins), Err(GP(0).into()));
