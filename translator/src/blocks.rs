@@ -46,10 +46,16 @@ pub fn plan_block(
     };
     while plan.len() < max && dec.can_decode() {
         dec.decode_out(&mut ins);
-        if dec.last_error() == DecoderError::NoMoreBytes {
+        match dec.last_error() {
+            DecoderError::None => {}
             // Crosses the page (or the CS limit): left to a later block,
             // where the interpreter fetches it.
-            break;
+            DecoderError::NoMoreBytes => break,
+            // Rejected by the decoder (#UD, or #GP(0) when longer than 15
+            // bytes): left to the interpreter's own fetch and decode,
+            // which raises the right fault; monitor calls only run
+            // instructions that decoded.
+            _ => break,
         }
         // The engines' shared description says how the instruction flows.
         let flow = desc(ins.code()).flow;
