@@ -4,6 +4,7 @@
 
 pub mod exception;
 pub mod flags;
+pub mod fxstate;
 pub mod interp;
 pub mod memory;
 pub mod mmu;

@@ -209,16 +209,7 @@ pub struct EventState {
     pub pending_db: u64,
 }
 
-/// x87/SSE state in FXSAVE layout (512 bytes). Unused until the FPU issue.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(C, align(16))]
-pub struct FxState(pub [u8; 512]);
-
-impl Default for FxState {
-    fn default() -> Self {
-        FxState([0; 512])
-    }
-}
+pub use crate::fxstate::FxState;
 
 /// Family 6, model 0x0f (Core 2-era "Merom"-like), stepping 0xb: a
 /// conservative signature that makes no promise about newer extensions.
@@ -247,7 +238,13 @@ pub struct CpuState {
     pub events: EventState,
     /// Instructions retired since reset (drives the virtual TSC).
     pub icount: u64,
+    /// x87/MMX/SSE registers, as the FXSAVE image (see `fxstate`).
     pub fx: FxState,
+    /// The selector halves of the last x87 instruction and operand
+    /// pointers (FCS, FDS), which only the 32-bit FXSAVE/FSAVE formats
+    /// store.
+    pub fcs: u16,
+    pub fds: u16,
 }
 
 /// The mode the processor executes code in, derived from CR0.PE, EFER.LMA,
@@ -345,7 +342,9 @@ impl CpuState {
             },
             events: EventState::default(),
             icount: 0,
-            fx: FxState::default(),
+            fx: FxState::reset(),
+            fcs: 0,
+            fds: 0,
         }
     }
 

@@ -42,7 +42,7 @@ const CR0_VALID: u64 = cr0::PE
     | cr0::PG;
 /// CR4 bits of the features CPUID advertises (TSC: TSD; DE; PSE; PAE; PGE)
 /// plus PCE. Setting any other bit (VME, PVI, MCE, OSFXSR, SMEP, ...) is #GP(0).
-const CR4_VALID: u64 = cr4::TSD | cr4::DE | cr4::PSE | cr4::PAE | cr4::PGE | cr4::PCE;
+const CR4_VALID: u64 = cr4::TSD | cr4::DE | cr4::PSE | cr4::PAE | cr4::PGE | cr4::PCE | cr4::OSFXSR;
 /// DR6: bits 4–11 and 16–31 read as 1, bit 12 as 0. SDM Vol. 3 §18.2.3.
 const DR6_FIXED: u64 = 0xffff_0ff0;
 const DR6_WRITABLE: u64 = 0xe00f;
@@ -59,14 +59,15 @@ fn require_cpl0(cpu: &Cpu) -> Result<(), Exception> {
     Ok(())
 }
 
-/// WAIT/FWAIT: #NM if CR0.MP and CR0.TS are both set; otherwise it checks
-/// for pending unmasked x87 exceptions, of which there are none without an
-/// x87 unit, so it does nothing. SDM Vol. 2 "WAIT/FWAIT", Vol. 3 Table 2-2.
+/// WAIT/FWAIT: #NM if CR0.MP and CR0.TS are both set; otherwise a pending
+/// unmasked x87 exception is reported (#MF with CR0.NE). SDM Vol. 2
+/// "WAIT/FWAIT", Vol. 3 Table 2-2.
 fn wait(cpu: &mut Cpu, _bus: &mut dyn Bus, _ins: &Instruction) -> Result<(), Fault> {
     let both = crate::state::cr0::MP | crate::state::cr0::TS;
     if cpu.state.cr0 & both == both {
         return Err(Exception::NM.into());
     }
+    super::fpu::check_pending(cpu)?;
     Ok(())
 }
 
@@ -487,14 +488,14 @@ mod tests {
             cr4::VME,
             cr4::PVI,
             cr4::MCE,
-            cr4::OSFXSR,
+            cr4::OSXMMEXCPT,
             cr4::UMIP,
             cr4::SMEP,
             1 << 15,
         ] {
             assert_eq!(mov(&mut cpu, &mut bus, CR4_W, bad), gp0(), "{bad:#x}");
         }
-        let ok = cr4::TSD | cr4::DE | cr4::PSE | cr4::PAE | cr4::PGE | cr4::PCE;
+        let ok = cr4::TSD | cr4::DE | cr4::PSE | cr4::PAE | cr4::PGE | cr4::PCE | cr4::OSFXSR;
         mov(&mut cpu, &mut bus, CR4_W, ok).unwrap();
         assert_eq!(cpu.state.cr4, ok);
         // CPL 3: #GP(0); a CR that does not exist is #UD first.

@@ -20,6 +20,7 @@ mod decode;
 pub mod desc;
 pub mod descriptor;
 mod far;
+mod fpu;
 mod interrupt;
 mod io;
 mod iret;
@@ -68,6 +69,7 @@ fn table() -> &'static Table {
         cpuid::register(&mut t);
         datamov::register(&mut t);
         far::register(&mut t);
+        fpu::register(&mut t);
         interrupt::register(&mut t);
         io::register(&mut t);
         msr::register(&mut t);

@@ -196,6 +196,41 @@ impl Cpu {
         Ok(())
     }
 
+    /// Read `buf.len()` bytes (up to a page: FXRSTOR's 512, descriptor
+    /// images) at `seg:offset`; the segment is checked for the whole
+    /// range, both pages of a page-crossing range are translated first.
+    pub fn read_mem_block(
+        &mut self,
+        bus: &mut dyn Bus,
+        seg: SegReg,
+        offset: u64,
+        buf: &mut [u8],
+    ) -> Result<(), Exception> {
+        let size = buf.len() as u32;
+        let lin = self.linearize(seg, offset, size, AccessKind::Read)?;
+        let user = self.user_access();
+        self.read_linear(bus, lin, buf, Access::read(user))?;
+        self.data_breakpoints(lin, size, false);
+        Ok(())
+    }
+
+    /// Write `data` (up to a page) at `seg:offset`, as `read_mem_block`
+    /// reads: nothing is written unless all of it can be.
+    pub fn write_mem_block(
+        &mut self,
+        bus: &mut dyn Bus,
+        seg: SegReg,
+        offset: u64,
+        data: &[u8],
+    ) -> Result<(), Exception> {
+        let size = data.len() as u32;
+        let lin = self.linearize(seg, offset, size, AccessKind::Write)?;
+        let user = self.user_access();
+        self.write_linear(bus, lin, data, Access::write(user))?;
+        self.data_breakpoints(lin, size, true);
+        Ok(())
+    }
+
     /// Check that a write of `size` bytes at `seg:offset` would succeed
     /// (segment checks and paging), without writing.
     pub fn probe_write_mem(
