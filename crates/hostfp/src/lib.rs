@@ -36,6 +36,8 @@ pub struct F80 {
     pub sign_exp: u16,
 }
 
+const _: () = assert!(core::mem::size_of::<F80>() == 16);
+
 impl F80 {
     pub const ZERO: F80 = F80 {
         signif: 0,
@@ -55,8 +57,9 @@ impl F80 {
 }
 
 /// FSW bits an operation reports: the exception flags IE, DE, ZE, OE, UE,
-/// PE (bits 0-5), C1 (bit 9: rounded up, or the sign of a comparison's
-/// ...), and C0/C2/C3 for comparisons and FXAM.
+/// PE (bits 0-5), C1 (bit 9: rounded up) and C0/C2/C3. Only the bits an
+/// instruction defines mean anything: FNCLEX does not clear C0-C3, so the
+/// others hold whatever the host's last operation left.
 pub mod sw {
     pub const IE: u16 = 1 << 0;
     pub const DE: u16 = 1 << 1;
@@ -73,9 +76,22 @@ pub mod sw {
     pub const REPORTED: u16 = 0x3f | C0 | C1 | C2 | C3;
 }
 
-/// The host control word for a guest FCW: its precision (bits 8-9) and
-/// rounding (bits 10-11) control, every exception masked.
+/// The host control word for an arithmetic operation under guest FCW
+/// `fcw`: its precision (bits 8-9) and rounding (bits 10-11) control;
+/// invalid, denormal, zero-divide and precision masked (their masked
+/// response is computed and the caller discards it where the guest
+/// unmasked them); overflow and underflow masked as the guest has them,
+/// since their unmasked response is a different result (the exponent
+/// bias-adjusted by 24576, SDM Vol. 1 §8.5.4-8.5.5), which the host then
+/// computes. The pending exception this leaves is cleared (FNCLEX, which
+/// does not wait) before anything else runs.
 fn host_cw(fcw: u16) -> u16 {
+    (fcw & 0x0f18) | 0x0067
+}
+
+/// The host control word for a conversion or store: everything masked
+/// (an unmasked exception on a store writes nothing; the caller decides).
+fn host_cw_masked(fcw: u16) -> u16 {
     (fcw & 0x0f00) | 0x007f
 }
 
@@ -122,9 +138,9 @@ macro_rules! x87_binary {
                 "fld tbyte ptr [{a}]",
                 $op,
                 "fnstsw word ptr [{status}]",
+                "fnclex",
                 "fstp tbyte ptr [{r}]",
                 "fstp st(0)",
-                "fnclex",
                 "fldcw word ptr [{saved}]",
                 a = in(reg) &a,
                 b = in(reg) &b,
@@ -183,6 +199,362 @@ pub fn unary(op: UnOp, a: F80, fcw: u16) -> (F80, u16) {
     }
 }
 
+/// One x87 operation on a memory operand of any format: `$load` pushes
+/// it, `$op` runs, the status is taken, then `$store` stores ST(0) into
+/// `$out` (popping it); `$pops` more registers are popped. The same
+/// discipline as `x87_binary`.
+macro_rules! x87_convert {
+    ($input:expr, $out:ty, $cw:expr, $load:literal, $op:literal, $store:literal) => {{
+        let input = $input;
+        let cw: u16 = $cw;
+        let mut out: $out = Default::default();
+        let mut status: u16 = 0;
+        let mut saved: u16 = 0;
+        // SAFETY: the block reads `input` and `cw` and writes `out`,
+        // `status` and `saved`, live locals at least as large as the
+        // accesses (`$load` and `$store` name the operand sizes); the
+        // x87 stack is empty before and after (one push, one pop), the
+        // host control word is restored and the flags raised are
+        // cleared; x87 registers are declared clobbered.
+        unsafe {
+            core::arch::asm!(
+                "fnstcw word ptr [{saved}]",
+                "fldcw word ptr [{cw}]",
+                "fnclex",
+                $load,
+                $op,
+                "fnstsw word ptr [{status}]",
+                "fnclex",
+                $store,
+                "fldcw word ptr [{saved}]",
+                input = in(reg) &input,
+                cw = in(reg) &cw,
+                out = in(reg) &mut out,
+                status = in(reg) &mut status,
+                saved = in(reg) &mut saved,
+                out("st(0)") _, out("st(1)") _, out("st(2)") _, out("st(3)") _,
+                out("st(4)") _, out("st(5)") _, out("st(6)") _, out("st(7)") _,
+                options(nostack),
+            );
+        }
+        let _ = saved;
+        (out, status & sw::REPORTED)
+    }};
+}
+
+/// FLD m32fp: the value and the flags (IE for an SNaN, DE for a denormal).
+pub fn load_f32(bits: u32, fcw: u16) -> (F80, u16) {
+    x87_convert!(
+        bits,
+        F80,
+        host_cw_masked(fcw),
+        "fld dword ptr [{input}]",
+        "",
+        "fstp tbyte ptr [{out}]"
+    )
+}
+
+/// FLD m64fp.
+pub fn load_f64(bits: u64, fcw: u16) -> (F80, u16) {
+    x87_convert!(
+        bits,
+        F80,
+        host_cw_masked(fcw),
+        "fld qword ptr [{input}]",
+        "",
+        "fstp tbyte ptr [{out}]"
+    )
+}
+
+/// FILD m64int (exact: every 64-bit integer fits the significand).
+pub fn load_int(v: i64) -> F80 {
+    x87_convert!(
+        v,
+        F80,
+        0x037f,
+        "fild qword ptr [{input}]",
+        "",
+        "fstp tbyte ptr [{out}]"
+    )
+    .0
+}
+
+/// FBLD m80bcd (digits 0-9 each; others give an undefined value).
+pub fn load_bcd(bcd: [u8; 10]) -> F80 {
+    let b = Bcd(bcd);
+    x87_convert!(
+        b,
+        F80,
+        0x037f,
+        "fbld tbyte ptr [{input}]",
+        "",
+        "fstp tbyte ptr [{out}]"
+    )
+    .0
+}
+
+/// A 10-byte packed BCD value.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C)]
+pub struct Bcd(pub [u8; 10]);
+
+/// FST m32fp: the value rounded under `fcw` and the flags (IE, OE, UE,
+/// PE, C1; all masked on the host: with the guest's OE/UE/IE unmasked the
+/// caller stores nothing).
+pub fn store_f32(a: F80, fcw: u16) -> (u32, u16) {
+    x87_convert!(
+        a,
+        u32,
+        host_cw_masked(fcw),
+        "fld tbyte ptr [{input}]",
+        "fstp dword ptr [{out}]",
+        "# {out}"
+    )
+}
+
+/// FST m64fp.
+pub fn store_f64(a: F80, fcw: u16) -> (u64, u16) {
+    x87_convert!(
+        a,
+        u64,
+        host_cw_masked(fcw),
+        "fld tbyte ptr [{input}]",
+        "fstp qword ptr [{out}]",
+        ""
+    )
+}
+
+/// FIST/FISTP m16int: rounded under `fcw` (IE and the integer indefinite
+/// 0x8000 when out of range).
+pub fn store_i16(a: F80, fcw: u16) -> (u16, u16) {
+    x87_convert!(
+        a,
+        u16,
+        host_cw_masked(fcw),
+        "fld tbyte ptr [{input}]",
+        "fistp word ptr [{out}]",
+        ""
+    )
+}
+
+/// FIST/FISTP m32int.
+pub fn store_i32(a: F80, fcw: u16) -> (u32, u16) {
+    x87_convert!(
+        a,
+        u32,
+        host_cw_masked(fcw),
+        "fld tbyte ptr [{input}]",
+        "fistp dword ptr [{out}]",
+        ""
+    )
+}
+
+/// FISTP m64int.
+pub fn store_i64(a: F80, fcw: u16) -> (u64, u16) {
+    x87_convert!(
+        a,
+        u64,
+        host_cw_masked(fcw),
+        "fld tbyte ptr [{input}]",
+        "fistp qword ptr [{out}]",
+        ""
+    )
+}
+
+/// FISTTP m16int (truncating whatever RC says; SSE3).
+pub fn store_i16_trunc(a: F80, fcw: u16) -> (u16, u16) {
+    x87_convert!(
+        a,
+        u16,
+        host_cw_masked(fcw),
+        "fld tbyte ptr [{input}]",
+        "fisttp word ptr [{out}]",
+        ""
+    )
+}
+
+/// FISTTP m32int.
+pub fn store_i32_trunc(a: F80, fcw: u16) -> (u32, u16) {
+    x87_convert!(
+        a,
+        u32,
+        host_cw_masked(fcw),
+        "fld tbyte ptr [{input}]",
+        "fisttp dword ptr [{out}]",
+        ""
+    )
+}
+
+/// FISTTP m64int.
+pub fn store_i64_trunc(a: F80, fcw: u16) -> (u64, u16) {
+    x87_convert!(
+        a,
+        u64,
+        host_cw_masked(fcw),
+        "fld tbyte ptr [{input}]",
+        "fisttp qword ptr [{out}]",
+        ""
+    )
+}
+
+/// FBSTP m80bcd: rounded under `fcw`.
+pub fn store_bcd(a: F80, fcw: u16) -> ([u8; 10], u16) {
+    let (b, s) = x87_convert!(
+        a,
+        Bcd,
+        host_cw_masked(fcw),
+        "fld tbyte ptr [{input}]",
+        "fbstp tbyte ptr [{out}]",
+        ""
+    );
+    (b.0, s)
+}
+
+/// The x87 constants FLD1 ... FLDZ; the irrational ones are rounded as
+/// RC says (SDM Vol. 1 §8.3.8).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Constant {
+    One,
+    L2t,
+    L2e,
+    Pi,
+    Lg2,
+    Ln2,
+    Zero,
+}
+
+/// The value of `k` under `fcw`'s rounding control.
+pub fn constant(k: Constant, fcw: u16) -> F80 {
+    let cw = host_cw_masked(fcw);
+    let r = match k {
+        Constant::One => x87_convert!(
+            0u64,
+            F80,
+            cw,
+            "fld1 # {input}",
+            "",
+            "fstp tbyte ptr [{out}]"
+        ),
+        Constant::L2t => x87_convert!(
+            0u64,
+            F80,
+            cw,
+            "fldl2t # {input}",
+            "",
+            "fstp tbyte ptr [{out}]"
+        ),
+        Constant::L2e => x87_convert!(
+            0u64,
+            F80,
+            cw,
+            "fldl2e # {input}",
+            "",
+            "fstp tbyte ptr [{out}]"
+        ),
+        Constant::Pi => x87_convert!(
+            0u64,
+            F80,
+            cw,
+            "fldpi # {input}",
+            "",
+            "fstp tbyte ptr [{out}]"
+        ),
+        Constant::Lg2 => x87_convert!(
+            0u64,
+            F80,
+            cw,
+            "fldlg2 # {input}",
+            "",
+            "fstp tbyte ptr [{out}]"
+        ),
+        Constant::Ln2 => x87_convert!(
+            0u64,
+            F80,
+            cw,
+            "fldln2 # {input}",
+            "",
+            "fstp tbyte ptr [{out}]"
+        ),
+        Constant::Zero => x87_convert!(
+            0u64,
+            F80,
+            cw,
+            "fldz # {input}",
+            "",
+            "fstp tbyte ptr [{out}]"
+        ),
+    };
+    r.0
+}
+
+/// Two operands in, the flags (C0, C2, C3, IE, DE) out: FCOM (`ordered`,
+/// IE for any NaN) or FUCOM (IE for an SNaN only) of ST(0) = a with b.
+pub fn compare(a: F80, b: F80, ordered: bool) -> u16 {
+    let pair = [a, b];
+    let cw = 0x037f;
+    let r: (u64, u16) = if ordered {
+        x87_convert!(
+            pair,
+            u64,
+            cw,
+            "fld tbyte ptr [{input} + 16]",
+            "fld tbyte ptr [{input}]\n fcompp",
+            "# {out}"
+        )
+    } else {
+        x87_convert!(
+            pair,
+            u64,
+            cw,
+            "fld tbyte ptr [{input} + 16]",
+            "fld tbyte ptr [{input}]\n fucompp",
+            "# {out}"
+        )
+    };
+    r.1
+}
+
+/// Operations with ST(0) = a and ST(1) = b that pop, leaving one result:
+/// FYL2X (b * log2 a), FYL2XP1 (b * log2(a + 1)), FPATAN (arctan(b / a)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PopOp {
+    Yl2x,
+    Yl2xp1,
+    Patan,
+}
+
+/// `op` under `fcw`: the result that replaces ST(1), and the flags.
+pub fn binary_pop(op: PopOp, a: F80, b: F80, fcw: u16) -> (F80, u16) {
+    let pair = [a, b];
+    let cw = host_cw(fcw);
+    match op {
+        PopOp::Yl2x => x87_convert!(
+            pair,
+            F80,
+            cw,
+            "fld tbyte ptr [{input} + 16]\n fld tbyte ptr [{input}]",
+            "fyl2x",
+            "fstp tbyte ptr [{out}]"
+        ),
+        PopOp::Yl2xp1 => x87_convert!(
+            pair,
+            F80,
+            cw,
+            "fld tbyte ptr [{input} + 16]\n fld tbyte ptr [{input}]",
+            "fyl2xp1",
+            "fstp tbyte ptr [{out}]"
+        ),
+        PopOp::Patan => x87_convert!(
+            pair,
+            F80,
+            cw,
+            "fld tbyte ptr [{input} + 16]\n fld tbyte ptr [{input}]",
+            "fpatan",
+            "fstp tbyte ptr [{out}]"
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,7 +571,7 @@ mod tests {
         let sign = ((b >> 63) as u16) << 15;
         F80 {
             signif: (1 << 63) | ((b & ((1 << 52) - 1)) << 11),
-            sign_exp: sign | (exp - 1023 + 16383),
+            sign_exp: sign | (exp + 16383 - 1023),
         }
     }
 
@@ -269,5 +641,69 @@ mod tests {
         assert_eq!(r, F80::ZERO);
         let (_, s) = unary(UnOp::Sqrt, f(-1.0), PC64);
         assert_eq!(s, sw::IE);
+    }
+
+    #[test]
+    fn conversions() {
+        assert_eq!(load_f32(1.5f32.to_bits(), PC64), (f(1.5), 0));
+        assert_eq!(load_f64(0.25f64.to_bits(), PC64), (f(0.25), 0));
+        let (q, s) = load_f32(0x7fa0_0000, PC64); // SNaN
+        assert_eq!(s, sw::IE);
+        assert_eq!(q.signif, 0xe000_0000_0000_0000, "quieted");
+        assert_eq!(load_f32(1, PC64).1, sw::DE);
+        assert_eq!(load_int(-3), f(-3.0));
+        let third = binary(BinOp::Div, F80::ONE, f(3.0), PC64).0;
+        assert_eq!(
+            store_f32(third, PC64),
+            ((1.0f32 / 3.0).to_bits(), sw::PE | sw::C1)
+        );
+        assert_eq!(store_f64(third, PC64).0, (1.0f64 / 3.0).to_bits());
+        assert_eq!(store_i16(f(40000.0), PC64), (0x8000, sw::IE));
+        assert_eq!(store_i32(f(2.5), PC64), (2, sw::PE));
+        assert_eq!(store_i32(f(2.5), PC64 | RC_UP), (3, sw::PE | sw::C1));
+        assert_eq!(store_i32_trunc(f(-2.7), PC64 | RC_UP).0, (-2i32) as u32);
+        assert_eq!(store_i64(f(-5.0), PC64).0, (-5i64) as u64);
+        let (bcd, s) = store_bcd(f(1234.0), PC64);
+        assert_eq!((bcd[0], bcd[1], bcd[9], s), (0x34, 0x12, 0, 0));
+        assert_eq!(load_bcd(bcd), f(1234.0));
+    }
+
+    #[test]
+    fn constants_compare_and_popping_ops() {
+        let down = constant(Constant::Pi, PC64 | 0x0400);
+        let up = constant(Constant::Pi, PC64 | RC_UP);
+        assert_eq!(down.signif + 1, up.signif, "pi rounded both ways");
+        assert_eq!(constant(Constant::One, PC64), F80::ONE);
+        assert_eq!(compare(F80::ONE, f(2.0), true), sw::C0);
+        assert_eq!(compare(f(2.0), F80::ONE, true), 0);
+        assert_eq!(compare(F80::ONE, F80::ONE, true), sw::C3);
+        let qnan = F80 {
+            signif: 0xc000_0000_0000_0000,
+            sign_exp: 0x7fff,
+        };
+        let unordered = sw::C0 | sw::C2 | sw::C3;
+        assert_eq!(compare(qnan, F80::ONE, true), unordered | sw::IE);
+        assert_eq!(compare(qnan, F80::ONE, false), unordered);
+        // (C0, C2 and C3 are undefined after FYL2X: not compared.)
+        let (r, s) = binary_pop(PopOp::Yl2x, f(8.0), F80::ONE, PC64);
+        assert_eq!(r, f(3.0));
+        assert_eq!(s & (sw::IE | sw::DE | sw::ZE | sw::OE | sw::UE), 0);
+        let (r, _) = binary_pop(PopOp::Patan, F80::ONE, F80::ZERO, PC64);
+        assert_eq!(r, F80::ZERO, "atan(0/1)");
+    }
+
+    #[test]
+    fn unmasked_overflow_gives_the_bias_adjusted_result() {
+        let big = F80 {
+            signif: 1 << 63,
+            sign_exp: 0x7ffe,
+        };
+        // OE unmasked (bit 3 clear): 2^16383 * 2^16383 = 2^32766, which
+        // exceeds the range; the stored exponent is reduced by 24576.
+        let (r, s) = binary(BinOp::Mul, big, big, PC64 & !0x08);
+        assert_eq!(s & sw::OE, sw::OE);
+        assert_eq!(r.exponent(), (32766 + 16383 - 24576) as u16);
+        // The host's state is clean afterwards: nothing pending.
+        assert_eq!(binary(BinOp::Add, F80::ONE, F80::ONE, PC64), (f(2.0), 0));
     }
 }
