@@ -71,3 +71,43 @@ pub fn status(o: &Output) -> i32 {
 pub fn ud2_rom() -> PathBuf {
     rom(|a| a.ud2(), &[])
 }
+
+/// Run xlat with `args` and at most `max_vm_kib` KiB of address space (if
+/// given, through `sh -c 'ulimit -v'`), killing it after `limit`: `None`
+/// if it was still running then. For inputs that could make it read or
+/// allocate without end.
+pub fn xlat_within(
+    args: &[&str],
+    limit: std::time::Duration,
+    max_vm_kib: Option<u64>,
+) -> Option<Output> {
+    use std::process::Stdio;
+    let bin = env!("CARGO_BIN_EXE_xlat");
+    let mut cmd = match max_vm_kib {
+        Some(kib) => {
+            let mut c = Command::new("sh");
+            c.arg("-c")
+                .arg(format!("ulimit -v {kib} && exec \"$0\" \"$@\""))
+                .arg(bin);
+            c
+        }
+        None => Command::new(bin),
+    };
+    let mut child = cmd
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run xlat");
+    let deadline = std::time::Instant::now() + limit;
+    while child.try_wait().expect("wait for xlat").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    Some(child.wait_with_output().expect("collect xlat's output"))
+}
