@@ -301,3 +301,42 @@ fn tcache_size_bounds_the_cache() {
         assert_eq!(status(&o), 2, "{bad:?}: {}", stderr(&o));
     }
 }
+
+/// Debug-exit values keep QEMU's status `(v << 1) | 1` truncated to 8 bits,
+/// and the last stderr line says where a status that looks like a death by
+/// signal (129 and up) or a truncated one came from.
+#[test]
+fn large_debug_exit_values_are_explained() {
+    for (v, code, says) in [
+        (0x3f, 127, "debug-exit value 0x3f (exit status 127)"),
+        (
+            0x40,
+            129,
+            "debug-exit value 0x40 (exit status 129, from the guest, not a signal)",
+        ),
+        (
+            0x80,
+            1,
+            "debug-exit value 0x80 (exit status 1 = (0x80 << 1) | 1 truncated to 8 bits)",
+        ),
+        (
+            0xc0,
+            129,
+            "debug-exit value 0xc0 (exit status 129 = (0xc0 << 1) | 1 truncated to 8 bits, \
+             from the guest, not a signal)",
+        ),
+    ] {
+        let r = rom(
+            |a| {
+                a.mov(al, v)?;
+                a.out(0xf4, al)?;
+                a.hlt()
+            },
+            &[],
+        );
+        let o = run_rom(&r, &[]);
+        assert_eq!(status(&o), code, "{}", stderr(&o));
+        let e = stderr(&o);
+        assert!(e.lines().last().unwrap_or("").contains(says), "{e}");
+    }
+}
