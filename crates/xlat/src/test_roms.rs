@@ -17,7 +17,9 @@
 //!
 //! then `N passed, N failed`. The exit status is 0 only if at least one ROM
 //! ran and none failed, 1 otherwise (a run in which every selected ROM was
-//! skipped ends with `xlat: no ROM was run`), and 2 for bad arguments,
+//! skipped ends with `xlat: no ROM was run`), 74 if a failing ROM's log
+//! could not be kept (`--keep`; each is named on stderr when it fails,
+//! and the last stderr line says how many), and 2 for bad arguments,
 //! checked before any ROM runs: DIR unreadable or holding no ROM, a name
 //! in `--only` that is not a ROM of DIR, a `--keep` directory that cannot
 //! be made.
@@ -248,6 +250,7 @@ pub fn test_roms(args: &TestRomsArgs) -> ExitCode {
     };
     let known = known_failures(&args.dir);
     let (mut passed, mut failed) = (0u32, 0u32);
+    let mut unkept = 0u32;
     for rom in &roms {
         let name = rom_name(rom);
         if !args.only.is_empty() && !args.only.iter().any(|n| n == name) {
@@ -279,6 +282,7 @@ pub fn test_roms(args: &TestRomsArgs) -> ExitCode {
                     let path = dir.join(format!("{name}.log.actual"));
                     if let Err(e) = std::fs::write(&path, &got) {
                         eprintln!("xlat: cannot write {}: {e}", path.display());
+                        unkept += 1;
                     }
                 }
             }
@@ -289,7 +293,14 @@ pub fn test_roms(args: &TestRomsArgs) -> ExitCode {
         }
     }
     println!("{passed} passed, {failed} failed");
-    if passed + failed == 0 {
+    if let (Some(dir), 1..) = (&args.keep, unkept) {
+        eprintln!(
+            "xlat: cannot write {unkept} failing ROM log(s) to {}; exit status {}",
+            dir.display(),
+            status::IO_ERROR
+        );
+        ExitCode::from(status::IO_ERROR)
+    } else if passed + failed == 0 {
         eprintln!("xlat: no ROM was run: every one selected is listed in KNOWN-FAILURES");
         ExitCode::FAILURE
     } else if failed == 0 {

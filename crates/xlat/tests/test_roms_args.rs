@@ -99,3 +99,27 @@ fn a_keep_directory_that_cannot_be_made_fails_first() {
     assert!(e.contains("/dev/null/logs"), "{e}");
     assert_eq!(stdout(&o), "");
 }
+
+/// A failing ROM's log that cannot be kept is an output failure: status
+/// 74 (not 1); stderr names the file, and its last line says it.
+#[test]
+fn a_kept_log_that_cannot_be_written_exits_74() {
+    let dir = rom_dir(None);
+    std::fs::write(dir.join("hello.expected"), "not what hello prints\n").unwrap();
+    let keep = tmp("keep");
+    // A directory where the log file should go: the write fails.
+    std::fs::create_dir_all(keep.join("hello.log.actual")).unwrap();
+    let o = xlat(&[
+        "test-roms",
+        "--keep",
+        keep.to_str().unwrap(),
+        dir.to_str().unwrap(),
+    ]);
+    let e = stderr(&o);
+    assert!(stdout(&o).contains("FAIL hello"), "{}", stdout(&o));
+    assert_eq!(status(&o), 74, "{e}");
+    let last = e.lines().last().unwrap_or("");
+    assert!(e.contains("hello.log.actual"), "{e}");
+    assert!(last.contains("cannot write 1 failing ROM log(s)"), "{e}");
+    assert!(last.contains(keep.to_str().unwrap()), "{e}");
+}
