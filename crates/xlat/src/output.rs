@@ -1,5 +1,6 @@
 //! The output files of `xlat run`: the debug console (`--debugcon FILE` or
-//! stdout), the POST log and the statistics file (`--stats-json`).
+//! stdout), the POST log and the statistics file (`--stats-json`); and
+//! the report `xlat test-roms` and `xlat diff` print on stdout.
 //!
 //! Each is opened (created or truncated) before the run, so a path that
 //! cannot be opened is a usage error before anything runs. Its writer, a
@@ -74,6 +75,14 @@ impl<W: Write> Sink<W> {
             }
             ok => ok,
         }
+    }
+}
+
+impl<W: Write> Sink<W> {
+    /// Write `args` and a newline. An error is recorded for
+    /// [`Output::failure`], not returned.
+    pub fn line(&mut self, args: fmt::Arguments<'_>) {
+        let _ = self.write_fmt(args).and_then(|()| self.write_all(b"\n"));
     }
 }
 

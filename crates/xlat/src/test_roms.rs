@@ -15,7 +15,9 @@
 //! TIMEOUT name
 //! ```
 //!
-//! then `N passed, N failed`. The exit status is 0 only if at least one ROM
+//! then `N passed, N failed`. That report goes to stdout under `xlat run`'s
+//! output rules (`output.rs`): a reader that goes away is no error, a
+//! failed write is status 74. The exit status is 0 only if at least one ROM
 //! ran and none failed, 1 otherwise (a run in which every selected ROM was
 //! skipped ends with `xlat: no ROM was run`), 74 if a failing ROM's log
 //! could not be kept (`--keep`; each is named on stderr when it fails,
@@ -31,6 +33,7 @@
 //!
 //! The cargo test `crates/xlat/tests/roms.rs` runs this command.
 
+use crate::output::Output;
 use crate::{status, CacheSize, EngineArg};
 use machine::{Bios, Machine, MachineConfig, MemorySize, RunExit};
 use std::io::Write;
@@ -249,6 +252,7 @@ pub fn test_roms(args: &TestRomsArgs) -> ExitCode {
         }
     };
     let known = known_failures(&args.dir);
+    let (report, mut out) = Output::stdout("the report");
     let (mut passed, mut failed) = (0u32, 0u32);
     let mut unkept = 0u32;
     for rom in &roms {
@@ -257,22 +261,24 @@ pub fn test_roms(args: &TestRomsArgs) -> ExitCode {
             continue;
         }
         if known.iter().any(|n| n == name) {
-            println!("SKIP {name}: listed in KNOWN-FAILURES");
+            out.line(format_args!("SKIP {name}: listed in KNOWN-FAILURES"));
             continue;
         }
         match run_rom(rom, args.engine, args.tcache_size.0) {
             Ok((Verdict::Pass, _)) => {
                 passed += 1;
-                println!("PASS {name}");
+                out.line(format_args!("PASS {name}"));
             }
             Ok((verdict, got)) => {
                 failed += 1;
                 match verdict {
-                    Verdict::Timeout => println!("TIMEOUT {name}"),
+                    Verdict::Timeout => out.line(format_args!("TIMEOUT {name}")),
                     Verdict::Fail { line, detail } => {
                         match line {
-                            Some(n) => println!("FAIL {name}: first difference at line {n}"),
-                            None => println!("FAIL {name}: exit status differs"),
+                            Some(n) => {
+                                out.line(format_args!("FAIL {name}: first difference at line {n}"))
+                            }
+                            None => out.line(format_args!("FAIL {name}: exit status differs")),
                         }
                         eprintln!("  {name}: {detail}");
                     }
@@ -288,12 +294,16 @@ pub fn test_roms(args: &TestRomsArgs) -> ExitCode {
             }
             Err(e) => {
                 failed += 1;
-                println!("FAIL {name}: {e}");
+                out.line(format_args!("FAIL {name}: {e}"));
             }
         }
     }
-    println!("{passed} passed, {failed} failed");
-    if let (Some(dir), 1..) = (&args.keep, unkept) {
+    out.line(format_args!("{passed} passed, {failed} failed"));
+    let _ = out.flush();
+    if let Some(f) = report.failure() {
+        eprintln!("xlat: {f}; exit status {}", status::IO_ERROR);
+        ExitCode::from(status::IO_ERROR)
+    } else if let (Some(dir), 1..) = (&args.keep, unkept) {
         eprintln!(
             "xlat: cannot write {unkept} failing ROM log(s) to {}; exit status {}",
             dir.display(),

@@ -148,3 +148,17 @@ fn a_closed_stdout_pipe_is_not_an_error() {
     assert_eq!(e.lines().count(), 1, "{e}");
     assert!(e.contains("debug-exit value 0x0"), "{e}");
 }
+
+/// `xlat diff` writes its report under the same rules.
+#[test]
+fn the_diff_report_follows_the_output_rules() {
+    let o = Command::new(env!("CARGO_BIN_EXE_xlat"))
+        .args(["diff", "--cases", "1"])
+        .stdout(std::fs::File::create("/dev/full").unwrap())
+        .output()
+        .unwrap();
+    let e = stderr(&o);
+    assert_eq!(status(&o), IO_ERROR, "{e}");
+    assert_eq!(e.lines().count(), 1, "{e}");
+    assert!(e.contains("cannot write the report (stdout)"), "{e}");
+}

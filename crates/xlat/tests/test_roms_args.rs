@@ -123,3 +123,32 @@ fn a_kept_log_that_cannot_be_written_exits_74() {
     assert!(last.contains("cannot write 1 failing ROM log(s)"), "{e}");
     assert!(last.contains(keep.to_str().unwrap()), "{e}");
 }
+
+/// The report on stdout follows `xlat run`'s output rules: a full device
+/// is status 74 with one line naming it, a reader that went away is not an
+/// error (before: a panic, status 101).
+#[test]
+fn the_report_on_stdout_follows_the_output_rules() {
+    use std::process::{Command, Stdio};
+    let dir = rom_dir(None);
+    let o = Command::new(env!("CARGO_BIN_EXE_xlat"))
+        .args(["test-roms", dir.to_str().unwrap()])
+        .stdout(std::fs::File::create("/dev/full").unwrap())
+        .output()
+        .unwrap();
+    let e = stderr(&o);
+    assert_eq!(status(&o), 74, "{e}");
+    assert_eq!(e.lines().count(), 1, "{e}");
+    assert!(e.contains("cannot write the report (stdout)"), "{e}");
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xlat"))
+        .args(["test-roms", dir.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(status(&o), 0, "{}", stderr(&o));
+    assert_eq!(stderr(&o), "");
+}
