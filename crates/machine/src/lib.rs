@@ -71,8 +71,8 @@ impl fmt::Display for RunExit {
         match self {
             RunExit::DebugExit(v) => write!(
                 f,
-                "debug-exit value {v:#x} (exit status {})",
-                devices::debug_exit::exit_status(*v)
+                "debug-exit value {v:#x} ({})",
+                devices::debug_exit::status_note(*v)
             ),
             RunExit::Halted => f.write_str("halted with nothing to wake the processor"),
             RunExit::TripleFault => f.write_str("triple fault (shutdown)"),

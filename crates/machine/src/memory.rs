@@ -20,6 +20,7 @@
 
 use guestmem::{GuardedRegion, GuestMemError, ReadOnlyRegion};
 use std::fmt;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::ptr::NonNull;
 use thiserror::Error;
@@ -61,6 +62,13 @@ pub enum MemoryError {
          between 2 KiB and 16 MiB"
     )]
     BiosSize { name: String, size: u64 },
+    /// A stream (a device, a FIFO) that went on past [`MAX_BIOS`] bytes:
+    /// reading stopped there.
+    #[error(
+        "BIOS image {name} is more than {MAX_BIOS} bytes: the size must be a multiple \
+         of 2 KiB between 2 KiB and 16 MiB"
+    )]
+    BiosTooLong { name: String },
 }
 
 /// A guest RAM size in bytes: a non-zero multiple of 4 KiB, at most 3.5 GiB.
@@ -186,13 +194,34 @@ impl Bios {
         Ok(Bios { rom })
     }
 
-    /// Read and check an image file.
+    /// Read and check an image file. At most [`MAX_BIOS`]` + 1` bytes are
+    /// read, so an endless stream (`/dev/zero`, a FIFO) or a huge file is
+    /// refused at once; a regular file's size is checked before reading.
     pub fn load(path: &Path) -> Result<Bios, MemoryError> {
-        let image = std::fs::read(path).map_err(|source| MemoryError::BiosRead {
+        let read_error = |source| MemoryError::BiosRead {
             path: path.to_path_buf(),
             source,
-        })?;
-        Bios::from_bytes(&path.display().to_string(), &image)
+        };
+        let name = path.display().to_string();
+        let file = std::fs::File::open(path).map_err(read_error)?;
+        let meta = file.metadata().map_err(read_error)?;
+        if meta.is_file() && meta.len() > MAX_BIOS {
+            return Err(MemoryError::BiosSize {
+                name,
+                size: meta.len(),
+            });
+        }
+        let mut image = Vec::new();
+        if meta.is_file() {
+            image.reserve_exact(meta.len() as usize);
+        }
+        file.take(MAX_BIOS + 1)
+            .read_to_end(&mut image)
+            .map_err(read_error)?;
+        if image.len() as u64 > MAX_BIOS {
+            return Err(MemoryError::BiosTooLong { name });
+        }
+        Bios::from_bytes(&name, &image)
     }
 
     pub fn len(&self) -> u64 {
@@ -486,6 +515,29 @@ mod tests {
             e.contains("rom.bin") && e.contains("100 bytes") && e.contains("2 KiB"),
             "{e}"
         );
+    }
+
+    /// `Bios::load` reads at most `MAX_BIOS + 1` bytes: an endless device
+    /// is refused (this would exhaust memory if it read to the end), files
+    /// are checked by size.
+    #[test]
+    fn bios_load_reads_a_bounded_amount() {
+        let e = Bios::load(Path::new("/dev/zero")).unwrap_err();
+        assert!(matches!(e, MemoryError::BiosTooLong { .. }), "{e}");
+        assert!(e.to_string().contains("more than 16777216 bytes"), "{e}");
+
+        let dir = std::env::temp_dir().join(format!("xlat-bios-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("rom.bin");
+        std::fs::write(&p, vec![0x90; MAX_BIOS as usize]).unwrap();
+        assert_eq!(Bios::load(&p).unwrap().len(), MAX_BIOS);
+        std::fs::File::create(&p)
+            .unwrap()
+            .set_len(MAX_BIOS + 2048)
+            .unwrap();
+        let e = Bios::load(&p).unwrap_err().to_string();
+        assert!(e.contains("is 16779264 bytes"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -1,10 +1,13 @@
 //! `xlat diff`: the host-CPU oracle from the command line. Runs N random
 //! instruction sequences from a seed natively and in an engine, prints each
 //! mismatch (at most 10, shrunk to a minimal case) and ends with the line
-//! `cases=N mismatches=M`; exits 0 only when M is 0.
+//! `cases=N mismatches=M`; exits 0 only when M is 0, 74 if that report
+//! could not be written (`output.rs`).
 
+use crate::output::Output;
 use oracle::campaign::{report, run_campaign};
 use oracle::emulate::Engine;
+use std::io::Write;
 use std::process::ExitCode;
 
 /// Mismatches shown in full.
@@ -38,15 +41,23 @@ pub fn diff(args: &DiffArgs) -> ExitCode {
     };
     match run_campaign(engine, args.cases, args.seed, SHOWN) {
         Ok(s) => {
+            let (stdout, mut out) = Output::stdout("the report");
             for (i, m) in s.shown.iter().enumerate() {
-                println!("mismatch {} (shrunk):\n{}", i + 1, report(m));
+                out.line(format_args!("mismatch {} (shrunk):\n{}", i + 1, report(m)));
             }
-            println!(
+            out.line(format_args!(
                 "native faults: {}, inconclusive (an undefined flag or value was read): {}",
                 s.native_faults, s.inconclusive
-            );
-            println!("cases={} mismatches={}", s.cases, s.mismatches);
-            if s.mismatches == 0 {
+            ));
+            out.line(format_args!(
+                "cases={} mismatches={}",
+                s.cases, s.mismatches
+            ));
+            let _ = out.flush();
+            if let Some(f) = stdout.failure() {
+                eprintln!("xlat: {f}; exit status {}", crate::status::IO_ERROR);
+                ExitCode::from(crate::status::IO_ERROR)
+            } else if s.mismatches == 0 {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::FAILURE

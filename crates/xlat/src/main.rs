@@ -6,13 +6,20 @@
 //! exit status says which (see [`status`]). A host fault in translated code
 //! or on a guard page of guest memory is an internal error: one stderr line
 //! and status 70 (`status::INTERNAL_ERROR`, from `guestmem::fault`).
+//!
+//! Inputs and outputs are opened before the run: one that cannot be is a
+//! usage error (status 2) and nothing runs. An output whose writes fail
+//! during or after the run ([`output`]) makes the status 74
+//! (`status::IO_ERROR`), said once in the last stderr line.
 
 mod diff;
+mod output;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use machine::{
     Bios, Engine, Machine, MachineConfig, MachineError, MemoryError, MemorySize, RunExit,
 };
+use output::{Output, Sink};
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -39,6 +46,10 @@ mod status {
     /// prints one `xlat: internal error: ...` line and exits at once.
     pub const INTERNAL_ERROR: u8 = 70;
     const _: () = assert!(INTERNAL_ERROR as i32 == guestmem::fault::INTERNAL_ERROR_STATUS);
+    /// An output (debug console, POST log, statistics file, a kept ROM
+    /// log) could not be written: EX_IOERR of sysexits.h. Distinct from
+    /// every status the guest can cause (odd, 0, 3, 4, 5).
+    pub const IO_ERROR: u8 = 74;
 }
 
 #[derive(Debug, Parser)]
@@ -130,6 +141,7 @@ struct RunArgs {
     stats: bool,
     /// Write the run's statistics as JSON to FILE at exit (translator
     /// counters only with `--engine jit`; see `stats.rs` for the fields).
+    /// FILE is created before the run.
     #[arg(long, value_name = "FILE")]
     stats_json: Option<PathBuf>,
 }
@@ -159,39 +171,79 @@ enum SetupError {
     Machine(#[from] MachineError),
 }
 
-fn create(path: &Path, what: &'static str) -> Result<File, SetupError> {
-    File::create(path).map_err(|source| SetupError::Create {
+fn create(what: &'static str, path: &Path) -> Result<(Output, Sink<File>), SetupError> {
+    Output::create(what, path).map_err(|source| SetupError::Create {
         what,
         path: path.to_path_buf(),
         source,
     })
 }
 
-fn build(args: &RunArgs) -> Result<Machine, SetupError> {
+/// A machine with its outputs open, ready to run.
+struct Setup {
+    machine: Machine,
+    /// Every output of the run, to check after it.
+    outputs: Vec<Output>,
+    /// Where `--stats-json` goes.
+    stats_json: Option<Sink<File>>,
+}
+
+/// Read the BIOS, open every output and build the machine: everything
+/// that can fail before the run.
+fn build(args: &RunArgs) -> Result<Setup, SetupError> {
     let bios = Bios::load(&args.bios)?;
+    let mut outputs = Vec::new();
     let debugcon: Box<dyn Write + Send> = match &args.debugcon {
-        Some(p) => Box::new(create(p, "debug-console file")?),
-        None => Box::new(std::io::stdout()),
+        Some(p) => {
+            let (out, sink) = create("debug-console file", p)?;
+            outputs.push(out);
+            Box::new(sink)
+        }
+        None => {
+            let (out, sink) = Output::stdout("debug-console output");
+            outputs.push(out);
+            Box::new(sink)
+        }
     };
     let post_log: Option<Box<dyn Write + Send>> = match &args.post_log {
-        Some(p) => Some(Box::new(std::io::BufWriter::new(create(p, "POST log")?))),
+        Some(p) => {
+            let (out, sink) = create("POST log", p)?;
+            outputs.push(out);
+            Some(Box::new(std::io::BufWriter::new(sink)))
+        }
         None => None,
     };
-    Machine::new(MachineConfig {
+    let stats_json = match &args.stats_json {
+        Some(p) => {
+            let (out, sink) = create("statistics file", p)?;
+            outputs.push(out);
+            Some(sink)
+        }
+        None => None,
+    };
+    let machine = Machine::new(MachineConfig {
         memory: args.memory,
         bios,
         debugcon,
         post_log,
         engine: args.engine.into(),
         tcache_bytes: args.tcache_size.0,
+    })?;
+    Ok(Setup {
+        machine,
+        outputs,
+        stats_json,
     })
-    .map_err(SetupError::from)
 }
 
 fn run(args: &RunArgs) -> ExitCode {
     guestmem::fault::install();
-    let mut m = match build(args) {
-        Ok(m) => m,
+    let Setup {
+        machine: mut m,
+        outputs,
+        stats_json,
+    } = match build(args) {
+        Ok(setup) => setup,
         Err(e) => {
             eprintln!("xlat: {e}");
             return ExitCode::from(status::USAGE);
@@ -227,10 +279,9 @@ fn run(args: &RunArgs) -> ExitCode {
     if args.stats {
         eprint!("{}", report.table());
     }
-    if let Some(p) = &args.stats_json {
-        if let Err(e) = std::fs::write(p, report.to_json() + "\n") {
-            eprintln!("xlat: cannot write {}: {e}", p.display());
-        }
+    if let Some(mut sink) = stats_json {
+        // Errors are recorded by the sink and reported below.
+        let _ = writeln!(sink, "{}", report.to_json()).and_then(|()| sink.flush());
     }
     let st = &m.cpu.stats;
     if !st.unimplemented.is_empty() {
@@ -241,8 +292,19 @@ fn run(args: &RunArgs) -> ExitCode {
             names.join(", ")
         );
     }
-    if let Err(e) = flushed {
-        eprintln!("xlat: cannot write device output: {e}");
+    let mut failures: Vec<String> = outputs.iter().filter_map(Output::failure).collect();
+    if let (Err(e), true) = (flushed, failures.is_empty()) {
+        // The sinks record every error, so this is not expected.
+        failures.push(format!("cannot write device output: {e}"));
     }
-    ExitCode::from(code)
+    if failures.is_empty() {
+        return ExitCode::from(code);
+    }
+    for f in failures {
+        eprintln!(
+            "xlat: {f}; exit status {} instead of the run's {code}",
+            status::IO_ERROR
+        );
+    }
+    ExitCode::from(status::IO_ERROR)
 }

@@ -15,14 +15,25 @@
 //! TIMEOUT name
 //! ```
 //!
-//! then `N passed, N failed`. The exit status is 0 only if none failed.
+//! then `N passed, N failed`. That report goes to stdout under `xlat run`'s
+//! output rules (`output.rs`): a reader that goes away is no error, a
+//! failed write is status 74. The exit status is 0 only if at least one ROM
+//! ran and none failed, 1 otherwise (a run in which every selected ROM was
+//! skipped ends with `xlat: no ROM was run`), 74 if a failing ROM's log
+//! could not be kept (`--keep`; each is named on stderr when it fails,
+//! and the last stderr line says how many), and 2 for bad arguments,
+//! checked before any ROM runs: DIR unreadable or holding no ROM, a name
+//! in `--only` that is not a ROM of DIR, a `--keep` directory that cannot
+//! be made.
 //! With `--keep DIR` the log of each failing ROM is written to
-//! `DIR/NAME.log.actual`; `--only a,b` restricts the run to those names.
+//! `DIR/NAME.log.actual` (DIR is created if needed); `--only a,b`
+//! restricts the run to those names.
 //! `--tcache-size` bounds the translator's code cache as for `xlat run`
 //! (a small one makes the translator evict and retranslate as it goes).
 //!
 //! The cargo test `crates/xlat/tests/roms.rs` runs this command.
 
+use crate::output::Output;
 use crate::{status, CacheSize, EngineArg};
 use machine::{Bios, Machine, MachineConfig, MemorySize, RunExit};
 use std::io::Write;
@@ -183,44 +194,91 @@ pub fn known_failures(dir: &Path) -> Vec<String> {
         .collect()
 }
 
-pub fn test_roms(args: &TestRomsArgs) -> ExitCode {
-    let entries = match std::fs::read_dir(&args.dir) {
-        Ok(e) => e,
-        Err(e) => {
-            eprintln!("xlat: cannot read {}: {e}", args.dir.display());
-            return ExitCode::from(status::USAGE);
-        }
-    };
-    let mut roms: Vec<PathBuf> = entries
+/// The ROMs of `dir`: every `NAME.bin` with a `NAME.expected`, sorted.
+fn find_roms(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut roms: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "bin"))
         .filter(|p| p.with_extension("expected").exists())
         .collect();
     roms.sort();
+    Ok(roms)
+}
+
+fn rom_name(rom: &Path) -> &str {
+    rom.file_stem().and_then(|s| s.to_str()).unwrap_or("?")
+}
+
+/// Check the arguments before any ROM runs: DIR must hold ROMs, every
+/// `--only` name must be one of them, and the `--keep` directory must
+/// exist or be made. `Err` is the one-line message (status 2).
+fn check(args: &TestRomsArgs) -> Result<Vec<PathBuf>, String> {
+    let dir = args.dir.display();
+    let roms = find_roms(&args.dir).map_err(|e| format!("cannot read {dir}: {e}"))?;
+    if roms.is_empty() {
+        return Err(format!(
+            "no ROMs in {dir} (a ROM is NAME.bin with NAME.expected)"
+        ));
+    }
+    let unknown: Vec<&str> = args
+        .only
+        .iter()
+        .map(String::as_str)
+        .filter(|n| !roms.iter().any(|r| rom_name(r) == *n))
+        .collect();
+    if !unknown.is_empty() {
+        return Err(format!(
+            "--only: no such ROM in {dir}: {}",
+            unknown
+                .iter()
+                .map(|n| format!("{n:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    if let Some(keep) = &args.keep {
+        std::fs::create_dir_all(keep)
+            .map_err(|e| format!("cannot create the --keep directory {}: {e}", keep.display()))?;
+    }
+    Ok(roms)
+}
+
+pub fn test_roms(args: &TestRomsArgs) -> ExitCode {
+    let roms = match check(args) {
+        Ok(roms) => roms,
+        Err(e) => {
+            eprintln!("xlat: {e}");
+            return ExitCode::from(status::USAGE);
+        }
+    };
     let known = known_failures(&args.dir);
+    let (report, mut out) = Output::stdout("the report");
     let (mut passed, mut failed) = (0u32, 0u32);
+    let mut unkept = 0u32;
     for rom in &roms {
-        let name = rom.file_stem().and_then(|s| s.to_str()).unwrap_or("?");
+        let name = rom_name(rom);
         if !args.only.is_empty() && !args.only.iter().any(|n| n == name) {
             continue;
         }
         if known.iter().any(|n| n == name) {
-            println!("SKIP {name}: listed in KNOWN-FAILURES");
+            out.line(format_args!("SKIP {name}: listed in KNOWN-FAILURES"));
             continue;
         }
         match run_rom(rom, args.engine, args.tcache_size.0) {
             Ok((Verdict::Pass, _)) => {
                 passed += 1;
-                println!("PASS {name}");
+                out.line(format_args!("PASS {name}"));
             }
             Ok((verdict, got)) => {
                 failed += 1;
                 match verdict {
-                    Verdict::Timeout => println!("TIMEOUT {name}"),
+                    Verdict::Timeout => out.line(format_args!("TIMEOUT {name}")),
                     Verdict::Fail { line, detail } => {
                         match line {
-                            Some(n) => println!("FAIL {name}: first difference at line {n}"),
-                            None => println!("FAIL {name}: exit status differs"),
+                            Some(n) => {
+                                out.line(format_args!("FAIL {name}: first difference at line {n}"))
+                            }
+                            None => out.line(format_args!("FAIL {name}: exit status differs")),
                         }
                         eprintln!("  {name}: {detail}");
                     }
@@ -230,17 +288,32 @@ pub fn test_roms(args: &TestRomsArgs) -> ExitCode {
                     let path = dir.join(format!("{name}.log.actual"));
                     if let Err(e) = std::fs::write(&path, &got) {
                         eprintln!("xlat: cannot write {}: {e}", path.display());
+                        unkept += 1;
                     }
                 }
             }
             Err(e) => {
                 failed += 1;
-                println!("FAIL {name}: {e}");
+                out.line(format_args!("FAIL {name}: {e}"));
             }
         }
     }
-    println!("{passed} passed, {failed} failed");
-    if failed == 0 {
+    out.line(format_args!("{passed} passed, {failed} failed"));
+    let _ = out.flush();
+    if let Some(f) = report.failure() {
+        eprintln!("xlat: {f}; exit status {}", status::IO_ERROR);
+        ExitCode::from(status::IO_ERROR)
+    } else if let (Some(dir), 1..) = (&args.keep, unkept) {
+        eprintln!(
+            "xlat: cannot write {unkept} failing ROM log(s) to {}; exit status {}",
+            dir.display(),
+            status::IO_ERROR
+        );
+        ExitCode::from(status::IO_ERROR)
+    } else if passed + failed == 0 {
+        eprintln!("xlat: no ROM was run: every one selected is listed in KNOWN-FAILURES");
+        ExitCode::FAILURE
+    } else if failed == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

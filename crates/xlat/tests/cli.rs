@@ -1,76 +1,12 @@
 //! Command-line behaviour of `xlat run`: arguments, files and exit statuses.
 //!
-//! The small ROMs here are assembled with iced-x86's code assembler: code at
-//! F000:0000, a far jump to it at the reset vector (offset 0xFFF0), data at
-//! fixed offsets.
+//! The small ROMs here are assembled with iced-x86's code assembler (see
+//! `common`).
 
-use iced_x86::code_asm::*;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
+mod common;
 
-const ROM_SIZE: usize = 64 << 10;
-
-/// A fresh path under cargo's per-test temporary directory.
-fn tmp(name: &str) -> PathBuf {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let n = N.fetch_add(1, Ordering::SeqCst);
-    PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("cli-{}-{n}-{name}", std::process::id()))
-}
-
-/// A 64 KiB ROM: 16-bit `code` at offset 0, `data` pieces at their offsets,
-/// `jmp f000:0000` at the reset vector.
-fn rom(
-    code: impl FnOnce(&mut CodeAssembler) -> Result<(), IcedError>,
-    data: &[(usize, &[u8])],
-) -> PathBuf {
-    let mut a = CodeAssembler::new(16).unwrap();
-    code(&mut a).unwrap();
-    let bytes = a.assemble(0).unwrap();
-    let mut img = vec![0u8; ROM_SIZE];
-    img[..bytes.len()].copy_from_slice(&bytes);
-    for (at, d) in data {
-        img[*at..*at + d.len()].copy_from_slice(d);
-    }
-    img[0xfff0..0xfff5].copy_from_slice(&[0xea, 0x00, 0x00, 0x00, 0xf0]);
-    let p = tmp("rom.bin");
-    std::fs::write(&p, img).unwrap();
-    p
-}
-
-fn xlat(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_xlat"))
-        .args(args)
-        .output()
-        .expect("run xlat")
-}
-
-fn run_rom(rom: &Path, extra: &[&str]) -> Output {
-    let mut args = vec![
-        "run",
-        "--bios",
-        rom.to_str().unwrap(),
-        "--max-insns",
-        "100000",
-    ];
-    args.extend_from_slice(extra);
-    xlat(&args)
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn status(o: &Output) -> i32 {
-    o.status.code().expect("exited normally")
-}
-
-/// A ROM whose first instruction is UD2: with the IVT in zeroed RAM, every
-/// vector leads to 0000:0000, where `add [bx+si], al` (00 00) runs.
-fn ud2_rom() -> PathBuf {
-    rom(|a| a.ud2(), &[])
-}
+use common::*;
+use std::path::Path;
 
 #[test]
 fn bad_arguments_exit_2() {
@@ -363,5 +299,44 @@ fn tcache_size_bounds_the_cache() {
     for bad in ["1K", "2G", "12Q", "lots", ""] {
         let o = xlat(&["run", "--bios", rom, "--tcache-size", bad]);
         assert_eq!(status(&o), 2, "{bad:?}: {}", stderr(&o));
+    }
+}
+
+/// Debug-exit values keep QEMU's status `(v << 1) | 1` truncated to 8 bits,
+/// and the last stderr line says where a status that looks like a death by
+/// signal (129 and up) or a truncated one came from.
+#[test]
+fn large_debug_exit_values_are_explained() {
+    for (v, code, says) in [
+        (0x3f, 127, "debug-exit value 0x3f (exit status 127)"),
+        (
+            0x40,
+            129,
+            "debug-exit value 0x40 (exit status 129, from the guest, not a signal)",
+        ),
+        (
+            0x80,
+            1,
+            "debug-exit value 0x80 (exit status 1 = (0x80 << 1) | 1 truncated to 8 bits)",
+        ),
+        (
+            0xc0,
+            129,
+            "debug-exit value 0xc0 (exit status 129 = (0xc0 << 1) | 1 truncated to 8 bits, \
+             from the guest, not a signal)",
+        ),
+    ] {
+        let r = rom(
+            |a| {
+                a.mov(al, v)?;
+                a.out(0xf4, al)?;
+                a.hlt()
+            },
+            &[],
+        );
+        let o = run_rom(&r, &[]);
+        assert_eq!(status(&o), code, "{}", stderr(&o));
+        let e = stderr(&o);
+        assert!(e.lines().last().unwrap_or("").contains(says), "{e}");
     }
 }

@@ -1,5 +1,8 @@
 //! QEMU's `isa-debug-exit` device (iobase 0xF4, iosize 4): a write of value
-//! `v` at any of its ports ends the run with exit status `(v << 1) | 1`.
+//! `v` at any of its ports ends the run with exit status `(v << 1) | 1`,
+//! truncated to 8 bits by the operating system (0x80 gives 1, 0xC0 gives
+//! 129, which shells also show for a death by signal; [`status_note`] says
+//! so in reports).
 //! Reads return 0, as in QEMU.
 //!
 //! The device only records the request in an [`ExitSignal`]; the run loop
@@ -52,6 +55,22 @@ impl ExitSignal {
 /// `(v << 1) | 1`, truncated to 8 bits by the operating system.
 pub fn exit_status(v: u32) -> u8 {
     ((v << 1) | 1) as u8
+}
+
+/// What a report says about the status of debug-exit value `v`: `exit
+/// status N`, then how a value of 0x80 or more was truncated, and for a
+/// status of 129 or more (which shells show for a death by signal) that
+/// it came from the guest.
+pub fn status_note(v: u32) -> String {
+    let status = exit_status(v);
+    let mut note = format!("exit status {status}");
+    if v > 0x7f {
+        note += &format!(" = ({v:#x} << 1) | 1 truncated to 8 bits");
+    }
+    if status > 128 {
+        note += ", from the guest, not a signal";
+    }
+    note
 }
 
 /// Saved state: the value written, if any.
@@ -114,5 +133,22 @@ mod tests {
         assert_eq!(exit_status(0), 1);
         assert_eq!(exit_status(0x80), 1);
         assert_eq!(exit_status(0x7f), 255);
+    }
+
+    #[test]
+    fn status_note_explains_large_values() {
+        assert_eq!(status_note(0x10), "exit status 33");
+        assert_eq!(
+            status_note(0x40),
+            "exit status 129, from the guest, not a signal"
+        );
+        assert_eq!(
+            status_note(0x100),
+            "exit status 1 = (0x100 << 1) | 1 truncated to 8 bits"
+        );
+        assert_eq!(
+            status_note(0xff),
+            "exit status 255 = (0xff << 1) | 1 truncated to 8 bits, from the guest, not a signal"
+        );
     }
 }
