@@ -555,6 +555,130 @@ pub fn binary_pop(op: PopOp, a: F80, b: F80, fcw: u16) -> (F80, u16) {
     }
 }
 
+/// The second operand of an x87 arithmetic or compare instruction, in the
+/// format the instruction reads it (so a denormal m32fp raises DE and an
+/// SNaN m64fp IE exactly as the hardware does).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Operand {
+    Reg(F80),
+    F32(u32),
+    F64(u64),
+    I16(i16),
+    I32(i32),
+}
+
+/// The six arithmetic operations: ST(0) := ST(0) op b, or b op ST(0) for
+/// the reversed ones.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Arith {
+    Add,
+    Sub,
+    SubR,
+    Mul,
+    Div,
+    DivR,
+}
+
+macro_rules! arith_reg {
+    ($a:expr, $b:expr, $cw:expr, $op:literal) => {{
+        let pair = [$a, $b];
+        x87_convert!(
+            pair,
+            F80,
+            $cw,
+            "fld tbyte ptr [{input} + 16]\n fld tbyte ptr [{input}]",
+            $op,
+            "fstp tbyte ptr [{out}]\n fstp st(0)"
+        )
+    }};
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct WithMem<T: Copy> {
+    a: F80,
+    b: T,
+}
+
+macro_rules! arith_mem {
+    ($a:expr, $b:expr, $cw:expr, $op:literal) => {{
+        let v = WithMem { a: $a, b: $b };
+        x87_convert!(
+            v,
+            F80,
+            $cw,
+            "fld tbyte ptr [{input}]",
+            $op,
+            "fstp tbyte ptr [{out}]"
+        )
+    }};
+}
+
+/// `a op b` (see [`Arith`]) under `fcw`, `b` in its memory format or a
+/// register: the result and the flags, as [`binary`].
+pub fn arith(op: Arith, a: F80, b: Operand, fcw: u16) -> (F80, u16) {
+    let cw = host_cw(fcw);
+    match (op, b) {
+        (Arith::Add, Operand::Reg(b)) => arith_reg!(a, b, cw, "fadd st(0), st(1)"),
+        (Arith::Add, Operand::F32(b)) => arith_mem!(a, b, cw, "fadd dword ptr [{input} + 16]"),
+        (Arith::Add, Operand::F64(b)) => arith_mem!(a, b, cw, "fadd qword ptr [{input} + 16]"),
+        (Arith::Add, Operand::I16(b)) => arith_mem!(a, b, cw, "fiadd word ptr [{input} + 16]"),
+        (Arith::Add, Operand::I32(b)) => arith_mem!(a, b, cw, "fiadd dword ptr [{input} + 16]"),
+        (Arith::Sub, Operand::Reg(b)) => arith_reg!(a, b, cw, "fsub st(0), st(1)"),
+        (Arith::Sub, Operand::F32(b)) => arith_mem!(a, b, cw, "fsub dword ptr [{input} + 16]"),
+        (Arith::Sub, Operand::F64(b)) => arith_mem!(a, b, cw, "fsub qword ptr [{input} + 16]"),
+        (Arith::Sub, Operand::I16(b)) => arith_mem!(a, b, cw, "fisub word ptr [{input} + 16]"),
+        (Arith::Sub, Operand::I32(b)) => arith_mem!(a, b, cw, "fisub dword ptr [{input} + 16]"),
+        (Arith::SubR, Operand::Reg(b)) => arith_reg!(a, b, cw, "fsubr st(0), st(1)"),
+        (Arith::SubR, Operand::F32(b)) => arith_mem!(a, b, cw, "fsubr dword ptr [{input} + 16]"),
+        (Arith::SubR, Operand::F64(b)) => arith_mem!(a, b, cw, "fsubr qword ptr [{input} + 16]"),
+        (Arith::SubR, Operand::I16(b)) => arith_mem!(a, b, cw, "fisubr word ptr [{input} + 16]"),
+        (Arith::SubR, Operand::I32(b)) => arith_mem!(a, b, cw, "fisubr dword ptr [{input} + 16]"),
+        (Arith::Mul, Operand::Reg(b)) => arith_reg!(a, b, cw, "fmul st(0), st(1)"),
+        (Arith::Mul, Operand::F32(b)) => arith_mem!(a, b, cw, "fmul dword ptr [{input} + 16]"),
+        (Arith::Mul, Operand::F64(b)) => arith_mem!(a, b, cw, "fmul qword ptr [{input} + 16]"),
+        (Arith::Mul, Operand::I16(b)) => arith_mem!(a, b, cw, "fimul word ptr [{input} + 16]"),
+        (Arith::Mul, Operand::I32(b)) => arith_mem!(a, b, cw, "fimul dword ptr [{input} + 16]"),
+        (Arith::Div, Operand::Reg(b)) => arith_reg!(a, b, cw, "fdiv st(0), st(1)"),
+        (Arith::Div, Operand::F32(b)) => arith_mem!(a, b, cw, "fdiv dword ptr [{input} + 16]"),
+        (Arith::Div, Operand::F64(b)) => arith_mem!(a, b, cw, "fdiv qword ptr [{input} + 16]"),
+        (Arith::Div, Operand::I16(b)) => arith_mem!(a, b, cw, "fidiv word ptr [{input} + 16]"),
+        (Arith::Div, Operand::I32(b)) => arith_mem!(a, b, cw, "fidiv dword ptr [{input} + 16]"),
+        (Arith::DivR, Operand::Reg(b)) => arith_reg!(a, b, cw, "fdivr st(0), st(1)"),
+        (Arith::DivR, Operand::F32(b)) => arith_mem!(a, b, cw, "fdivr dword ptr [{input} + 16]"),
+        (Arith::DivR, Operand::F64(b)) => arith_mem!(a, b, cw, "fdivr qword ptr [{input} + 16]"),
+        (Arith::DivR, Operand::I16(b)) => arith_mem!(a, b, cw, "fidivr word ptr [{input} + 16]"),
+        (Arith::DivR, Operand::I32(b)) => arith_mem!(a, b, cw, "fidivr dword ptr [{input} + 16]"),
+    }
+}
+
+/// FCOM (`ordered`: IE for any NaN) or FUCOM (IE for an SNaN only) of
+/// a with b in its format: the flags C0, C2, C3 (and IE, DE).
+pub fn compare_with(a: F80, b: Operand, ordered: bool) -> u16 {
+    let cw = 0x037f;
+    macro_rules! cmp_mem {
+        ($b:expr, $op:literal) => {{
+            let v = WithMem { a, b: $b };
+            let r: (u64, u16) = x87_convert!(
+                v,
+                u64,
+                cw,
+                "fld tbyte ptr [{input}]",
+                $op,
+                "fstp st(0) # {out}"
+            );
+            r.1
+        }};
+    }
+    match b {
+        Operand::Reg(b) => compare(a, b, ordered),
+        Operand::F32(b) => cmp_mem!(b, "fcom dword ptr [{input} + 16]"),
+        Operand::F64(b) => cmp_mem!(b, "fcom qword ptr [{input} + 16]"),
+        Operand::I16(b) => cmp_mem!(b, "ficom word ptr [{input} + 16]"),
+        Operand::I32(b) => cmp_mem!(b, "ficom dword ptr [{input} + 16]"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -705,5 +829,41 @@ mod tests {
         assert_eq!(r.exponent(), (32766 + 16383 - 24576) as u16);
         // The host's state is clean afterwards: nothing pending.
         assert_eq!(binary(BinOp::Add, F80::ONE, F80::ONE, PC64), (f(2.0), 0));
+    }
+
+    #[test]
+    fn arith_in_every_operand_format() {
+        let three = f(3.0);
+        assert_eq!(
+            arith(Arith::Sub, three, Operand::Reg(F80::ONE), PC64),
+            (f(2.0), 0)
+        );
+        assert_eq!(
+            arith(Arith::SubR, three, Operand::Reg(F80::ONE), PC64),
+            (f(-2.0), 0)
+        );
+        assert_eq!(
+            arith(Arith::Add, three, Operand::F32(1.5f32.to_bits()), PC64),
+            (f(4.5), 0)
+        );
+        assert_eq!(
+            arith(Arith::DivR, three, Operand::F64(6.0f64.to_bits()), PC64),
+            (f(2.0), 0)
+        );
+        assert_eq!(
+            arith(Arith::Mul, three, Operand::I16(-2), PC64),
+            (f(-6.0), 0)
+        );
+        assert_eq!(arith(Arith::Div, three, Operand::I32(0), PC64).1, sw::ZE);
+        // A denormal single raises DE though its 80-bit form is normal.
+        assert_eq!(
+            arith(Arith::Add, three, Operand::F32(1), PC64).1 & sw::DE,
+            sw::DE
+        );
+        assert_eq!(compare_with(three, Operand::I32(4), true), sw::C0);
+        assert_eq!(
+            compare_with(three, Operand::F64(3.0f64.to_bits()), true),
+            sw::C3
+        );
     }
 }
