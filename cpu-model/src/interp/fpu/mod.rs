@@ -1,9 +1,21 @@
 //! The x87 unit and the FXSAVE state (SDM Vol. 1 ch. 8 and §10.5).
 //! State: `crate::fxstate` (the FXSAVE image in `CpuState::fx`).
 //!
-//! So far the control instructions and the state save/restore: FNINIT,
-//! FLDCW, FNSTCW, FNSTSW, FNCLEX (and their waiting forms), FXSAVE and
-//! FXRSTOR. Arithmetic, loads and stores follow in this folder.
+//! - `mod.rs`: the control instructions (FNINIT, FLDCW, FNSTCW, FNSTSW,
+//!   FNCLEX and their waiting forms) and FXSAVE/FXRSTOR;
+//! - `stack.rs`: the register stack, tags, flags, the responses to stack
+//!   faults and unmasked exceptions, the last-instruction pointers;
+//! - `arith.rs`: arithmetic, comparisons, FXAM and the functions;
+//! - `ldst.rs`: loads, stores, constants and register moves.
+//!
+//! The values themselves are computed on the host's x87 (`hostfp`).
+//! Not yet: FXTRACT, FPTAN, FSINCOS (two results), FLDENV/FSTENV/FSAVE/
+//! FRSTOR; they raise #UD and are counted, and CPUID does not advertise
+//! the FPU until they exist.
+
+mod arith;
+mod ldst;
+mod stack;
 
 use super::Table;
 use crate::exception::{Exception, Fault};
@@ -14,6 +26,8 @@ use crate::Cpu;
 use iced_x86::{Code, Instruction, Mnemonic, OpKind, Register};
 
 pub(super) fn register(t: &mut Table) {
+    arith::register(t);
+    ldst::register(t);
     t.set(Mnemonic::Fninit, fninit);
     t.set(Mnemonic::Finit, fninit);
     t.set(Mnemonic::Fldcw, fldcw);
@@ -49,6 +63,13 @@ pub(super) fn check_pending(cpu: &Cpu) -> Result<(), Exception> {
         return Err(Exception::MF);
     }
     Ok(())
+}
+
+/// What every non-control x87 instruction checks first: #NM, then a
+/// pending unmasked exception (they are waiting instructions).
+fn prologue(cpu: &Cpu) -> Result<(), Exception> {
+    check_available(cpu)?;
+    check_pending(cpu)
 }
 
 /// The waiting forms (FINIT, FSTCW, FSTSW, FCLEX) are the FN* forms after

@@ -154,3 +154,106 @@ fn cr4_osfxsr_is_accepted() {
     cpu.execute(&mut bus).unwrap();
     assert_eq!(cpu.state.cr4, cr4::OSFXSR);
 }
+
+fn f64_at(bus: &crate::memory::FlatBus, at: usize) -> f64 {
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&bus.ram[at..at + 8]);
+    f64::from_le_bytes(b)
+}
+
+#[test]
+fn loads_arithmetic_and_stores() {
+    let code = asm(32, |a| {
+        a.fninit()?;
+        a.fld1()?; // 1
+        a.fld(dword_ptr(0x3000))?; // 2.5, 1
+        a.fadd_2(st0, st1)?; // 3.5, 1
+        a.fild(word_ptr(0x3004))?; // -4, 3.5, 1
+        a.fmulp(st1, st0)?; // -14, 1
+        a.fisubr(dword_ptr(0x3008))?; // 100 - -14 = 114, 1
+        a.fdiv(qword_ptr(0x3010))?; // 114 / 4 = 28.5, 1
+        a.fst(qword_ptr(0x3100))?;
+        a.fistp(dword_ptr(0x3108))?; // 28 (round to even), stack: 1
+        a.fldpi()?;
+        a.fcomi(st0, st1)?; // pi > 1: CF = ZF = 0
+        a.fstp(st0)?;
+        a.fchs()?; // -1
+        a.fxam()?;
+        a.fnstsw(ax)?;
+        a.hlt()
+    });
+    let (mut cpu, mut bus) = prot32(&code);
+    bus.ram[0x3000..0x3004].copy_from_slice(&2.5f32.to_le_bytes());
+    bus.ram[0x3004..0x3006].copy_from_slice(&(-4i16).to_le_bytes());
+    bus.ram[0x3008..0x300c].copy_from_slice(&100i32.to_le_bytes());
+    bus.ram[0x3010..0x3018].copy_from_slice(&4.0f64.to_le_bytes());
+    cpu.state.rflags |= crate::flags::CF | crate::flags::ZF;
+    run_to_hlt(&mut cpu, &mut bus).unwrap();
+    assert_eq!(f64_at(&bus, 0x3100), 28.5);
+    assert_eq!(&bus.ram[0x3108..0x310c], &28i32.to_le_bytes());
+    assert_eq!(cpu.state.rflags & (crate::flags::CF | crate::flags::ZF), 0);
+    // FXAM of -1: normal (C3 C2 C0 = 010), C1 = sign.
+    let sw = cpu.state.gpr[0] as u16;
+    assert_eq!(
+        sw & (fsw::C0 | fsw::C1 | fsw::C2 | fsw::C3),
+        fsw::C1 | fsw::C2
+    );
+    assert_eq!(cpu.state.fx.top(), 7, "one value left");
+    assert_eq!(cpu.state.fx.fop, 0x1e5, "FXAM is D9 E5");
+    assert_eq!(sw & fsw::EXCEPTIONS, 0x20, "PE from FISTP 28.5");
+}
+
+#[test]
+fn stack_overflow_and_underflow() {
+    // Nine pushes: the ninth overflows (IE, SF, C1 = 1) and pushes the
+    // indefinite over the full stack; then an FADD on an emptied stack
+    // underflows (C1 = 0).
+    let code = asm(32, |a| {
+        a.fninit()?;
+        for _ in 0..9 {
+            a.fld1()?;
+        }
+        a.fnstsw(word_ptr(0x3000))?;
+        a.fninit()?;
+        a.fadd_2(st0, st1)?;
+        a.fnstsw(word_ptr(0x3002))?;
+        a.fstp(qword_ptr(0x3008))?;
+        a.hlt()
+    });
+    let (mut cpu, mut bus) = prot32(&code);
+    run_to_hlt(&mut cpu, &mut bus).unwrap();
+    let s1 = u16::from_le_bytes([bus.ram[0x3000], bus.ram[0x3001]]);
+    assert_eq!(
+        s1 & (fsw::EXCEPTIONS | fsw::SF | fsw::C1),
+        1 | fsw::SF | fsw::C1
+    );
+    let s2 = u16::from_le_bytes([bus.ram[0x3002], bus.ram[0x3003]]);
+    assert_eq!(s2 & (fsw::EXCEPTIONS | fsw::SF | fsw::C1), 1 | fsw::SF);
+    assert_eq!(
+        &bus.ram[0x3008..0x3010],
+        &0xfff8_0000_0000_0000u64.to_le_bytes()
+    );
+}
+
+#[test]
+fn unmasked_invalid_operation_writes_nothing_and_waits_for_mf() {
+    let code = asm(32, |a| {
+        a.fninit()?;
+        a.fldcw(word_ptr(0x3000))?; // IM = 0
+        a.fld(dword_ptr(0x3004))?; // -1
+        a.fsqrt()?; // invalid: ST(0) stays -1, ES set
+        a.fnstsw(word_ptr(0x3010))?;
+        a.fst(dword_ptr(0x3008))?; // waits: #MF
+        a.hlt()
+    });
+    let (mut cpu, mut bus) = prot32(&code);
+    cpu.state.cr0 |= cr0::NE;
+    bus.ram[0x3000..0x3002].copy_from_slice(&0x037eu16.to_le_bytes());
+    bus.ram[0x3004..0x3008].copy_from_slice(&(-1.0f32).to_le_bytes());
+    let r = run_to_hlt(&mut cpu, &mut bus);
+    assert_eq!(r.unwrap_err(), Exception::MF.into());
+    let s = u16::from_le_bytes([bus.ram[0x3010], bus.ram[0x3011]]);
+    assert_eq!(s & (fsw::EXCEPTIONS | fsw::ES), 1 | fsw::ES);
+    assert_eq!(cpu.state.fx.st[0].sign_exp, 0xbfff, "-1.0 kept");
+    assert_eq!(&bus.ram[0x3008..0x300c], &[0; 4], "nothing stored");
+}
