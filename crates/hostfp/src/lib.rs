@@ -11,8 +11,8 @@
 //! (`xlat diff`) compares against the same hardware.
 //!
 //! Each operation is one `asm!` block that saves the host's control word,
-//! loads the guest's precision and rounding control with every exception
-//! masked (an unmasked host exception would trap in xlat itself), clears
+//! starts from FNINIT's clean state, loads the guest's precision and
+//! rounding control with every exception masked (an unmasked host exception would trap in xlat itself), clears
 //! the status word, loads the operands in 80-bit format (which raises
 //! nothing, SDM Vol. 2 "FLD": no #IA or #D for m80fp), runs the
 //! instruction, stores the status word and then the result in 80-bit
@@ -57,9 +57,9 @@ impl F80 {
 }
 
 /// FSW bits an operation reports: the exception flags IE, DE, ZE, OE, UE,
-/// PE (bits 0-5), C1 (bit 9: rounded up) and C0/C2/C3. Only the bits an
-/// instruction defines mean anything: FNCLEX does not clear C0-C3, so the
-/// others hold whatever the host's last operation left.
+/// PE (bits 0-5), C1 (bit 9: rounded up) and C0/C2/C3. Each block starts
+/// with FNINIT, so bits an instruction leaves undefined are what the
+/// hardware makes of a clear status word, the same every time.
 pub mod sw {
     pub const IE: u16 = 1 << 0;
     pub const DE: u16 = 1 << 1;
@@ -132,8 +132,8 @@ macro_rules! x87_binary {
         unsafe {
             core::arch::asm!(
                 "fnstcw word ptr [{saved}]",
+                "fninit",
                 "fldcw word ptr [{cw}]",
-                "fnclex",
                 "fld tbyte ptr [{b}]",
                 "fld tbyte ptr [{a}]",
                 $op,
@@ -219,8 +219,8 @@ macro_rules! x87_convert {
         unsafe {
             core::arch::asm!(
                 "fnstcw word ptr [{saved}]",
+                "fninit",
                 "fldcw word ptr [{cw}]",
-                "fnclex",
                 $load,
                 $op,
                 "fnstsw word ptr [{status}]",
@@ -555,6 +555,72 @@ pub fn binary_pop(op: PopOp, a: F80, b: F80, fcw: u16) -> (F80, u16) {
     }
 }
 
+/// Operations on ST(0) that replace it and push a second result:
+/// FPTAN (tan, then 1.0), FSINCOS (sin, then cos), FXTRACT (exponent, then
+/// significand).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PushOp {
+    Ptan,
+    Sincos,
+    Xtract,
+}
+
+/// `op a` under `fcw`: `Some((st0, st1))` as the stack holds them after
+/// the instruction (ST(0) the pushed value), or `None` when FPTAN or
+/// FSINCOS found the operand out of range (C2 set, nothing changed); and
+/// the flags.
+pub fn push_op(op: PushOp, a: F80, fcw: u16) -> (Option<(F80, F80)>, u16) {
+    let cw = host_cw(fcw);
+    let mut r = [F80::ZERO; 2];
+    let mut status: u16 = 0;
+    let mut saved: u16 = 0;
+    macro_rules! run {
+        ($op:literal) => {
+            // SAFETY: reads `a` and `cw`, writes `r` (two 16-byte F80s),
+            // `status` and `saved`; pushes one register and the operation
+            // pushes at most one more, and both are popped on either path
+            // (C2 set: the operand alone is left); the control word is
+            // restored and the flags cleared; x87 registers are clobbered.
+            unsafe {
+                core::arch::asm!(
+                    "fnstcw word ptr [{saved}]",
+                    "fninit",
+                    "fldcw word ptr [{cw}]",
+                    "fld tbyte ptr [{a}]",
+                    $op,
+                    "fnstsw word ptr [{status}]",
+                    "fnclex",
+                    "test word ptr [{status}], 0x400",
+                    "jnz 2f",
+                    "fstp tbyte ptr [{r}]",
+                    "fstp tbyte ptr [{r} + 16]",
+                    "jmp 3f",
+                    "2:",
+                    "fstp st(0)",
+                    "3:",
+                    "fldcw word ptr [{saved}]",
+                    a = in(reg) &a,
+                    cw = in(reg) &cw,
+                    r = in(reg) &mut r,
+                    status = in(reg) &mut status,
+                    saved = in(reg) &mut saved,
+                    out("st(0)") _, out("st(1)") _, out("st(2)") _, out("st(3)") _,
+                    out("st(4)") _, out("st(5)") _, out("st(6)") _, out("st(7)") _,
+                    options(nostack),
+                );
+            }
+        };
+    }
+    match op {
+        PushOp::Ptan => run!("fptan"),
+        PushOp::Sincos => run!("fsincos"),
+        PushOp::Xtract => run!("fxtract"),
+    }
+    let _ = saved;
+    let out = (status & sw::C2 == 0 || op == PushOp::Xtract).then_some((r[0], r[1]));
+    (out, status & sw::REPORTED)
+}
+
 /// The second operand of an x87 arithmetic or compare instruction, in the
 /// format the instruction reads it (so a denormal m32fp raises DE and an
 /// SNaN m64fp IE exactly as the hardware does).
@@ -865,5 +931,24 @@ mod tests {
             compare_with(three, Operand::F64(3.0f64.to_bits()), true),
             sw::C3
         );
+    }
+
+    #[test]
+    fn two_result_ops() {
+        let (r, s) = push_op(PushOp::Xtract, f(12.0), PC64);
+        assert_eq!(r, Some((f(1.5), f(3.0))), "significand on top");
+        assert_eq!(s & 0x3f, 0);
+        let (r, _) = push_op(PushOp::Ptan, F80::ZERO, PC64);
+        assert_eq!(r, Some((F80::ONE, F80::ZERO)));
+        let (r, _) = push_op(PushOp::Sincos, F80::ZERO, PC64);
+        assert_eq!(r, Some((F80::ONE, F80::ZERO)), "cos on top, sin below");
+        let huge = F80 {
+            signif: 1 << 63,
+            sign_exp: 0x3fff + 64,
+        };
+        let (r, s) = push_op(PushOp::Sincos, huge, PC64);
+        assert_eq!((r, s & sw::C2), (None, sw::C2), "out of range");
+        // The host stack is balanced on both paths.
+        assert_eq!(binary(BinOp::Add, F80::ONE, F80::ONE, PC64), (f(2.0), 0));
     }
 }

@@ -10,7 +10,7 @@ use crate::flags;
 use crate::fxstate::fsw;
 use crate::memory::Bus;
 use crate::Cpu;
-use hostfp::{sw, Arith, BinOp, Operand, PopOp, UnOp, F80};
+use hostfp::{sw, Arith, BinOp, Operand, PopOp, PushOp, UnOp, F80};
 use iced_x86::{Instruction, MemorySize, Mnemonic, OpKind, Register};
 
 pub(super) fn register(t: &mut Table) {
@@ -38,6 +38,9 @@ pub(super) fn register(t: &mut Table) {
     }
     for m in [Fyl2x, Fyl2xp1, Fpatan] {
         t.set(m, st1_pop);
+    }
+    for m in [Fptan, Fsincos, Fxtract] {
+        t.set(m, two_results);
     }
 }
 
@@ -361,6 +364,42 @@ fn st1_pop(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fa
     if cpu.arith_flags(status) == Outcome::Write {
         cpu.set_st(1, r);
         cpu.pop_st();
+    }
+    Ok(())
+}
+
+/// FPTAN (ST(0) := tan, push 1.0), FSINCOS (ST(0) := sin, push cos),
+/// FXTRACT (ST(0) := exponent, push significand) — SDM Vol. 2 under each.
+/// FPTAN and FSINCOS set C2 and change nothing when |ST(0)| >= 2^63. A
+/// full stack (ST(7) in use) or an empty ST(0) is a stack fault whose
+/// masked response leaves the indefinite in both places.
+fn two_results(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
+    prologue(cpu)?;
+    cpu.x87_pointers(bus, ins);
+    let op = match ins.mnemonic() {
+        Mnemonic::Fptan => PushOp::Ptan,
+        Mnemonic::Fsincos => PushOp::Sincos,
+        _ => PushOp::Xtract,
+    };
+    let empty = cpu.st_empty(0);
+    if empty || !cpu.st_empty(7) {
+        if cpu.stack_fault(!empty) {
+            cpu.set_st(0, INDEFINITE);
+            cpu.push_st(INDEFINITE);
+        }
+        return Ok(());
+    }
+    let (r, status) = hostfp::push_op(op, cpu.st(0), cpu.state.fx.fcw);
+    if op != PushOp::Xtract {
+        cpu.state.fx.fsw &= !fsw::C2;
+    }
+    let Some((top, below)) = r else {
+        cpu.state.fx.fsw |= fsw::C2;
+        return Ok(());
+    };
+    if cpu.arith_flags(status) == Outcome::Write {
+        cpu.set_st(0, below);
+        cpu.push_st(top);
     }
     Ok(())
 }

@@ -257,3 +257,29 @@ fn unmasked_invalid_operation_writes_nothing_and_waits_for_mf() {
     assert_eq!(cpu.state.fx.st[0].sign_exp, 0xbfff, "-1.0 kept");
     assert_eq!(&bus.ram[0x3008..0x300c], &[0; 4], "nothing stored");
 }
+
+#[test]
+fn two_result_instructions() {
+    let code = asm(32, |a| {
+        a.fninit()?;
+        a.fld(dword_ptr(0x3000))?; // 12
+        a.fxtract()?; // 1.5, 3
+        a.fstp(qword_ptr(0x3100))?;
+        a.fstp(qword_ptr(0x3108))?;
+        a.fldz()?;
+        a.fsincos()?; // cos 0 = 1, sin 0 = 0
+        a.fstp(qword_ptr(0x3110))?;
+        a.fstp(qword_ptr(0x3118))?;
+        a.fldz()?;
+        a.fptan()?; // 1.0, tan 0 = 0
+        a.fstp(qword_ptr(0x3120))?;
+        a.fstp(qword_ptr(0x3128))?;
+        a.hlt()
+    });
+    let (mut cpu, mut bus) = prot32(&code);
+    bus.ram[0x3000..0x3004].copy_from_slice(&12.0f32.to_le_bytes());
+    run_to_hlt(&mut cpu, &mut bus).unwrap();
+    let got: Vec<f64> = (0..6).map(|i| f64_at(&bus, 0x3100 + 8 * i)).collect();
+    assert_eq!(got, [1.5, 3.0, 1.0, 0.0, 1.0, 0.0]);
+    assert_eq!(cpu.state.fx.ftw, 0, "stack empty again");
+}
