@@ -18,7 +18,9 @@ pub(super) fn register(t: &mut Table) {
     t.set(Fld, fld);
     t.set(Fild, fild);
     t.set(Fbld, fbld);
-    for m in [Fst, Fstp, Fist, Fistp, Fisttp, Fbstp] {
+    // FISTTP (SSE3) joins them when CPUID advertises SSE3; until then it
+    // is #UD like the rest of SSE3.
+    for m in [Fst, Fstp, Fist, Fistp, Fbstp] {
         t.set(m, fst);
     }
     for m in [Fld1, Fldl2t, Fldl2e, Fldpi, Fldlg2, Fldln2, Fldz] {
