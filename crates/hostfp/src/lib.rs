@@ -186,6 +186,7 @@ macro_rules! x87_convert {
 mod arith;
 mod convert;
 mod push;
+pub mod sse;
 
 pub use arith::*;
 pub use convert::*;
