@@ -29,6 +29,7 @@ mod muldiv;
 pub mod operand;
 mod segload;
 mod shift;
+mod sse;
 mod stack;
 mod string;
 mod syscall;
@@ -81,6 +82,7 @@ fn table() -> &'static Table {
         syscall::register(&mut t);
         xchg::register(&mut t);
         sysseg::register(&mut t);
+        sse::register(&mut t);
         t
     })
 }

@@ -599,17 +599,20 @@ mod tests {
     }
 
     #[test]
-    fn sse_movsd_cmpsd_are_ud() {
-        for code in [
-            &[0xf2, 0x0f, 0x10, 0xc1][..],
-            &[0xf2, 0x0f, 0xc2, 0xc1, 0x00],
+    fn sse_movsd_cmpsd_are_not_the_string_instructions() {
+        // SSE2 MOVSD has its own handler (registered per Code): #UD here
+        // only because CR4.OSFXSR = 0. SSE2 CMPSD is not implemented yet:
+        // #UD, counted.
+        for (code, unimplemented) in [
+            (&[0xf2, 0x0f, 0x10, 0xc1][..], 0),
+            (&[0xf2, 0x0f, 0xc2, 0xc1, 0x00], 1),
         ] {
             let (mut cpu, mut bus) = long64(code);
             assert_eq!(
                 exec(&mut cpu, &mut bus),
                 Err(Fault::Exception(Exception::UD))
             );
-            assert_eq!(cpu.stats.unimplemented.len(), 1);
+            assert_eq!(cpu.stats.unimplemented.len(), unimplemented);
         }
         // The string MOVSD still works.
         let code = asm(32, |a| a.movsd());

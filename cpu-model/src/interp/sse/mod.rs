@@ -1,0 +1,158 @@
+//! SSE and SSE2 (SDM Vol. 1 ch. 10-11; Vol. 2 under each mnemonic). The
+//! XMM registers and MXCSR live in the FXSAVE image (`CpuState::fx`).
+//!
+//! - `mod.rs`: availability (#UD/#NM by CR0 and CR4.OSFXSR), XMM operand
+//!   access with the 16-byte alignment rule of the legacy packed forms,
+//!   LDMXCSR/STMXCSR;
+//! - `fp.rs`: floating-point arithmetic, computed on the host's SSE unit
+//!   (`hostfp::sse`) under the guest's MXCSR, with the SIMD exception
+//!   rules (unmasked: nothing written, #XM or #UD);
+//! - `mov.rs`: moves.
+//!
+//! Work in progress (issue #9): CPUID does not advertise SSE or SSE2 until
+//! every form is in; until then a guest that tries them anyway gets these
+//! implementations, and the rest raise #UD (counted).
+
+mod fp;
+mod mov;
+
+use super::Table;
+use crate::exception::{Exception, Fault};
+use crate::fxstate::MXCSR_MASK;
+use crate::memory::Bus;
+use crate::state::{cr0, cr4, SegReg};
+use crate::Cpu;
+use iced_x86::{Instruction, Mnemonic, OpKind, Register};
+
+pub(super) fn register(t: &mut Table) {
+    t.set(Mnemonic::Ldmxcsr, ldmxcsr);
+    t.set(Mnemonic::Stmxcsr, stmxcsr);
+    fp::register(t);
+    mov::register(t);
+}
+
+/// The availability checks of every SSE/SSE2 instruction (SDM Vol. 3
+/// Table 13-1): #UD if CR0.EM = 1 or CR4.OSFXSR = 0, #NM if CR0.TS = 1.
+pub(super) fn check_available(cpu: &Cpu) -> Result<(), Exception> {
+    let st = &cpu.state;
+    if st.cr0 & cr0::EM != 0 || st.cr4 & cr4::OSFXSR == 0 {
+        return Err(Exception::UD);
+    }
+    if st.cr0 & cr0::TS != 0 {
+        return Err(Exception::NM);
+    }
+    Ok(())
+}
+
+/// XMM register number of a register operand.
+pub(super) fn xmm_index(r: Register) -> usize {
+    (r as usize).wrapping_sub(Register::XMM0 as usize) & 15
+}
+
+/// How much of memory an XMM operand reads, and whether it must be
+/// 16-byte aligned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Width {
+    /// m128 of a legacy packed form: #GP(0) unless 16-byte aligned.
+    Aligned128,
+    /// m128 of MOVUPS, MOVDQU, LDDQU, ...
+    Unaligned128,
+    M64,
+    M32,
+}
+
+impl Width {
+    fn bytes(self) -> usize {
+        match self {
+            Width::Aligned128 | Width::Unaligned128 => 16,
+            Width::M64 => 8,
+            Width::M32 => 4,
+        }
+    }
+}
+
+/// The linear address of the memory operand (for the alignment check:
+/// segment bases other than FS/GS are 0 in 64-bit mode).
+fn linear(cpu: &Cpu, ins: &Instruction) -> u64 {
+    let seg = Cpu::mem_segment(ins);
+    let off = cpu.effective_address(ins);
+    let long = cpu.state.mode() == crate::state::CpuMode::Long64;
+    if long && !matches!(seg, SegReg::Fs | SegReg::Gs) {
+        off
+    } else {
+        cpu.state.segment(seg).base.wrapping_add(off)
+    }
+}
+
+impl Cpu {
+    pub(super) fn xmm(&self, i: usize) -> [u8; 16] {
+        self.state.fx.xmm[i & 15]
+    }
+
+    pub(super) fn set_xmm(&mut self, i: usize, v: [u8; 16]) {
+        self.state.fx.xmm[i & 15] = v;
+    }
+
+    /// Operand `op` of `ins`: an XMM register, or memory of `width`
+    /// (zero-extended into 16 bytes).
+    pub(super) fn xmm_operand(
+        &mut self,
+        bus: &mut dyn Bus,
+        ins: &Instruction,
+        op: u32,
+        width: Width,
+    ) -> Result<[u8; 16], Fault> {
+        if ins.op_kind(op) == OpKind::Register {
+            return Ok(self.xmm(xmm_index(ins.op_register(op))));
+        }
+        if width == Width::Aligned128 && linear(self, ins) & 15 != 0 {
+            return Err(Exception::GP(0).into());
+        }
+        let mut v = [0u8; 16];
+        let seg = Cpu::mem_segment(ins);
+        let off = self.effective_address(ins);
+        self.read_mem_block(bus, seg, off, &mut v[..width.bytes()])?;
+        Ok(v)
+    }
+
+    /// Store the low `width` bytes of `v` to the memory operand of `ins`.
+    pub(super) fn store_xmm_memory(
+        &mut self,
+        bus: &mut dyn Bus,
+        ins: &Instruction,
+        v: [u8; 16],
+        width: Width,
+    ) -> Result<(), Fault> {
+        if width == Width::Aligned128 && linear(self, ins) & 15 != 0 {
+            return Err(Exception::GP(0).into());
+        }
+        let seg = Cpu::mem_segment(ins);
+        let off = self.effective_address(ins);
+        self.write_mem_block(bus, seg, off, &v[..width.bytes()])?;
+        Ok(())
+    }
+}
+
+/// LDMXCSR m32 — SDM Vol. 2 "LDMXCSR": #GP(0) for a bit outside
+/// MXCSR_MASK. (A flag it sets unmasked raises nothing until the next
+/// SIMD instruction detects an exception.)
+fn ldmxcsr(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
+    check_available(cpu)?;
+    let v = cpu.read_op(bus, ins, 0)? as u32;
+    if v & !MXCSR_MASK != 0 {
+        return Err(Exception::GP(0).into());
+    }
+    cpu.state.fx.mxcsr = v;
+    Ok(())
+}
+
+/// STMXCSR m32.
+fn stmxcsr(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
+    check_available(cpu)?;
+    let v = u64::from(cpu.state.fx.mxcsr);
+    cpu.write_op(bus, ins, 0, v)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,100 @@
+//! SSE: availability, moves, arithmetic and its exceptions, MXCSR.
+
+use super::super::tests::{asm, prot32};
+use crate::exception::Exception;
+use crate::state::{cr0, cr4};
+use iced_x86::code_asm::*;
+
+fn f32x4(b: &[u8]) -> [f32; 4] {
+    let mut v = [0f32; 4];
+    for (i, x) in v.iter_mut().enumerate() {
+        *x = f32::from_le_bytes([b[4 * i], b[4 * i + 1], b[4 * i + 2], b[4 * i + 3]]);
+    }
+    v
+}
+
+fn put_f32x4(bus: &mut crate::memory::FlatBus, at: usize, v: [f32; 4]) {
+    for (i, x) in v.iter().enumerate() {
+        bus.ram[at + 4 * i..at + 4 * i + 4].copy_from_slice(&x.to_le_bytes());
+    }
+}
+
+#[test]
+fn moves_and_packed_arithmetic() {
+    let code = asm(32, |a| {
+        a.movaps(xmm0, xmmword_ptr(0x3000))?;
+        a.movups(xmm1, xmmword_ptr(0x3014))?;
+        a.addps(xmm0, xmm1)?;
+        a.mulss(xmm0, dword_ptr(0x3030))?;
+        a.movss(xmm2, dword_ptr(0x3030))?;
+        a.movsd_2(xmm3, xmm0)?;
+        a.movdqa(xmmword_ptr(0x3100), xmm0)?;
+        a.hlt()
+    });
+    let (mut cpu, mut bus) = prot32(&code);
+    cpu.state.cr4 |= cr4::OSFXSR;
+    put_f32x4(&mut bus, 0x3000, [1.0, 2.0, 3.0, 4.0]);
+    put_f32x4(&mut bus, 0x3014, [10.0, 20.0, 30.0, 40.0]);
+    put_f32x4(&mut bus, 0x3030, [2.0, 9.0, 9.0, 9.0]);
+    for _ in 0..7 {
+        cpu.execute(&mut bus).unwrap();
+    }
+    assert_eq!(f32x4(&bus.ram[0x3100..0x3110]), [22.0, 22.0, 33.0, 44.0]);
+    assert_eq!(
+        f32x4(&cpu.state.fx.xmm[2]),
+        [2.0, 0.0, 0.0, 0.0],
+        "zero-extended"
+    );
+    assert_eq!(&cpu.state.fx.xmm[3][..8], &cpu.state.fx.xmm[0][..8]);
+    assert_eq!(cpu.state.fx.mxcsr, 0x1f80, "exact: no flags");
+}
+
+#[test]
+fn availability_alignment_and_simd_exceptions() {
+    // #UD without CR4.OSFXSR, #NM with CR0.TS.
+    let code = asm(32, |a| a.addps(xmm0, xmm1));
+    let (mut cpu, mut bus) = prot32(&code);
+    assert_eq!(cpu.execute(&mut bus).unwrap_err(), Exception::UD.into());
+    let (mut cpu, mut bus) = prot32(&code);
+    cpu.state.cr4 |= cr4::OSFXSR;
+    cpu.state.cr0 |= cr0::TS;
+    assert_eq!(cpu.execute(&mut bus).unwrap_err(), Exception::NM.into());
+    // A misaligned m128 of a packed form: #GP(0); MOVUPS is fine.
+    let code = asm(32, |a| {
+        a.movups(xmm0, xmmword_ptr(0x3004))?;
+        a.addps(xmm0, xmmword_ptr(0x3004))
+    });
+    let (mut cpu, mut bus) = prot32(&code);
+    cpu.state.cr4 |= cr4::OSFXSR;
+    cpu.execute(&mut bus).unwrap();
+    assert_eq!(cpu.execute(&mut bus).unwrap_err(), Exception::GP(0).into());
+    // Divide by zero: masked sets ZE; unmasked leaves the destination
+    // and raises #UD (CR4.OSXMMEXCPT = 0).
+    let code = asm(32, |a| {
+        a.divss(xmm0, xmm1)?;
+        a.ldmxcsr(dword_ptr(0x3000))?;
+        a.divss(xmm0, xmm1)
+    });
+    let (mut cpu, mut bus) = prot32(&code);
+    cpu.state.cr4 |= cr4::OSFXSR;
+    cpu.state.fx.xmm[0][..4].copy_from_slice(&1.0f32.to_le_bytes());
+    bus.ram[0x3000..0x3004].copy_from_slice(&(0x1f80u32 & !0x200).to_le_bytes());
+    cpu.execute(&mut bus).unwrap();
+    assert_eq!(cpu.state.fx.mxcsr, 0x1f80 | 4);
+    assert_eq!(&cpu.state.fx.xmm[0][..4], &f32::INFINITY.to_le_bytes());
+    cpu.execute(&mut bus).unwrap();
+    cpu.state.fx.xmm[0][..4].copy_from_slice(&1.0f32.to_le_bytes());
+    assert_eq!(cpu.execute(&mut bus).unwrap_err(), Exception::UD.into());
+    assert_eq!(
+        &cpu.state.fx.xmm[0][..4],
+        &1.0f32.to_le_bytes(),
+        "unchanged"
+    );
+    assert_eq!(cpu.state.fx.mxcsr & 0x3f, 4);
+    // LDMXCSR with a reserved bit: #GP(0).
+    let code = asm(32, |a| a.ldmxcsr(dword_ptr(0x3000)));
+    let (mut cpu, mut bus) = prot32(&code);
+    cpu.state.cr4 |= cr4::OSFXSR;
+    bus.ram[0x3000..0x3004].copy_from_slice(&0x1_0000u32.to_le_bytes());
+    assert_eq!(cpu.execute(&mut bus).unwrap_err(), Exception::GP(0).into());
+}
