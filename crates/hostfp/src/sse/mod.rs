@@ -20,7 +20,7 @@ pub mod mxcsr {
 
 /// The host MXCSR for a guest MXCSR: its rounding control, DAZ and FTZ,
 /// flags clear, every exception masked.
-fn host_mxcsr(guest: u32) -> u32 {
+pub(crate) fn host_mxcsr(guest: u32) -> u32 {
     (guest & 0xffc0 & 0xffff) | mxcsr::MASKS
 }
 
@@ -59,7 +59,7 @@ pub enum SseOp {
 }
 
 macro_rules! sse_op {
-    ($a:expr, $b:expr, $csr:expr, $op:literal) => {{
+    ($a:expr, $b:expr, $csr:expr, $($op:tt)+) => {{
         let a: [u8; 16] = $a;
         let b: [u8; 16] = $b;
         let csr: u32 = $csr;
@@ -77,7 +77,7 @@ macro_rules! sse_op {
                 "ldmxcsr dword ptr [{csr}]",
                 "movups xmm0, xmmword ptr [{a}]",
                 "movups xmm1, xmmword ptr [{b}]",
-                $op,
+                $($op)+,
                 "movups xmmword ptr [{r}], xmm0",
                 "stmxcsr dword ptr [{flags}]",
                 "ldmxcsr dword ptr [{saved}]",
@@ -96,6 +96,9 @@ macro_rules! sse_op {
         (r, flags & mxcsr::FLAGS)
     }};
 }
+
+mod convert;
+pub use convert::*;
 
 /// `a op b` under the guest's MXCSR `guest`: the destination's new value
 /// (its masked response) and the exception flags raised (MXCSR bits 0-5).
