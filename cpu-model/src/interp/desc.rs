@@ -149,6 +149,6 @@ mod tests {
         }
         // Not implemented yet: MMX, SSE.
         assert!(desc(Code::Emms).handler.is_none());
-        assert!(desc(Code::Andps_xmm_xmmm128).handler.is_none());
+        assert!(desc(Code::Paddb_xmm_xmmm128).handler.is_none());
     }
 }

@@ -59,20 +59,28 @@ fn op_of(m: Mnemonic) -> (SseOp, Width) {
     }
 }
 
-/// xmm1 := xmm1 op xmm2/m — the result computed on the host, then the
-/// SIMD floating-point exception rules (SDM Vol. 1 §11.5.1-11.5.3): the
-/// flags are set in MXCSR; if any raised exception is unmasked, the
-/// destination is not written and the instruction raises #XM (CR4.
-/// OSXMMEXCPT = 1) or #UD; an unmasked pre-computation exception (IE,
-/// DE, ZE) reports only the pre-computation flags.
+/// xmm1 := xmm1 op xmm2/m — computed on the host, then `simd_flags`.
 fn arith(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
     check_available(cpu)?;
     let (op, width) = op_of(ins.mnemonic());
     let dst = xmm_index(ins.op0_register());
     let b = cpu.xmm_operand(bus, ins, 1, width)?;
     let a = cpu.xmm(dst);
+    let (r, flags) = hostfp::sse::sse(op, a, b, cpu.state.fx.mxcsr);
+    simd_flags(cpu, flags)?;
+    cpu.set_xmm(dst, r);
+    Ok(())
+}
+
+/// The SIMD floating-point exception rules (SDM Vol. 1 §11.5.1-11.5.3)
+/// for the flags an operation raised: set in MXCSR; if any is unmasked,
+/// the destination must not be written and the instruction raises #XM
+/// (CR4.OSXMMEXCPT = 1) or #UD, an unmasked pre-computation exception
+/// (IE, DE, ZE) reporting only the pre-computation flags. (An unmasked
+/// underflow is also raised for a tiny exact result on hardware, where the
+/// host, running with it masked, reports none: not modelled.)
+pub(super) fn simd_flags(cpu: &mut Cpu, flags: u32) -> Result<(), Fault> {
     let csr = cpu.state.fx.mxcsr;
-    let (r, flags) = hostfp::sse::sse(op, a, b, csr);
     let unmasked = flags & !(csr >> 7) & mxcsr::FLAGS;
     let pre = flags & (mxcsr::IE | mxcsr::DE | mxcsr::ZE);
     if unmasked != 0 {
@@ -81,7 +89,6 @@ fn arith(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Faul
         return Err(simd_exception(cpu).into());
     }
     cpu.state.fx.mxcsr |= flags;
-    cpu.set_xmm(dst, r);
     Ok(())
 }
 

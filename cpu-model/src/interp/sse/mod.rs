@@ -7,12 +7,14 @@
 //! - `fp.rs`: floating-point arithmetic, computed on the host's SSE unit
 //!   (`hostfp::sse`) under the guest's MXCSR, with the SIMD exception
 //!   rules (unmasked: nothing written, #XM or #UD);
+//! - `cvt.rs`: logic, compares, conversions;
 //! - `mov.rs`: moves.
 //!
 //! Work in progress (issue #9): CPUID does not advertise SSE or SSE2 until
 //! every form is in; until then a guest that tries them anyway gets these
 //! implementations, and the rest raise #UD (counted).
 
+mod cvt;
 mod fp;
 mod mov;
 
@@ -27,6 +29,7 @@ use iced_x86::{Instruction, Mnemonic, OpKind, Register};
 pub(super) fn register(t: &mut Table) {
     t.set(Mnemonic::Ldmxcsr, ldmxcsr);
     t.set(Mnemonic::Stmxcsr, stmxcsr);
+    cvt::register(t);
     fp::register(t);
     mov::register(t);
 }

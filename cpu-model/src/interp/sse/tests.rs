@@ -98,3 +98,37 @@ fn availability_alignment_and_simd_exceptions() {
     bus.ram[0x3000..0x3004].copy_from_slice(&0x1_0000u32.to_le_bytes());
     assert_eq!(cpu.execute(&mut bus).unwrap_err(), Exception::GP(0).into());
 }
+
+#[test]
+fn logic_compares_and_conversions() {
+    let code = asm(64, |a| {
+        a.cvtsi2sd(xmm0, rax)?; // -3.0
+        a.cvtsi2ss(xmm1, dword_ptr(0x3000))?; // 7.0
+        a.cvtss2sd(xmm1, xmm1)?; // 7.0 as double
+        a.comisd(xmm0, xmm1)?; // -3 < 7: CF
+        a.cmpsd_3(xmm0, xmm1, 1)?; // LT: all ones
+        a.xorpd(xmm0, xmm0)?; // 0
+        a.cvttsd2si(ebx, xmm1)?; // 7
+        a.hlt()
+    });
+    let (mut cpu, mut bus) = super::super::tests::long64(&code);
+    cpu.state.cr4 |= cr4::OSFXSR;
+    cpu.state.gpr[0] = (-3i64) as u64;
+    bus.ram[0x3000..0x3004].copy_from_slice(&7i32.to_le_bytes());
+    for _ in 0..3 {
+        cpu.execute(&mut bus).unwrap();
+    }
+    assert_eq!(&cpu.state.fx.xmm[1][..8], &7.0f64.to_le_bytes());
+    cpu.execute(&mut bus).unwrap();
+    let f = cpu.state.rflags;
+    assert_eq!(
+        f & (crate::flags::CF | crate::flags::ZF | crate::flags::PF),
+        crate::flags::CF
+    );
+    cpu.execute(&mut bus).unwrap();
+    assert_eq!(&cpu.state.fx.xmm[0][..8], &[0xff; 8]);
+    cpu.execute(&mut bus).unwrap();
+    assert_eq!(cpu.state.fx.xmm[0], [0; 16]);
+    cpu.execute(&mut bus).unwrap();
+    assert_eq!(cpu.state.gpr[3], 7);
+}
