@@ -16,7 +16,7 @@ pub(super) fn register(t: &mut Table) {
     for m in [
         Addps, Addss, Addpd, Addsd, Subps, Subss, Subpd, Subsd, Mulps, Mulss, Mulpd, Mulsd, Divps,
         Divss, Divpd, Divsd, Minps, Minss, Minpd, Minsd, Maxps, Maxss, Maxpd, Maxsd, Sqrtps,
-        Sqrtss, Sqrtpd, Sqrtsd,
+        Sqrtss, Sqrtpd, Sqrtsd, Rcpps, Rcpss, Rsqrtps, Rsqrtss,
     ] {
         t.set(m, arith);
     }
@@ -55,6 +55,10 @@ fn op_of(m: Mnemonic) -> (SseOp, Width) {
         M::Sqrtps => (S::Sqrtps, P),
         M::Sqrtss => (S::Sqrtss, S32),
         M::Sqrtpd => (S::Sqrtpd, P),
+        M::Rcpps => (S::Rcpps, P),
+        M::Rcpss => (S::Rcpss, S32),
+        M::Rsqrtps => (S::Rsqrtps, P),
+        M::Rsqrtss => (S::Rsqrtss, S32),
         _ => (S::Sqrtsd, S64),
     }
 }

@@ -8,7 +8,9 @@
 //!   (`hostfp::sse`) under the guest's MXCSR, with the SIMD exception
 //!   rules (unmasked: nothing written, #XM or #UD);
 //! - `cvt.rs`: logic, compares, conversions;
-//! - `mov.rs`: moves.
+//! - `mov.rs`: moves;
+//! - `shuffle.rs`: half moves, shuffles, unpacks, masks, non-temporal
+//!   stores, fences and hints.
 //!
 //! Work in progress (issue #9): CPUID does not advertise SSE or SSE2 until
 //! every form is in; until then a guest that tries them anyway gets these
@@ -17,6 +19,7 @@
 mod cvt;
 mod fp;
 mod mov;
+mod shuffle;
 
 use super::Table;
 use crate::exception::{Exception, Fault};
@@ -32,6 +35,7 @@ pub(super) fn register(t: &mut Table) {
     cvt::register(t);
     fp::register(t);
     mov::register(t);
+    shuffle::register(t);
 }
 
 /// The availability checks of every SSE/SSE2 instruction (SDM Vol. 3

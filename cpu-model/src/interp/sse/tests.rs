@@ -132,3 +132,32 @@ fn logic_compares_and_conversions() {
     cpu.execute(&mut bus).unwrap();
     assert_eq!(cpu.state.gpr[3], 7);
 }
+
+#[test]
+fn shuffles_unpacks_halves_and_masks() {
+    let code = asm(32, |a| {
+        a.movaps(xmm0, xmmword_ptr(0x3000))?; // 1 2 3 4
+        a.movaps(xmm1, xmmword_ptr(0x3010))?; // 5 -6 7 -8
+        a.movaps(xmm2, xmm0)?;
+        a.shufps(xmm2, xmm1, 0b01_00_11_10)?; // 3 4 5 -6
+        a.movaps(xmm3, xmm0)?;
+        a.unpcklps(xmm3, xmm1)?; // 1 5 2 -6
+        a.movaps(xmm4, xmm0)?;
+        a.movhlps(xmm4, xmm1)?; // 7 -8 3 4
+        a.movmskps(eax, xmm1)?; // 0b1010
+        a.movhps(qword_ptr(0x3100), xmm1)?; // 7 -8
+        a.hlt()
+    });
+    let (mut cpu, mut bus) = prot32(&code);
+    cpu.state.cr4 |= cr4::OSFXSR;
+    put_f32x4(&mut bus, 0x3000, [1.0, 2.0, 3.0, 4.0]);
+    put_f32x4(&mut bus, 0x3010, [5.0, -6.0, 7.0, -8.0]);
+    for _ in 0..10 {
+        cpu.execute(&mut bus).unwrap();
+    }
+    assert_eq!(f32x4(&cpu.state.fx.xmm[2]), [3.0, 4.0, 5.0, -6.0]);
+    assert_eq!(f32x4(&cpu.state.fx.xmm[3]), [1.0, 5.0, 2.0, -6.0]);
+    assert_eq!(f32x4(&cpu.state.fx.xmm[4]), [7.0, -8.0, 3.0, 4.0]);
+    assert_eq!(cpu.state.gpr[0], 0b1010);
+    assert_eq!(f32x4(&bus.ram[0x3100..0x3110])[..2], [7.0, -8.0]);
+}

@@ -56,6 +56,13 @@ pub enum SseOp {
     Sqrtss,
     Sqrtpd,
     Sqrtsd,
+    /// Approximate reciprocals and reciprocal square roots: their bits
+    /// are the implementation's (SDM: relative error at most 1.5 * 2^-12),
+    /// here the host's.
+    Rcpps,
+    Rcpss,
+    Rsqrtps,
+    Rsqrtss,
 }
 
 macro_rules! sse_op {
@@ -135,6 +142,10 @@ pub fn sse(op: SseOp, a: [u8; 16], b: [u8; 16], guest: u32) -> ([u8; 16], u32) {
         Sqrtss => sse_op!(a, b, c, "sqrtss xmm0, xmm1"),
         Sqrtpd => sse_op!(a, b, c, "sqrtpd xmm0, xmm1"),
         Sqrtsd => sse_op!(a, b, c, "sqrtsd xmm0, xmm1"),
+        Rcpps => sse_op!(a, b, c, "rcpps xmm0, xmm1"),
+        Rcpss => sse_op!(a, b, c, "rcpss xmm0, xmm1"),
+        Rsqrtps => sse_op!(a, b, c, "rsqrtps xmm0, xmm1"),
+        Rsqrtss => sse_op!(a, b, c, "rsqrtss xmm0, xmm1"),
     }
 }
 
