@@ -423,3 +423,7 @@ fn frstor(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fau
     }
     Ok(())
 }
+
+#[cfg(test)]
+#[path = "env_tests.rs"]
+mod tests;
