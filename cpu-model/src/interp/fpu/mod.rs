@@ -14,6 +14,7 @@
 //! the FPU until they exist.
 
 mod arith;
+mod env;
 mod ldst;
 mod stack;
 
@@ -27,6 +28,7 @@ use iced_x86::{Code, Instruction, Mnemonic, OpKind, Register};
 
 pub(super) fn register(t: &mut Table) {
     arith::register(t);
+    env::register(t);
     ldst::register(t);
     t.set(Mnemonic::Fninit, fninit);
     t.set(Mnemonic::Finit, fninit);
