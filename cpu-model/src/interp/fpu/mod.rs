@@ -6,12 +6,10 @@
 //! - `stack.rs`: the register stack, tags, flags, the responses to stack
 //!   faults and unmasked exceptions, the last-instruction pointers;
 //! - `arith.rs`: arithmetic, comparisons, FXAM and the functions;
-//! - `ldst.rs`: loads, stores, constants and register moves.
+//! - `ldst.rs`: loads, stores, constants and register moves;
+//! - `env.rs`: FSTENV/FLDENV/FSAVE/FRSTOR.
 //!
 //! The values themselves are computed on the host's x87 (`hostfp`).
-//! Not yet: FXTRACT, FPTAN, FSINCOS (two results), FLDENV/FSTENV/FSAVE/
-//! FRSTOR; they raise #UD and are counted, and CPUID does not advertise
-//! the FPU until they exist.
 
 mod arith;
 mod env;
@@ -112,7 +110,9 @@ fn fninit(cpu: &mut Cpu, _bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fa
 /// by the new value whose flag is set becomes pending (FSW.ES and B), to
 /// be reported by the next waiting instruction.
 fn fldcw(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
-    check_available(cpu)?;
+    // Not one of the no-wait instructions (SDM Vol. 1 §8.6): a pending
+    // unmasked exception is reported first.
+    prologue(cpu)?;
     let v = cpu.read_op(bus, ins, 0)? as u16;
     let fx = &mut cpu.state.fx;
     fx.fcw = v;
