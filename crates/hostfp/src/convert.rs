@@ -1,6 +1,6 @@
 //! Loads, stores and constants: the memory formats to and from 80 bits.
 
-use crate::{host_cw_masked, sw, F80};
+use crate::{host_cw, host_cw_masked, sw, F80};
 
 /// FLD m32fp: the value and the flags (IE for an SNaN, DE for a denormal).
 pub fn load_f32(bits: u32, fcw: u16) -> (F80, u16) {
@@ -59,13 +59,15 @@ pub fn load_bcd(bcd: [u8; 10]) -> F80 {
 pub struct Bcd(pub [u8; 10]);
 
 /// FST m32fp: the value rounded under `fcw` and the flags (IE, OE, UE,
-/// PE, C1; all masked on the host: with the guest's OE/UE/IE unmasked the
-/// caller stores nothing).
+/// PE, C1). Overflow and underflow follow the guest's masks, so an
+/// unmasked one reports exactly what the hardware does (UE even for an
+/// exact tiny result, no PE) and stores nothing; the caller then writes
+/// nothing either.
 pub fn store_f32(a: F80, fcw: u16) -> (u32, u16) {
     x87_convert!(
         a,
         u32,
-        host_cw_masked(fcw),
+        host_cw(fcw),
         "fld tbyte ptr [{input}]",
         "fstp dword ptr [{out}]",
         "# {out}"
@@ -77,7 +79,7 @@ pub fn store_f64(a: F80, fcw: u16) -> (u64, u16) {
     x87_convert!(
         a,
         u64,
-        host_cw_masked(fcw),
+        host_cw(fcw),
         "fld tbyte ptr [{input}]",
         "fstp qword ptr [{out}]",
         ""
@@ -102,7 +104,7 @@ pub fn store_i32(a: F80, fcw: u16) -> (u32, u16) {
     x87_convert!(
         a,
         u32,
-        host_cw_masked(fcw),
+        host_cw(fcw),
         "fld tbyte ptr [{input}]",
         "fistp dword ptr [{out}]",
         ""
@@ -114,7 +116,7 @@ pub fn store_i64(a: F80, fcw: u16) -> (u64, u16) {
     x87_convert!(
         a,
         u64,
-        host_cw_masked(fcw),
+        host_cw(fcw),
         "fld tbyte ptr [{input}]",
         "fistp qword ptr [{out}]",
         ""
@@ -138,7 +140,7 @@ pub fn store_i32_trunc(a: F80, fcw: u16) -> (u32, u16) {
     x87_convert!(
         a,
         u32,
-        host_cw_masked(fcw),
+        host_cw(fcw),
         "fld tbyte ptr [{input}]",
         "fisttp dword ptr [{out}]",
         ""
@@ -150,7 +152,7 @@ pub fn store_i64_trunc(a: F80, fcw: u16) -> (u64, u16) {
     x87_convert!(
         a,
         u64,
-        host_cw_masked(fcw),
+        host_cw(fcw),
         "fld tbyte ptr [{input}]",
         "fisttp qword ptr [{out}]",
         ""

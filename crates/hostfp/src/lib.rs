@@ -12,16 +12,17 @@
 //!
 //! Each operation is one `asm!` block that saves the host's control word,
 //! starts from FNINIT's clean state, loads the guest's precision and
-//! rounding control with every exception masked (an unmasked host exception would trap in xlat itself), clears
-//! the status word, loads the operands in 80-bit format (which raises
-//! nothing, SDM Vol. 2 "FLD": no #IA or #D for m80fp), runs the
-//! instruction, stores the status word and then the result in 80-bit
-//! format (which raises nothing either, but would change C1), and
-//! restores the control word. The x87
-//! stack is empty between Rust functions on x86-64 (System V ABI), and
-//! each block pops what it pushed. What the guest's own unmasked
-//! exceptions change (no result, or a bias-adjusted one, and #MF) is the
-//! interpreter's business, from the flags returned here.
+//! rounding control with invalid, denormal, zero-divide and precision
+//! masked (overflow and underflow as the guest has them, since their
+//! unmasked response is a different result), loads the operands (in
+//! 80-bit format, which raises nothing: SDM Vol. 2 "FLD"), runs the
+//! instruction, stores the status word, clears the pending exception with
+//! FNCLEX (which does not wait, so nothing traps in xlat itself), stores
+//! the result, and ends with FNINIT and the host's own control word: the
+//! host's x87 is left empty and clean whatever the operation did (an
+//! unmasked store does not pop). What the guest's unmasked exceptions
+//! change (no result, ES, #MF) is the interpreter's business, from the
+//! flags returned here.
 //!
 //! This is the crate's only `unsafe`, one block per operation.
 
@@ -123,6 +124,7 @@ macro_rules! x87_binary {
                 "fnclex",
                 "fstp tbyte ptr [{r}]",
                 "fstp st(0)",
+                "fninit",
                 "fldcw word ptr [{saved}]",
                 a = in(reg) &a,
                 b = in(reg) &b,
@@ -167,6 +169,7 @@ macro_rules! x87_convert {
                 "fnstsw word ptr [{status}]",
                 "fnclex",
                 $store,
+                "fninit",
                 "fldcw word ptr [{saved}]",
                 input = in(reg) &input,
                 cw = in(reg) &cw,

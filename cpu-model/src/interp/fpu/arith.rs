@@ -202,6 +202,10 @@ fn fcomi(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Faul
     let pop = matches!(m, Fcomip | Fucomip);
     let src = st_index(ins.op1_register());
     cpu.x87_pointers(bus, ins);
+    // OF, SF and AF are cleared whatever happens (SDM Vol. 2 "FCOMI/…":
+    // "cleared regardless"); ZF, PF and CF are left alone by an unmasked
+    // invalid operation.
+    cpu.state.rflags &= !(flags::OF | flags::SF | flags::AF);
     let unordered = fsw::C0 | fsw::C2 | fsw::C3;
     let c = if cpu.st_empty(0) || cpu.st_empty(src) {
         if !cpu.stack_fault(false) {

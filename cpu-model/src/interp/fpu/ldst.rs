@@ -18,9 +18,10 @@ pub(super) fn register(t: &mut Table) {
     t.set(Fld, fld);
     t.set(Fild, fild);
     t.set(Fbld, fbld);
-    // FISTTP (SSE3) joins them when CPUID advertises SSE3; until then it
-    // is #UD like the rest of SSE3.
-    for m in [Fst, Fstp, Fist, Fistp, Fbstp] {
+    // FISTTP is SSE3's, which CPUID does not advertise yet; it works all
+    // the same (as on QEMU's default CPU model, whose logs the conformance
+    // ROMs record), until CPU models decide per model (issue #9 item 5).
+    for m in [Fst, Fstp, Fist, Fistp, Fisttp, Fbstp] {
         t.set(m, fst);
     }
     for m in [Fld1, Fldl2t, Fldl2e, Fldpi, Fldlg2, Fldln2, Fldz] {

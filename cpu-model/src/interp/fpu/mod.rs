@@ -95,6 +95,10 @@ fn control_prologue(cpu: &Cpu, ins: &Instruction) -> Result<(), Exception> {
 fn fninit(cpu: &mut Cpu, _bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
     control_prologue(cpu, ins)?;
     let fx = &mut cpu.state.fx;
+    // TOP := 0 keeps every physical register's contents: with the stack
+    // kept in ST order, ST(i) becomes what was ST(i - TOP).
+    let top = usize::from(fx.top());
+    fx.st.rotate_right(top);
     fx.fcw = FCW_INIT;
     fx.fsw = 0;
     fx.ftw = 0;
