@@ -15,9 +15,12 @@ pub const MAX_BASIC: u32 = 7;
 /// Highest extended leaf.
 pub const MAX_EXTENDED: u32 = 0x8000_0008;
 
-/// Leaf 1 EDX: DE(2) PSE(3) TSC(4) MSR(5) PAE(6) CX8(8) SEP(11) PGE(13)
-/// CMOV(15) PAT(16) PSE36(17) FXSR(24: FXSAVE/FXRSTOR and CR4.OSFXSR).
-pub const LEAF1_EDX: u32 = (1 << 2)
+/// Leaf 1 EDX: FPU(0: the x87, with #MF error reporting; CR0.NE = 0's
+/// FERR#/IRQ 13 path waits for the PIC) DE(2) PSE(3) TSC(4) MSR(5) PAE(6)
+/// CX8(8) SEP(11) PGE(13) CMOV(15) PAT(16) PSE36(17) FXSR(24: FXSAVE/
+/// FXRSTOR and CR4.OSFXSR).
+pub const LEAF1_EDX: u32 = 1
+    | (1 << 2)
     | (1 << 3)
     | (1 << 4)
     | (1 << 5)
@@ -125,11 +128,11 @@ mod tests {
         assert_eq!((b >> 16) & 0xff, 1); // logical processors
         assert_eq!(b >> 24, 0); // APIC ID
         assert_eq!(c, 0x00c0_2000); // CX16, MOVBE, POPCNT
-                                    // DE PSE TSC MSR PAE CX8 SEP PGE CMOV PAT PSE36 FXSR.
-        assert_eq!(d, 0x0103_a97c);
-        // Not advertised: FPU(0), VME(1), MCE(7), APIC(9), MTRR(12),
-        // MMX(23), SSE(25), SSE2(26).
-        for bit in [0, 1, 7, 9, 12, 19, 23, 25, 26, 28] {
+                                    // FPU DE PSE TSC MSR PAE CX8 SEP PGE CMOV PAT PSE36 FXSR.
+        assert_eq!(d, 0x0103_a97d);
+        // Not advertised: VME(1), MCE(7), APIC(9), MTRR(12), MMX(23),
+        // SSE(25), SSE2(26).
+        for bit in [1, 7, 9, 12, 19, 23, 25, 26, 28] {
             assert_eq!(d & (1 << bit), 0, "EDX bit {bit}");
         }
         for bit in [0, 9, 19, 20, 26, 27, 28, 30, 31] {
