@@ -147,8 +147,7 @@ mod tests {
                 assert!(d.handler.is_some(), "{code:?}");
             }
         }
-        // Not implemented yet: MMX, SSE.
-        assert!(desc(Code::Emms).handler.is_none());
+        // Not implemented yet: the packed integer instructions.
         assert!(desc(Code::Paddb_xmm_xmmm128).handler.is_none());
     }
 }

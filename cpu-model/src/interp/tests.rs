@@ -103,10 +103,10 @@ pub(crate) fn exec(cpu: &mut Cpu, bus: &mut FlatBus) -> Result<(), crate::Fault>
 fn x87_and_sse_raise_nm_or_ud_as_cr0_dictates() {
     use crate::exception::{Exception, Fault};
     use crate::state::{cr0, cr4};
-    // fld1 (D9 E8), addps xmm0,xmm1 (0F 58 C1), emms (0F 77; MMX is not
-    // implemented yet: #UD unless CR0 hands it to the OS).
+    // fld1 (D9 E8), addps xmm0,xmm1 (0F 58 C1), emms (0F 77; MMX: #UD
+    // with CR0.EM, else #NM with CR0.TS).
     let cases: [(&[u8], u64, u64, Exception); 7] = [
-        (&[0x0f, 0x77], 0, 0, Exception::UD),
+        (&[0x0f, 0x77], cr0::EM | cr0::TS, 0, Exception::UD),
         (&[0xd9, 0xe8], cr0::TS, 0, Exception::NM),
         (&[0xd9, 0xe8], cr0::EM, 0, Exception::NM),
         (&[0x0f, 0x58, 0xc1], cr0::TS, 0, Exception::UD), // CR4.OSFXSR = 0

@@ -10,7 +10,9 @@
 //! - `cvt.rs`: logic, compares, conversions;
 //! - `mov.rs`: moves;
 //! - `shuffle.rs`: half moves, shuffles, unpacks, masks, non-temporal
-//!   stores, fences and hints.
+//!   stores, fences and hints;
+//! - `mmx.rs`: the MMX registers and state rules, EMMS, MOVD/MOVQ,
+//!   MOVQ2DQ/MOVDQ2Q.
 //!
 //! Work in progress (issue #9): CPUID does not advertise SSE or SSE2 until
 //! every form is in; until then a guest that tries them anyway gets these
@@ -18,6 +20,7 @@
 
 mod cvt;
 mod fp;
+mod mmx;
 mod mov;
 mod shuffle;
 
@@ -34,6 +37,7 @@ pub(super) fn register(t: &mut Table) {
     t.set(Mnemonic::Stmxcsr, stmxcsr);
     cvt::register(t);
     fp::register(t);
+    mmx::register(t);
     mov::register(t);
     shuffle::register(t);
 }
