@@ -19,7 +19,7 @@
 //! instructions are waiting ones). CR4.OSFXSR is not needed, except by
 //! the instructions that also use an XMM register (MOVQ2DQ, MOVDQ2Q).
 
-use super::{check_available, xmm_index};
+use super::{check_available, xmm_index, Width};
 use crate::exception::{Exception, Fault};
 use crate::fxstate::{fsw, X87Reg};
 use crate::interp::fpu::check_pending;
@@ -106,6 +106,14 @@ impl File {
         }
     }
 
+    /// The register width in bytes.
+    pub(super) fn bytes(self) -> usize {
+        match self {
+            File::Mmx => 8,
+            File::Xmm => 16,
+        }
+    }
+
     /// The availability checks: MMX's, or SSE's (`check_available`).
     pub(super) fn check(self, cpu: &Cpu) -> Result<(), Exception> {
         match self {
@@ -123,6 +131,34 @@ impl File {
                 v
             }
             File::Xmm => cpu.xmm(xmm_index(r)),
+        }
+    }
+
+    /// Operand `op`: a register, or memory: `mmx` bytes (2, 4 or 8; no
+    /// alignment rule beyond #AC) for the MMX forms, `xmm` for the XMM
+    /// forms. Zero-extended to 16 bytes.
+    pub(super) fn operand(
+        self,
+        cpu: &mut Cpu,
+        bus: &mut dyn Bus,
+        ins: &Instruction,
+        op: u32,
+        mmx: u32,
+        xmm: Width,
+    ) -> Result<[u8; 16], Fault> {
+        if ins.op_kind(op) == OpKind::Register {
+            return Ok(self.get(cpu, ins.op_register(op)));
+        }
+        match self {
+            File::Mmx => {
+                let seg = Cpu::mem_segment(ins);
+                let off = cpu.effective_address(ins);
+                let v = cpu.read_mem(bus, seg, off, mmx)?;
+                let mut r = [0u8; 16];
+                r[..8].copy_from_slice(&v.to_le_bytes());
+                Ok(r)
+            }
+            File::Xmm => cpu.xmm_operand(bus, ins, op, xmm),
         }
     }
 

@@ -11,6 +11,8 @@
 //! - `mov.rs`: moves;
 //! - `shuffle.rs`: half moves, shuffles, unpacks, masks, non-temporal
 //!   stores, fences and hints;
+//! - `int.rs`: the packed integer operations of MMX, SSE and SSE2, one
+//!   handler for the MMX and the XMM form of each;
 //! - `mmx.rs`: the MMX registers and state rules, EMMS, MOVD/MOVQ,
 //!   MOVQ2DQ/MOVDQ2Q.
 //!
@@ -20,6 +22,7 @@
 
 mod cvt;
 mod fp;
+mod int;
 mod mmx;
 mod mov;
 mod shuffle;
@@ -37,6 +40,7 @@ pub(super) fn register(t: &mut Table) {
     t.set(Mnemonic::Stmxcsr, stmxcsr);
     cvt::register(t);
     fp::register(t);
+    int::register(t);
     mmx::register(t);
     mov::register(t);
     shuffle::register(t);
