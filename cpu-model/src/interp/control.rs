@@ -42,7 +42,8 @@ const CR0_VALID: u64 = cr0::PE
     | cr0::PG;
 /// CR4 bits of the features CPUID advertises (TSC: TSD; DE; PSE; PAE; PGE)
 /// plus PCE. Setting any other bit (VME, PVI, MCE, OSFXSR, SMEP, ...) is #GP(0).
-const CR4_VALID: u64 = cr4::TSD | cr4::DE | cr4::PSE | cr4::PAE | cr4::PGE | cr4::PCE | cr4::OSFXSR;
+const CR4_VALID: u64 =
+    cr4::TSD | cr4::DE | cr4::PSE | cr4::PAE | cr4::PGE | cr4::PCE | cr4::OSFXSR | cr4::OSXMMEXCPT;
 /// DR6: bits 4–11 and 16–31 read as 1, bit 12 as 0. SDM Vol. 3 §18.2.3.
 const DR6_FIXED: u64 = 0xffff_0ff0;
 const DR6_WRITABLE: u64 = 0xe00f;
@@ -484,18 +485,17 @@ mod tests {
     #[test]
     fn cr3_cr4_cr8_and_privilege() {
         let (mut cpu, mut bus) = pm(&[]);
-        for bad in [
-            cr4::VME,
-            cr4::PVI,
-            cr4::MCE,
-            cr4::OSXMMEXCPT,
-            cr4::UMIP,
-            cr4::SMEP,
-            1 << 15,
-        ] {
+        for bad in [cr4::VME, cr4::PVI, cr4::MCE, cr4::UMIP, cr4::SMEP, 1 << 15] {
             assert_eq!(mov(&mut cpu, &mut bus, CR4_W, bad), gp0(), "{bad:#x}");
         }
-        let ok = cr4::TSD | cr4::DE | cr4::PSE | cr4::PAE | cr4::PGE | cr4::PCE | cr4::OSFXSR;
+        let ok = cr4::TSD
+            | cr4::DE
+            | cr4::PSE
+            | cr4::PAE
+            | cr4::PGE
+            | cr4::PCE
+            | cr4::OSFXSR
+            | cr4::OSXMMEXCPT;
         mov(&mut cpu, &mut bus, CR4_W, ok).unwrap();
         assert_eq!(cpu.state.cr4, ok);
         // CPL 3: #GP(0); a CR that does not exist is #UD first.

@@ -17,8 +17,8 @@ pub const MAX_EXTENDED: u32 = 0x8000_0008;
 
 /// Leaf 1 EDX: FPU(0: the x87, with #MF error reporting; CR0.NE = 0's
 /// FERR#/IRQ 13 path waits for the PIC) DE(2) PSE(3) TSC(4) MSR(5) PAE(6)
-/// CX8(8) SEP(11) PGE(13) CMOV(15) PAT(16) PSE36(17) FXSR(24: FXSAVE/
-/// FXRSTOR and CR4.OSFXSR).
+/// CX8(8) SEP(11) PGE(13) CMOV(15) PAT(16) PSE36(17) MMX(23) FXSR(24:
+/// FXSAVE/FXRSTOR and CR4.OSFXSR) SSE(25) SSE2(26).
 pub const LEAF1_EDX: u32 = 1
     | (1 << 2)
     | (1 << 3)
@@ -31,7 +31,10 @@ pub const LEAF1_EDX: u32 = 1
     | (1 << 15)
     | (1 << 16)
     | (1 << 17)
-    | (1 << 24);
+    | (1 << 23)
+    | (1 << 24)
+    | (1 << 25)
+    | (1 << 26);
 /// Leaf 1 ECX: CX16(13) MOVBE(22) POPCNT(23).
 pub const LEAF1_ECX: u32 = (1 << 13) | (1 << 22) | (1 << 23);
 /// Leaf 1 EBX: brand index 0, CLFLUSH line size 8 (× 8 = 64 bytes), one
@@ -128,11 +131,11 @@ mod tests {
         assert_eq!((b >> 16) & 0xff, 1); // logical processors
         assert_eq!(b >> 24, 0); // APIC ID
         assert_eq!(c, 0x00c0_2000); // CX16, MOVBE, POPCNT
-                                    // FPU DE PSE TSC MSR PAE CX8 SEP PGE CMOV PAT PSE36 FXSR.
-        assert_eq!(d, 0x0103_a97d);
-        // Not advertised: VME(1), MCE(7), APIC(9), MTRR(12), MMX(23),
-        // SSE(25), SSE2(26).
-        for bit in [1, 7, 9, 12, 19, 23, 25, 26, 28] {
+                                    // FPU DE PSE TSC MSR PAE CX8 SEP PGE CMOV PAT PSE36 MMX FXSR SSE
+                                    // SSE2.
+        assert_eq!(d, 0x0783_a97d);
+        // Not advertised: VME(1), MCE(7), APIC(9), MTRR(12).
+        for bit in [1, 7, 9, 12, 19, 28] {
             assert_eq!(d & (1 << bit), 0, "EDX bit {bit}");
         }
         for bit in [0, 9, 19, 20, 26, 27, 28, 30, 31] {

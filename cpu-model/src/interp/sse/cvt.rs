@@ -4,6 +4,7 @@
 //! XMM formats and between XMM and general registers.
 
 use super::fp::simd_flags;
+use super::mmx::mm_index;
 use super::{check_available, xmm_index, Width};
 use crate::exception::Fault;
 use crate::flags;
@@ -36,6 +37,9 @@ pub(super) fn register(t: &mut Table) {
     }
     for m in [Cvtss2si, Cvttss2si, Cvtsd2si, Cvttsd2si] {
         t.set(m, cvtf2si);
+    }
+    for m in [Cvtpi2ps, Cvtps2pi, Cvttps2pi, Cvtpi2pd, Cvtpd2pi, Cvttpd2pi] {
+        t.set(m, cvt_mmx);
     }
 }
 
@@ -153,5 +157,70 @@ fn cvtf2si(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fa
     let (v, f) = hostfp::sse::cvtf2si(double, wide, truncate, b, cpu.state.fx.mxcsr);
     simd_flags(cpu, f)?;
     cpu.set_reg(dst, v);
+    Ok(())
+}
+
+/// The conversions between MMX and XMM registers — SDM Vol. 2 "CVTPI2PS",
+/// "CVTPS2PI", "CVTTPS2PI" (SSE), "CVTPI2PD", "CVTPD2PI", "CVTTPD2PI"
+/// (SSE2): two doublewords to two singles (the upper half of the XMM
+/// destination kept) or doubles, and back, computed on the host as the
+/// first two lanes of CVTDQ2PS, CVTDQ2PD, CVT(T)PS2DQ, CVT(T)PD2DQ (the
+/// other lanes are zero and raise nothing). A form with an MMX register
+/// operand is an MMX instruction as well: a pending x87 exception first
+/// (#MF), then the transition to MMX state (TOP := 0, all tags valid).
+fn cvt_mmx(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
+    use Mnemonic::*;
+    check_available(cpu)?;
+    let m = ins.mnemonic();
+    let to_mmx = matches!(m, Cvtps2pi | Cvttps2pi | Cvtpd2pi | Cvttpd2pi);
+    let mmx_src = ins.op1_kind() == OpKind::Register && !to_mmx;
+    if to_mmx || mmx_src {
+        crate::interp::fpu::check_pending(cpu)?;
+    }
+    // The source, in the low lanes of 16 bytes.
+    let src = if mmx_src {
+        let mut v = [0u8; 16];
+        v[..8].copy_from_slice(&cpu.mm(mm_index(ins.op1_register())).to_le_bytes());
+        v
+    } else {
+        let width = if matches!(m, Cvtpd2pi | Cvttpd2pi) {
+            Width::Aligned128
+        } else {
+            Width::M64
+        };
+        let mut v = cpu.xmm_operand(bus, ins, 1, width)?;
+        if width == Width::M64 || matches!(m, Cvtps2pi | Cvttps2pi) {
+            v[8..].fill(0);
+        }
+        v
+    };
+    let op = match m {
+        Cvtpi2ps => Cvt::Dq2ps,
+        Cvtpi2pd => Cvt::Dq2pd,
+        Cvtps2pi => Cvt::Ps2dq,
+        Cvttps2pi => Cvt::Tps2dq,
+        Cvtpd2pi => Cvt::Pd2dq,
+        _ => Cvt::Tpd2dq,
+    };
+    let (r, f) = hostfp::sse::cvt(op, [0; 16], src, cpu.state.fx.mxcsr);
+    simd_flags(cpu, f)?;
+    if to_mmx {
+        let mut low = [0u8; 8];
+        low.copy_from_slice(&r[..8]);
+        cpu.set_mm(mm_index(ins.op0_register()), u64::from_le_bytes(low));
+        return Ok(());
+    }
+    if mmx_src {
+        cpu.mmx_transition();
+    }
+    let dst = xmm_index(ins.op0_register());
+    let v = if m == Cvtpi2ps {
+        let mut d = cpu.xmm(dst);
+        d[..8].copy_from_slice(&r[..8]);
+        d
+    } else {
+        r
+    };
+    cpu.set_xmm(dst, v);
     Ok(())
 }

@@ -161,3 +161,36 @@ fn shuffles_unpacks_halves_and_masks() {
     assert_eq!(cpu.state.gpr[0], 0b1010);
     assert_eq!(f32x4(&bus.ram[0x3100..0x3110])[..2], [7.0, -8.0]);
 }
+
+#[test]
+fn conversions_with_mmx_registers() {
+    let code = asm(32, |a| {
+        a.movq(mm1, qword_ptr(0x3000))?; // 3, -7
+        a.cvtpi2ps(xmm0, mm1)?;
+        a.cvtpi2pd(xmm1, mm1)?;
+        a.cvttps2pi(mm2, xmm0)?;
+        a.cvtpd2pi(mm3, xmm1)?;
+        a.hlt()
+    });
+    let (mut cpu, mut bus) = prot32(&code);
+    cpu.state.cr4 |= cr4::OSFXSR;
+    bus.ram[0x3000..0x3004].copy_from_slice(&3i32.to_le_bytes());
+    bus.ram[0x3004..0x3008].copy_from_slice(&(-7i32).to_le_bytes());
+    cpu.state.fx.xmm[0][8..].copy_from_slice(&[0x5a; 8]);
+    for _ in 0..5 {
+        cpu.execute(&mut bus).unwrap();
+    }
+    let x0 = f32x4(&cpu.state.fx.xmm[0]);
+    assert_eq!(&x0[..2], &[3.0, -7.0]);
+    assert_eq!(&cpu.state.fx.xmm[0][8..], &[0x5a; 8], "upper half kept");
+    assert_eq!(&cpu.state.fx.xmm[1][..8], &3.0f64.to_le_bytes());
+    assert_eq!(&cpu.state.fx.xmm[1][8..], &(-7.0f64).to_le_bytes());
+    let mm = |n: usize| cpu.state.fx.st[n].signif;
+    assert_eq!(mm(2), mm(1), "back to the same integers");
+    assert_eq!(mm(3), mm(1));
+    assert_eq!(
+        (cpu.state.fx.top(), cpu.state.fx.ftw),
+        (0, 0xff),
+        "MMX state"
+    );
+}
