@@ -41,9 +41,13 @@ fn machine(case: &Case) -> (Cpu, FlatBus) {
     put(&mut bus, PDPT, &0x87u64.to_le_bytes());
     let mut cpu = Cpu::new();
     let s = &mut cpu.state;
-    s.cr0 = cr0::PE | cr0::PG | cr0::AM | cr0::WP | cr0::NE | cr0::ET;
+    // As Linux runs user code: CR0.NE (x87 errors as #MF), MP, EM and TS
+    // clear (the FPU state is present); CR4.OSFXSR and OSXMMEXCPT (SIMD
+    // errors as #XM).
+    s.cr0 = cr0::PE | cr0::PG | cr0::AM | cr0::WP | cr0::NE | cr0::ET | cr0::MP;
     s.cr3 = PML4;
-    s.cr4 = cr4::PAE;
+    s.cr4 = cr4::PAE | cr4::OSFXSR | cr4::OSXMMEXCPT;
+    s.fx = case.fx;
     s.efer = efer::LME | efer::LMA | efer::NXE | efer::SCE;
     let dpl3 = 3 << attr::DPL_SHIFT;
     let data = Segment {
@@ -315,6 +319,7 @@ fn run_jit(case: &Case) -> Observed {
         },
         data,
         fault,
+        fx: cpu.state.fx,
     });
     obs
 }
@@ -333,6 +338,7 @@ fn run_interp(case: &Case) -> Observed {
         },
         data: bus.ram[DATA_ADDR as usize..DATA_ADDR as usize + DATA_SIZE].to_vec(),
         fault,
+        fx: cpu.state.fx,
     };
     for _ in 0..MAX_STEPS {
         if cpu.state.rip == end {

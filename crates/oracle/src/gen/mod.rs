@@ -493,6 +493,7 @@ pub fn build(spec: &CaseSpec) -> Case {
             rip: CODE_ADDR,
         },
         data,
+        fx: crate::initial_fx(),
     }
 }
 
