@@ -182,14 +182,19 @@ fn compare_fx(n: &FxState, e: &FxState, undefined_fsw: u16, d: &mut String) {
     if n.ftw != e.ftw {
         let _ = writeln!(d, "ftw: native {:#04x} emulated {:#04x}", n.ftw, e.ftw);
     }
-    if n.fop != e.fop {
-        let _ = writeln!(d, "fop: native {:#05x} emulated {:#05x}", n.fop, e.fop);
-    }
-    if n.fip != e.fip {
-        let _ = writeln!(d, "fip: native {:#x} emulated {:#x}", n.fip, e.fip);
-    }
-    if n.fdp != e.fdp {
-        let _ = writeln!(d, "fdp: native {:#x} emulated {:#x}", n.fdp, e.fdp);
+    // FOP, FIP and FDP: this host's FXSAVE (AMD) stores them only while
+    // an unmasked exception is pending (FSW.ES), else zeros; the emulated
+    // FXSAVE always does (as Intel's). Compared only where both define them.
+    if n.fsw & cpu_model::fxstate::fsw::ES != 0 {
+        if n.fop != e.fop {
+            let _ = writeln!(d, "fop: native {:#05x} emulated {:#05x}", n.fop, e.fop);
+        }
+        if n.fip != e.fip {
+            let _ = writeln!(d, "fip: native {:#x} emulated {:#x}", n.fip, e.fip);
+        }
+        if n.fdp != e.fdp {
+            let _ = writeln!(d, "fdp: native {:#x} emulated {:#x}", n.fdp, e.fdp);
+        }
     }
     if n.mxcsr != e.mxcsr {
         let _ = writeln!(d, "mxcsr: native {:#x} emulated {:#x}", n.mxcsr, e.mxcsr);
@@ -210,6 +215,28 @@ fn compare_fx(n: &FxState, e: &FxState, undefined_fsw: u16, d: &mut String) {
             let _ = writeln!(d, "xmm{i}: native {:032x} emulated {:032x}", hex(a), hex(b));
         }
     }
+}
+
+/// The x87/SSE state in a compact form: control words, the non-empty ST
+/// registers, XMM registers that are not zero (with `xmm`).
+pub fn format_fx(fx: &FxState, xmm: bool) -> String {
+    let mut s = format!(
+        "fcw={:#06x} fsw={:#06x} ftw={:#04x} fop={:#05x} fip={:#x} fdp={:#x} mxcsr={:#x}\n",
+        fx.fcw, fx.fsw, fx.ftw, fx.fop, fx.fip, fx.fdp, fx.mxcsr
+    );
+    let top = fx.top();
+    for (i, r) in fx.st.iter().enumerate() {
+        if fx.ftw & (1 << ((top + i as u8) & 7)) != 0 {
+            let _ = write!(s, " st{i}={}", f80(r));
+        }
+    }
+    s.push('\n');
+    for (i, x) in fx.xmm.iter().enumerate().filter(|_| xmm) {
+        if x.iter().any(|b| *b != 0) {
+            let _ = writeln!(s, " xmm{i}={:032x}", u128::from_le_bytes(*x));
+        }
+    }
+    s
 }
 
 /// Disassembly of a case's code (Intel syntax), one instruction a line.
