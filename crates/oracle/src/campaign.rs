@@ -88,15 +88,17 @@ fn shrink<T: ValueTree<Value = CaseSpec>>(
 }
 
 /// Run `cases` random cases from `seed` against `engine`; keep (shrunk) at
-/// most `max_shown` mismatches.
+/// most `max_shown` mismatches. `fp`: the fraction of x87/SSE cases (0:
+/// the integer-only campaign).
 pub fn run_campaign(
     engine: Engine,
     cases: u64,
     seed: u64,
     max_shown: usize,
+    fp: f64,
 ) -> Result<Summary, NativeError> {
     let mut runner = runner(seed);
-    let strategy = case_spec();
+    let strategy = case_spec(fp);
     let mut summary = Summary::default();
     let mut left = cases;
     while left > 0 {
@@ -148,12 +150,17 @@ pub fn report(m: &Mismatch) -> String {
     s.push_str(&crate::disassemble(&m.case.code, m.case.bits));
     s.push_str("initial state:\n");
     s.push_str(&crate::format_regs(&m.case.regs));
+    if m.case.fx != crate::initial_fx() {
+        s.push_str(&crate::format_fx(&m.case.fx, true));
+    }
     s.push_str(&format!("native (fault {:?}):\n", m.native.fault));
     s.push_str(&crate::format_regs(&m.native.regs));
+    s.push_str(&crate::format_fx(&m.native.fx, false));
     match &m.emulated.outcome {
         Some(o) => {
             s.push_str(&format!("emulated (fault {:?}):\n", o.fault));
             s.push_str(&crate::format_regs(&o.regs));
+            s.push_str(&crate::format_fx(&o.fx, false));
         }
         None => s.push_str("emulated: no result\n"),
     }

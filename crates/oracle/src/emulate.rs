@@ -41,9 +41,13 @@ fn machine(case: &Case) -> (Cpu, FlatBus) {
     put(&mut bus, PDPT, &0x87u64.to_le_bytes());
     let mut cpu = Cpu::new();
     let s = &mut cpu.state;
-    s.cr0 = cr0::PE | cr0::PG | cr0::AM | cr0::WP | cr0::NE | cr0::ET;
+    // As Linux runs user code: CR0.NE (x87 errors as #MF), MP, EM and TS
+    // clear (the FPU state is present); CR4.OSFXSR and OSXMMEXCPT (SIMD
+    // errors as #XM).
+    s.cr0 = cr0::PE | cr0::PG | cr0::AM | cr0::WP | cr0::NE | cr0::ET | cr0::MP;
     s.cr3 = PML4;
-    s.cr4 = cr4::PAE;
+    s.cr4 = cr4::PAE | cr4::OSFXSR | cr4::OSXMMEXCPT;
+    s.fx = case.fx;
     s.efer = efer::LME | efer::LMA | efer::NXE | efer::SCE;
     let dpl3 = 3 << attr::DPL_SHIFT;
     let data = Segment {
@@ -181,6 +185,99 @@ fn flag_effect(cpu: &Cpu, ins: &Instruction) -> (u64, u64) {
     (modified | undef, undef)
 }
 
+/// FSW condition codes an x87 instruction leaves undefined and those it
+/// defines (written with a specified value), SDM Vol. 2 "FPU Flags
+/// Affected" of each instruction: (undefined, defined).
+fn fsw_effect(m: Mnemonic) -> (u16, u16) {
+    use Mnemonic as M;
+    const C0: u16 = 1 << 8;
+    const C1: u16 = 1 << 9;
+    const C2: u16 = 1 << 10;
+    const C3: u16 = 1 << 14;
+    const ALL: u16 = C0 | C1 | C2 | C3;
+    match m {
+        M::Ffree
+        | M::Ffreep
+        | M::Fldcw
+        | M::Fnstcw
+        | M::Fstcw
+        | M::Fnstsw
+        | M::Fstsw
+        | M::Fnclex
+        | M::Fclex => (ALL, 0),
+        M::Fsin | M::Fcos | M::Fsincos | M::Fptan => (C0 | C3, C1 | C2),
+        M::Fld
+        | M::Fild
+        | M::Fld1
+        | M::Fldz
+        | M::Fldpi
+        | M::Fldl2e
+        | M::Fldl2t
+        | M::Fldlg2
+        | M::Fldln2
+        | M::Fst
+        | M::Fstp
+        | M::Fist
+        | M::Fistp
+        | M::Fisttp
+        | M::Fadd
+        | M::Faddp
+        | M::Fiadd
+        | M::Fsub
+        | M::Fsubp
+        | M::Fisub
+        | M::Fsubr
+        | M::Fsubrp
+        | M::Fisubr
+        | M::Fmul
+        | M::Fmulp
+        | M::Fimul
+        | M::Fdiv
+        | M::Fdivp
+        | M::Fidiv
+        | M::Fdivr
+        | M::Fdivrp
+        | M::Fidivr
+        | M::Fchs
+        | M::Fabs
+        | M::Fsqrt
+        | M::Frndint
+        | M::Fscale
+        | M::Fxtract
+        | M::F2xm1
+        | M::Fyl2x
+        | M::Fyl2xp1
+        | M::Fpatan
+        | M::Fxch
+        | M::Fincstp
+        | M::Fdecstp
+        | M::Fcmovb
+        | M::Fcmove
+        | M::Fcmovbe
+        | M::Fcmovu
+        | M::Fcmovnb
+        | M::Fcmovne
+        | M::Fcmovnbe
+        | M::Fcmovnu => (C0 | C2 | C3, C1),
+        M::Fcom
+        | M::Fcomp
+        | M::Fcompp
+        | M::Ficom
+        | M::Ficomp
+        | M::Fucom
+        | M::Fucomp
+        | M::Fucompp
+        | M::Ftst
+        | M::Fxam
+        | M::Fprem
+        | M::Fprem1
+        | M::Fninit
+        | M::Finit => (0, ALL),
+        M::Fcomi | M::Fcomip | M::Fucomi | M::Fucomip => (0, C1),
+        _ => (0, 0),
+    }
+}
+
 /// Registers whose value `ins` leaves undefined (bit per GPR), and whether
 /// it leaves memory undefined.
 fn undefined_results(cpu: &Cpu, ins: &Instruction) -> (u16, bool) {
@@ -315,6 +412,7 @@ fn run_jit(case: &Case) -> Observed {
         },
         data,
         fault,
+        fx: cpu.state.fx,
     });
     obs
 }
@@ -333,6 +431,7 @@ fn run_interp(case: &Case) -> Observed {
         },
         data: bus.ram[DATA_ADDR as usize..DATA_ADDR as usize + DATA_SIZE].to_vec(),
         fault,
+        fx: cpu.state.fx,
     };
     for _ in 0..MAX_STEPS {
         if cpu.state.rip == end {
@@ -345,17 +444,29 @@ fn run_interp(case: &Case) -> Observed {
             // An undefined flag, register or memory byte steers what
             // follows: the two runs may rightly diverge, so the case proves
             // nothing.
-            if reads_undefined(&mut factory, &ins, &obs, data_undefined) {
+            // FNSTSW stores condition codes left undefined.
+            let stsw = matches!(ins.mnemonic(), Mnemonic::Fnstsw | Mnemonic::Fstsw);
+            if reads_undefined(&mut factory, &ins, &obs, data_undefined)
+                || (stsw && obs.undefined_fsw != 0)
+            {
                 obs.inconclusive = true;
                 return obs;
             }
             let (modified, undefined) = flag_effect(&cpu, &ins);
             let (regs, data) = undefined_results(&cpu, &ins);
-            pending = Some(((obs.undefined_flags & !modified) | undefined, regs, data));
+            let (fsw_undef, fsw_def) = fsw_effect(ins.mnemonic());
+            let fsw = (obs.undefined_fsw & !fsw_def) | fsw_undef;
+            pending = Some((
+                (obs.undefined_flags & !modified) | undefined,
+                regs,
+                data,
+                fsw,
+            ));
         }
         let tf = cpu.state.rflags & flags::TF != 0;
         let result = cpu.execute(&mut bus);
-        if let (Ok(_), Some((f, regs, data))) = (&result, pending) {
+        if let (Ok(_), Some((f, regs, data, fsw))) = (&result, pending) {
+            obs.undefined_fsw = fsw;
             obs.undefined_flags = f;
             obs.undefined_regs |= regs;
             data_undefined |= data;

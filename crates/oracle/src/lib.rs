@@ -22,6 +22,7 @@ pub mod emulate;
 pub mod gen;
 pub mod native;
 
+use cpu_model::fxstate::FxState;
 use std::fmt::Write as _;
 
 /// Test code: the same linear address natively and in the guest.
@@ -50,6 +51,19 @@ pub struct Case {
     pub code: Vec<u8>,
     pub regs: Regs,
     pub data: Vec<u8>,
+    /// The x87/SSE state at the start: an FXSAVE image (64-bit format),
+    /// loaded natively with FXRSTOR64 before the registers.
+    pub fx: FxState,
+}
+
+/// The x87/SSE state integer cases start with: FNINIT's FCW, the reset
+/// MXCSR, every register empty.
+pub fn initial_fx() -> FxState {
+    FxState {
+        fcw: cpu_model::fxstate::FCW_INIT,
+        ftw: 0,
+        ..FxState::reset()
+    }
 }
 
 /// What running a case produced.
@@ -60,6 +74,9 @@ pub struct Outcome {
     pub data: Vec<u8>,
     /// Exception vector, if the case faulted.
     pub fault: Option<u8>,
+    /// The x87/SSE state at the end or at the fault (FXSAVE64 natively,
+    /// the kernel's saved FPU state in the signal frame at a fault).
+    pub fx: FxState,
 }
 
 /// Emulator-side bookkeeping: which flags are undefined for the run.
@@ -70,6 +87,8 @@ pub struct Observed {
     pub undefined_flags: u64,
     /// Registers whose last writer leaves them undefined (bit i = GPR i).
     pub undefined_regs: u16,
+    /// FSW condition-code bits the last x87 writer leaves undefined.
+    pub undefined_fsw: u16,
     /// An instruction read a flag left undefined by its last writer: the
     /// case is not compared.
     pub inconclusive: bool,
@@ -122,6 +141,7 @@ pub fn compare(bits: u32, native: &Outcome, emu: &Observed) -> String {
             emu.undefined_flags
         );
     }
+    compare_fx(&native.fx, &e.fx, emu.undefined_fsw, &mut d);
     // An empty emulated buffer means its last writer left it undefined.
     let data_defined = !e.data.is_empty();
     if let Some(i) = (0..DATA_SIZE)
@@ -137,6 +157,86 @@ pub fn compare(bits: u32, native: &Outcome, emu: &Observed) -> String {
         );
     }
     d
+}
+
+/// The 80-bit value of an x87 register, as sign/exponent and significand.
+fn f80(r: &cpu_model::fxstate::X87Reg) -> String {
+    format!("{:04x}:{:016x}", r.sign_exp, r.signif)
+}
+
+/// Differences in the x87/SSE state: control and status words, the
+/// abridged tags, the last-instruction pointers and opcode, MXCSR, the
+/// non-empty ST registers (by the native tags and TOP) and XMM0-15.
+/// `undefined_fsw`: FSW bits (C0-C3) the last x87 writer leaves undefined.
+fn compare_fx(n: &FxState, e: &FxState, undefined_fsw: u16, d: &mut String) {
+    if n.fcw != e.fcw {
+        let _ = writeln!(d, "fcw: native {:#06x} emulated {:#06x}", n.fcw, e.fcw);
+    }
+    if (n.fsw ^ e.fsw) & !undefined_fsw != 0 {
+        let _ = writeln!(
+            d,
+            "fsw: native {:#06x} emulated {:#06x} (undefined {:#06x})",
+            n.fsw, e.fsw, undefined_fsw
+        );
+    }
+    if n.ftw != e.ftw {
+        let _ = writeln!(d, "ftw: native {:#04x} emulated {:#04x}", n.ftw, e.ftw);
+    }
+    // FOP, FIP and FDP: this host's FXSAVE (AMD) stores them only while
+    // an unmasked exception is pending (FSW.ES), else zeros; the emulated
+    // FXSAVE always does (as Intel's). Compared only where both define them.
+    if n.fsw & cpu_model::fxstate::fsw::ES != 0 {
+        if n.fop != e.fop {
+            let _ = writeln!(d, "fop: native {:#05x} emulated {:#05x}", n.fop, e.fop);
+        }
+        if n.fip != e.fip {
+            let _ = writeln!(d, "fip: native {:#x} emulated {:#x}", n.fip, e.fip);
+        }
+        if n.fdp != e.fdp {
+            let _ = writeln!(d, "fdp: native {:#x} emulated {:#x}", n.fdp, e.fdp);
+        }
+    }
+    if n.mxcsr != e.mxcsr {
+        let _ = writeln!(d, "mxcsr: native {:#x} emulated {:#x}", n.mxcsr, e.mxcsr);
+    }
+    let top = n.top();
+    for i in 0..8 {
+        let phys = (top + i as u8) & 7;
+        let (a, b) = (&n.st[i], &e.st[i]);
+        let full = n.ftw & (1 << phys) != 0;
+        if full && (a.signif != b.signif || a.sign_exp != b.sign_exp) {
+            let _ = writeln!(d, "st{i}: native {} emulated {}", f80(a), f80(b));
+        }
+    }
+    for i in 0..16 {
+        let (a, b) = (&n.xmm[i], &e.xmm[i]);
+        if a != b {
+            let hex = |x: &[u8; 16]| u128::from_le_bytes(*x);
+            let _ = writeln!(d, "xmm{i}: native {:032x} emulated {:032x}", hex(a), hex(b));
+        }
+    }
+}
+
+/// The x87/SSE state in a compact form: control words, the non-empty ST
+/// registers, XMM registers that are not zero (with `xmm`).
+pub fn format_fx(fx: &FxState, xmm: bool) -> String {
+    let mut s = format!(
+        "fcw={:#06x} fsw={:#06x} ftw={:#04x} fop={:#05x} fip={:#x} fdp={:#x} mxcsr={:#x}\n",
+        fx.fcw, fx.fsw, fx.ftw, fx.fop, fx.fip, fx.fdp, fx.mxcsr
+    );
+    let top = fx.top();
+    for (i, r) in fx.st.iter().enumerate() {
+        if fx.ftw & (1 << ((top + i as u8) & 7)) != 0 {
+            let _ = write!(s, " st{i}={}", f80(r));
+        }
+    }
+    s.push('\n');
+    for (i, x) in fx.xmm.iter().enumerate().filter(|_| xmm) {
+        if x.iter().any(|b| *b != 0) {
+            let _ = writeln!(s, " xmm{i}={:032x}", u128::from_le_bytes(*x));
+        }
+    }
+    s
 }
 
 /// Disassembly of a case's code (Intel syntax), one instruction a line.

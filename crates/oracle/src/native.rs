@@ -16,7 +16,8 @@
 //! This is one of the crate's two `unsafe` modules (with the layout of the
 //! fixed mappings it owns); every block states why it is sound.
 
-use crate::{Case, Outcome, Regs, CODE_ADDR, CODE_SIZE, DATA_ADDR, DATA_SIZE};
+use crate::{initial_fx, Case, Outcome, Regs, CODE_ADDR, CODE_SIZE, DATA_ADDR, DATA_SIZE};
+use cpu_model::fxstate::FxState;
 use iced_x86::code_asm::*;
 use std::sync::Mutex;
 
@@ -38,6 +39,20 @@ const STATE_ADDR: u64 = 0x0030_0000;
 const IN_ADDR: u64 = STATE_ADDR;
 const OUT_ADDR: u64 = STATE_ADDR + 0x100;
 const SAVED_RSP_ADDR: u64 = STATE_ADDR + 0x200;
+/// FXSAVE images (512 bytes, 16-byte aligned): the case's initial x87/SSE
+/// state (FXRSTOR64 by the entry stubs), its final state (FXSAVE64 by the
+/// exit stub), and the host's own, saved on entry and restored on exit and
+/// recovery so that the child's Rust code never runs with a case's FCW or
+/// MXCSR.
+const FX_IN_ADDR: u64 = STATE_ADDR + 0x400;
+const FX_OUT_ADDR: u64 = STATE_ADDR + 0x600;
+const HOST_FX_ADDR: u64 = STATE_ADDR + 0x800;
+const _: () = assert!(
+    FX_IN_ADDR.is_multiple_of(16)
+        && FX_OUT_ADDR.is_multiple_of(16)
+        && HOST_FX_ADDR.is_multiple_of(16)
+);
+const _: () = assert!(HOST_FX_ADDR + 512 <= STATE_ADDR + 0x1000 && FAR_PTR_ADDR + 6 <= FX_IN_ADDR);
 const ALT_STACK_SIZE: usize = 64 * 1024;
 /// Cases handed to one child at most.
 const BATCH: usize = 256;
@@ -49,6 +64,7 @@ struct Slot {
     done: u64,
     vector: u64,
     regs: Regs,
+    fx: FxState,
     data: [u8; DATA_SIZE],
 }
 
@@ -129,6 +145,8 @@ fn trampoline() -> Result<Stubs, IcedError> {
             a.push(r)?;
         }
         a.mov(qword_ptr(SAVED_RSP_ADDR), rsp)?;
+        a.fxsave64(ptr(HOST_FX_ADDR))?;
+        a.fxrstor64(ptr(FX_IN_ADDR))?;
         a.mov(rsp, IN_ADDR + 16 * 8)?;
         a.popfq()?;
         for (i, r) in regs.iter().enumerate() {
@@ -152,8 +170,8 @@ fn trampoline() -> Result<Stubs, IcedError> {
     a32.mov(es, ax)?;
     enter(&mut a32)?;
     // jmp far dword [FAR_PTR_ADDR] (FF /5, m16:32, absolute disp32).
-    let ptr = (FAR_PTR_ADDR as u32).to_le_bytes();
-    a32.db(&[0xff, 0x2c, 0x25, ptr[0], ptr[1], ptr[2], ptr[3]])?;
+    let fp = (FAR_PTR_ADDR as u32).to_le_bytes();
+    a32.db(&[0xff, 0x2c, 0x25, fp[0], fp[1], fp[2], fp[3]])?;
     let entry32 = a32.assemble(ENTRY32_ADDR)?;
 
     let mut b = CodeAssembler::new(64)?;
@@ -164,6 +182,8 @@ fn trampoline() -> Result<Stubs, IcedError> {
     b.pushfq()?;
     b.pop(rax)?;
     b.mov(qword_ptr(OUT_ADDR + 16 * 8), rax)?;
+    b.fxsave64(ptr(FX_OUT_ADDR))?;
+    b.fxrstor64(ptr(HOST_FX_ADDR))?;
     // Clean flags for the Rust code that follows (DF clear per the ABI; AC
     // clear, or Rust's own unaligned accesses would fault).
     b.push(0x202)?;
@@ -178,6 +198,7 @@ fn trampoline() -> Result<Stubs, IcedError> {
     // without the register stores.
     let mut c = CodeAssembler::new(64)?;
     c.mov(rsp, qword_ptr(SAVED_RSP_ADDR))?;
+    c.fxrstor64(ptr(HOST_FX_ADDR))?;
     c.push(0x202)?;
     c.popfq()?;
     for r in [r15, r14, r13, r12, rbp, rbx] {
@@ -276,6 +297,7 @@ extern "C" fn on_fault(_sig: i32, _info: *mut libc::siginfo_t, uctx: *mut libc::
         slot.regs.rflags = g[libc::REG_EFL as usize] as u64;
         slot.regs.rip = g[libc::REG_RIP as usize] as u64;
         slot.vector = g[libc::REG_TRAPNO as usize] as u64;
+        copy_sigframe_fx(uc.uc_mcontext.fpregs as *const u8, &mut slot.fx);
         std::ptr::copy_nonoverlapping(DATA_ADDR as *const u8, slot.data.as_mut_ptr(), DATA_SIZE);
         slot.done = 2;
         let g = &mut (*(uctx as *mut libc::ucontext_t)).uc_mcontext.gregs;
@@ -285,6 +307,45 @@ extern "C" fn on_fault(_sig: i32, _info: *mut libc::siginfo_t, uctx: *mut libc::
         let csgsfs = &mut g[libc::REG_CSGSFS as usize];
         *csgsfs = (*csgsfs & !0xffff) | i64::from(USER64_CS);
         g[libc::REG_EFL as usize] = 0x202;
+    }
+}
+
+/// The x87/SSE state of a signal frame: the FXSAVE-format area the kernel
+/// wrote (`uc_mcontext.fpregs`). With an XSAVE frame (FP_XSTATE_MAGIC1 in
+/// the software-reserved bytes), a component whose XSTATE_BV bit is clear
+/// was in its initial state and may not have been written.
+///
+/// # Safety
+/// `fp` is null or points to the frame's FPU state (512 bytes, then the
+/// XSAVE header when the magic says so).
+unsafe fn copy_sigframe_fx(fp: *const u8, out: &mut FxState) {
+    if fp.is_null() {
+        return;
+    }
+    // SAFETY: per the contract, 512 readable bytes; FxState is 512 bytes
+    // of plain data.
+    unsafe {
+        std::ptr::copy_nonoverlapping(fp, out as *mut FxState as *mut u8, 512);
+    }
+    // SAFETY: bytes 464..468 are inside the 512 copied above.
+    let magic = unsafe { std::ptr::read_unaligned(fp.add(464) as *const u32) };
+    if magic != 0x4650_5853 {
+        return;
+    }
+    // SAFETY: an XSAVE frame has its 64-byte header at offset 512.
+    let bv = unsafe { std::ptr::read_unaligned(fp.add(512) as *const u64) };
+    if bv & 1 == 0 {
+        let init = initial_fx();
+        out.fcw = init.fcw;
+        out.fsw = 0;
+        out.ftw = 0;
+        out.fop = 0;
+        out.fip = 0;
+        out.fdp = 0;
+        out.st = init.st;
+    }
+    if bv & 2 == 0 {
+        out.xmm = [[0; 16]; 16];
     }
 }
 
@@ -340,6 +401,11 @@ fn child_main(cases: &[Case], start: usize, end: usize, slots: *mut Slot, alt: *
                 *inp.add(k) = *v;
             }
             *inp.add(16) = case.regs.rflags;
+            std::ptr::copy_nonoverlapping(
+                &case.fx as *const FxState as *const u8,
+                FX_IN_ADDR as *mut u8,
+                512,
+            );
             let slot = &mut *slots.add(i - start);
             slot.done = 0;
             if case.bits == 32 {
@@ -357,6 +423,11 @@ fn child_main(cases: &[Case], start: usize, end: usize, slots: *mut Slot, alt: *
             slot.regs.rflags = *out.add(16);
             slot.regs.rip = after;
             slot.vector = u64::MAX;
+            std::ptr::copy_nonoverlapping(
+                FX_OUT_ADDR as *const u8,
+                &mut slot.fx as *mut FxState as *mut u8,
+                512,
+            );
             std::ptr::copy_nonoverlapping(
                 DATA_ADDR as *const u8,
                 slot.data.as_mut_ptr(),
@@ -435,6 +506,7 @@ pub fn run_native(cases: &[Case]) -> Result<Vec<Outcome>, NativeError> {
                             regs: slot.regs,
                             data: slot.data.to_vec(),
                             fault: (done == 2).then_some(slot.vector as u8),
+                            fx: slot.fx,
                         });
                         next = i + 1;
                     }

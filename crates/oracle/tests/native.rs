@@ -20,6 +20,7 @@ fn case_bits(bits: u32, code: &[u8], setup: impl FnOnce(&mut Regs)) -> Case {
         code: code.to_vec(),
         regs,
         data: vec![0; DATA_SIZE],
+        fx: oracle::initial_fx(),
     }
 }
 

@@ -24,6 +24,10 @@ pub struct DiffArgs {
     /// Seed of the case generator (same seed, same cases).
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Fraction (0 to 1) of x87/SSE cases; 0, the default, generates the
+    /// integer-only campaign (its cases unchanged for a seed).
+    #[arg(long, default_value_t = 0.0)]
+    fp: f64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -39,7 +43,7 @@ pub fn diff(args: &DiffArgs) -> ExitCode {
         DiffEngine::Interp => Engine::Interp,
         DiffEngine::Jit => Engine::Jit,
     };
-    match run_campaign(engine, args.cases, args.seed, SHOWN) {
+    match run_campaign(engine, args.cases, args.seed, SHOWN, args.fp) {
         Ok(s) => {
             let (stdout, mut out) = Output::stdout("the report");
             for (i, m) in s.shown.iter().enumerate() {

@@ -10,6 +10,7 @@
 //! when the case has a string instruction, RCX.
 
 mod encode;
+mod fp;
 mod menu;
 
 use crate::{Case, Regs, CODE_ADDR, DATA_ADDR, DATA_SIZE};
@@ -51,6 +52,13 @@ pub struct CaseSpec {
     pub data_seed: u64,
     /// 32-bit code run in compatibility mode (else 64-bit code).
     pub compat: bool,
+    /// An x87/SSE case (64-bit code): instructions from the floating-point
+    /// menu, special values in the data buffer and the initial x87/SSE
+    /// state drawn from `fx_seed`.
+    pub fp: bool,
+    pub fx_seed: u64,
+    /// FP cases: leave memory operands unaligned (else 16-byte aligned).
+    pub misalign: bool,
 }
 
 /// Values near the boundaries of every operand size, and powers of two.
@@ -97,7 +105,20 @@ fn insn_spec() -> impl Strategy<Value = InsnSpec> {
 }
 
 /// The strategy for whole cases: 1–16 instructions.
-pub fn case_spec() -> impl Strategy<Value = CaseSpec> {
+///
+/// `fp`: the fraction of x87/SSE cases (64-bit code). With 0 no value is
+/// drawn for them, so integer-only campaigns keep their cases seed for seed.
+pub fn case_spec(fp: f64) -> impl Strategy<Value = CaseSpec> {
+    let fp_part = if fp > 0.0 {
+        (
+            prop::bool::weighted(fp.min(1.0)),
+            any::<u64>(),
+            prop::bool::weighted(0.1),
+        )
+            .boxed()
+    } else {
+        Just((false, 0u64, false)).boxed()
+    };
     (
         prop::collection::vec(insn_spec(), 1..=16),
         prop::array::uniform16(edge_value()),
@@ -108,9 +129,10 @@ pub fn case_spec() -> impl Strategy<Value = CaseSpec> {
         0u8..0x40,
         any::<u64>(),
         prop::bool::weighted(0.25),
+        fp_part,
     )
         .prop_map(
-            |(insns, gpr, flags, base, index, base_off, index_val, data_seed, compat)| CaseSpec {
+            |(
                 insns,
                 gpr,
                 flags,
@@ -120,6 +142,20 @@ pub fn case_spec() -> impl Strategy<Value = CaseSpec> {
                 index_val,
                 data_seed,
                 compat,
+                (fp, fx_seed, misalign),
+            )| CaseSpec {
+                insns,
+                gpr,
+                flags,
+                base,
+                index,
+                base_off,
+                index_val,
+                data_seed,
+                compat,
+                fp,
+                fx_seed,
+                misalign,
             },
         )
 }
@@ -170,6 +206,9 @@ struct Layout {
     base: Register,
     index: Register,
     strings: bool,
+    /// Keep displacements 16-byte aligned (FP cases).
+    align: bool,
+    menu: &'static [Template],
 }
 
 /// The 32-bit name of a 64-bit register.
@@ -214,7 +253,7 @@ impl Layout {
 
 fn set_memory(ins: &mut Instruction, op: u32, s: &InsnSpec, lay: &Layout, offs: bool) {
     ins.set_op_kind(op, OpKind::Memory);
-    let disp = i64::from(s.disp);
+    let disp = i64::from(if lay.align { s.disp & !0xf } else { s.disp });
     let scale = 1u32 << s.scale;
     let wide = if lay.bits == 32 { 4 } else { 8 };
     let (base, index, displ, size) = if offs {
@@ -264,7 +303,7 @@ fn set_memory(ins: &mut Instruction, op: u32, s: &InsnSpec, lay: &Layout, offs: 
 
 /// Build one instruction; `None` if the spec does not give a usable one.
 fn build_insn(s: &InsnSpec, lay: &Layout) -> Option<Instruction> {
-    let menu = templates(lay.bits);
+    let menu = lay.menu;
     let t = menu[s.pick as usize % menu.len()];
     let code = match t {
         Template::Str(op, size) => return build_string(op, size, s, lay.bits),
@@ -277,7 +316,9 @@ fn build_insn(s: &InsnSpec, lay: &Layout) -> Option<Instruction> {
         let op = k as u32;
         let r = s.regs[k.min(2)];
         match *kind {
-            K::r8_or_mem | K::r16_or_mem | K::r32_or_mem | K::r64_or_mem if s.use_mem => {
+            K::r8_or_mem | K::r16_or_mem | K::r32_or_mem | K::r64_or_mem | K::xmm_or_mem
+                if s.use_mem =>
+            {
                 set_memory(&mut ins, op, s, lay, false)
             }
             K::mem => set_memory(&mut ins, op, s, lay, false),
@@ -292,6 +333,11 @@ fn build_insn(s: &InsnSpec, lay: &Layout) -> Option<Instruction> {
             K::r64_or_mem | K::r64_reg | K::r64_rm | K::r64_opcode | K::r64_vvvv => {
                 reg(&mut ins, op, gpr(8, r, lay.bits))
             }
+            K::xmm_or_mem | K::xmm_reg | K::xmm_rm => {
+                reg(&mut ins, op, nth(Register::XMM0, r % 16))
+            }
+            K::st0 => reg(&mut ins, op, Register::ST0),
+            K::sti_opcode => reg(&mut ins, op, nth(Register::ST0, r % 8)),
             K::al => reg(&mut ins, op, Register::AL),
             K::cl => reg(&mut ins, op, Register::CL),
             K::ax => reg(&mut ins, op, Register::AX),
@@ -355,6 +401,13 @@ fn build_insn(s: &InsnSpec, lay: &Layout) -> Option<Instruction> {
         ins.set_op1_register(gpr(size, idx, lay.bits));
     }
     Some(ins)
+}
+
+/// The register `n` places after `base` in iced's numbering.
+fn nth(base: Register, n: u8) -> Register {
+    Register::values()
+        .nth(base as usize + n as usize)
+        .unwrap_or(base)
 }
 
 fn reg(ins: &mut Instruction, op: u32, r: Register) {
@@ -433,8 +486,9 @@ fn is_string(ins: &Instruction) -> bool {
 /// Turn a spec into a runnable case. Instructions the spec cannot make
 /// valid are dropped; a final NOP is the landing pad for forward branches.
 pub fn build(spec: &CaseSpec) -> Case {
+    let fp = spec.fp && !spec.compat;
     let bits = if spec.compat { 32 } else { 64 };
-    let menu = templates(bits);
+    let menu = if fp { fp::templates() } else { templates(bits) };
     let strings = spec
         .insns
         .iter()
@@ -449,6 +503,8 @@ pub fn build(spec: &CaseSpec) -> Case {
         base: bases[spec.base as usize % bases.len()],
         index: indexes[spec.index as usize % indexes.len()],
         strings,
+        align: fp && !spec.misalign,
+        menu,
     };
     let n = spec.insns.len();
     let mut f = InstructionInfoFactory::new();
@@ -466,8 +522,13 @@ pub fn build(spec: &CaseSpec) -> Case {
     }
     let code = encode_all(list, n, bits);
     let mut gpr = spec.gpr;
-    gpr[lay.base as usize - Register::RAX as usize] = BASE_VALUE + u64::from(spec.base_off);
-    gpr[lay.index as usize - Register::RAX as usize] = u64::from(spec.index_val);
+    let (base_off, index_val) = if lay.align {
+        (spec.base_off & !0xf, spec.index_val & !0xf)
+    } else {
+        (spec.base_off, spec.index_val)
+    };
+    gpr[lay.base as usize - Register::RAX as usize] = BASE_VALUE + u64::from(base_off);
+    gpr[lay.index as usize - Register::RAX as usize] = u64::from(index_val);
     gpr[6] = DATA_ADDR + 0x1000; // RSI
     gpr[7] = DATA_ADDR + 0x1800; // RDI
     gpr[4] = DATA_ADDR + 0x1e00; // RSP
@@ -482,6 +543,9 @@ pub fn build(spec: &CaseSpec) -> Case {
         x ^= x << 17;
         *b = x as u8;
     }
+    if fp {
+        fp::data(spec.data_seed, &mut data);
+    }
     use cpu_model::flags as fl;
     let flags = (spec.flags & (fl::STATUS | fl::DF)) | fl::IF | fl::FIXED;
     Case {
@@ -493,6 +557,11 @@ pub fn build(spec: &CaseSpec) -> Case {
             rip: CODE_ADDR,
         },
         data,
+        fx: if fp {
+            fp::initial_state(spec.fx_seed)
+        } else {
+            crate::initial_fx()
+        },
     }
 }
 
@@ -510,6 +579,29 @@ mod tests {
             Mnemonic::Cmpxchg16b,
             Mnemonic::Pdep,
             Mnemonic::Jne,
+        ] {
+            assert!(
+                t.iter()
+                    .any(|x| matches!(x, Template::Code(c) if c.mnemonic() == m)),
+                "{m:?} missing"
+            );
+        }
+    }
+
+    #[test]
+    fn fp_menu_covers_x87_and_sse() {
+        let t = fp::templates();
+        for m in [
+            Mnemonic::Fld,
+            Mnemonic::Fdivr,
+            Mnemonic::Fucomip,
+            Mnemonic::Fcmovnbe,
+            Mnemonic::Fldcw,
+            Mnemonic::Addps,
+            Mnemonic::Cvttsd2si,
+            Mnemonic::Ucomisd,
+            Mnemonic::Shufps,
+            Mnemonic::Ldmxcsr,
         ] {
             assert!(
                 t.iter()
