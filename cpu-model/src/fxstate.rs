@@ -16,6 +16,13 @@
 /// Default FCW after FNINIT: all exceptions masked, 64-bit precision,
 /// round to nearest.
 pub const FCW_INIT: u16 = 0x037f;
+/// The FCW a load keeps of `v`: bit 6 reads as 1 and bits 15:13 as 0
+/// (reserved), whatever is loaded (as the hardware and Bochs do; FLDCW,
+/// FLDENV, FRSTOR, FXRSTOR).
+pub fn fcw_loaded(v: u16) -> u16 {
+    (v & 0x1f3f) | 0x0040
+}
+
 /// FCW after power-up or RESET (SDM Vol. 3 Table 10-1).
 pub const FCW_RESET: u16 = 0x0040;
 /// MXCSR after power-up, RESET or INIT: all exceptions masked.
@@ -177,7 +184,7 @@ impl FxState {
         let u16_at = |at: usize| u16::from_le_bytes([get(img, at), get(img, at + 1)]);
         let u32_at = |at: usize| u32::from(u16_at(at)) | u32::from(u16_at(at + 2)) << 16;
         let u64_at = |at: usize| u64::from(u32_at(at)) | u64::from(u32_at(at + 4)) << 32;
-        self.fcw = u16_at(0);
+        self.fcw = fcw_loaded(u16_at(0));
         self.fsw = u16_at(2);
         self.ftw = get(img, 4);
         self.fop = u16_at(6) & 0x7ff;

@@ -119,6 +119,7 @@ fn case(body: &Body, r: u32, data: Vec<u8>, regs: Regs) -> Case {
         code,
         regs,
         data,
+        fx: oracle::initial_fx(),
     }
 }
 

@@ -280,6 +280,10 @@ fn unary(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Faul
     prologue(cpu)?;
     cpu.x87_pointers(bus, ins);
     let m = ins.mnemonic();
+    if matches!(m, Fsin | Fcos) {
+        // C2 says "out of range" only when that is what happened.
+        cpu.state.fx.fsw &= !fsw::C2;
+    }
     if cpu.st_empty(0) {
         if cpu.stack_fault(false) {
             cpu.set_st(0, INDEFINITE);
@@ -325,6 +329,12 @@ fn st0_st1(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fa
     prologue(cpu)?;
     cpu.x87_pointers(bus, ins);
     let m = ins.mnemonic();
+    let prem = m != Mnemonic::Fscale;
+    if prem {
+        // Without a partial remainder (a fault, an invalid operand) C2 is
+        // clear: the reduction is not incomplete. C0 and C3 are left.
+        cpu.state.fx.fsw &= !fsw::C2;
+    }
     if cpu.st_empty(0) || cpu.st_empty(1) {
         if cpu.stack_fault(false) {
             cpu.set_st(0, INDEFINITE);
@@ -385,6 +395,9 @@ fn two_results(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<()
         Mnemonic::Fsincos => PushOp::Sincos,
         _ => PushOp::Xtract,
     };
+    if op != PushOp::Xtract {
+        cpu.state.fx.fsw &= !fsw::C2;
+    }
     let empty = cpu.st_empty(0);
     if empty || !cpu.st_empty(7) {
         if cpu.stack_fault(!empty) {

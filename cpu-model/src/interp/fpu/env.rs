@@ -271,9 +271,9 @@ pub(super) fn load_env(st: &mut CpuState, layout: Layout, img: &[u8]) {
     };
     let fx = &mut st.fx;
     let old_top = fx.top();
-    fx.fcw = fcw;
+    fx.fcw = crate::fxstate::fcw_loaded(fcw);
     fx.fsw = fsw;
-    update_summary(&mut fx.fsw, fcw);
+    update_summary(&mut fx.fsw, fx.fcw);
     let shift = fx.top().wrapping_sub(old_top) & 7;
     fx.st.rotate_left(usize::from(shift));
     fx.ftw = abridged_tag(ftw);

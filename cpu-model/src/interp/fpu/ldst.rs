@@ -113,8 +113,10 @@ fn fld(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault>
         None => {
             let i = st_index(ins.op0_register());
             if cpu.st_empty(i) {
+                // The underflow is what is reported (C1 = 0), even onto
+                // a full stack; the masked response pushes the indefinite.
                 if cpu.stack_fault(false) {
-                    push_checked(cpu, INDEFINITE);
+                    cpu.push_st(INDEFINITE);
                 }
                 return Ok(());
             }

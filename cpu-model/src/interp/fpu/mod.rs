@@ -119,8 +119,8 @@ fn fldcw(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Faul
     prologue(cpu)?;
     let v = cpu.read_op(bus, ins, 0)? as u16;
     let fx = &mut cpu.state.fx;
-    fx.fcw = v;
-    update_summary(&mut fx.fsw, v);
+    fx.fcw = crate::fxstate::fcw_loaded(v);
+    update_summary(&mut fx.fsw, fx.fcw);
     Ok(())
 }
 

@@ -88,7 +88,15 @@ pub(super) fn simd_flags(cpu: &mut Cpu, flags: u32) -> Result<(), Fault> {
     let unmasked = flags & !(csr >> 7) & mxcsr::FLAGS;
     let pre = flags & (mxcsr::IE | mxcsr::DE | mxcsr::ZE);
     if unmasked != 0 {
-        let reported = if pre & unmasked != 0 { pre } else { flags };
+        // An unmasked overflow or underflow is reported without the
+        // precision exception the masked response would add (the host
+        // ran with them masked).
+        let post = if unmasked & (mxcsr::OE | mxcsr::UE) != 0 {
+            flags & !mxcsr::PE
+        } else {
+            flags
+        };
+        let reported = if pre & unmasked != 0 { pre } else { post };
         cpu.state.fx.mxcsr |= reported;
         return Err(simd_exception(cpu).into());
     }

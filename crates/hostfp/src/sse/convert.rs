@@ -58,7 +58,10 @@ pub enum Cvt {
 
 /// `op` of `b` into `a` under the guest's MXCSR: the result and flags.
 pub fn cvt(op: Cvt, a: [u8; 16], b: [u8; 16], guest: u32) -> ([u8; 16], u32) {
-    let c = host_mxcsr(guest);
+    super::with_tininess(guest, |c| cvt_on(op, a, b, c))
+}
+
+fn cvt_on(op: Cvt, a: [u8; 16], b: [u8; 16], c: u32) -> ([u8; 16], u32) {
     match op {
         Cvt::Ss2sd => sse_op!(a, b, c, "cvtss2sd xmm0, xmm1"),
         Cvt::Sd2ss => sse_op!(a, b, c, "cvtsd2ss xmm0, xmm1"),

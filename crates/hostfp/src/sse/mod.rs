@@ -111,7 +111,29 @@ pub use convert::*;
 /// (its masked response) and the exception flags raised (MXCSR bits 0-5).
 /// What the guest's unmasked exceptions change is the caller's business.
 pub fn sse(op: SseOp, a: [u8; 16], b: [u8; 16], guest: u32) -> ([u8; 16], u32) {
+    with_tininess(guest, |c| sse_on(op, a, b, c))
+}
+
+/// An unmasked underflow is raised for a tiny result even when it is
+/// exact (SDM Vol. 1 §11.5.2.5), which the host, running with underflow
+/// masked, does not report. Where the guest unmasked it and the host
+/// reported none, the operation runs again with FTZ set: flushing to
+/// zero reports UE for every tiny result, exact or not.
+pub(crate) fn with_tininess(guest: u32, run: impl Fn(u32) -> ([u8; 16], u32)) -> ([u8; 16], u32) {
     let c = host_mxcsr(guest);
+    let (r, flags) = run(c);
+    let ue_unmasked = guest & (mxcsr::UE << 7) == 0;
+    if ue_unmasked && flags & mxcsr::UE == 0 {
+        let (_, again) = run(c | 1 << 15);
+        if again & mxcsr::UE != 0 {
+            return (r, flags | mxcsr::UE);
+        }
+    }
+    (r, flags)
+}
+
+/// `sse` with the host MXCSR given.
+fn sse_on(op: SseOp, a: [u8; 16], b: [u8; 16], c: u32) -> ([u8; 16], u32) {
     use SseOp::*;
     match op {
         Addps => sse_op!(a, b, c, "addps xmm0, xmm1"),
@@ -209,5 +231,17 @@ mod tests {
         assert_eq!(f, mxcsr::DE);
         // The host's own rounding is untouched afterwards.
         assert_eq!(1.0f32 / 3.0, f32::from_bits(0x3eaa_aaab));
+    }
+
+    #[test]
+    fn unmasked_underflow_of_an_exact_tiny_result() {
+        // 2^-125 - 1.5 * 2^-126 = 2^-127: normal operands, an exact tiny
+        // result.
+        let a = ps([f32::from_bits(0x0100_0000); 4]);
+        let b = ps([f32::from_bits(0x00c0_0000); 4]);
+        let (_, masked) = sse(SseOp::Subss, a, b, DEFAULT);
+        assert_eq!(masked, 0, "masked: exact, no flag");
+        let (_, unmasked) = sse(SseOp::Subss, a, b, DEFAULT & !(mxcsr::UE << 7));
+        assert_eq!(unmasked, mxcsr::UE);
     }
 }
