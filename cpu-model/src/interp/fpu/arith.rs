@@ -348,7 +348,10 @@ fn st0_st1(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fa
     };
     let (r, status) = hostfp::binary(op, cpu.st(0), cpu.st(1), cpu.state.fx.fcw);
     let outcome = cpu.arith_flags(status);
-    if op != BinOp::Scale && status & sw::IE == 0 {
+    // The quotient bits exist only when a reduction took place: not for
+    // a NaN or infinite operand (C1 and C2 cleared, C0 and C3 left).
+    let finite = cpu.st(0).exponent() != 0x7fff && cpu.st(1).exponent() != 0x7fff;
+    if op != BinOp::Scale && status & sw::IE == 0 && finite {
         let q = fsw::C0 | fsw::C1 | fsw::C2 | fsw::C3;
         cpu.state.fx.fsw = (cpu.state.fx.fsw & !q) | (status & q);
     }
