@@ -76,10 +76,10 @@ struct Block {
     _plan: Box<[Planned]>,
     /// Exit slots (read by `jmp [slot]` in the block's exit stubs).
     slots: [Box<u64>; 2],
-    /// Entries into the block, counted by its code (chained entries never
-    /// reach the LRU map); `seen` is the count at the last eviction scan:
-    /// a block entered since gets a second chance.
-    entries: Box<u64>,
+    /// Runs of the block (entries and loop passes), counted by its code
+    /// (chained entries never reach the LRU map); `seen` is the count at
+    /// the last eviction scan: a block run since gets a second chance.
+    runs: Box<u64>,
     seen: u64,
     /// Exit targets and whether the exit may be chained.
     exits: Vec<(u64, bool)>,
@@ -118,6 +118,10 @@ pub struct Jit {
     /// rewritten is interpreted for `SMC_COOLDOWN` steps instead of being
     /// translated again and again.
     smc_pages: HashMap<u64, (u32, u64)>,
+    /// Runs of removed blocks, and dispatcher entries that ran a block:
+    /// the chained transitions are all runs but the first of each entry.
+    runs_removed: u64,
+    entered: u64,
     next_id: u64,
     bytes: usize,
     stats: JitStats,
@@ -193,6 +197,8 @@ impl Jit {
             slot_owner: HashMap::new(),
             jump_cache: vec![None; JUMP_CACHE],
             smc_pages: HashMap::new(),
+            runs_removed: 0,
+            entered: 0,
             next_id: 1,
             bytes: 0,
             stats: JitStats::default(),
@@ -211,6 +217,8 @@ impl Jit {
         let mut s = self.stats.clone();
         s.memory_helper_calls = self.ctx.slow_accesses;
         s.code_cache_bytes = self.bytes as u64;
+        let runs: u64 = self.blocks.values().map(|b| *b.runs).sum();
+        s.chained_transitions = (runs + self.runs_removed).saturating_sub(self.entered);
         for (m, &c) in Mnemonic::values().zip(self.env.by_mnemonic.iter()) {
             if c != 0 {
                 s.monitor_calls.insert(format!("{m:?}").to_lowercase(), c);
@@ -345,7 +353,7 @@ impl Jit {
             let Some(b) = self.blocks.get(&id) else {
                 continue;
             };
-            let entry = b.entry;
+            let (entry, runs_before) = (b.entry, *b.runs);
             if !after_branch {
                 // An indirect transfer (RET, a monitor call) arrived here:
                 // let native RETs to this RIP jump straight in next time.
@@ -357,7 +365,6 @@ impl Jit {
             // as unlimited.
             let left = (budget - done).min(i64::MAX as u64);
             self.ctx.countdown = left as i64;
-            self.ctx.block_entries = 0;
             self.env.steps = 0;
             self.env.snapshot = Snapshot::of(cpu);
             self.env.deliver = self.config.deliver_exceptions;
@@ -374,7 +381,10 @@ impl Jit {
             cpu.stats.instructions += native;
             self.stats.guest_instructions += used;
             self.stats.native_instructions += native;
-            self.stats.chained_transitions += self.ctx.block_entries.saturating_sub(1);
+            // The entry block is still there (invalidations come next).
+            if self.blocks.get(&id).is_some_and(|b| *b.runs != runs_before) {
+                self.entered += 1;
+            }
             self.apply_dirty(jb);
             after_branch = code == EXIT_BRANCH;
             if code == EXIT_BRANCH && self.config.chaining {
@@ -487,6 +497,7 @@ impl Jit {
             }
         }
         self.by_key.pop(&b.key);
+        self.runs_removed += *b.runs;
         self.bytes -= b.code.len;
         guestmem::fault::unregister_block(b.code.addr);
         self.heap.free(b.code);
@@ -529,7 +540,7 @@ impl Jit {
                 self.stats.jump_cache_hits += 1;
                 // The LRU order is not refreshed here (a hash operation
                 // on every dispatch halved call/return-heavy code): the
-                // block's own entry count gives it its second chance at
+                // block's own run count gives it its second chance at
                 // eviction instead.
                 return Some(id);
             }
@@ -569,8 +580,8 @@ impl Jit {
             return None;
         }
         let slots = [Box::new(self.rt.exit_branch), Box::new(self.rt.exit_branch)];
-        let entries = Box::new(0u64);
-        let counter = &*entries as *const u64 as u64;
+        let runs = Box::new(0u64);
+        let counter = &*runs as *const u64 as u64;
         let slot_addrs = [
             &*slots[0] as *const u64 as u64,
             &*slots[1] as *const u64 as u64,
@@ -609,8 +620,8 @@ impl Jit {
                 break;
             };
             if let Some(b) = self.blocks.get_mut(&victim) {
-                if *b.entries != b.seen && passes < blocks {
-                    b.seen = *b.entries;
+                if *b.runs != b.seen && passes < blocks {
+                    b.seen = *b.runs;
                     passes += 1;
                     self.by_key.put(k, victim);
                     continue;
@@ -668,7 +679,7 @@ impl Jit {
                 len: plan.len() as u64,
                 _plan: plan,
                 slots,
-                entries,
+                runs,
                 seen: 0,
                 exits,
                 incoming: Vec::new(),
