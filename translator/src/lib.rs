@@ -24,6 +24,7 @@ pub mod emit;
 mod exec;
 mod fastmem;
 mod monitor;
+pub mod smc;
 
 pub use blocks::{plan_block, PlanOptions};
 pub use bus::JitBus;
@@ -81,6 +82,8 @@ struct Block {
     /// the last eviction scan: a block run since gets a second chance.
     runs: Box<u64>,
     seen: u64,
+    /// Instructions of the block run as host code (not monitor calls).
+    native: u64,
     /// Exit targets and whether the exit may be chained.
     exits: Vec<(u64, bool)>,
     /// Chained exits of other blocks into this one: (block id, exit).
@@ -92,12 +95,15 @@ struct Block {
 
 const JUMP_CACHE: usize = 4096;
 
-/// Self-modifying-code invalidations of one page after which it is
-/// interpreted (for `SMC_COOLDOWN` steps) rather than retranslated: code
-/// that rewrites itself on every pass would otherwise cost a translation
-/// per pass.
-const SMC_LIMIT: u32 = 64;
-const SMC_COOLDOWN: u64 = 1 << 20;
+/// What the dispatcher's lookup found at CS:RIP.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Found {
+    Block(u64),
+    /// The code's page is in its self-modifying-code cooldown.
+    Cooling,
+    /// Nothing to run (a fetch that would fault, nothing translatable).
+    Nothing,
+}
 
 /// The dynamic binary translator: code cache, statistics, run loop.
 pub struct Jit {
@@ -113,11 +119,9 @@ pub struct Jit {
     /// Exit slot address -> (block id, exit index).
     slot_owner: HashMap<u64, (u64, usize)>,
     jump_cache: Vec<Option<(Key, u64)>>,
-    /// Physical page -> (self-modifying-code invalidations, the step count
-    /// when they reached `SMC_LIMIT`): a page whose code keeps being
-    /// rewritten is interpreted for `SMC_COOLDOWN` steps instead of being
-    /// translated again and again.
-    smc_pages: HashMap<u64, (u32, u64)>,
+    /// Which pages are interpreted for a while because translating their
+    /// code again would not pay (`smc.rs`).
+    smc: smc::Policy,
     /// Runs of removed blocks, and dispatcher entries that ran a block:
     /// the chained transitions are all runs but the first of each entry.
     runs_removed: u64,
@@ -196,7 +200,7 @@ impl Jit {
             code_pages: HashSet::new(),
             slot_owner: HashMap::new(),
             jump_cache: vec![None; JUMP_CACHE],
-            smc_pages: HashMap::new(),
+            smc: smc::Policy::default(),
             runs_removed: 0,
             entered: 0,
             next_id: 1,
@@ -302,16 +306,21 @@ impl Jit {
             if jb.stop_requested() {
                 return Ok(JitExit::StopRequested);
             }
-            let block = if monitor::can_run(cpu, jb) {
+            let found = if monitor::can_run(cpu, jb) {
                 self.lookup(cpu, jb, after_branch)
             } else {
-                None
+                Found::Nothing
+            };
+            let block = match found {
+                Found::Block(id) => Some(id),
+                Found::Cooling | Found::Nothing => None,
             };
             let Some(id) =
                 block.filter(|id| self.blocks.get(id).is_some_and(|b| b.len <= budget - done))
             else {
                 pending_chain = None;
                 after_branch = false;
+                let cooling = u64::from(found == Found::Cooling);
                 if !self.config.deliver_exceptions {
                     // Nothing is delivered in this mode, so nothing can
                     // wake a halted processor.
@@ -331,6 +340,7 @@ impl Jit {
                     done += 1;
                     self.stats.guest_instructions += 1;
                     self.stats.interpreter_steps += 1;
+                    self.stats.smc_interpreted_steps += cooling;
                     continue;
                 }
                 let out = cpu.step(jb);
@@ -342,6 +352,7 @@ impl Jit {
                 done += 1;
                 self.stats.guest_instructions += 1;
                 self.stats.interpreter_steps += 1;
+                self.stats.smc_interpreted_steps += cooling;
                 continue;
             };
             // The lookup's page walk may have written (A bits) to a code
@@ -438,14 +449,28 @@ impl Jit {
         }
         let dirty = std::mem::take(&mut jb.dirty);
         for p in dirty {
-            if self.invalidate_page(p, "smc") {
-                jb.code_pages.remove(&p);
-                let now = self.stats.guest_instructions;
-                let e = self.smc_pages.entry(p).or_insert((0, 0));
-                e.0 += 1;
-                if e.0 == SMC_LIMIT {
-                    e.1 = now;
+            // What the page's translations cost and what they ran
+            // natively, before they go.
+            let Some(ids) = self.page_blocks.get(&p) else {
+                continue;
+            };
+            let blocks = ids.len() as u64;
+            let native = ids
+                .iter()
+                .filter_map(|id| self.blocks.get(id))
+                .map(|b| b.runs.saturating_mul(b.native))
+                .fold(0u64, u64::saturating_add);
+            self.invalidate_page(p, "smc");
+            jb.code_pages.remove(&p);
+            if !self.config.smc_cooldowns {
+                continue;
+            }
+            let now = self.stats.guest_instructions;
+            match self.smc.invalidated(p, now, blocks, native) {
+                smc::Verdict::Profitable => self.stats.smc_profitable += 1,
+                smc::Verdict::Cooldown(len) => {
                     self.stats.smc_interpreted_pages += 1;
+                    self.stats.smc_longest_cooldown = self.stats.smc_longest_cooldown.max(len);
                 }
             }
         }
@@ -503,32 +528,24 @@ impl Jit {
         self.heap.free(b.code);
     }
 
-    /// Is physical page `page` in its self-modifying-code cooldown? A
-    /// page past it starts counting afresh.
-    fn smc_hot(&mut self, page: u64) -> bool {
-        let now = self.stats.guest_instructions;
-        match self.smc_pages.get_mut(&page) {
-            Some(e) if e.0 >= SMC_LIMIT => {
-                if now.wrapping_sub(e.1) < SMC_COOLDOWN {
-                    true
-                } else {
-                    *e = (0, 0);
-                    false
-                }
-            }
-            _ => false,
-        }
-    }
-
     fn jump_index(key: &Key) -> usize {
         let h = key.phys ^ key.rip.rotate_left(17) ^ key.cs_base.rotate_left(31);
         (h.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 52) as usize % JUMP_CACHE
     }
 
-    /// Find or translate the block at CS:RIP; None if it cannot be
-    /// translated (the dispatcher then steps the interpreter).
-    fn lookup(&mut self, cpu: &mut Cpu, jb: &mut JitBus<'_>, after_branch: bool) -> Option<u64> {
-        let (key, _lin, avail) = block_start(cpu, jb)?;
+    /// Find or translate the block at CS:RIP; the dispatcher steps the
+    /// interpreter when there is none.
+    fn lookup(&mut self, cpu: &mut Cpu, jb: &mut JitBus<'_>, after_branch: bool) -> Found {
+        let Some((key, _lin, avail)) = block_start(cpu, jb) else {
+            return Found::Nothing;
+        };
+        let page = key.phys >> 12;
+        let now = self.stats.guest_instructions;
+        // A page in its cooldown has no blocks: while it is being
+        // interpreted, every step comes here and is answered at once.
+        if self.smc.cooling_cached(page, now) {
+            return Found::Cooling;
+        }
         self.stats.cache_lookups += 1;
         if !after_branch {
             self.stats.indirect_lookups += 1;
@@ -542,21 +559,24 @@ impl Jit {
                 // on every dispatch halved call/return-heavy code): the
                 // block's own run count gives it its second chance at
                 // eviction instead.
-                return Some(id);
+                return Found::Block(id);
             }
         }
         if let Some(&id) = self.by_key.get(&key) {
             self.stats.cache_hits += 1;
             self.jump_cache[ji] = Some((key, id));
-            return Some(id);
+            return Found::Block(id);
         }
-        if self.smc_hot(key.phys >> 12) {
-            // Rewritten too often: the interpreter runs it for a while.
-            return None;
+        if self.config.smc_cooldowns && self.smc.cooling(page, now) {
+            // Translating it again would not pay: the interpreter runs it
+            // for a while.
+            return Found::Cooling;
         }
-        let id = self.translate(jb, key, avail)?;
+        let Some(id) = self.translate(jb, key, avail) else {
+            return Found::Nothing;
+        };
         self.jump_cache[ji] = Some((key, id));
-        Some(id)
+        Found::Block(id)
     }
 
     fn translate(&mut self, jb: &mut JitBus<'_>, key: Key, avail: usize) -> Option<u64> {
@@ -670,6 +690,10 @@ impl Jit {
         let page = key.phys >> 12;
         self.bytes += code.len;
         let entry = code.addr;
+        let native = plan
+            .iter()
+            .filter(|p| !matches!(p.kind, emit::Kind::Monitor))
+            .count() as u64;
         self.blocks.insert(
             id,
             Block {
@@ -681,6 +705,7 @@ impl Jit {
                 slots,
                 runs,
                 seen: 0,
+                native,
                 exits,
                 incoming: Vec::new(),
                 chained: [None; 2],
