@@ -99,8 +99,8 @@ const JUMP_CACHE: usize = 4096;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Found {
     Block(u64),
-    /// The code's page is in its self-modifying-code cooldown.
-    Cooling,
+    /// The code's physical page is in its self-modifying-code cooldown.
+    Cooling(u64),
     /// Nothing to run (a fetch that would fault, nothing translatable).
     Nothing,
 }
@@ -185,6 +185,16 @@ fn block_start(cpu: &mut Cpu, bus: &mut dyn Bus) -> Option<(Key, u64, usize)> {
         cs_limit: cs.limit,
     };
     Some((key, lin, in_page.min(avail)))
+}
+
+/// The linear page of CS:RIP (as `block_start` forms the address).
+fn code_page(cpu: &Cpu) -> u64 {
+    let s = &cpu.state;
+    if s.mode() == CpuMode::Long64 {
+        s.rip >> 12
+    } else {
+        (s.cs().base.wrapping_add(s.rip) & 0xffff_ffff) >> 12
+    }
 }
 
 impl Jit {
@@ -313,14 +323,14 @@ impl Jit {
             };
             let block = match found {
                 Found::Block(id) => Some(id),
-                Found::Cooling | Found::Nothing => None,
+                Found::Cooling(_) | Found::Nothing => None,
             };
             let Some(id) =
                 block.filter(|id| self.blocks.get(id).is_some_and(|b| b.len <= budget - done))
             else {
                 pending_chain = None;
                 after_branch = false;
-                let cooling = u64::from(found == Found::Cooling);
+                let cooling = u64::from(matches!(found, Found::Cooling(_)));
                 if !self.config.deliver_exceptions {
                     // Nothing is delivered in this mode, so nothing can
                     // wake a halted processor.
@@ -353,6 +363,32 @@ impl Jit {
                 self.stats.guest_instructions += 1;
                 self.stats.interpreter_steps += 1;
                 self.stats.smc_interpreted_steps += cooling;
+                if let Found::Cooling(phys) = found {
+                    // The rest of a page in its cooldown: the interpreter
+                    // goes on without a lookup per step while RIP stays on
+                    // the page and nothing a lookup depends on (mode, CS,
+                    // paging, the TLB, the cooldown) changes; the loop
+                    // above would find the page cooling and step anyway.
+                    let snap = Snapshot::of(cpu);
+                    let page = code_page(cpu);
+                    while done < budget
+                        && self.config.stop_at != Some(cpu.state.rip)
+                        && !jb.stop_requested()
+                        && code_page(cpu) == page
+                        && Snapshot::of(cpu) == snap
+                        && self.smc.cooling_cached(phys, self.stats.guest_instructions)
+                    {
+                        let out = cpu.step(jb);
+                        self.apply_dirty(jb);
+                        if out? == StepOutcome::Halted {
+                            return Ok(JitExit::Halted);
+                        }
+                        done += 1;
+                        self.stats.guest_instructions += 1;
+                        self.stats.interpreter_steps += 1;
+                        self.stats.smc_interpreted_steps += 1;
+                    }
+                }
                 continue;
             };
             // The lookup's page walk may have written (A bits) to a code
@@ -443,10 +479,15 @@ impl Jit {
         }
     }
 
+    /// Invalidate the code pages written since the last call.
+    #[inline]
     fn apply_dirty(&mut self, jb: &mut JitBus<'_>) {
-        if jb.dirty.is_empty() {
-            return;
+        if !jb.dirty.is_empty() {
+            self.invalidate_dirty(jb);
         }
+    }
+
+    fn invalidate_dirty(&mut self, jb: &mut JitBus<'_>) {
         let dirty = std::mem::take(&mut jb.dirty);
         for p in dirty {
             // What the page's translations cost and what they ran
@@ -544,7 +585,7 @@ impl Jit {
         // A page in its cooldown has no blocks: while it is being
         // interpreted, every step comes here and is answered at once.
         if self.smc.cooling_cached(page, now) {
-            return Found::Cooling;
+            return Found::Cooling(page);
         }
         self.stats.cache_lookups += 1;
         if !after_branch {
@@ -570,7 +611,7 @@ impl Jit {
         if self.config.smc_cooldowns && self.smc.cooling(page, now) {
             // Translating it again would not pay: the interpreter runs it
             // for a while.
-            return Found::Cooling;
+            return Found::Cooling(page);
         }
         let Some(id) = self.translate(jb, key, avail) else {
             return Found::Nothing;

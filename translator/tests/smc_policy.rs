@@ -9,7 +9,7 @@
 mod workloads;
 
 use translator::smc::MIN_COOLDOWN;
-use translator::{Jit, JitConfig, JitStats};
+use translator::{Jit, JitConfig, JitExit, JitStats};
 use workloads::{smc_own_page, smc_own_page_result, smc_separate_page, Guest};
 
 /// Run `g` to HLT under the interpreter and the translator; the final
@@ -141,4 +141,65 @@ fn without_cooldowns_every_pass_translates() {
     assert!(s.blocks_translated >= 3 * 2000, "{s:?}");
     assert_eq!(s.smc_interpreted_pages, 0);
     assert_eq!(s.smc_interpreted_steps, 0);
+}
+
+/// While a page is in its cooldown the dispatcher keeps stepping the
+/// interpreter without a lookup per step: run budgets and the stop
+/// address must still end runs exactly where they would end otherwise.
+#[test]
+fn cooling_pages_honour_budgets_and_the_stop_address() {
+    let inner = vec![4; 3000];
+    let g = smc_own_page(&inner);
+    let (mut c1, mut b1) = g.fresh();
+    let steps = workloads::run_interp(&mut c1, &mut b1);
+
+    // Odd budgets: runs end everywhere, mostly inside cooldowns.
+    let (mut c2, mut b2) = g.fresh();
+    let mut jit = Jit::new(JitConfig::default()).unwrap();
+    let mut runs = 0u64;
+    while jit.run(&mut c2, &mut b2, 97).unwrap() != JitExit::Halted {
+        runs += 1;
+        assert_eq!(jit.guest_instructions(), 97 * runs);
+    }
+    assert!(c1.state == c2.state);
+    assert!(b1.ram == b2.ram);
+    let s = jit.stats();
+    assert_eq!(s.guest_instructions, steps);
+    assert!(s.smc_interpreted_steps * 100 >= steps * 95, "{s:?}");
+
+    // A stop address on the rewritten page (the `dec ecx` after the
+    // patching `inc dword [rsi]`): every pass stops there with the
+    // interpreter's state.
+    let stop = {
+        let code = &b1.ram[workloads::CODE as usize..workloads::CODE as usize + 64];
+        let at = code.windows(2).position(|w| w == [0xff, 0x06]).unwrap();
+        workloads::CODE + at as u64 + 2
+    };
+    let (mut c1, mut b1) = g.fresh();
+    let (mut c2, mut b2) = g.fresh();
+    let mut jit = Jit::new(JitConfig {
+        stop_at: Some(stop),
+        ..JitConfig::default()
+    })
+    .unwrap();
+    for pass in 0..300 {
+        assert_eq!(
+            jit.run(&mut c2, &mut b2, u64::MAX).unwrap(),
+            JitExit::StopAddress
+        );
+        loop {
+            c1.step(&mut b1).unwrap();
+            if c1.state.rip == stop {
+                break;
+            }
+        }
+        assert!(c1.state == c2.state, "pass {pass}");
+        // Over the stop address, by one interpreter step each.
+        c1.step(&mut b1).unwrap();
+        c2.step(&mut b2).unwrap();
+    }
+    assert!(b1.ram == b2.ram);
+    let s = jit.stats();
+    assert!(s.smc_interpreted_pages >= 2, "{s:?}");
+    assert!(s.smc_interpreted_steps > 5000, "{s:?}");
 }
