@@ -28,6 +28,12 @@ pub struct JitConfig {
     /// Return [`JitExit::StopAddress`] when RIP reaches this address at an
     /// instruction boundary (blocks end before it).
     pub stop_at: Option<u64>,
+    /// Interpret for a while a page whose translations are dropped by
+    /// writes to its code before they have paid for themselves (the
+    /// self-modifying-code policy of `smc.rs`; the default). When false,
+    /// code is translated again after every write, however often (for
+    /// tests of the invalidation machinery itself).
+    pub smc_cooldowns: bool,
 }
 
 impl Default for JitConfig {
@@ -39,6 +45,7 @@ impl Default for JitConfig {
             deliver_exceptions: true,
             native_memory: true,
             stop_at: None,
+            smc_cooldowns: true,
         }
     }
 }
@@ -91,9 +98,20 @@ pub struct JitStats {
     /// emitted: PUSH/POP, MMIO, first touch of a page, page-crossing...).
     pub memory_helper_calls: u64,
     pub evictions: u64,
-    /// Pages put in the self-modifying-code cooldown (interpreted for a
-    /// while because their code kept being rewritten).
+    /// Self-modifying-code cooldowns begun: times a page was put to be
+    /// interpreted for a while because translating its code again would
+    /// not have paid (see `smc.rs`; a page may count several times).
     pub smc_interpreted_pages: u64,
+    /// Steps the interpreter took because the code's page was in its
+    /// cooldown.
+    pub smc_interpreted_steps: u64,
+    /// Self-modifying-code invalidations after which the page's dropped
+    /// blocks had run enough natively to pay for their translation (the
+    /// page's backoff starts over).
+    pub smc_profitable: u64,
+    /// The longest cooldown begun, in steps (it doubles each time a page
+    /// turns out hot again).
+    pub smc_longest_cooldown: u64,
     /// Blocks invalidated, by reason ("smc", "explicit").
     pub invalidations: BTreeMap<&'static str, u64>,
     pub flushes: u64,

@@ -45,8 +45,6 @@ pub struct Ctx {
     pub countdown: i64,
     /// Address of the exit slot of the last `EXIT_BRANCH`.
     pub last_slot: u64,
-    /// Blocks entered (by the dispatcher or by a chained jump).
-    pub block_entries: u64,
     /// Value read by the memory-read helper.
     pub tmp: u64,
     /// Flags of a read-modify-write instruction kept across its write.
@@ -74,7 +72,6 @@ impl Default for Ctx {
         Ctx {
             countdown: 0,
             last_slot: 0,
-            block_entries: 0,
             tmp: 0,
             tmp2: 0,
             exit_req: 0,

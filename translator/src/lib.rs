@@ -24,6 +24,7 @@ pub mod emit;
 mod exec;
 mod fastmem;
 mod monitor;
+pub mod smc;
 
 pub use blocks::{plan_block, PlanOptions};
 pub use bus::JitBus;
@@ -76,11 +77,13 @@ struct Block {
     _plan: Box<[Planned]>,
     /// Exit slots (read by `jmp [slot]` in the block's exit stubs).
     slots: [Box<u64>; 2],
-    /// Entries into the block, counted by its code (chained entries never
-    /// reach the LRU map); `seen` is the count at the last eviction scan:
-    /// a block entered since gets a second chance.
-    entries: Box<u64>,
+    /// Runs of the block (entries and loop passes), counted by its code
+    /// (chained entries never reach the LRU map); `seen` is the count at
+    /// the last eviction scan: a block run since gets a second chance.
+    runs: Box<u64>,
     seen: u64,
+    /// Instructions of the block run as host code (not monitor calls).
+    native: u64,
     /// Exit targets and whether the exit may be chained.
     exits: Vec<(u64, bool)>,
     /// Chained exits of other blocks into this one: (block id, exit).
@@ -92,12 +95,15 @@ struct Block {
 
 const JUMP_CACHE: usize = 4096;
 
-/// Self-modifying-code invalidations of one page after which it is
-/// interpreted (for `SMC_COOLDOWN` steps) rather than retranslated: code
-/// that rewrites itself on every pass would otherwise cost a translation
-/// per pass.
-const SMC_LIMIT: u32 = 64;
-const SMC_COOLDOWN: u64 = 1 << 20;
+/// What the dispatcher's lookup found at CS:RIP.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Found {
+    Block(u64),
+    /// The code's physical page is in its self-modifying-code cooldown.
+    Cooling(u64),
+    /// Nothing to run (a fetch that would fault, nothing translatable).
+    Nothing,
+}
 
 /// The dynamic binary translator: code cache, statistics, run loop.
 pub struct Jit {
@@ -113,11 +119,13 @@ pub struct Jit {
     /// Exit slot address -> (block id, exit index).
     slot_owner: HashMap<u64, (u64, usize)>,
     jump_cache: Vec<Option<(Key, u64)>>,
-    /// Physical page -> (self-modifying-code invalidations, the step count
-    /// when they reached `SMC_LIMIT`): a page whose code keeps being
-    /// rewritten is interpreted for `SMC_COOLDOWN` steps instead of being
-    /// translated again and again.
-    smc_pages: HashMap<u64, (u32, u64)>,
+    /// Which pages are interpreted for a while because translating their
+    /// code again would not pay (`smc.rs`).
+    smc: smc::Policy,
+    /// Runs of removed blocks, and dispatcher entries that ran a block:
+    /// the chained transitions are all runs but the first of each entry.
+    runs_removed: u64,
+    entered: u64,
     next_id: u64,
     bytes: usize,
     stats: JitStats,
@@ -179,6 +187,16 @@ fn block_start(cpu: &mut Cpu, bus: &mut dyn Bus) -> Option<(Key, u64, usize)> {
     Some((key, lin, in_page.min(avail)))
 }
 
+/// The linear page of CS:RIP (as `block_start` forms the address).
+fn code_page(cpu: &Cpu) -> u64 {
+    let s = &cpu.state;
+    if s.mode() == CpuMode::Long64 {
+        s.rip >> 12
+    } else {
+        (s.cs().base.wrapping_add(s.rip) & 0xffff_ffff) >> 12
+    }
+}
+
 impl Jit {
     pub fn new(config: JitConfig) -> std::io::Result<Jit> {
         guestmem::fault::install();
@@ -192,7 +210,9 @@ impl Jit {
             code_pages: HashSet::new(),
             slot_owner: HashMap::new(),
             jump_cache: vec![None; JUMP_CACHE],
-            smc_pages: HashMap::new(),
+            smc: smc::Policy::default(),
+            runs_removed: 0,
+            entered: 0,
             next_id: 1,
             bytes: 0,
             stats: JitStats::default(),
@@ -211,6 +231,8 @@ impl Jit {
         let mut s = self.stats.clone();
         s.memory_helper_calls = self.ctx.slow_accesses;
         s.code_cache_bytes = self.bytes as u64;
+        let runs: u64 = self.blocks.values().map(|b| *b.runs).sum();
+        s.chained_transitions = (runs + self.runs_removed).saturating_sub(self.entered);
         for (m, &c) in Mnemonic::values().zip(self.env.by_mnemonic.iter()) {
             if c != 0 {
                 s.monitor_calls.insert(format!("{m:?}").to_lowercase(), c);
@@ -294,16 +316,21 @@ impl Jit {
             if jb.stop_requested() {
                 return Ok(JitExit::StopRequested);
             }
-            let block = if monitor::can_run(cpu, jb) {
+            let found = if monitor::can_run(cpu, jb) {
                 self.lookup(cpu, jb, after_branch)
             } else {
-                None
+                Found::Nothing
+            };
+            let block = match found {
+                Found::Block(id) => Some(id),
+                Found::Cooling(_) | Found::Nothing => None,
             };
             let Some(id) =
                 block.filter(|id| self.blocks.get(id).is_some_and(|b| b.len <= budget - done))
             else {
                 pending_chain = None;
                 after_branch = false;
+                let cooling = u64::from(matches!(found, Found::Cooling(_)));
                 if !self.config.deliver_exceptions {
                     // Nothing is delivered in this mode, so nothing can
                     // wake a halted processor.
@@ -323,6 +350,7 @@ impl Jit {
                     done += 1;
                     self.stats.guest_instructions += 1;
                     self.stats.interpreter_steps += 1;
+                    self.stats.smc_interpreted_steps += cooling;
                     continue;
                 }
                 let out = cpu.step(jb);
@@ -334,6 +362,33 @@ impl Jit {
                 done += 1;
                 self.stats.guest_instructions += 1;
                 self.stats.interpreter_steps += 1;
+                self.stats.smc_interpreted_steps += cooling;
+                if let Found::Cooling(phys) = found {
+                    // The rest of a page in its cooldown: the interpreter
+                    // goes on without a lookup per step while RIP stays on
+                    // the page and nothing a lookup depends on (mode, CS,
+                    // paging, the TLB, the cooldown) changes; the loop
+                    // above would find the page cooling and step anyway.
+                    let snap = Snapshot::of(cpu);
+                    let page = code_page(cpu);
+                    while done < budget
+                        && self.config.stop_at != Some(cpu.state.rip)
+                        && !jb.stop_requested()
+                        && code_page(cpu) == page
+                        && Snapshot::of(cpu) == snap
+                        && self.smc.cooling_cached(phys, self.stats.guest_instructions)
+                    {
+                        let out = cpu.step(jb);
+                        self.apply_dirty(jb);
+                        if out? == StepOutcome::Halted {
+                            return Ok(JitExit::Halted);
+                        }
+                        done += 1;
+                        self.stats.guest_instructions += 1;
+                        self.stats.interpreter_steps += 1;
+                        self.stats.smc_interpreted_steps += 1;
+                    }
+                }
                 continue;
             };
             // The lookup's page walk may have written (A bits) to a code
@@ -345,7 +400,7 @@ impl Jit {
             let Some(b) = self.blocks.get(&id) else {
                 continue;
             };
-            let entry = b.entry;
+            let (entry, runs_before) = (b.entry, *b.runs);
             if !after_branch {
                 // An indirect transfer (RET, a monitor call) arrived here:
                 // let native RETs to this RIP jump straight in next time.
@@ -357,7 +412,6 @@ impl Jit {
             // as unlimited.
             let left = (budget - done).min(i64::MAX as u64);
             self.ctx.countdown = left as i64;
-            self.ctx.block_entries = 0;
             self.env.steps = 0;
             self.env.snapshot = Snapshot::of(cpu);
             self.env.deliver = self.config.deliver_exceptions;
@@ -374,7 +428,10 @@ impl Jit {
             cpu.stats.instructions += native;
             self.stats.guest_instructions += used;
             self.stats.native_instructions += native;
-            self.stats.chained_transitions += self.ctx.block_entries.saturating_sub(1);
+            // The entry block is still there (invalidations come next).
+            if self.blocks.get(&id).is_some_and(|b| *b.runs != runs_before) {
+                self.entered += 1;
+            }
             self.apply_dirty(jb);
             after_branch = code == EXIT_BRANCH;
             if code == EXIT_BRANCH && self.config.chaining {
@@ -422,20 +479,39 @@ impl Jit {
         }
     }
 
+    /// Invalidate the code pages written since the last call.
+    #[inline]
     fn apply_dirty(&mut self, jb: &mut JitBus<'_>) {
-        if jb.dirty.is_empty() {
-            return;
+        if !jb.dirty.is_empty() {
+            self.invalidate_dirty(jb);
         }
+    }
+
+    fn invalidate_dirty(&mut self, jb: &mut JitBus<'_>) {
         let dirty = std::mem::take(&mut jb.dirty);
         for p in dirty {
-            if self.invalidate_page(p, "smc") {
-                jb.code_pages.remove(&p);
-                let now = self.stats.guest_instructions;
-                let e = self.smc_pages.entry(p).or_insert((0, 0));
-                e.0 += 1;
-                if e.0 == SMC_LIMIT {
-                    e.1 = now;
+            // What the page's translations cost and what they ran
+            // natively, before they go.
+            let Some(ids) = self.page_blocks.get(&p) else {
+                continue;
+            };
+            let blocks = ids.len() as u64;
+            let native = ids
+                .iter()
+                .filter_map(|id| self.blocks.get(id))
+                .map(|b| b.runs.saturating_mul(b.native))
+                .fold(0u64, u64::saturating_add);
+            self.invalidate_page(p, "smc");
+            jb.code_pages.remove(&p);
+            if !self.config.smc_cooldowns {
+                continue;
+            }
+            let now = self.stats.guest_instructions;
+            match self.smc.invalidated(p, now, blocks, native) {
+                smc::Verdict::Profitable => self.stats.smc_profitable += 1,
+                smc::Verdict::Cooldown(len) => {
                     self.stats.smc_interpreted_pages += 1;
+                    self.stats.smc_longest_cooldown = self.stats.smc_longest_cooldown.max(len);
                 }
             }
         }
@@ -487,26 +563,10 @@ impl Jit {
             }
         }
         self.by_key.pop(&b.key);
+        self.runs_removed += *b.runs;
         self.bytes -= b.code.len;
         guestmem::fault::unregister_block(b.code.addr);
         self.heap.free(b.code);
-    }
-
-    /// Is physical page `page` in its self-modifying-code cooldown? A
-    /// page past it starts counting afresh.
-    fn smc_hot(&mut self, page: u64) -> bool {
-        let now = self.stats.guest_instructions;
-        match self.smc_pages.get_mut(&page) {
-            Some(e) if e.0 >= SMC_LIMIT => {
-                if now.wrapping_sub(e.1) < SMC_COOLDOWN {
-                    true
-                } else {
-                    *e = (0, 0);
-                    false
-                }
-            }
-            _ => false,
-        }
     }
 
     fn jump_index(key: &Key) -> usize {
@@ -514,10 +574,19 @@ impl Jit {
         (h.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 52) as usize % JUMP_CACHE
     }
 
-    /// Find or translate the block at CS:RIP; None if it cannot be
-    /// translated (the dispatcher then steps the interpreter).
-    fn lookup(&mut self, cpu: &mut Cpu, jb: &mut JitBus<'_>, after_branch: bool) -> Option<u64> {
-        let (key, _lin, avail) = block_start(cpu, jb)?;
+    /// Find or translate the block at CS:RIP; the dispatcher steps the
+    /// interpreter when there is none.
+    fn lookup(&mut self, cpu: &mut Cpu, jb: &mut JitBus<'_>, after_branch: bool) -> Found {
+        let Some((key, _lin, avail)) = block_start(cpu, jb) else {
+            return Found::Nothing;
+        };
+        let page = key.phys >> 12;
+        let now = self.stats.guest_instructions;
+        // A page in its cooldown has no blocks: while it is being
+        // interpreted, every step comes here and is answered at once.
+        if self.smc.cooling_cached(page, now) {
+            return Found::Cooling(page);
+        }
         self.stats.cache_lookups += 1;
         if !after_branch {
             self.stats.indirect_lookups += 1;
@@ -529,23 +598,26 @@ impl Jit {
                 self.stats.jump_cache_hits += 1;
                 // The LRU order is not refreshed here (a hash operation
                 // on every dispatch halved call/return-heavy code): the
-                // block's own entry count gives it its second chance at
+                // block's own run count gives it its second chance at
                 // eviction instead.
-                return Some(id);
+                return Found::Block(id);
             }
         }
         if let Some(&id) = self.by_key.get(&key) {
             self.stats.cache_hits += 1;
             self.jump_cache[ji] = Some((key, id));
-            return Some(id);
+            return Found::Block(id);
         }
-        if self.smc_hot(key.phys >> 12) {
-            // Rewritten too often: the interpreter runs it for a while.
-            return None;
+        if self.config.smc_cooldowns && self.smc.cooling(page, now) {
+            // Translating it again would not pay: the interpreter runs it
+            // for a while.
+            return Found::Cooling(page);
         }
-        let id = self.translate(jb, key, avail)?;
+        let Some(id) = self.translate(jb, key, avail) else {
+            return Found::Nothing;
+        };
         self.jump_cache[ji] = Some((key, id));
-        Some(id)
+        Found::Block(id)
     }
 
     fn translate(&mut self, jb: &mut JitBus<'_>, key: Key, avail: usize) -> Option<u64> {
@@ -569,8 +641,8 @@ impl Jit {
             return None;
         }
         let slots = [Box::new(self.rt.exit_branch), Box::new(self.rt.exit_branch)];
-        let entries = Box::new(0u64);
-        let counter = &*entries as *const u64 as u64;
+        let runs = Box::new(0u64);
+        let counter = &*runs as *const u64 as u64;
         let slot_addrs = [
             &*slots[0] as *const u64 as u64,
             &*slots[1] as *const u64 as u64,
@@ -609,8 +681,8 @@ impl Jit {
                 break;
             };
             if let Some(b) = self.blocks.get_mut(&victim) {
-                if *b.entries != b.seen && passes < blocks {
-                    b.seen = *b.entries;
+                if *b.runs != b.seen && passes < blocks {
+                    b.seen = *b.runs;
                     passes += 1;
                     self.by_key.put(k, victim);
                     continue;
@@ -659,6 +731,10 @@ impl Jit {
         let page = key.phys >> 12;
         self.bytes += code.len;
         let entry = code.addr;
+        let native = plan
+            .iter()
+            .filter(|p| !matches!(p.kind, emit::Kind::Monitor))
+            .count() as u64;
         self.blocks.insert(
             id,
             Block {
@@ -668,8 +744,9 @@ impl Jit {
                 len: plan.len() as u64,
                 _plan: plan,
                 slots,
-                entries,
+                runs,
                 seen: 0,
+                native,
                 exits,
                 incoming: Vec::new(),
                 chained: [None; 2],

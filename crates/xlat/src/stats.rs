@@ -53,9 +53,17 @@ pub struct TranslatorReport {
     pub evictions: u64,
     /// Memory operands of native instructions that took the slow path.
     pub memory_helper_calls: u64,
-    /// Pages interpreted for a while because their code kept being
-    /// rewritten.
+    /// Self-modifying-code cooldowns begun: times a page was interpreted
+    /// for a while because translating its rewritten code again would
+    /// not have paid (`JitStats::smc_interpreted_pages`).
     pub smc_interpreted_pages: u64,
+    /// Steps interpreted because their page was in such a cooldown.
+    pub smc_interpreted_steps: u64,
+    /// Self-modifying-code invalidations whose dropped blocks had paid for
+    /// their translation.
+    pub smc_profitable: u64,
+    /// The longest cooldown begun, in steps.
+    pub smc_longest_cooldown: u64,
     /// Blocks invalidated, by reason ("smc", "explicit").
     pub invalidations: BTreeMap<String, u64>,
     pub flushes: u64,
@@ -84,6 +92,9 @@ impl Report {
             evictions: j.evictions,
             memory_helper_calls: j.memory_helper_calls,
             smc_interpreted_pages: j.smc_interpreted_pages,
+            smc_interpreted_steps: j.smc_interpreted_steps,
+            smc_profitable: j.smc_profitable,
+            smc_longest_cooldown: j.smc_longest_cooldown,
             invalidations: j
                 .invalidations
                 .iter()
@@ -167,8 +178,14 @@ impl Report {
                     ("evictions", t.evictions.to_string()),
                     ("memory helper calls", t.memory_helper_calls.to_string()),
                     (
-                        "self-modifying pages interpreted",
-                        t.smc_interpreted_pages.to_string(),
+                        "self-modifying code cooldowns",
+                        format!(
+                            "{} ({} steps interpreted, longest {} steps; {} rewrites paid)",
+                            t.smc_interpreted_pages,
+                            t.smc_interpreted_steps,
+                            t.smc_longest_cooldown,
+                            t.smc_profitable
+                        ),
                     ),
                     ("invalidations", map(&t.invalidations, "")),
                     ("flushes", t.flushes.to_string()),

@@ -323,3 +323,90 @@ pub fn crc_guest(data: &[u8]) -> Guest {
         &[(TAB, &crc_table_bytes()), (BUF, data)],
     )
 }
+
+/// Where `smc_separate_page` puts the routine it rewrites: the next page
+/// but one after the code (so never on the loop's page).
+pub const SMC_ROUTINE: u64 = CODE + 0x2000;
+
+/// Self-modifying code on the loop's own page: for each pass `k` (from 1)
+/// a loop of `inner[k - 1]` (> 0) iterations, the count read from a table
+/// at `BUF`, whose first instruction, `add eax, imm32`, has the immediate
+/// `k`, incremented after the loop by `inc dword [imm]` on the same page;
+/// then HLT. Each pass invalidates the page's translations; 5
+/// instructions per iteration, 5 more per pass. eax ends as
+/// [`smc_own_page_result`].
+pub fn smc_own_page(inner: &[u32]) -> Guest {
+    let passes = inner.len() as u32;
+    let mut a = CodeAssembler::new(64).unwrap();
+    let mut outer = a.create_label();
+    let mut top = a.create_label();
+    a.mov(ecx, passes).unwrap();
+    a.set_label(&mut outer).unwrap();
+    // edx = the inner count of this pass: table[ecx], ecx counting down.
+    a.mov(edx, dword_ptr(rcx * 4 + BUF as i32)).unwrap();
+    a.set_label(&mut top).unwrap();
+    a.db(&[0x05, 1, 0, 0, 0]).unwrap(); // add eax, 1 (patched)
+    a.add(ebx, eax).unwrap();
+    a.xor(ebx, edx).unwrap();
+    a.dec(edx).unwrap();
+    a.jnz(top).unwrap();
+    a.mov(esi, SMC_OWN_IMM as u32).unwrap();
+    a.inc(dword_ptr(rsi)).unwrap();
+    a.dec(ecx).unwrap();
+    a.jnz(outer).unwrap();
+    a.hlt().unwrap();
+    let code = a.assemble(CODE).unwrap();
+    let at = (SMC_OWN_IMM - CODE) as usize;
+    assert_eq!(code[at - 1..at + 4], [0x05, 1, 0, 0, 0], "immediate moved");
+    let mut table = vec![0u8; 4 * (inner.len() + 1)];
+    for (k, &n) in inner.iter().enumerate() {
+        // Pass k + 1 runs with ecx = passes - k.
+        let at = 4 * (inner.len() - k);
+        table[at..at + 4].copy_from_slice(&n.to_le_bytes());
+    }
+    Guest::new(Mode::Long64, &code, &[(BUF, &table)])
+}
+
+/// The immediate `smc_own_page` rewrites: after `mov ecx, imm32` (5 bytes)
+/// and `mov edx, [rcx*4 + disp32]` (7 bytes), the `add eax, imm32` opcode.
+pub const SMC_OWN_IMM: u64 = CODE + 13;
+
+/// eax at the end of [`smc_own_page`]: pass k adds k, `inner[k - 1]`
+/// times (mod 2^32).
+pub fn smc_own_page_result(inner: &[u32]) -> u32 {
+    inner.iter().enumerate().fold(0u32, |acc, (k, &n)| {
+        acc.wrapping_add(n.wrapping_mul(k as u32 + 1))
+    })
+}
+
+/// Self-modifying code on a page of its own: `passes` times, call the
+/// routine at `SMC_ROUTINE` (`add eax, imm32; ret`), increment its
+/// immediate, then run a hot loop of `inner` iterations (5 instructions)
+/// on the code page, which is never written; then HLT. eax ends as
+/// `passes * (passes + 1) / 2` (mod 2^32).
+pub fn smc_separate_page(passes: u32, inner: u32) -> Guest {
+    let mut a = CodeAssembler::new(64).unwrap();
+    let mut outer = a.create_label();
+    let mut top = a.create_label();
+    a.mov(ecx, passes).unwrap();
+    a.mov(esi, (SMC_ROUTINE + 1) as u32).unwrap();
+    a.set_label(&mut outer).unwrap();
+    a.call(SMC_ROUTINE).unwrap();
+    a.inc(dword_ptr(rsi)).unwrap();
+    a.mov(edx, inner).unwrap();
+    a.set_label(&mut top).unwrap();
+    a.add(ebx, eax).unwrap();
+    a.xor(ebx, edx).unwrap();
+    a.rol(ebx, 3).unwrap();
+    a.dec(edx).unwrap();
+    a.jnz(top).unwrap();
+    a.dec(ecx).unwrap();
+    a.jnz(outer).unwrap();
+    a.hlt().unwrap();
+    let routine = [0x05, 1, 0, 0, 0, 0xc3]; // add eax, 1 (patched); ret
+    Guest::new(
+        Mode::Long64,
+        &a.assemble(CODE).unwrap(),
+        &[(SMC_ROUTINE, &routine)],
+    )
+}

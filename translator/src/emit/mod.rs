@@ -20,7 +20,7 @@
 //! loop_head:                                      // a branch to the block start comes here
 //!     ctx.countdown -= N
 //!     if ctx.countdown < 0 { ctx.countdown += N; flush; state.rip = start; eax = EXIT_BUDGET; goto exit_common }
-//!     ctx.block_entries += 1
+//!     block.runs += 1                             // this block's own count
 //!     for each guest instruction:
 //!       native:   rax = guest dst; rcx = guest src / imm     (cache register or CpuState)
 //!                 [restore guest flags]  OP al/ax/eax/rax, cl/imm  [capture + merge into r11]
@@ -207,7 +207,6 @@ pub(super) const ST_RIP: i32 = core::mem::offset_of!(CpuState, rip) as i32;
 pub(super) const ST_RFLAGS: i32 = core::mem::offset_of!(CpuState, rflags) as i32;
 pub(super) const ST_ICOUNT: i32 = core::mem::offset_of!(CpuState, icount) as i32;
 pub(super) const CX_COUNTDOWN: i32 = core::mem::offset_of!(Ctx, countdown) as i32;
-pub(super) const CX_ENTRIES: i32 = core::mem::offset_of!(Ctx, block_entries) as i32;
 pub(super) const CX_TMP: i32 = core::mem::offset_of!(Ctx, tmp) as i32;
 pub(super) const CX_TMP2: i32 = core::mem::offset_of!(Ctx, tmp2) as i32;
 pub(super) const CX_EXIT_REQ: i32 = core::mem::offset_of!(Ctx, exit_req) as i32;
@@ -264,7 +263,8 @@ fn exit_request_check(a: &mut Asm, ictx: &InsCtx<'_>, next: u64, natives: i32) {
 }
 
 /// Emit the host code of a planned block of `bitness`-bit code.
-/// `entry_counter` is the address of the block's entry count. `slots[k]` is the address of
+/// `run_counter` is the address of the block's run count (entries and
+/// loop passes). `slots[k]` is the address of
 /// the exit slot of exit k; `ins_addr(i)` the address of `plan[i].ins`
 /// where it stays while the code exists (memory helpers receive it).
 pub fn emit_block(
@@ -272,7 +272,7 @@ pub fn emit_block(
     bitness: u32,
     addrs: &Addrs,
     slots: [u64; 2],
-    entry_counter: u64,
+    run_counter: u64,
     ins_addr: &dyn Fn(usize) -> u64,
 ) -> Result<Emitted, String> {
     let mut a = Asm {
@@ -282,22 +282,20 @@ pub fn emit_block(
     };
     let n = plan.len() as i32;
     reload_cache(&mut a);
-    // The block's own entry count (for the eviction's second chance).
-    let counter = entry_counter as i64;
-    dynasm!(a
-        ; .arch x64
-        ; mov rax, QWORD counter
-        ; add QWORD [rax], 1
-    );
     // A branch back to the block's own start jumps here: the cache is
     // still loaded (every write was also made to the cache).
     let start = plan.first().map_or(0, |p| p.ins.ip());
+    // The block's own run count, every pass of a loop included (the
+    // dispatcher derives the chained transitions from it, the eviction's
+    // second chance and the self-modifying-code policy read it).
+    let counter = run_counter as i64;
     dynasm!(a
         ; .arch x64
         ; ->loop_head:
         ; sub QWORD [r13 + CX_COUNTDOWN], n
         ; jl ->no_budget
-        ; add QWORD [r13 + CX_ENTRIES], 1
+        ; mov rax, QWORD counter
+        ; add QWORD [rax], 1
     );
     let live = live_flags(plan);
     // Flag masks of the previous instruction when it left its flags in

@@ -89,6 +89,17 @@ pub fn compare(cpu: Cpu, bus: FlatBus, budget: u64) -> (Cpu, FlatBus, Jit) {
     compare_with(JitConfig::default(), cpu, bus, budget)
 }
 
+/// The default configuration without the self-modifying-code cooldowns:
+/// code is translated again after every write to it (for tests of the
+/// invalidation machinery, which the cooldowns would take out of play
+/// after the first unprofitable write).
+pub fn no_cooldowns() -> JitConfig {
+    JitConfig {
+        smc_cooldowns: false,
+        ..JitConfig::default()
+    }
+}
+
 pub fn clone_cpu(c: &Cpu) -> Cpu {
     let mut n = Cpu::new();
     n.state = c.state.clone();
