@@ -3,12 +3,11 @@
 //! themselves (MMX state rules, availability, alignment, every move).
 
 use super::super::super::tests::{asm, exec, exec_n, long64, prot32};
+use super::super::mmx::tests::{mmx, put, set_mmx, transition_from_top5};
 use super::{binary, movemask, shifted, shifted_bytes, shuffled, V};
 use crate::exception::Exception;
 use crate::fxstate::fsw;
-use crate::memory::FlatBus;
 use crate::state::{cr0, cr4};
-use crate::Cpu;
 use iced_x86::code_asm::*;
 use iced_x86::Mnemonic::{self, *};
 
@@ -345,66 +344,10 @@ fn shuffles_and_masks() {
 
 // --- the instructions ---
 
-/// MMn of a CPU in MMX operation (TOP = 0: `st[n]` is Rn).
-fn mmx(cpu: &Cpu, n: usize) -> u64 {
-    cpu.state.fx.st[n].signif
-}
-
-fn set_mmx(cpu: &mut Cpu, n: usize, v: u64) {
-    cpu.state.fx.st[n].signif = v;
-}
-
-fn put(bus: &mut FlatBus, at: usize, bytes: &[u8]) {
-    bus.ram[at..at + bytes.len()].copy_from_slice(bytes);
-}
-
 #[test]
 fn packed_mmx_operands_through_top_then_emms() {
-    // TOP = 5, every register empty; ST(i) = R((5 + i) mod 8) has
-    // significand 0x100 + i and exponent 0x4000 + i.
-    let code = asm(32, |a| {
-        a.paddb(mm1, mm2)?;
-        a.emms()
-    });
-    let (mut cpu, mut bus) = prot32(&code);
-    let fx = &mut cpu.state.fx;
-    fx.fsw = 5 << fsw::TOP_SHIFT;
-    fx.ftw = 0;
-    for i in 0..8 {
-        fx.st[i].signif = 0x100 + i as u64;
-        fx.st[i].sign_exp = 0x4000 + i as u16;
-    }
-    exec(&mut cpu, &mut bus).unwrap();
-    let fx = &cpu.state.fx;
     // MM1 = R1 = ST(4), MM2 = R2 = ST(5): 0x104 + 0x105 = 0x209.
-    assert_eq!(fx.top(), 0);
-    assert_eq!(fx.ftw, 0xff, "every register valid");
-    // Rn now is ST(n): R0 was ST(3), R1 ST(4), ..., R3 ST(6).
-    for n in 0..8 {
-        let i = (n + 3) % 8;
-        if n == 1 {
-            assert_eq!(fx.st[1].signif, 0x209);
-            assert_eq!(fx.st[1].sign_exp, 0xffff, "written: exponent all ones");
-        } else {
-            assert_eq!(fx.st[n].signif, 0x100 + i as u64, "R{n}");
-            assert_eq!(fx.st[n].sign_exp, 0x4000 + i as u16, "R{n} not written");
-        }
-    }
-    assert_eq!(fx.fsw & !fsw::TOP, 0, "other FSW bits untouched");
-    // EMMS: every register empty; TOP and the values stay.
-    exec(&mut cpu, &mut bus).unwrap();
-    assert_eq!(cpu.state.fx.ftw, 0);
-    assert_eq!(cpu.state.fx.top(), 0);
-    assert_eq!(mmx(&cpu, 1), 0x209);
-
-    // EMMS alone leaves TOP as it is.
-    let code = asm(32, |a| a.emms());
-    let (mut cpu, mut bus) = prot32(&code);
-    cpu.state.fx.fsw = 6 << fsw::TOP_SHIFT;
-    cpu.state.fx.st[0].signif = 77;
-    exec(&mut cpu, &mut bus).unwrap();
-    assert_eq!((cpu.state.fx.top(), cpu.state.fx.ftw), (6, 0));
-    assert_eq!(cpu.state.fx.st[0].signif, 77);
+    transition_from_top5(|a| a.paddb(mm1, mm2), 0x209);
 }
 
 #[test]

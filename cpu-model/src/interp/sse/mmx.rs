@@ -272,4 +272,4 @@ fn movdq2q(cpu: &mut Cpu, _bus: &mut dyn Bus, ins: &Instruction) -> Result<(), F
 
 #[cfg(test)]
 #[path = "mmx_tests.rs"]
-mod tests;
+pub(super) mod tests;

@@ -9,24 +9,30 @@ use crate::Cpu;
 use iced_x86::code_asm::*;
 
 /// MMn of a CPU in MMX operation (TOP = 0: `st[n]` is Rn).
-fn mmx(cpu: &Cpu, n: usize) -> u64 {
+pub(in crate::interp::sse) fn mmx(cpu: &Cpu, n: usize) -> u64 {
     cpu.state.fx.st[n].signif
 }
 
-fn set_mmx(cpu: &mut Cpu, n: usize, v: u64) {
+pub(in crate::interp::sse) fn set_mmx(cpu: &mut Cpu, n: usize, v: u64) {
     cpu.state.fx.st[n].signif = v;
 }
 
-fn put(bus: &mut FlatBus, at: usize, bytes: &[u8]) {
+pub(in crate::interp::sse) fn put(bus: &mut FlatBus, at: usize, bytes: &[u8]) {
     bus.ram[at..at + bytes.len()].copy_from_slice(bytes);
 }
 
-#[test]
-fn top_tags_exponent_and_emms() {
-    // TOP = 5, every register empty; ST(i) = R((5 + i) mod 8) has
-    // significand 0x100 + i and exponent 0x4000 + i.
+/// `op` on MM1 (writing it) from TOP = 5 with every register empty, where
+/// ST(i) = R((5 + i) mod 8) holds significand 0x100 + i and exponent
+/// 0x4000 + i; then EMMS. The transition (TOP := 0, the registers keep
+/// their contents, all tags valid, only MM1's exponent set to all ones)
+/// and EMMS (all empty, TOP and values kept) are checked; MM1 must end as
+/// `want`.
+pub(in crate::interp::sse) fn transition_from_top5(
+    op: impl FnOnce(&mut CodeAssembler) -> Result<(), iced_x86::IcedError>,
+    want: u64,
+) {
     let code = asm(32, |a| {
-        a.movq(mm1, mm2)?;
+        op(a)?;
         a.emms()
     });
     let (mut cpu, mut bus) = prot32(&code);
@@ -39,14 +45,13 @@ fn top_tags_exponent_and_emms() {
     }
     exec(&mut cpu, &mut bus).unwrap();
     let fx = &cpu.state.fx;
-    // MM2 = R2 = ST(5) = 0x105 into MM1; TOP := 0, so Rn is now ST(n):
-    // R0 was ST(3), R1 ST(4), ...
+    // TOP := 0, so Rn is now ST(n): R0 was ST(3), R1 ST(4), ...
     assert_eq!(fx.top(), 0);
     assert_eq!(fx.ftw, 0xff, "every register valid");
     for n in 0..8 {
         let i = (n + 3) % 8;
         if n == 1 {
-            assert_eq!(fx.st[1].signif, 0x105);
+            assert_eq!(fx.st[1].signif, want);
             assert_eq!(fx.st[1].sign_exp, 0xffff, "written: exponent all ones");
         } else {
             assert_eq!(fx.st[n].signif, 0x100 + i as u64, "R{n}");
@@ -58,7 +63,7 @@ fn top_tags_exponent_and_emms() {
     exec(&mut cpu, &mut bus).unwrap();
     assert_eq!(cpu.state.fx.ftw, 0);
     assert_eq!(cpu.state.fx.top(), 0);
-    assert_eq!(mmx(&cpu, 1), 0x105);
+    assert_eq!(mmx(&cpu, 1), want);
 
     // EMMS alone leaves TOP as it is.
     let code = asm(32, |a| a.emms());
@@ -68,6 +73,12 @@ fn top_tags_exponent_and_emms() {
     exec(&mut cpu, &mut bus).unwrap();
     assert_eq!((cpu.state.fx.top(), cpu.state.fx.ftw), (6, 0));
     assert_eq!(cpu.state.fx.st[0].signif, 77);
+}
+
+#[test]
+fn top_tags_exponent_and_emms() {
+    // MM2 = R2 = ST(5) = 0x105 into MM1.
+    transition_from_top5(|a| a.movq(mm1, mm2), 0x105);
 
     // A read-only use (MOVD r32, mm; a store) switches as well, writing
     // no exponent.
