@@ -4,6 +4,7 @@
 
 use crate::exception::Exception;
 use crate::memory::Bus;
+use crate::state::CpuMode;
 use crate::state::SegReg;
 use crate::Cpu;
 use iced_x86::{Instruction, OpKind, Register};
@@ -136,6 +137,20 @@ impl Cpu {
     /// Segment of the memory operand (after any override).
     pub fn mem_segment(ins: &Instruction) -> SegReg {
         seg_of(ins.memory_segment()).unwrap_or(SegReg::Ds)
+    }
+
+    /// The linear address of the memory operand without its segment
+    /// checks, for the alignment rules that look at it (FXSAVE, XSAVE,
+    /// the aligned SSE forms): in 64-bit mode only FS and GS have a base.
+    pub(crate) fn mem_linear_unchecked(&self, ins: &Instruction) -> u64 {
+        let seg = Cpu::mem_segment(ins);
+        let base =
+            if self.state.mode() == CpuMode::Long64 && !matches!(seg, SegReg::Fs | SegReg::Gs) {
+                0
+            } else {
+                self.state.segment(seg).base
+            };
+        base.wrapping_add(self.effective_address(ins))
     }
 
     /// Size in bytes of operand `i`.

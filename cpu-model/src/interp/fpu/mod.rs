@@ -20,7 +20,7 @@ use super::Table;
 use crate::exception::{Exception, Fault};
 use crate::fxstate::{fsw, FxFormat, FCW_INIT, MXCSR_MASK};
 use crate::memory::Bus;
-use crate::state::{cr0, cr4, CpuMode, SegReg};
+use crate::state::{cr0, cr4, CpuMode};
 use crate::Cpu;
 use iced_x86::{Code, Instruction, Mnemonic, OpKind, Register};
 
@@ -171,18 +171,10 @@ fn fx_area(cpu: &Cpu, ins: &Instruction) -> Result<(u64, FxFormat, usize), Excep
         return Err(Exception::NM);
     }
     let offset = cpu.effective_address(ins);
-    let seg = Cpu::mem_segment(ins);
-    let long = cpu.state.mode() == CpuMode::Long64;
-    // The linear address (segment bases other than FS/GS are 0 in 64-bit
-    // mode); its low bits are the offset's plus the base's.
-    let base = if long && !matches!(seg, SegReg::Fs | SegReg::Gs) {
-        0
-    } else {
-        cpu.state.segment(seg).base
-    };
-    if base.wrapping_add(offset) & 0xf != 0 {
+    if cpu.mem_linear_unchecked(ins) & 0xf != 0 {
         return Err(Exception::GP(0));
     }
+    let long = cpu.state.mode() == CpuMode::Long64;
     let format = if matches!(
         ins.code(),
         Code::Fxsave64_m512byte | Code::Fxrstor64_m512byte

@@ -31,7 +31,7 @@ use super::Table;
 use crate::exception::{Exception, Fault};
 use crate::fxstate::MXCSR_MASK;
 use crate::memory::Bus;
-use crate::state::{cr0, cr4, SegReg};
+use crate::state::{cr0, cr4};
 use crate::Cpu;
 use iced_x86::{Instruction, Mnemonic, OpKind, Register};
 
@@ -86,19 +86,6 @@ impl Width {
     }
 }
 
-/// The linear address of the memory operand (for the alignment check:
-/// segment bases other than FS/GS are 0 in 64-bit mode).
-fn linear(cpu: &Cpu, ins: &Instruction) -> u64 {
-    let seg = Cpu::mem_segment(ins);
-    let off = cpu.effective_address(ins);
-    let long = cpu.state.mode() == crate::state::CpuMode::Long64;
-    if long && !matches!(seg, SegReg::Fs | SegReg::Gs) {
-        off
-    } else {
-        cpu.state.segment(seg).base.wrapping_add(off)
-    }
-}
-
 impl Cpu {
     pub(super) fn xmm(&self, i: usize) -> [u8; 16] {
         self.state.fx.xmm[i & 15]
@@ -120,7 +107,7 @@ impl Cpu {
         if ins.op_kind(op) == OpKind::Register {
             return Ok(self.xmm(xmm_index(ins.op_register(op))));
         }
-        if width == Width::Aligned128 && linear(self, ins) & 15 != 0 {
+        if width == Width::Aligned128 && self.mem_linear_unchecked(ins) & 15 != 0 {
             return Err(Exception::GP(0).into());
         }
         let mut v = [0u8; 16];
@@ -138,7 +125,7 @@ impl Cpu {
         v: [u8; 16],
         width: Width,
     ) -> Result<(), Fault> {
-        if width == Width::Aligned128 && linear(self, ins) & 15 != 0 {
+        if width == Width::Aligned128 && self.mem_linear_unchecked(ins) & 15 != 0 {
             return Err(Exception::GP(0).into());
         }
         let seg = Cpu::mem_segment(ins);
