@@ -166,9 +166,18 @@ fn warm_up_reaches_the_fast_path() {
     }
 }
 
+/// Random cases per run: 400, or `PAGE_BOUNDARY_RANDOM=N` (for longer
+/// runs after a change to how the engines reach memory).
+fn random_case_count() -> u32 {
+    std::env::var("PAGE_BOUNDARY_RANDOM")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(400)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: 400,
+        cases: random_case_count(),
         failure_persistence: None,
         ..ProptestConfig::default()
     })]
