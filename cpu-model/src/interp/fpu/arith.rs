@@ -86,21 +86,16 @@ fn arith(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Faul
         _ => Arith::DivR,
     };
     let pop = matches!(m, Faddp | Fsubp | Fsubrp | Fmulp | Fdivp | Fdivrp);
-    let (dst, src) = if has_memory(ins) {
-        (0, None)
+    // The destination, and the source: memory (read now, so a fault
+    // changes nothing) or a register.
+    let (dst, mem, src) = if has_memory(ins) {
+        (0, Some(memory_operand(cpu, bus, ins)?), 0)
     } else {
-        (
-            st_index(ins.op0_register()),
-            Some(st_index(ins.op1_register())),
-        )
-    };
-    let mem = if src.is_none() {
-        Some(memory_operand(cpu, bus, ins)?)
-    } else {
-        None
+        let src = st_index(ins.op1_register());
+        (st_index(ins.op0_register()), None, src)
     };
     cpu.x87_pointers(bus, ins);
-    if cpu.st_empty(dst) || src.is_some_and(|s| cpu.st_empty(s)) {
+    if cpu.st_empty(dst) || (mem.is_none() && cpu.st_empty(src)) {
         if cpu.stack_fault(false) {
             cpu.set_st(dst, INDEFINITE);
             if pop {
@@ -109,11 +104,7 @@ fn arith(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Faul
         }
         return Ok(());
     }
-    let b = match (mem, src) {
-        (Some(b), _) => b,
-        (None, Some(s)) => Operand::Reg(cpu.st(s)),
-        (None, None) => unreachable_operand(),
-    };
+    let b = mem.unwrap_or_else(|| Operand::Reg(cpu.st(src)));
     let (r, status) = hostfp::arith(op, cpu.st(dst), b, cpu.state.fx.fcw);
     if cpu.arith_flags(status) == Outcome::Write {
         cpu.set_st(dst, r);
@@ -122,12 +113,6 @@ fn arith(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Faul
         }
     }
     Ok(())
-}
-
-/// Never reached: an operand is either memory or a register. A value
-/// rather than a panic, so no guest input can stop the host.
-fn unreachable_operand() -> Operand {
-    Operand::Reg(INDEFINITE)
 }
 
 /// C3, C2, C0 of a comparison (and C1 cleared).
