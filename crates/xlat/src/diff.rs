@@ -1,6 +1,6 @@
 //! `xlat diff`: the host-CPU oracle from the command line. Runs N random
 //! instruction sequences from a seed natively and in an engine, prints each
-//! mismatch (at most 10, shrunk to a minimal case) and ends with the line
+//! mismatch (at most `--show`, 10 by default, shrunk to a minimal case) and ends with the line
 //! `cases=N mismatches=M`; exits 0 only when M is 0, 74 if that report
 //! could not be written (`output.rs`).
 
@@ -9,9 +9,6 @@ use oracle::campaign::{report, run_campaign};
 use oracle::emulate::Engine;
 use std::io::Write;
 use std::process::ExitCode;
-
-/// Mismatches shown in full.
-const SHOWN: usize = 10;
 
 #[derive(Debug, clap::Args)]
 pub struct DiffArgs {
@@ -28,6 +25,9 @@ pub struct DiffArgs {
     /// integer-only campaign (its cases unchanged for a seed).
     #[arg(long, default_value_t = 0.0)]
     fp: f64,
+    /// Mismatches shrunk and shown in full (the rest are only counted).
+    #[arg(long, default_value_t = 10)]
+    show: usize,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -43,7 +43,7 @@ pub fn diff(args: &DiffArgs) -> ExitCode {
         DiffEngine::Interp => Engine::Interp,
         DiffEngine::Jit => Engine::Jit,
     };
-    match run_campaign(engine, args.cases, args.seed, SHOWN, args.fp) {
+    match run_campaign(engine, args.cases, args.seed, args.show, args.fp) {
         Ok(s) => {
             let (stdout, mut out) = Output::stdout("the report");
             for (i, m) in s.shown.iter().enumerate() {

@@ -143,7 +143,11 @@ fn compare_operand(
 /// "FCOM/FCOMP/FCOMPP", "FUCOM/…", "FICOM/FICOMP", "FTST": C3 C2 C0 :=
 /// 000 (ST(0) greater), 001 (less), 100 (equal), 111 (unordered); C1 := 0.
 /// The U forms raise IE only for an SNaN. With an unmasked invalid
-/// operation the condition codes are not set and nothing is popped.
+/// operation (stack underflow included: unordered) or denormal the
+/// condition codes are still set (the compare
+/// has no destination to protect) but nothing is popped: what Intel and
+/// AMD processors do and Bochs models (fpu_compare.cc sets the codes
+/// before it checks for an unmasked exception).
 fn fcom(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
     use Mnemonic::*;
     prologue(cpu)?;
@@ -157,16 +161,17 @@ fn fcom(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault
     let (mem, src) = compare_operand(cpu, bus, ins)?;
     cpu.x87_pointers(bus, ins);
     let unordered = fsw::C0 | fsw::C2 | fsw::C3;
+    let mut pops = pops;
     let status = if cpu.st_empty(0) || src.is_some_and(|s| cpu.st_empty(s)) {
         if !cpu.stack_fault(false) {
-            return Ok(());
+            pops = 0;
         }
         unordered
     } else {
         let b = mem.unwrap_or_else(|| Operand::Reg(cpu.st(src.unwrap_or(1))));
         let status = hostfp::compare_with(cpu.st(0), b, ordered);
         if cpu.arith_flags(status & fsw::EXCEPTIONS) == Outcome::Suppress {
-            return Ok(());
+            pops = 0;
         }
         status
     };
@@ -178,7 +183,10 @@ fn fcom(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault
 }
 
 /// FCOMI/FCOMIP/FUCOMI/FUCOMIP — SDM Vol. 2 "FCOMI/FCOMIP/FUCOMI/FUCOMIP":
-/// ZF, PF, CF as C3, C2, C0 of FCOM; OF, SF, AF := 0; C1 := 0.
+/// ZF, PF, CF as C3, C2, C0 of FCOM; OF, SF, AF := 0; C1 := 0. As with
+/// FCOM, an unmasked invalid operation or denormal still sets ZF, PF and
+/// CF and only suppresses the pop. (AMD processors leave C1 alone; the
+/// SDM and Bochs clear it, and so does xlat.)
 fn fcomi(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
     use Mnemonic::*;
     prologue(cpu)?;
@@ -188,19 +196,19 @@ fn fcomi(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Faul
     let src = st_index(ins.op1_register());
     cpu.x87_pointers(bus, ins);
     // OF, SF and AF are cleared whatever happens (SDM Vol. 2 "FCOMI/…":
-    // "cleared regardless"); ZF, PF and CF are left alone by an unmasked
-    // invalid operation.
+    // "cleared regardless").
     cpu.state.rflags &= !(flags::OF | flags::SF | flags::AF);
     let unordered = fsw::C0 | fsw::C2 | fsw::C3;
+    let mut pop = pop;
     let c = if cpu.st_empty(0) || cpu.st_empty(src) {
         if !cpu.stack_fault(false) {
-            return Ok(());
+            pop = false;
         }
         unordered
     } else {
         let status = hostfp::compare(cpu.st(0), cpu.st(src), ordered);
         if cpu.arith_flags(status & fsw::EXCEPTIONS) == Outcome::Suppress {
-            return Ok(());
+            pop = false;
         }
         status
     };

@@ -127,7 +127,11 @@ fn fld(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault>
         push_checked(cpu, v);
         return Ok(());
     }
-    if cpu.arith_flags(status) == Outcome::Write {
+    // Only an unmasked invalid operation (an SNaN) stops the push; an
+    // unmasked denormal operand of an m32/m64 load is reported through #MF
+    // with the value loaded, as Intel and AMD processors do and Bochs
+    // models (fpu_load_store.cc, FLD_SINGLE_REAL).
+    if cpu.arith_flags(status) == Outcome::Write || status & sw::IE == 0 {
         cpu.push_st(v);
     }
     Ok(())
@@ -356,7 +360,9 @@ fn fnop(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault
 }
 
 /// FCMOVcc ST(0), ST(i) — SDM Vol. 2 "FCMOVcc" (B: CF, E: ZF, BE: CF or
-/// ZF, U: PF, and their negations).
+/// ZF, U: PF, and their negations). C1 changes only on a stack underflow
+/// (the SDM's "set to 0 if stack underflow occurred", unlike FLD's
+/// "otherwise, set to 0"; hardware and Bochs leave it otherwise).
 fn fcmov(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
     use Mnemonic::*;
     prologue(cpu)?;
@@ -380,7 +386,6 @@ fn fcmov(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Faul
         Fcmovnbe => !cf && !zf,
         _ => !pf,
     };
-    cpu.set_c1(false);
     if take {
         let v = cpu.st(i);
         cpu.set_st(0, v);

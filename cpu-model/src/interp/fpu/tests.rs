@@ -258,6 +258,73 @@ fn unmasked_invalid_operation_writes_nothing_and_waits_for_mf() {
     assert_eq!(&bus.ram[0x3008..0x300c], &[0; 4], "nothing stored");
 }
 
+/// Where the SDM is silent or terse, xlat does what Intel and AMD
+/// processors and Bochs agree on: an unmasked exception of a compare still
+/// sets the condition codes (and EFLAGS for FCOMI) but does not pop; an
+/// unmasked denormal operand of an m32 load still pushes; FCMOVcc leaves
+/// C1 alone unless the stack underflows.
+#[test]
+fn compares_loads_and_fcmov_under_unmasked_exceptions() {
+    let code = asm(32, |a| {
+        a.fninit()?;
+        a.fldcw(word_ptr(0x3000))?; // IM = DM = 0
+        a.fld(dword_ptr(0x3004))?; // a denormal: #D unmasked, still pushed
+        a.fnstsw(word_ptr(0x3010))?;
+        a.fnclex()?;
+        a.fld(dword_ptr(0x3008))?; // QNaN: no exception on a load
+        a.fcomp_2(st0, st1)?; // QNaN: #IA unmasked; unordered, no pop
+        a.fnstsw(word_ptr(0x3012))?;
+        a.fnclex()?;
+        a.fucomip(st0, st1)?; // QNaN: no #IA (FUCOMI); ZF PF CF, popped
+        a.fnstsw(word_ptr(0x3014))?;
+        a.fld(dword_ptr(0x3008))?;
+        a.fcomip(st0, st1)?; // #IA unmasked: ZF PF CF set, no pop
+        a.fnstsw(word_ptr(0x3016))?;
+        a.fnclex()?;
+        a.fld1()?; // C1 := 0
+        a.hlt()
+    });
+    let (mut cpu, mut bus) = prot32(&code);
+    bus.ram[0x3000..0x3002].copy_from_slice(&0x037cu16.to_le_bytes());
+    bus.ram[0x3004..0x3008].copy_from_slice(&1u32.to_le_bytes());
+    bus.ram[0x3008..0x300c].copy_from_slice(&0x7fc0_0000u32.to_le_bytes());
+    run_to_hlt(&mut cpu, &mut bus).unwrap();
+    let word = |at: usize| u16::from_le_bytes([bus.ram[at], bus.ram[at + 1]]);
+    let top = |s: u16| (s >> 11) & 7;
+    let cc = fsw::C0 | fsw::C1 | fsw::C2 | fsw::C3;
+    let s = word(0x3010);
+    assert_eq!(s & (fsw::EXCEPTIONS | fsw::ES), 2 | fsw::ES, "DE reported");
+    assert_eq!(top(s), 7, "the denormal was pushed");
+    let s = word(0x3012);
+    assert_eq!(s & (fsw::EXCEPTIONS | fsw::ES), 1 | fsw::ES);
+    assert_eq!(s & cc, fsw::C0 | fsw::C2 | fsw::C3, "unordered set");
+    assert_eq!(top(s), 6, "not popped");
+    assert_eq!(top(word(0x3014)), 7, "FUCOMIP popped");
+    let s = word(0x3016);
+    assert_eq!(s & (fsw::EXCEPTIONS | fsw::ES), 1 | fsw::ES);
+    assert_eq!(top(s), 6, "FCOMIP not popped");
+    let zpc = crate::flags::ZF | crate::flags::PF | crate::flags::CF;
+    assert_eq!(cpu.state.rflags & zpc, zpc);
+
+    // FCMOV keeps C1 (planted in FSW) and clears it only on underflow.
+    let code = asm(32, |a| {
+        a.fcmovb(st0, st1)?;
+        a.fnstsw(word_ptr(0x3010))?;
+        a.ffree(st1)?;
+        a.fcmovb(st0, st1)?; // underflow (masked): C1 := 0
+        a.fnstsw(word_ptr(0x3012))?;
+        a.hlt()
+    });
+    let (mut cpu, mut bus) = prot32(&code);
+    cpu.state.fx.fsw = fsw::C1 | (6 << fsw::TOP_SHIFT);
+    cpu.state.fx.ftw = 0xc0;
+    cpu.state.rflags |= crate::flags::CF;
+    run_to_hlt(&mut cpu, &mut bus).unwrap();
+    let word = |at: usize| u16::from_le_bytes([bus.ram[at], bus.ram[at + 1]]);
+    assert_ne!(word(0x3010) & fsw::C1, 0, "kept");
+    assert_eq!(word(0x3012) & (fsw::C1 | fsw::SF | 1), fsw::SF | 1);
+}
+
 #[test]
 fn two_result_instructions() {
     let code = asm(32, |a| {
