@@ -305,8 +305,10 @@ fn unary(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Faul
     if matches!(op, UnOp::Sin | UnOp::Cos) {
         cpu.state.fx.fsw &= !fsw::C2;
         if status & sw::C2 != 0 {
-            // Out of range: nothing computed.
+            // Out of range: nothing computed, C1 cleared (as hardware and
+            // Bochs do).
             cpu.state.fx.fsw |= fsw::C2;
+            cpu.set_c1(false);
             return Ok(());
         }
     }
@@ -342,9 +344,14 @@ fn st0_st1(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fa
     let (r, status) = hostfp::binary(op, cpu.st(0), cpu.st(1), cpu.state.fx.fcw);
     let outcome = cpu.arith_flags(status);
     // The quotient bits exist only when a reduction took place: not for
-    // a NaN or infinite operand (C1 and C2 cleared, C0 and C3 left).
-    let finite = cpu.st(0).exponent() != 0x7fff && cpu.st(1).exponent() != 0x7fff;
-    if op != BinOp::Scale && status & sw::IE == 0 && finite {
+    // a NaN or an infinite dividend (C1 and C2 cleared, C0 and C3 left).
+    // A finite dividend over an infinite divisor is a reduction with the
+    // quotient 0 (the dividend is the remainder), as hardware and Bochs
+    // (fprem.cc) report it.
+    let divisor = cpu.st(1);
+    let divisor_nan = divisor.exponent() == 0x7fff && divisor.signif << 1 != 0;
+    let reduced = cpu.st(0).exponent() != 0x7fff && !divisor_nan;
+    if op != BinOp::Scale && status & sw::IE == 0 && reduced {
         let q = fsw::C0 | fsw::C1 | fsw::C2 | fsw::C3;
         cpu.state.fx.fsw = (cpu.state.fx.fsw & !q) | (status & q);
     }
@@ -408,6 +415,7 @@ fn two_results(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<()
     }
     let Some((top, below)) = r else {
         cpu.state.fx.fsw |= fsw::C2;
+        cpu.set_c1(false);
         return Ok(());
     };
     if cpu.arith_flags(status) == Outcome::Write {

@@ -58,7 +58,11 @@ pub enum Cvt {
 
 /// `op` of `b` into `a` under the guest's MXCSR: the result and flags.
 pub fn cvt(op: Cvt, a: [u8; 16], b: [u8; 16], guest: u32) -> ([u8; 16], u32) {
-    super::with_tininess(guest, |c| cvt_on(op, a, b, c))
+    let (r, flags) = super::with_tininess(guest, |c| cvt_on(op, a, b, c));
+    let flags = super::unbounded::fix_precision(flags, guest, || {
+        super::unbounded::cvt_precision(op, b, guest)
+    });
+    (r, flags)
 }
 
 fn cvt_on(op: Cvt, a: [u8; 16], b: [u8; 16], c: u32) -> ([u8; 16], u32) {

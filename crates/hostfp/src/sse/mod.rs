@@ -14,6 +14,8 @@ pub mod mxcsr {
     pub const OE: u32 = 1 << 3;
     pub const UE: u32 = 1 << 4;
     pub const PE: u32 = 1 << 5;
+    /// Denormals are zeros (inputs).
+    pub const DAZ: u32 = 1 << 6;
     pub const FLAGS: u32 = 0x3f;
     pub const MASKS: u32 = 0x3f << 7;
 }
@@ -105,13 +107,17 @@ macro_rules! sse_op {
 }
 
 mod convert;
+mod unbounded;
 pub use convert::*;
 
 /// `a op b` under the guest's MXCSR `guest`: the destination's new value
 /// (its masked response) and the exception flags raised (MXCSR bits 0-5).
 /// What the guest's unmasked exceptions change is the caller's business.
 pub fn sse(op: SseOp, a: [u8; 16], b: [u8; 16], guest: u32) -> ([u8; 16], u32) {
-    with_tininess(guest, |c| sse_on(op, a, b, c))
+    let (r, flags) = with_tininess(guest, |c| sse_on(op, a, b, c));
+    let flags =
+        unbounded::fix_precision(flags, guest, || unbounded::arith_precision(op, a, b, guest));
+    (r, flags)
 }
 
 /// An unmasked underflow is raised for a tiny result even when it is

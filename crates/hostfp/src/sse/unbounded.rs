@@ -1,0 +1,242 @@
+//! The precision flag of an unmasked SIMD overflow or underflow.
+//!
+//! With overflow or underflow unmasked, an SSE operation writes nothing
+//! and raises #XM, and PE says whether the result, rounded to the
+//! destination's precision with an unbounded exponent, was inexact (SDM
+//! Vol. 1 §11.5.2.4-§11.5.2.6; the handler sees the flags, not a result).
+//! The host computes with overflow and underflow masked (`host_mxcsr`), so
+//! its PE is the masked response's: infinity or the largest finite value
+//! for an overflow, a denormal or zero for an underflow, which is inexact
+//! where the unbounded result may not be, and exact where it may not be.
+//!
+//! The x87 unit computes the same operation with precision control set to
+//! the element's significand (24 or 53 bits) and its 15-bit exponent, in
+//! which no product, quotient, sum or narrowing of single or double
+//! values can overflow or underflow: one rounding to the element's
+//! precision with, in effect, an unbounded exponent, the guest's rounding
+//! mode, and its precision flag. Denormal inputs are zeroed first under
+//! MXCSR.DAZ, as the SSE unit does.
+
+use super::{mxcsr, Cvt, SseOp};
+use crate::{binary, load_f32, load_f64, BinOp, F80};
+
+/// Elements of one format in an XMM value: how many, and whether double.
+#[derive(Clone, Copy)]
+struct Lanes {
+    count: usize,
+    double: bool,
+}
+
+const PS: Lanes = Lanes {
+    count: 4,
+    double: false,
+};
+const SS: Lanes = Lanes {
+    count: 1,
+    double: false,
+};
+const PD: Lanes = Lanes {
+    count: 2,
+    double: true,
+};
+const SD: Lanes = Lanes {
+    count: 1,
+    double: true,
+};
+
+/// Element `i` of `v` as an exact 80-bit value (zeroed if denormal under
+/// DAZ).
+fn element(v: &[u8; 16], i: usize, double: bool, daz: bool) -> F80 {
+    if double {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&v[i * 8..i * 8 + 8]);
+        let mut x = u64::from_le_bytes(b);
+        if daz && x & 0x7ff0_0000_0000_0000 == 0 {
+            x &= 1 << 63;
+        }
+        load_f64(x, 0x37f).0
+    } else {
+        let mut b = [0u8; 4];
+        b.copy_from_slice(&v[i * 4..i * 4 + 4]);
+        let mut x = u32::from_le_bytes(b);
+        if daz && x & 0x7f80_0000 == 0 {
+            x &= 1 << 31;
+        }
+        load_f32(x, 0x37f).0
+    }
+}
+
+/// The x87 control word for one rounding to `double`'s or single's
+/// significand under the guest's rounding control, everything masked.
+fn control_word(double: bool, guest: u32) -> u16 {
+    let precision: u16 = if double { 2 } else { 0 };
+    let rounding = ((guest >> 13) & 3) as u16;
+    0x3f | (precision << 8) | (rounding << 10)
+}
+
+/// PE of `a op b` as an unmasked overflow or underflow reports it, or
+/// `None` for an operation without over- or underflow (min, max, sqrt,
+/// the approximations).
+pub(super) fn arith_precision(op: SseOp, a: [u8; 16], b: [u8; 16], guest: u32) -> Option<bool> {
+    use SseOp::*;
+    let (bin, lanes) = match op {
+        Addps => (BinOp::Add, PS),
+        Addss => (BinOp::Add, SS),
+        Addpd => (BinOp::Add, PD),
+        Addsd => (BinOp::Add, SD),
+        Subps => (BinOp::Sub, PS),
+        Subss => (BinOp::Sub, SS),
+        Subpd => (BinOp::Sub, PD),
+        Subsd => (BinOp::Sub, SD),
+        Mulps => (BinOp::Mul, PS),
+        Mulss => (BinOp::Mul, SS),
+        Mulpd => (BinOp::Mul, PD),
+        Mulsd => (BinOp::Mul, SD),
+        Divps => (BinOp::Div, PS),
+        Divss => (BinOp::Div, SS),
+        Divpd => (BinOp::Div, PD),
+        Divsd => (BinOp::Div, SD),
+        _ => return None,
+    };
+    let daz = guest & mxcsr::DAZ != 0;
+    let cw = control_word(lanes.double, guest);
+    Some((0..lanes.count).any(|i| {
+        let x = element(&a, i, lanes.double, daz);
+        let y = element(&b, i, lanes.double, daz);
+        binary(bin, x, y, cw).1 & crate::sw::PE != 0
+    }))
+}
+
+/// PE of a narrowing conversion (CVTSD2SS, CVTPD2PS of `b`) as an
+/// unmasked overflow or underflow reports it, or `None` for the other
+/// conversions, which cannot overflow or underflow.
+pub(super) fn cvt_precision(op: Cvt, b: [u8; 16], guest: u32) -> Option<bool> {
+    let count = match op {
+        Cvt::Sd2ss => 1,
+        Cvt::Pd2ps => 2,
+        _ => return None,
+    };
+    let daz = guest & mxcsr::DAZ != 0;
+    let cw = control_word(false, guest);
+    Some((0..count).any(|i| {
+        let x = element(&b, i, true, daz);
+        // x + 0 is x, rounded once to 24 bits.
+        binary(BinOp::Add, x, F80::ZERO, cw).1 & crate::sw::PE != 0
+    }))
+}
+
+/// The flags of an operation whose host run reported `flags`: where the
+/// guest has overflow or underflow unmasked and one was raised (and no
+/// pre-computation exception stopped it first), PE is the unbounded
+/// result's, `precision()`.
+pub(super) fn fix_precision(
+    flags: u32,
+    guest: u32,
+    precision: impl FnOnce() -> Option<bool>,
+) -> u32 {
+    let unmasked = flags & !(guest >> 7) & mxcsr::FLAGS;
+    let pre = mxcsr::IE | mxcsr::DE | mxcsr::ZE;
+    if unmasked & (mxcsr::OE | mxcsr::UE) == 0 || unmasked & pre != 0 {
+        return flags;
+    }
+    match precision() {
+        Some(true) => flags | mxcsr::PE,
+        Some(false) => flags & !mxcsr::PE,
+        None => flags,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sse::{cvt, sse};
+
+    fn ps(v: [f32; 4]) -> [u8; 16] {
+        let mut r = [0u8; 16];
+        for (i, x) in v.iter().enumerate() {
+            r[i * 4..i * 4 + 4].copy_from_slice(&x.to_le_bytes());
+        }
+        r
+    }
+
+    fn pd(v: [f64; 2]) -> [u8; 16] {
+        let mut r = [0u8; 16];
+        for (i, x) in v.iter().enumerate() {
+            r[i * 8..i * 8 + 8].copy_from_slice(&x.to_le_bytes());
+        }
+        r
+    }
+
+    /// MXCSR with everything masked but `unmasked` (mask bits 7-12).
+    fn guest(unmasked: u32) -> u32 {
+        0x1f80 & !(unmasked << 7)
+    }
+
+    #[test]
+    fn exact_overflow_and_underflow_report_no_precision() {
+        // 2^127 * 4 overflows exactly; 2^-126 * 2^-10 underflows exactly
+        // (an exact tiny result still raises an unmasked UE).
+        let (_, f) = sse(
+            SseOp::Mulps,
+            ps([2f32.powi(127); 4]),
+            ps([4.0; 4]),
+            guest(mxcsr::OE),
+        );
+        assert_eq!(f & (mxcsr::OE | mxcsr::PE), mxcsr::OE);
+        let tiny = f32::MIN_POSITIVE;
+        let (_, f) = sse(
+            SseOp::Mulss,
+            ps([tiny; 4]),
+            ps([2f32.powi(-10); 4]),
+            guest(mxcsr::UE),
+        );
+        assert_eq!(f & (mxcsr::UE | mxcsr::PE), mxcsr::UE);
+        // Masked, the same underflow is exact too (a denormal power of
+        // two): no PE either way.
+        let (_, f) = sse(
+            SseOp::Mulss,
+            ps([tiny; 4]),
+            ps([2f32.powi(-10); 4]),
+            guest(0),
+        );
+        assert_eq!(f & mxcsr::PE, 0);
+    }
+
+    #[test]
+    fn inexact_unbounded_results_report_precision() {
+        // 3 * 2^-130 * (1 + 2^-23) needs more than 24 bits: inexact with
+        // an unbounded exponent as well.
+        let a = 3.0f64 * 2f64.powi(-1000);
+        let b = (1.0 + 2f64.powi(-52)) * 2f64.powi(-60);
+        let (_, f) = sse(SseOp::Mulsd, pd([a, 0.0]), pd([b, 0.0]), guest(mxcsr::UE));
+        assert_eq!(f & (mxcsr::UE | mxcsr::PE), mxcsr::UE | mxcsr::PE);
+        // A tiny quotient that is exact unbounded but loses bits when
+        // denormalised: masked, PE; unmasked, none.
+        let a = (1.0 + 2f64.powi(-52)) * 2f64.powi(-1020);
+        let (_, masked) = sse(SseOp::Divpd, pd([a, 1.0]), pd([16.0, 1.0]), guest(0));
+        assert_ne!(masked & mxcsr::PE, 0);
+        let (_, f) = sse(
+            SseOp::Divpd,
+            pd([a, 1.0]),
+            pd([16.0, 1.0]),
+            guest(mxcsr::UE),
+        );
+        assert_eq!(f & (mxcsr::UE | mxcsr::PE), mxcsr::UE);
+    }
+
+    #[test]
+    fn narrowing_conversions() {
+        // 2^200 overflows a single exactly; 1/3 * 2^-140 underflows
+        // inexactly.
+        let (_, f) = cvt(
+            Cvt::Sd2ss,
+            [0; 16],
+            pd([2f64.powi(200), 0.0]),
+            guest(mxcsr::OE),
+        );
+        assert_eq!(f & (mxcsr::OE | mxcsr::PE), mxcsr::OE);
+        let third = 2f64.powi(-140) / 3.0;
+        let (_, f) = cvt(Cvt::Pd2ps, [0; 16], pd([1.0, third]), guest(mxcsr::UE));
+        assert_eq!(f & (mxcsr::UE | mxcsr::PE), mxcsr::UE | mxcsr::PE);
+    }
+}
