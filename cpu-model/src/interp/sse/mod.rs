@@ -126,7 +126,17 @@ impl Cpu {
         let mut v = [0u8; 16];
         let seg = Cpu::mem_segment(ins);
         let off = self.effective_address(ins);
-        self.read_mem_block(bus, seg, off, &mut v[..width.bytes()])?;
+        let n = width.bytes();
+        if n <= 8 {
+            // An m16/m32/m64 is an ordinary data access of its size, so
+            // alignment checking applies to it (#AC; SDM Vol. 3 §6.15
+            // "Interrupt 17"); only the 128-bit accesses have rules of
+            // their own.
+            let x = self.read_mem(bus, seg, off, n as u32)?;
+            v[..n].copy_from_slice(&x.to_le_bytes()[..n]);
+        } else {
+            self.read_mem_block(bus, seg, off, &mut v)?;
+        }
         Ok(v)
     }
 

@@ -84,7 +84,8 @@ fn dot_product(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<()
     let dst = xmm_index(ins.op0_register());
     let b = cpu.xmm_operand(bus, ins, 1, Width::Aligned128)?;
     let (a, imm, csr) = (cpu.xmm(dst), ins.immediate8(), cpu.state.fx.mxcsr);
-    let (r, f) = if ins.mnemonic() == Mnemonic::Dpps {
+    let dpps = ins.mnemonic() == Mnemonic::Dpps;
+    let (r, f) = if dpps {
         hostfp::sse::dpps(a, b, imm, csr)
     } else {
         hostfp::sse::dppd(a, b, imm, csr)
