@@ -1,6 +1,7 @@
-//! The interpreter's SSE4.1 instructions against the host CPU: every
-//! legacy form in its register and memory forms (m128 aligned; m64, m32,
-//! m16 and m8 at odd addresses), with random imm8 values, on random,
+//! The interpreter's SSE4.1 instructions (also as the translator runs
+//! them) against the host CPU: every legacy form in its register and
+//! memory forms (m128 aligned; m64, m32, m16 and m8 at odd addresses),
+//! with random imm8 values, on random,
 //! integer-extreme and floating-point special values (±0, denormals,
 //! infinities, QNaN/SNaN, halves and near-integers for the rounding)
 //! under random MXCSR rounding, DAZ, FTZ and exception masks, so that
@@ -159,27 +160,30 @@ fn case(body: &Body, imm: u32, r: &mut Rng, rflags: u64) -> Case {
     }
 }
 
-/// Run every case natively and in the interpreter; the names of those
-/// that differ, with the differences.
+/// Run every case natively, in the interpreter and in the translator
+/// (which hands these instructions to the interpreter's handlers); the
+/// names of those that differ, with the differences.
 fn differences(cases: &[Case], names: &[String]) -> Vec<String> {
     let native = run_native(cases).expect("native run");
     let mut out = Vec::new();
     for (i, c) in cases.iter().enumerate() {
-        let mut emulated = run_emulated(c, Engine::Interp);
-        assert!(!emulated.inconclusive, "{}", names[i]);
-        if let Some(e) = emulated.outcome.as_mut() {
-            if precision_with_unmasked_overflow(&native[i], e) {
-                e.fx.mxcsr = native[i].fx.mxcsr;
+        for engine in [Engine::Interp, Engine::Jit] {
+            let mut emulated = run_emulated(c, engine);
+            assert!(!emulated.inconclusive, "{}", names[i]);
+            if let Some(e) = emulated.outcome.as_mut() {
+                if precision_with_unmasked_overflow(&native[i], e) {
+                    e.fx.mxcsr = native[i].fx.mxcsr;
+                }
             }
-        }
-        let d = oracle::compare(64, &native[i], &emulated);
-        if !d.is_empty() {
-            out.push(format!(
-                "{}: {d}{}initial: {}",
-                names[i],
-                oracle::disassemble(&c.code, 64),
-                oracle::format_fx(&c.fx, true)
-            ));
+            let d = oracle::compare(64, &native[i], &emulated);
+            if !d.is_empty() {
+                out.push(format!(
+                    "{} ({engine:?}): {d}{}initial: {}",
+                    names[i],
+                    oracle::disassemble(&c.code, 64),
+                    oracle::format_fx(&c.fx, true)
+                ));
+            }
         }
     }
     out

@@ -360,3 +360,37 @@ fn inserts_mask_the_index_and_take_the_low_bytes() {
     want[8..12].copy_from_slice(&[0xa5, 0xa6, 0xa7, 0xa8]);
     assert_eq!(s[4], want);
 }
+
+#[test]
+fn narrow_memory_sources_are_alignment_checked() {
+    // With CR0.AM, RFLAGS.AC and CPL 3, an m16/m32/m64 source is checked
+    // for its own size (#AC); an m128 has the 16-byte rule instead.
+    for (code, at, fault) in [
+        (asm(32, |a| a.pmovzxbq(xmm0, word_ptr(edi))), 0x3001, true),
+        (asm(32, |a| a.pmovzxbq(xmm0, word_ptr(edi))), 0x3002, false),
+        (asm(32, |a| a.pmovsxwd(xmm0, qword_ptr(edi))), 0x3004, true),
+        (
+            asm(32, |a| a.insertps(xmm0, dword_ptr(edi), 0)),
+            0x3002,
+            true,
+        ),
+        (
+            asm(32, |a| a.pinsrd(xmm0, dword_ptr(edi), 0)),
+            0x3004,
+            false,
+        ),
+        (asm(32, |a| a.pextrw(word_ptr(edi), xmm0, 0)), 0x3003, true),
+    ] {
+        let (mut cpu, mut bus) = sse_cpu(&code);
+        cpu.state.cr0 |= cr0::AM;
+        cpu.state.rflags |= flags::AC;
+        cpu.state.seg[crate::state::SegReg::Cs as usize].selector |= 3;
+        cpu.state.gpr[7] = at;
+        let want = if fault {
+            Err(Exception::AC.into())
+        } else {
+            Ok(())
+        };
+        assert_eq!(exec(&mut cpu, &mut bus), want, "{at:#x}");
+    }
+}

@@ -114,65 +114,6 @@ pub fn dppd(a: [u8; 16], b: [u8; 16], imm: u8, guest: u32) -> ([u8; 16], u32) {
     with_tininess(guest, |c| op(a, b, c))
 }
 
-/// `v` with the `size`-byte elements whose bit in `sel` is clear set to
-/// +0.0 (all zero bits).
-fn select(v: [u8; 16], size: usize, sel: u8) -> [u8; 16] {
-    let mut r = [0u8; 16];
-    for i in 0..16 / size {
-        if sel & (1 << i) != 0 {
-            r[i * size..(i + 1) * size].copy_from_slice(&v[i * size..(i + 1) * size]);
-        }
-    }
-    r
-}
-
-/// Element `i` of `size` bytes of `v` into element `j` of `into`.
-fn put(into: &mut [u8; 16], j: usize, v: &[u8; 16], i: usize, size: usize) {
-    into[j * size..(j + 1) * size].copy_from_slice(&v[i * size..(i + 1) * size]);
-}
-
-/// The exception flags of each step of DPPS in the SDM's order — the
-/// selected products (MULPS; an unselected product is +0.0 and computes
-/// nothing), the sums of products 0 + 1 and 2 + 3 (ADDPS), their sum
-/// (ADDSS) — each step run on the host on the values of the step before.
-/// `dpps` gives the result and the flags of the whole; these tell an
-/// unmasked exception's step, where the instruction stops (the
-/// interpreter reports the flags of the steps before with that step's).
-pub fn dpps_steps(a: [u8; 16], b: [u8; 16], imm: u8, guest: u32) -> [u32; 3] {
-    use super::{sse, SseOp};
-    let (p, f1) = sse(
-        SseOp::Mulps,
-        select(a, 4, imm >> 4),
-        select(b, 4, imm >> 4),
-        guest,
-    );
-    let (mut x, mut y) = ([0u8; 16], [0u8; 16]);
-    put(&mut x, 0, &p, 0, 4);
-    put(&mut y, 0, &p, 1, 4);
-    put(&mut x, 1, &p, 2, 4);
-    put(&mut y, 1, &p, 3, 4);
-    let (s, f2) = sse(SseOp::Addps, x, y, guest);
-    let mut high = [0u8; 16];
-    put(&mut high, 0, &s, 1, 4);
-    let (_, f3) = sse(SseOp::Addss, s, high, guest);
-    [f1, f2, f3]
-}
-
-/// The same for DPPD: the selected products (MULPD), their sum (ADDSD).
-pub fn dppd_steps(a: [u8; 16], b: [u8; 16], imm: u8, guest: u32) -> [u32; 2] {
-    use super::{sse, SseOp};
-    let (p, f1) = sse(
-        SseOp::Mulpd,
-        select(a, 8, imm >> 4 & 3),
-        select(b, 8, imm >> 4 & 3),
-        guest,
-    );
-    let mut high = [0u8; 16];
-    put(&mut high, 0, &p, 1, 8);
-    let (_, f2) = sse(SseOp::Addsd, p, high, guest);
-    [f1, f2]
-}
-
 /// The four ROUND forms: XMM0 := round(XMM1), the scalar forms keeping
 /// the rest of XMM0.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -248,26 +189,6 @@ mod tests {
         assert_eq!((r, f), (ps([0.0, 0.0, 0.0, 0.0]), mxcsr::PE));
         let (r, _) = dpps(a, b, 0x71, DEFAULT | 0x4000);
         assert_eq!(r, ps([2.0, 0.0, 0.0, 0.0]));
-    }
-
-    #[test]
-    fn dot_product_steps() {
-        // Product 0 overflows; products 1 and 2 are inexact only, and the
-        // sums of infinity with finite values are exact.
-        let a = ps([f32::MAX, 1.0 / 3.0, 1.0 / 3.0, 5.0]);
-        let b = ps([2.0, 1.0 / 3.0, 3.0, 7.0]);
-        let steps = dpps_steps(a, b, 0x7f, DEFAULT);
-        assert_eq!(
-            steps,
-            [mxcsr::OE | mxcsr::PE, 0, 0],
-            "product 3 is not selected"
-        );
-        let (_, whole) = dpps(a, b, 0x7f, DEFAULT);
-        assert_eq!(whole, steps[0] | steps[1] | steps[2]);
-        // DPPD: an exact product, a sum of a denormal and -0.
-        let tiny = f64::from_bits(1);
-        let steps = dppd_steps(pd([tiny, -0.0]), pd([1.0, 1.0]), 0x33, DEFAULT);
-        assert_eq!(steps, [mxcsr::DE, mxcsr::DE]);
     }
 
     #[test]
