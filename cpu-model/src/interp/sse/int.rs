@@ -52,8 +52,7 @@ pub(super) fn register(t: &mut Table) {
         t.set(m, pshuf);
     }
     t.set(Pmovmskb, pmovmskb);
-    // PEXTRW r/m16, xmm, imm8 (66 0F 3A 15) is SSE4.1: #UD like the rest
-    // of SSE4.1 until CPUID advertises it.
+    // PEXTRW r/m16, xmm, imm8 (66 0F 3A 15) is SSE4.1's: `sse41_ins.rs`.
     for c in [
         Code::Pextrw_r32_mm_imm8,
         Code::Pextrw_r64_mm_imm8,
@@ -73,19 +72,19 @@ pub(super) fn register(t: &mut Table) {
 pub(super) type V = [u8; 16];
 
 /// Lane `i` of `size` bytes (1, 2, 4, 8), zero-extended.
-fn lane(v: &V, i: usize, size: usize) -> u64 {
+pub(super) fn lane(v: &V, i: usize, size: usize) -> u64 {
     let mut b = [0u8; 8];
     b[..size].copy_from_slice(&v[i * size..(i + 1) * size]);
     u64::from_le_bytes(b)
 }
 
 /// Lane `i` of `size` bytes := the low bytes of `x`.
-fn set_lane(v: &mut V, i: usize, size: usize, x: u64) {
+pub(super) fn set_lane(v: &mut V, i: usize, size: usize, x: u64) {
     v[i * size..(i + 1) * size].copy_from_slice(&x.to_le_bytes()[..size]);
 }
 
 /// A `size`-byte lane value, sign-extended.
-fn signed(x: u64, size: usize) -> i64 {
+pub(super) fn signed(x: u64, size: usize) -> i64 {
     let sh = 64 - 8 * size as u32;
     ((x << sh) as i64) >> sh
 }
@@ -98,13 +97,13 @@ fn sat_signed(x: i64, size: usize) -> u64 {
 }
 
 /// `x` saturated to an unsigned `size`-byte integer.
-fn sat_unsigned(x: i64, size: usize) -> u64 {
+pub(super) fn sat_unsigned(x: i64, size: usize) -> u64 {
     let bits = 8 * size as u32;
     x.clamp(0, (1i64 << bits) - 1) as u64
 }
 
 /// All ones when `c`.
-fn mask(c: bool) -> u64 {
+pub(super) fn mask(c: bool) -> u64 {
     if c {
         u64::MAX
     } else {
@@ -113,7 +112,7 @@ fn mask(c: bool) -> u64 {
 }
 
 /// Every `size`-byte lane of the low `n` bytes: `f(a lane, b lane)`.
-fn map2(a: &V, b: &V, n: usize, size: usize, f: impl Fn(u64, u64) -> u64) -> V {
+pub(super) fn map2(a: &V, b: &V, n: usize, size: usize, f: impl Fn(u64, u64) -> u64) -> V {
     let mut r = [0u8; 16];
     for i in 0..n / size {
         set_lane(&mut r, i, size, f(lane(a, i, size), lane(b, i, size)));
@@ -122,7 +121,7 @@ fn map2(a: &V, b: &V, n: usize, size: usize, f: impl Fn(u64, u64) -> u64) -> V {
 }
 
 /// The same on sign-extended lanes.
-fn map2s(a: &V, b: &V, n: usize, size: usize, f: impl Fn(i64, i64) -> i64) -> V {
+pub(super) fn map2s(a: &V, b: &V, n: usize, size: usize, f: impl Fn(i64, i64) -> i64) -> V {
     map2(a, b, n, size, |x, y| {
         f(signed(x, size), signed(y, size)) as u64
     })
@@ -214,7 +213,7 @@ fn psadbw(a: &V, b: &V, n: usize) -> V {
 
 /// The packs: each `size`-byte lane of `a`, then of `b`, narrowed by `f`
 /// into a lane of half the size.
-fn pack(a: &V, b: &V, n: usize, size: usize, f: impl Fn(u64) -> u64) -> V {
+pub(super) fn pack(a: &V, b: &V, n: usize, size: usize, f: impl Fn(u64) -> u64) -> V {
     let mut r = [0u8; 16];
     let k = n / size;
     for i in 0..k {

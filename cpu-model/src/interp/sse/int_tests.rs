@@ -634,11 +634,3 @@ fn masked_stores_and_non_temporal_stores() {
     assert_eq!(&bus.ram[0x3001..0x3009], &[1, 2, 3, 4, 5, 6, 7, 8]);
     assert_eq!(&bus.ram[0x3010..0x3020], &[0xab; 16]);
 }
-
-#[test]
-fn pextrw_to_memory_is_sse41_and_stays_ud() {
-    let code = [0x66, 0x0f, 0x3a, 0x15, 0x00, 0x01]; // pextrw [eax], xmm0, 1
-    let (mut cpu, mut bus) = prot32(&code);
-    cpu.state.cr4 |= cr4::OSFXSR;
-    assert_eq!(exec(&mut cpu, &mut bus), Err(Exception::UD.into()));
-}

@@ -1,5 +1,6 @@
-//! SSE and SSE2 (SDM Vol. 1 ch. 10-11; Vol. 2 under each mnemonic). The
-//! XMM registers and MXCSR live in the FXSAVE image (`CpuState::fx`).
+//! SSE, SSE2 and SSE4.1 (SDM Vol. 1 ch. 10-12; Vol. 2 under each
+//! mnemonic). The XMM registers and MXCSR live in the FXSAVE image
+//! (`CpuState::fx`).
 //!
 //! - `mod.rs`: availability (#UD/#NM by CR0 and CR4.OSFXSR), XMM operand
 //!   access with the 16-byte alignment rule of the legacy packed forms,
@@ -14,7 +15,10 @@
 //! - `int.rs`: the packed integer operations of MMX, SSE and SSE2, one
 //!   handler for the MMX and the XMM form of each;
 //! - `mmx.rs`: the MMX registers and state rules, EMMS, MOVD/MOVQ,
-//!   MOVQ2DQ/MOVDQ2Q.
+//!   MOVQ2DQ/MOVDQ2Q;
+//! - `sse41.rs`, `sse41_ins.rs`, `sse41_fp.rs`: SSE4.1's packed integer
+//!   operations; its extracts and inserts; its blends, dot products and
+//!   rounding.
 //!
 //! Work in progress (issue #9): CPUID does not advertise SSE or SSE2 until
 //! every form is in; until then a guest that tries them anyway gets these
@@ -26,6 +30,9 @@ mod int;
 mod mmx;
 mod mov;
 mod shuffle;
+mod sse41;
+mod sse41_fp;
+mod sse41_ins;
 
 use super::Table;
 use crate::exception::{Exception, Fault};
@@ -44,6 +51,9 @@ pub(super) fn register(t: &mut Table) {
     mmx::register(t);
     mov::register(t);
     shuffle::register(t);
+    sse41::register(t);
+    sse41_fp::register(t);
+    sse41_ins::register(t);
 }
 
 /// The availability checks of every SSE/SSE2 instruction (SDM Vol. 3
@@ -74,6 +84,8 @@ pub(super) enum Width {
     Unaligned128,
     M64,
     M32,
+    /// m16 of PMOVSXBQ/PMOVZXBQ.
+    M16,
 }
 
 impl Width {
@@ -82,6 +94,7 @@ impl Width {
             Width::Aligned128 | Width::Unaligned128 => 16,
             Width::M64 => 8,
             Width::M32 => 4,
+            Width::M16 => 2,
         }
     }
 }
@@ -113,7 +126,17 @@ impl Cpu {
         let mut v = [0u8; 16];
         let seg = Cpu::mem_segment(ins);
         let off = self.effective_address(ins);
-        self.read_mem_block(bus, seg, off, &mut v[..width.bytes()])?;
+        let n = width.bytes();
+        if n <= 8 {
+            // An m16/m32/m64 is an ordinary data access of its size, so
+            // alignment checking applies to it (#AC; SDM Vol. 3 §6.15
+            // "Interrupt 17"); only the 128-bit accesses have rules of
+            // their own.
+            let x = self.read_mem(bus, seg, off, n as u32)?;
+            v[..n].copy_from_slice(&x.to_le_bytes()[..n]);
+        } else {
+            self.read_mem_block(bus, seg, off, &mut v)?;
+        }
         Ok(v)
     }
 

@@ -67,8 +67,11 @@ pub enum SseOp {
     Rsqrtss,
 }
 
+/// `sse_op!(a, b, csr, "op xmm0, xmm1")`; with `imm = N;` first, the
+/// template's `{imm}` is the constant `N` (an instruction's imm8 must be
+/// part of its encoding: see `sse41.rs`).
 macro_rules! sse_op {
-    ($a:expr, $b:expr, $csr:expr, $($op:tt)+) => {{
+    (@with [$($extra:tt)*] $a:expr, $b:expr, $csr:expr, $($op:tt)+) => {{
         let a: [u8; 16] = $a;
         let b: [u8; 16] = $b;
         let csr: u32 = $csr;
@@ -96,6 +99,7 @@ macro_rules! sse_op {
                 r = in(reg) &mut r,
                 flags = in(reg) &mut flags,
                 saved = in(reg) &mut saved,
+                $($extra)*
                 out("xmm0") _,
                 out("xmm1") _,
                 options(nostack),
@@ -104,11 +108,19 @@ macro_rules! sse_op {
         let _ = saved;
         (r, flags & mxcsr::FLAGS)
     }};
+    (imm = $imm:expr; $a:expr, $b:expr, $csr:expr, $($op:tt)+) => {
+        sse_op!(@with [imm = const $imm,] $a, $b, $csr, $($op)+)
+    };
+    ($a:expr, $b:expr, $csr:expr, $($op:tt)+) => {
+        sse_op!(@with [] $a, $b, $csr, $($op)+)
+    };
 }
 
 mod convert;
+mod sse41;
 mod unbounded;
 pub use convert::*;
+pub use sse41::*;
 
 /// `a op b` under the guest's MXCSR `guest`: the destination's new value
 /// (its masked response) and the exception flags raised (MXCSR bits 0-5).

@@ -602,6 +602,14 @@ mod tests {
             Mnemonic::Ucomisd,
             Mnemonic::Shufps,
             Mnemonic::Ldmxcsr,
+            Mnemonic::Dpps,
+            Mnemonic::Blendvps,
+            Mnemonic::Pextrw,
+            Mnemonic::Pinsrq,
+            Mnemonic::Movntdqa,
+            Mnemonic::Ptest,
+            Mnemonic::Pmovzxbq,
+            Mnemonic::Roundsd,
         ] {
             assert!(
                 t.iter()
