@@ -200,10 +200,7 @@ fn precision_with_unmasked_overflow(n: &oracle::Outcome, e: &oracle::Outcome) ->
     const OE_UE: u32 = 0x18;
     const PE: u32 = 0x20;
     let unmasked = n.fx.mxcsr & !(n.fx.mxcsr >> 7) & OE_UE;
-    n.fault == Some(19)
-        && e.fault == Some(19)
-        && unmasked != 0
-        && n.fx.mxcsr ^ e.fx.mxcsr == PE
+    n.fault == Some(19) && e.fault == Some(19) && unmasked != 0 && n.fx.mxcsr ^ e.fx.mxcsr == PE
 }
 
 /// xmm, xmm and xmm, m128 (aligned).

@@ -153,7 +153,15 @@ impl Cpu {
         }
         let seg = Cpu::mem_segment(ins);
         let off = self.effective_address(ins);
-        self.write_mem_block(bus, seg, off, &v[..width.bytes()])?;
+        let n = width.bytes();
+        if n <= 8 {
+            // As for loads: an m16/m32/m64 store is alignment-checked.
+            let mut b = [0u8; 8];
+            b[..n].copy_from_slice(&v[..n]);
+            self.write_mem(bus, seg, off, n as u32, u64::from_le_bytes(b))?;
+        } else {
+            self.write_mem_block(bus, seg, off, &v[..n])?;
+        }
         Ok(())
     }
 }

@@ -380,6 +380,11 @@ fn narrow_memory_sources_are_alignment_checked() {
             false,
         ),
         (asm(32, |a| a.pextrw(word_ptr(edi), xmm0, 0)), 0x3003, true),
+        // The SSE/SSE2 scalar and half stores (store_xmm_memory) too.
+        (asm(32, |a| a.movss(dword_ptr(edi), xmm0)), 0x3002, true),
+        (asm(32, |a| a.movss(dword_ptr(edi), xmm0)), 0x3004, false),
+        (asm(32, |a| a.movlps(qword_ptr(edi), xmm0)), 0x3004, true),
+        (asm(32, |a| a.movsd_2(qword_ptr(edi), xmm0)), 0x3008, false),
     ] {
         let (mut cpu, mut bus) = sse_cpu(&code);
         cpu.state.cr0 |= cr0::AM;
