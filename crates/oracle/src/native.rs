@@ -519,3 +519,15 @@ pub fn run_native(cases: &[Case]) -> Result<Vec<Outcome>, NativeError> {
     unsafe { libc::munmap(slots as *mut libc::c_void, slots_len) };
     result.map(|()| out)
 }
+
+/// The host's MXCSR_MASK, from an FXSAVE image (bytes 28-31).
+pub fn host_fxsave_mxcsr_mask() -> u32 {
+    #[repr(C, align(16))]
+    struct Area([u8; 512]);
+    let mut area = Area([0; 512]);
+    // SAFETY: FXSAVE writes exactly 512 bytes to a 16-byte aligned
+    // buffer of that size, which `area` is; fxsr is part of the x86-64
+    // baseline.
+    unsafe { core::arch::x86_64::_fxsave64(area.0.as_mut_ptr()) };
+    u32::from_le_bytes([area.0[28], area.0[29], area.0[30], area.0[31]])
+}

@@ -351,7 +351,9 @@ fn st0_st1(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fa
     let divisor = cpu.st(1);
     let divisor_nan = divisor.exponent() == 0x7fff && divisor.signif << 1 != 0;
     let reduced = cpu.st(0).exponent() != 0x7fff && !divisor_nan;
-    if op != BinOp::Scale && status & sw::IE == 0 && reduced {
+    // An unmasked exception (a denormal operand) stops the reduction
+    // before any quotient bits exist (hardware, and Bochs's fprem.cc).
+    if op != BinOp::Scale && outcome == Outcome::Write && status & sw::IE == 0 && reduced {
         let q = fsw::C0 | fsw::C1 | fsw::C2 | fsw::C3;
         cpu.state.fx.fsw = (cpu.state.fx.fsw & !q) | (status & q);
     }

@@ -65,7 +65,7 @@ pub fn cvt(op: Cvt, a: [u8; 16], b: [u8; 16], guest: u32) -> ([u8; 16], u32) {
     (r, flags)
 }
 
-fn cvt_on(op: Cvt, a: [u8; 16], b: [u8; 16], c: u32) -> ([u8; 16], u32) {
+pub(super) fn cvt_on(op: Cvt, a: [u8; 16], b: [u8; 16], c: u32) -> ([u8; 16], u32) {
     match op {
         Cvt::Ss2sd => sse_op!(a, b, c, "cvtss2sd xmm0, xmm1"),
         Cvt::Sd2ss => sse_op!(a, b, c, "cvtsd2ss xmm0, xmm1"),

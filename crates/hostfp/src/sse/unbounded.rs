@@ -17,7 +17,8 @@
 //! mode, and its precision flag. Denormal inputs are zeroed first under
 //! MXCSR.DAZ, as the SSE unit does.
 
-use super::{mxcsr, Cvt, SseOp};
+use super::convert::cvt_on;
+use super::{mxcsr, sse_on, with_tininess, Cvt, SseOp};
 use crate::{binary, load_f32, load_f64, BinOp, F80};
 
 /// Elements of one format in an XMM value: how many, and whether double.
@@ -74,42 +75,53 @@ fn control_word(double: bool, guest: u32) -> u16 {
     0x3f | (precision << 8) | (rounding << 10)
 }
 
-/// PE of `a op b` as an unmasked overflow or underflow reports it, or
+/// PE of `a op b` when an unmasked overflow or underflow stopped it, or
 /// `None` for an operation without over- or underflow (min, max, sqrt,
-/// the approximations).
+/// the approximations): the OR over the elements of the unbounded
+/// result's inexactness where the element over- or underflowed unmasked,
+/// and of its masked response's PE elsewhere (a masked overflow in one
+/// element still reports the precision exception of its infinity).
 pub(super) fn arith_precision(op: SseOp, a: [u8; 16], b: [u8; 16], guest: u32) -> Option<bool> {
     use SseOp::*;
-    let (bin, lanes) = match op {
-        Addps => (BinOp::Add, PS),
-        Addss => (BinOp::Add, SS),
-        Addpd => (BinOp::Add, PD),
-        Addsd => (BinOp::Add, SD),
-        Subps => (BinOp::Sub, PS),
-        Subss => (BinOp::Sub, SS),
-        Subpd => (BinOp::Sub, PD),
-        Subsd => (BinOp::Sub, SD),
-        Mulps => (BinOp::Mul, PS),
-        Mulss => (BinOp::Mul, SS),
-        Mulpd => (BinOp::Mul, PD),
-        Mulsd => (BinOp::Mul, SD),
-        Divps => (BinOp::Div, PS),
-        Divss => (BinOp::Div, SS),
-        Divpd => (BinOp::Div, PD),
-        Divsd => (BinOp::Div, SD),
+    let (bin, scalar, lanes) = match op {
+        Addps => (BinOp::Add, Addss, PS),
+        Addss => (BinOp::Add, Addss, SS),
+        Addpd => (BinOp::Add, Addsd, PD),
+        Addsd => (BinOp::Add, Addsd, SD),
+        Subps => (BinOp::Sub, Subss, PS),
+        Subss => (BinOp::Sub, Subss, SS),
+        Subpd => (BinOp::Sub, Subsd, PD),
+        Subsd => (BinOp::Sub, Subsd, SD),
+        Mulps => (BinOp::Mul, Mulss, PS),
+        Mulss => (BinOp::Mul, Mulss, SS),
+        Mulpd => (BinOp::Mul, Mulsd, PD),
+        Mulsd => (BinOp::Mul, Mulsd, SD),
+        Divps => (BinOp::Div, Divss, PS),
+        Divss => (BinOp::Div, Divss, SS),
+        Divpd => (BinOp::Div, Divsd, PD),
+        Divsd => (BinOp::Div, Divsd, SD),
         _ => return None,
     };
     let daz = guest & mxcsr::DAZ != 0;
     let cw = control_word(lanes.double, guest);
     Some((0..lanes.count).any(|i| {
-        let x = element(&a, i, lanes.double, daz);
-        let y = element(&b, i, lanes.double, daz);
+        let (x, y) = (alone(&a, i, lanes.double), alone(&b, i, lanes.double));
+        let (_, f) = with_tininess(guest, |c| sse_on(scalar, x, y, c));
+        if f & !(guest >> 7) & (mxcsr::OE | mxcsr::UE) == 0 {
+            return f & mxcsr::PE != 0;
+        }
+        let (x, y) = (
+            element(&x, 0, lanes.double, daz),
+            element(&y, 0, lanes.double, daz),
+        );
         binary(bin, x, y, cw).1 & crate::sw::PE != 0
     }))
 }
 
-/// PE of a narrowing conversion (CVTSD2SS, CVTPD2PS of `b`) as an
-/// unmasked overflow or underflow reports it, or `None` for the other
-/// conversions, which cannot overflow or underflow.
+/// PE of a narrowing conversion (CVTSD2SS, CVTPD2PS of `b`) stopped by
+/// an unmasked overflow or underflow, element by element as in
+/// `arith_precision`, or `None` for the other conversions, which cannot
+/// overflow or underflow.
 pub(super) fn cvt_precision(op: Cvt, b: [u8; 16], guest: u32) -> Option<bool> {
     let count = match op {
         Cvt::Sd2ss => 1,
@@ -119,10 +131,23 @@ pub(super) fn cvt_precision(op: Cvt, b: [u8; 16], guest: u32) -> Option<bool> {
     let daz = guest & mxcsr::DAZ != 0;
     let cw = control_word(false, guest);
     Some((0..count).any(|i| {
-        let x = element(&b, i, true, daz);
+        let x = alone(&b, i, true);
+        let (_, f) = with_tininess(guest, |c| cvt_on(Cvt::Sd2ss, [0; 16], x, c));
+        if f & !(guest >> 7) & (mxcsr::OE | mxcsr::UE) == 0 {
+            return f & mxcsr::PE != 0;
+        }
         // x + 0 is x, rounded once to 24 bits.
+        let x = element(&x, 0, true, daz);
         binary(BinOp::Add, x, F80::ZERO, cw).1 & crate::sw::PE != 0
     }))
+}
+
+/// Element `i` of `v` moved to element 0 of an otherwise zero value.
+fn alone(v: &[u8; 16], i: usize, double: bool) -> [u8; 16] {
+    let n = if double { 8 } else { 4 };
+    let mut r = [0u8; 16];
+    r[..n].copy_from_slice(&v[i * n..i * n + n]);
+    r
 }
 
 /// The flags of an operation whose host run reported `flags`: where the
@@ -222,6 +247,21 @@ mod tests {
             guest(mxcsr::UE),
         );
         assert_eq!(f & (mxcsr::UE | mxcsr::PE), mxcsr::UE);
+    }
+
+    #[test]
+    fn a_masked_overflow_beside_an_unmasked_underflow_keeps_its_precision_flag() {
+        // Element 0 underflows exactly (unmasked), element 1 overflows
+        // (masked: infinity, inexact).
+        let a = pd([f64::MIN_POSITIVE, 2f64.powi(1000)]);
+        let b = pd([0.5, 2f64.powi(100)]);
+        let (_, f) = sse(SseOp::Mulpd, a, b, guest(mxcsr::UE));
+        let want = mxcsr::UE | mxcsr::OE | mxcsr::PE;
+        assert_eq!(f & (mxcsr::UE | mxcsr::OE | mxcsr::PE), want);
+        // Without the overflow, no PE.
+        let b = pd([0.5, 1.0]);
+        let (_, f) = sse(SseOp::Mulpd, a, b, guest(mxcsr::UE));
+        assert_eq!(f & (mxcsr::UE | mxcsr::OE | mxcsr::PE), mxcsr::UE);
     }
 
     #[test]
