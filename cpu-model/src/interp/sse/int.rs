@@ -104,7 +104,7 @@ fn sat_unsigned(x: i64, size: usize) -> u64 {
 }
 
 /// All ones when `c`.
-fn mask(c: bool) -> u64 {
+pub(super) fn mask(c: bool) -> u64 {
     if c {
         u64::MAX
     } else {
@@ -122,7 +122,7 @@ fn map2(a: &V, b: &V, n: usize, size: usize, f: impl Fn(u64, u64) -> u64) -> V {
 }
 
 /// The same on sign-extended lanes.
-fn map2s(a: &V, b: &V, n: usize, size: usize, f: impl Fn(i64, i64) -> i64) -> V {
+pub(super) fn map2s(a: &V, b: &V, n: usize, size: usize, f: impl Fn(i64, i64) -> i64) -> V {
     map2(a, b, n, size, |x, y| {
         f(signed(x, size), signed(y, size)) as u64
     })

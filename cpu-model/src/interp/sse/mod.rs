@@ -14,7 +14,9 @@
 //! - `int.rs`: the packed integer operations of MMX, SSE and SSE2, one
 //!   handler for the MMX and the XMM form of each;
 //! - `mmx.rs`: the MMX registers and state rules, EMMS, MOVD/MOVQ,
-//!   MOVQ2DQ/MOVDQ2Q.
+//!   MOVQ2DQ/MOVDQ2Q;
+//! - `pcmpstr.rs`: SSE4.2's compares, PCMPESTRI/PCMPESTRM/PCMPISTRI/
+//!   PCMPISTRM and PCMPGTQ.
 //!
 //! Work in progress (issue #9): CPUID does not advertise SSE or SSE2 until
 //! every form is in; until then a guest that tries them anyway gets these
@@ -25,6 +27,7 @@ mod fp;
 mod int;
 mod mmx;
 mod mov;
+mod pcmpstr;
 mod shuffle;
 
 use super::Table;
@@ -43,6 +46,7 @@ pub(super) fn register(t: &mut Table) {
     int::register(t);
     mmx::register(t);
     mov::register(t);
+    pcmpstr::register(t);
     shuffle::register(t);
 }
 

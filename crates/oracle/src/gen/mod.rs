@@ -602,6 +602,9 @@ mod tests {
             Mnemonic::Ucomisd,
             Mnemonic::Shufps,
             Mnemonic::Ldmxcsr,
+            Mnemonic::Pcmpestri64,
+            Mnemonic::Pcmpistrm,
+            Mnemonic::Pcmpgtq,
         ] {
             assert!(
                 t.iter()
