@@ -80,23 +80,16 @@ fn arith(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Faul
 /// for the flags an operation raised: set in MXCSR; if any is unmasked,
 /// the destination must not be written and the instruction raises #XM
 /// (CR4.OSXMMEXCPT = 1) or #UD, an unmasked pre-computation exception
-/// (IE, DE, ZE) reporting only the pre-computation flags. (An unmasked
-/// underflow is also raised for a tiny exact result on hardware, where the
-/// host, running with it masked, reports none: not modelled.)
+/// (IE, DE, ZE) reporting only the pre-computation flags, an unmasked
+/// post-computation one all the post-computation flags (`hostfp::sse`
+/// gives the PE of an unmasked overflow or underflow and the UE of an
+/// exact tiny result as the unmasked case has them).
 pub(super) fn simd_flags(cpu: &mut Cpu, flags: u32) -> Result<(), Fault> {
     let csr = cpu.state.fx.mxcsr;
     let unmasked = flags & !(csr >> 7) & mxcsr::FLAGS;
     let pre = flags & (mxcsr::IE | mxcsr::DE | mxcsr::ZE);
     if unmasked != 0 {
-        // An unmasked overflow or underflow is reported without the
-        // precision exception the masked response would add (the host
-        // ran with them masked).
-        let post = if unmasked & (mxcsr::OE | mxcsr::UE) != 0 {
-            flags & !mxcsr::PE
-        } else {
-            flags
-        };
-        let reported = if pre & unmasked != 0 { pre } else { post };
+        let reported = if pre & unmasked != 0 { pre } else { flags };
         cpu.state.fx.mxcsr |= reported;
         return Err(simd_exception(cpu).into());
     }

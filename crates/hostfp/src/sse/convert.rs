@@ -58,7 +58,11 @@ pub enum Cvt {
 
 /// `op` of `b` into `a` under the guest's MXCSR: the result and flags.
 pub fn cvt(op: Cvt, a: [u8; 16], b: [u8; 16], guest: u32) -> ([u8; 16], u32) {
-    super::with_tininess(guest, |c| cvt_on(op, a, b, c))
+    let (r, flags) = super::with_tininess(guest, |c| cvt_on(op, a, b, c));
+    let flags = super::unbounded::unmasked_precision(guest, flags, || {
+        super::unbounded::cvt_inexact(op, b, guest)
+    });
+    (r, flags)
 }
 
 fn cvt_on(op: Cvt, a: [u8; 16], b: [u8; 16], c: u32) -> ([u8; 16], u32) {
@@ -238,6 +242,17 @@ mod tests {
     }
 
     const DEFAULT: u32 = 0x1f80;
+
+    #[test]
+    fn narrowing_with_an_unmasked_overflow_or_underflow_reports_precision() {
+        // The host CPU's MXCSR at the #XM: 0x1ba8 and 0x17b0.
+        let no_oe = DEFAULT & !(mxcsr::OE << 7);
+        let no_ue = DEFAULT & !(mxcsr::UE << 7);
+        let (_, f) = cvt(Cvt::Sd2ss, [0; 16], sd(1e300, 0), no_oe);
+        assert_eq!(f, mxcsr::OE | mxcsr::PE);
+        let (_, f) = cvt(Cvt::Sd2ss, [0; 16], sd(1e-300, 0), no_ue);
+        assert_eq!(f, mxcsr::UE | mxcsr::PE);
+    }
 
     #[test]
     fn compares() {

@@ -105,13 +105,17 @@ macro_rules! sse_op {
 }
 
 mod convert;
+mod unbounded;
 pub use convert::*;
 
 /// `a op b` under the guest's MXCSR `guest`: the destination's new value
 /// (its masked response) and the exception flags raised (MXCSR bits 0-5).
 /// What the guest's unmasked exceptions change is the caller's business.
 pub fn sse(op: SseOp, a: [u8; 16], b: [u8; 16], guest: u32) -> ([u8; 16], u32) {
-    with_tininess(guest, |c| sse_on(op, a, b, c))
+    let (r, flags) = with_tininess(guest, |c| sse_on(op, a, b, c));
+    let flags =
+        unbounded::unmasked_precision(guest, flags, || unbounded::arith_inexact(op, a, b, guest));
+    (r, flags)
 }
 
 /// An unmasked underflow is raised for a tiny result even when it is
@@ -231,6 +235,40 @@ mod tests {
         assert_eq!(f, mxcsr::DE);
         // The host's own rounding is untouched afterwards.
         assert_eq!(1.0f32 / 3.0, f32::from_bits(0x3eaa_aaab));
+    }
+
+    #[test]
+    fn precision_with_an_unmasked_overflow_or_underflow() {
+        // Values checked on the host CPU (#XM, MXCSR from the signal
+        // frame): PE goes with OE or UE when the result is inexact with
+        // an unbounded exponent.
+        let no_oe = DEFAULT & !(mxcsr::OE << 7);
+        let no_ue = DEFAULT & !(mxcsr::UE << 7);
+        let (_, f) = sse(SseOp::Mulss, ps([1e30; 4]), ps([1e30; 4]), no_oe);
+        assert_eq!(f, mxcsr::OE | mxcsr::PE);
+        let (_, f) = sse(SseOp::Mulsd, sd(1e308, 0), sd(10.0, 0), no_oe);
+        assert_eq!(f, mxcsr::OE, "1e308 * 10 is exact");
+        let (_, f) = sse(SseOp::Mulss, ps([1e-30; 4]), ps([1e-10; 4]), no_ue);
+        assert_eq!(f, mxcsr::UE | mxcsr::PE);
+        let tiny = [2f32.powi(-100), 1.0, 1.0, 1.0];
+        let (_, f) = sse(
+            SseOp::Mulps,
+            ps(tiny),
+            ps([2f32.powi(-30), 1.0, 3.0, 1.0]),
+            no_ue | 0x8000,
+        );
+        assert_eq!(f, mxcsr::UE, "exact, FTZ or not");
+        // A lane without the overflow still brings its own PE.
+        let (_, f) = sse(
+            SseOp::Addpd,
+            sd(1e308, 1.0f64.to_bits()),
+            sd(1e308, 0x3c90_0000_0000_0001),
+            no_oe,
+        );
+        assert_eq!(f, mxcsr::OE | mxcsr::PE);
+        // Masked, the masked response's PE as before.
+        let (_, f) = sse(SseOp::Mulsd, sd(1e308, 0), sd(10.0, 0), DEFAULT);
+        assert_eq!(f, mxcsr::OE | mxcsr::PE);
     }
 
     #[test]
