@@ -2975,70 +2975,79 @@ FXA equ 0x5000
     jmp .e117
 .s117: db 'ftz, underflow unmasked', 0
 .e117:
-; andps
+; ftz, underflow unmasked, exact
     lea rax, [rel .a118]
     mov [RESUME], rax
     push qword 0x2
     popfq
-    ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst3]
-    movdqu xmm1, [rel cst5]
-    andps xmm0, xmm1
+    ldmxcsr [rel cst60]
+    movdqu xmm0, [rel cst63]
+    movdqu xmm1, [rel cst64]
+    mulps xmm0, xmm1
 .a118:
     movdqu [abs SCR + 0x0], xmm0
+    mov qword [abs SCR + 0xc0], 0
+    stmxcsr [abs SCR + 0xc0]
     mov rax, [abs SCR + 0x0]
     mov rbx, [abs SCR + 0x8]
+    mov rcx, [abs SCR + 0xc0]
     pushfq
     push qword 0x0
-    push qword 0x3
+    push qword 0x7
     push qword ROMBASE + .s118
     call dump
     jmp .e118
-.s118: db 'andps', 0
+.s118: db 'ftz, underflow unmasked, exact', 0
 .e118:
-; andnps
+; overflow unmasked
     lea rax, [rel .a119]
     mov [RESUME], rax
     push qword 0x2
     popfq
-    ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst3]
-    movdqu xmm1, [rel cst5]
-    andnps xmm0, xmm1
+    ldmxcsr [rel cst65]
+    movdqu xmm0, [rel cst66]
+    movdqu xmm1, [rel cst66]
+    mulss xmm0, xmm1
 .a119:
     movdqu [abs SCR + 0x0], xmm0
+    mov qword [abs SCR + 0xc0], 0
+    stmxcsr [abs SCR + 0xc0]
     mov rax, [abs SCR + 0x0]
     mov rbx, [abs SCR + 0x8]
+    mov rcx, [abs SCR + 0xc0]
     pushfq
     push qword 0x0
-    push qword 0x3
+    push qword 0x7
     push qword ROMBASE + .s119
     call dump
     jmp .e119
-.s119: db 'andnps', 0
+.s119: db 'overflow unmasked', 0
 .e119:
-; orps
+; overflow unmasked, exact
     lea rax, [rel .a120]
     mov [RESUME], rax
     push qword 0x2
     popfq
-    ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst3]
-    movdqu xmm1, [rel cst5]
-    orps xmm0, xmm1
+    ldmxcsr [rel cst65]
+    movdqu xmm2, [rel cst67]
+    movdqu xmm3, [rel cst68]
+    mulsd xmm2, xmm3
 .a120:
-    movdqu [abs SCR + 0x0], xmm0
+    movdqu [abs SCR + 0x0], xmm2
+    mov qword [abs SCR + 0xc0], 0
+    stmxcsr [abs SCR + 0xc0]
     mov rax, [abs SCR + 0x0]
     mov rbx, [abs SCR + 0x8]
+    mov rcx, [abs SCR + 0xc0]
     pushfq
     push qword 0x0
-    push qword 0x3
+    push qword 0x7
     push qword ROMBASE + .s120
     call dump
     jmp .e120
-.s120: db 'orps', 0
+.s120: db 'overflow unmasked, exact', 0
 .e120:
-; xorps
+; andps
     lea rax, [rel .a121]
     mov [RESUME], rax
     push qword 0x2
@@ -3046,7 +3055,7 @@ FXA equ 0x5000
     ldmxcsr [rel cst0]
     movdqu xmm0, [rel cst3]
     movdqu xmm1, [rel cst5]
-    xorps xmm0, xmm1
+    andps xmm0, xmm1
 .a121:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
@@ -3057,9 +3066,9 @@ FXA equ 0x5000
     push qword ROMBASE + .s121
     call dump
     jmp .e121
-.s121: db 'xorps', 0
+.s121: db 'andps', 0
 .e121:
-; andpd
+; andnps
     lea rax, [rel .a122]
     mov [RESUME], rax
     push qword 0x2
@@ -3067,7 +3076,7 @@ FXA equ 0x5000
     ldmxcsr [rel cst0]
     movdqu xmm0, [rel cst3]
     movdqu xmm1, [rel cst5]
-    andpd xmm0, xmm1
+    andnps xmm0, xmm1
 .a122:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
@@ -3078,9 +3087,9 @@ FXA equ 0x5000
     push qword ROMBASE + .s122
     call dump
     jmp .e122
-.s122: db 'andpd', 0
+.s122: db 'andnps', 0
 .e122:
-; andnpd
+; orps
     lea rax, [rel .a123]
     mov [RESUME], rax
     push qword 0x2
@@ -3088,7 +3097,7 @@ FXA equ 0x5000
     ldmxcsr [rel cst0]
     movdqu xmm0, [rel cst3]
     movdqu xmm1, [rel cst5]
-    andnpd xmm0, xmm1
+    orps xmm0, xmm1
 .a123:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
@@ -3099,9 +3108,9 @@ FXA equ 0x5000
     push qword ROMBASE + .s123
     call dump
     jmp .e123
-.s123: db 'andnpd', 0
+.s123: db 'orps', 0
 .e123:
-; orpd
+; xorps
     lea rax, [rel .a124]
     mov [RESUME], rax
     push qword 0x2
@@ -3109,7 +3118,7 @@ FXA equ 0x5000
     ldmxcsr [rel cst0]
     movdqu xmm0, [rel cst3]
     movdqu xmm1, [rel cst5]
-    orpd xmm0, xmm1
+    xorps xmm0, xmm1
 .a124:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
@@ -3120,9 +3129,9 @@ FXA equ 0x5000
     push qword ROMBASE + .s124
     call dump
     jmp .e124
-.s124: db 'orpd', 0
+.s124: db 'xorps', 0
 .e124:
-; xorpd
+; andpd
     lea rax, [rel .a125]
     mov [RESUME], rax
     push qword 0x2
@@ -3130,7 +3139,7 @@ FXA equ 0x5000
     ldmxcsr [rel cst0]
     movdqu xmm0, [rel cst3]
     movdqu xmm1, [rel cst5]
-    xorpd xmm0, xmm1
+    andpd xmm0, xmm1
 .a125:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
@@ -3141,17 +3150,17 @@ FXA equ 0x5000
     push qword ROMBASE + .s125
     call dump
     jmp .e125
-.s125: db 'xorpd', 0
+.s125: db 'andpd', 0
 .e125:
-; shufps 0x1b
+; andnpd
     lea rax, [rel .a126]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst63]
-    movdqu xmm1, [rel cst64]
-    shufps xmm0, xmm1, 0x1b
+    movdqu xmm0, [rel cst3]
+    movdqu xmm1, [rel cst5]
+    andnpd xmm0, xmm1
 .a126:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
@@ -3162,45 +3171,38 @@ FXA equ 0x5000
     push qword ROMBASE + .s126
     call dump
     jmp .e126
-.s126: db 'shufps 0x1b', 0
+.s126: db 'andnpd', 0
 .e126:
-; pshufd/hw/lw 0x1b
+; orpd
     lea rax, [rel .a127]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm3, [rel cst65]
-    pshufd xmm0, xmm3, 0x1b
-    pshufhw xmm1, xmm3, 0x1b
-    pshuflw xmm2, xmm3, 0x1b
+    movdqu xmm0, [rel cst3]
+    movdqu xmm1, [rel cst5]
+    orpd xmm0, xmm1
 .a127:
     movdqu [abs SCR + 0x0], xmm0
-    movdqu [abs SCR + 0x10], xmm1
-    movdqu [abs SCR + 0x20], xmm2
     mov rax, [abs SCR + 0x0]
     mov rbx, [abs SCR + 0x8]
-    mov rcx, [abs SCR + 0x10]
-    mov rdx, [abs SCR + 0x18]
-    mov rsi, [abs SCR + 0x20]
-    mov rdi, [abs SCR + 0x28]
     pushfq
     push qword 0x0
-    push qword 0x3f
+    push qword 0x3
     push qword ROMBASE + .s127
     call dump
     jmp .e127
-.s127: db 'pshufd/hw/lw 0x1b', 0
+.s127: db 'orpd', 0
 .e127:
-; shufps 0xe4
+; xorpd
     lea rax, [rel .a128]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst63]
-    movdqu xmm1, [rel cst64]
-    shufps xmm0, xmm1, 0xe4
+    movdqu xmm0, [rel cst3]
+    movdqu xmm1, [rel cst5]
+    xorpd xmm0, xmm1
 .a128:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
@@ -3211,117 +3213,89 @@ FXA equ 0x5000
     push qword ROMBASE + .s128
     call dump
     jmp .e128
-.s128: db 'shufps 0xe4', 0
+.s128: db 'xorpd', 0
 .e128:
-; pshufd/hw/lw 0xe4
+; shufps 0x1b
     lea rax, [rel .a129]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm3, [rel cst65]
-    pshufd xmm0, xmm3, 0xe4
-    pshufhw xmm1, xmm3, 0xe4
-    pshuflw xmm2, xmm3, 0xe4
+    movdqu xmm0, [rel cst69]
+    movdqu xmm1, [rel cst70]
+    shufps xmm0, xmm1, 0x1b
 .a129:
     movdqu [abs SCR + 0x0], xmm0
-    movdqu [abs SCR + 0x10], xmm1
-    movdqu [abs SCR + 0x20], xmm2
     mov rax, [abs SCR + 0x0]
     mov rbx, [abs SCR + 0x8]
-    mov rcx, [abs SCR + 0x10]
-    mov rdx, [abs SCR + 0x18]
-    mov rsi, [abs SCR + 0x20]
-    mov rdi, [abs SCR + 0x28]
     pushfq
     push qword 0x0
-    push qword 0x3f
+    push qword 0x3
     push qword ROMBASE + .s129
     call dump
     jmp .e129
-.s129: db 'pshufd/hw/lw 0xe4', 0
+.s129: db 'shufps 0x1b', 0
 .e129:
-; shufps 0x4e
+; pshufd/hw/lw 0x1b
     lea rax, [rel .a130]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst63]
-    movdqu xmm1, [rel cst64]
-    shufps xmm0, xmm1, 0x4e
+    movdqu xmm3, [rel cst71]
+    pshufd xmm0, xmm3, 0x1b
+    pshufhw xmm1, xmm3, 0x1b
+    pshuflw xmm2, xmm3, 0x1b
 .a130:
     movdqu [abs SCR + 0x0], xmm0
+    movdqu [abs SCR + 0x10], xmm1
+    movdqu [abs SCR + 0x20], xmm2
     mov rax, [abs SCR + 0x0]
     mov rbx, [abs SCR + 0x8]
+    mov rcx, [abs SCR + 0x10]
+    mov rdx, [abs SCR + 0x18]
+    mov rsi, [abs SCR + 0x20]
+    mov rdi, [abs SCR + 0x28]
     pushfq
     push qword 0x0
-    push qword 0x3
+    push qword 0x3f
     push qword ROMBASE + .s130
     call dump
     jmp .e130
-.s130: db 'shufps 0x4e', 0
+.s130: db 'pshufd/hw/lw 0x1b', 0
 .e130:
-; pshufd/hw/lw 0x4e
+; shufps 0xe4
     lea rax, [rel .a131]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm3, [rel cst65]
-    pshufd xmm0, xmm3, 0x4e
-    pshufhw xmm1, xmm3, 0x4e
-    pshuflw xmm2, xmm3, 0x4e
+    movdqu xmm0, [rel cst69]
+    movdqu xmm1, [rel cst70]
+    shufps xmm0, xmm1, 0xe4
 .a131:
     movdqu [abs SCR + 0x0], xmm0
-    movdqu [abs SCR + 0x10], xmm1
-    movdqu [abs SCR + 0x20], xmm2
     mov rax, [abs SCR + 0x0]
     mov rbx, [abs SCR + 0x8]
-    mov rcx, [abs SCR + 0x10]
-    mov rdx, [abs SCR + 0x18]
-    mov rsi, [abs SCR + 0x20]
-    mov rdi, [abs SCR + 0x28]
     pushfq
     push qword 0x0
-    push qword 0x3f
+    push qword 0x3
     push qword ROMBASE + .s131
     call dump
     jmp .e131
-.s131: db 'pshufd/hw/lw 0x4e', 0
+.s131: db 'shufps 0xe4', 0
 .e131:
-; shufps 0xb1
+; pshufd/hw/lw 0xe4
     lea rax, [rel .a132]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst63]
-    movdqu xmm1, [rel cst64]
-    shufps xmm0, xmm1, 0xb1
+    movdqu xmm3, [rel cst71]
+    pshufd xmm0, xmm3, 0xe4
+    pshufhw xmm1, xmm3, 0xe4
+    pshuflw xmm2, xmm3, 0xe4
 .a132:
-    movdqu [abs SCR + 0x0], xmm0
-    mov rax, [abs SCR + 0x0]
-    mov rbx, [abs SCR + 0x8]
-    pushfq
-    push qword 0x0
-    push qword 0x3
-    push qword ROMBASE + .s132
-    call dump
-    jmp .e132
-.s132: db 'shufps 0xb1', 0
-.e132:
-; pshufd/hw/lw 0xb1
-    lea rax, [rel .a133]
-    mov [RESUME], rax
-    push qword 0x2
-    popfq
-    ldmxcsr [rel cst0]
-    movdqu xmm3, [rel cst65]
-    pshufd xmm0, xmm3, 0xb1
-    pshufhw xmm1, xmm3, 0xb1
-    pshuflw xmm2, xmm3, 0xb1
-.a133:
     movdqu [abs SCR + 0x0], xmm0
     movdqu [abs SCR + 0x10], xmm1
     movdqu [abs SCR + 0x20], xmm2
@@ -3334,41 +3308,69 @@ FXA equ 0x5000
     pushfq
     push qword 0x0
     push qword 0x3f
-    push qword ROMBASE + .s133
+    push qword ROMBASE + .s132
     call dump
-    jmp .e133
-.s133: db 'pshufd/hw/lw 0xb1', 0
-.e133:
-; shufpd 0
-    lea rax, [rel .a134]
+    jmp .e132
+.s132: db 'pshufd/hw/lw 0xe4', 0
+.e132:
+; shufps 0x4e
+    lea rax, [rel .a133]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst63]
-    movdqu xmm1, [rel cst64]
-    shufpd xmm0, xmm1, 0
-.a134:
+    movdqu xmm0, [rel cst69]
+    movdqu xmm1, [rel cst70]
+    shufps xmm0, xmm1, 0x4e
+.a133:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
     mov rbx, [abs SCR + 0x8]
     pushfq
     push qword 0x0
     push qword 0x3
+    push qword ROMBASE + .s133
+    call dump
+    jmp .e133
+.s133: db 'shufps 0x4e', 0
+.e133:
+; pshufd/hw/lw 0x4e
+    lea rax, [rel .a134]
+    mov [RESUME], rax
+    push qword 0x2
+    popfq
+    ldmxcsr [rel cst0]
+    movdqu xmm3, [rel cst71]
+    pshufd xmm0, xmm3, 0x4e
+    pshufhw xmm1, xmm3, 0x4e
+    pshuflw xmm2, xmm3, 0x4e
+.a134:
+    movdqu [abs SCR + 0x0], xmm0
+    movdqu [abs SCR + 0x10], xmm1
+    movdqu [abs SCR + 0x20], xmm2
+    mov rax, [abs SCR + 0x0]
+    mov rbx, [abs SCR + 0x8]
+    mov rcx, [abs SCR + 0x10]
+    mov rdx, [abs SCR + 0x18]
+    mov rsi, [abs SCR + 0x20]
+    mov rdi, [abs SCR + 0x28]
+    pushfq
+    push qword 0x0
+    push qword 0x3f
     push qword ROMBASE + .s134
     call dump
     jmp .e134
-.s134: db 'shufpd 0', 0
+.s134: db 'pshufd/hw/lw 0x4e', 0
 .e134:
-; shufpd 1
+; shufps 0xb1
     lea rax, [rel .a135]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst63]
-    movdqu xmm1, [rel cst64]
-    shufpd xmm0, xmm1, 1
+    movdqu xmm0, [rel cst69]
+    movdqu xmm1, [rel cst70]
+    shufps xmm0, xmm1, 0xb1
 .a135:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
@@ -3379,38 +3381,45 @@ FXA equ 0x5000
     push qword ROMBASE + .s135
     call dump
     jmp .e135
-.s135: db 'shufpd 1', 0
+.s135: db 'shufps 0xb1', 0
 .e135:
-; shufpd 2
+; pshufd/hw/lw 0xb1
     lea rax, [rel .a136]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst63]
-    movdqu xmm1, [rel cst64]
-    shufpd xmm0, xmm1, 2
+    movdqu xmm3, [rel cst71]
+    pshufd xmm0, xmm3, 0xb1
+    pshufhw xmm1, xmm3, 0xb1
+    pshuflw xmm2, xmm3, 0xb1
 .a136:
     movdqu [abs SCR + 0x0], xmm0
+    movdqu [abs SCR + 0x10], xmm1
+    movdqu [abs SCR + 0x20], xmm2
     mov rax, [abs SCR + 0x0]
     mov rbx, [abs SCR + 0x8]
+    mov rcx, [abs SCR + 0x10]
+    mov rdx, [abs SCR + 0x18]
+    mov rsi, [abs SCR + 0x20]
+    mov rdi, [abs SCR + 0x28]
     pushfq
     push qword 0x0
-    push qword 0x3
+    push qword 0x3f
     push qword ROMBASE + .s136
     call dump
     jmp .e136
-.s136: db 'shufpd 2', 0
+.s136: db 'pshufd/hw/lw 0xb1', 0
 .e136:
-; shufpd 3
+; shufpd 0
     lea rax, [rel .a137]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst63]
-    movdqu xmm1, [rel cst64]
-    shufpd xmm0, xmm1, 3
+    movdqu xmm0, [rel cst69]
+    movdqu xmm1, [rel cst70]
+    shufpd xmm0, xmm1, 0
 .a137:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
@@ -3421,17 +3430,17 @@ FXA equ 0x5000
     push qword ROMBASE + .s137
     call dump
     jmp .e137
-.s137: db 'shufpd 3', 0
+.s137: db 'shufpd 0', 0
 .e137:
-; unpcklps
+; shufpd 1
     lea rax, [rel .a138]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst63]
-    movdqu xmm1, [rel cst64]
-    unpcklps xmm0, xmm1
+    movdqu xmm0, [rel cst69]
+    movdqu xmm1, [rel cst70]
+    shufpd xmm0, xmm1, 1
 .a138:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
@@ -3442,17 +3451,17 @@ FXA equ 0x5000
     push qword ROMBASE + .s138
     call dump
     jmp .e138
-.s138: db 'unpcklps', 0
+.s138: db 'shufpd 1', 0
 .e138:
-; unpckhps
+; shufpd 2
     lea rax, [rel .a139]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst63]
-    movdqu xmm1, [rel cst64]
-    unpckhps xmm0, xmm1
+    movdqu xmm0, [rel cst69]
+    movdqu xmm1, [rel cst70]
+    shufpd xmm0, xmm1, 2
 .a139:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
@@ -3463,17 +3472,17 @@ FXA equ 0x5000
     push qword ROMBASE + .s139
     call dump
     jmp .e139
-.s139: db 'unpckhps', 0
+.s139: db 'shufpd 2', 0
 .e139:
-; unpcklpd
+; shufpd 3
     lea rax, [rel .a140]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst63]
-    movdqu xmm1, [rel cst64]
-    unpcklpd xmm0, xmm1
+    movdqu xmm0, [rel cst69]
+    movdqu xmm1, [rel cst70]
+    shufpd xmm0, xmm1, 3
 .a140:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
@@ -3484,17 +3493,17 @@ FXA equ 0x5000
     push qword ROMBASE + .s140
     call dump
     jmp .e140
-.s140: db 'unpcklpd', 0
+.s140: db 'shufpd 3', 0
 .e140:
-; unpckhpd
+; unpcklps
     lea rax, [rel .a141]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst63]
-    movdqu xmm1, [rel cst64]
-    unpckhpd xmm0, xmm1
+    movdqu xmm0, [rel cst69]
+    movdqu xmm1, [rel cst70]
+    unpcklps xmm0, xmm1
 .a141:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
@@ -3505,17 +3514,17 @@ FXA equ 0x5000
     push qword ROMBASE + .s141
     call dump
     jmp .e141
-.s141: db 'unpckhpd', 0
+.s141: db 'unpcklps', 0
 .e141:
-; punpcklbw
+; unpckhps
     lea rax, [rel .a142]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst63]
-    movdqu xmm1, [rel cst64]
-    punpcklbw xmm0, xmm1
+    movdqu xmm0, [rel cst69]
+    movdqu xmm1, [rel cst70]
+    unpckhps xmm0, xmm1
 .a142:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
@@ -3526,17 +3535,17 @@ FXA equ 0x5000
     push qword ROMBASE + .s142
     call dump
     jmp .e142
-.s142: db 'punpcklbw', 0
+.s142: db 'unpckhps', 0
 .e142:
-; punpckhbw
+; unpcklpd
     lea rax, [rel .a143]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst63]
-    movdqu xmm1, [rel cst64]
-    punpckhbw xmm0, xmm1
+    movdqu xmm0, [rel cst69]
+    movdqu xmm1, [rel cst70]
+    unpcklpd xmm0, xmm1
 .a143:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
@@ -3547,17 +3556,17 @@ FXA equ 0x5000
     push qword ROMBASE + .s143
     call dump
     jmp .e143
-.s143: db 'punpckhbw', 0
+.s143: db 'unpcklpd', 0
 .e143:
-; punpcklwd
+; unpckhpd
     lea rax, [rel .a144]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst63]
-    movdqu xmm1, [rel cst64]
-    punpcklwd xmm0, xmm1
+    movdqu xmm0, [rel cst69]
+    movdqu xmm1, [rel cst70]
+    unpckhpd xmm0, xmm1
 .a144:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
@@ -3568,17 +3577,17 @@ FXA equ 0x5000
     push qword ROMBASE + .s144
     call dump
     jmp .e144
-.s144: db 'punpcklwd', 0
+.s144: db 'unpckhpd', 0
 .e144:
-; punpckhwd
+; punpcklbw
     lea rax, [rel .a145]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst63]
-    movdqu xmm1, [rel cst64]
-    punpckhwd xmm0, xmm1
+    movdqu xmm0, [rel cst69]
+    movdqu xmm1, [rel cst70]
+    punpcklbw xmm0, xmm1
 .a145:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
@@ -3589,17 +3598,17 @@ FXA equ 0x5000
     push qword ROMBASE + .s145
     call dump
     jmp .e145
-.s145: db 'punpckhwd', 0
+.s145: db 'punpcklbw', 0
 .e145:
-; punpckldq
+; punpckhbw
     lea rax, [rel .a146]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst63]
-    movdqu xmm1, [rel cst64]
-    punpckldq xmm0, xmm1
+    movdqu xmm0, [rel cst69]
+    movdqu xmm1, [rel cst70]
+    punpckhbw xmm0, xmm1
 .a146:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
@@ -3610,17 +3619,17 @@ FXA equ 0x5000
     push qword ROMBASE + .s146
     call dump
     jmp .e146
-.s146: db 'punpckldq', 0
+.s146: db 'punpckhbw', 0
 .e146:
-; punpckhdq
+; punpcklwd
     lea rax, [rel .a147]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst63]
-    movdqu xmm1, [rel cst64]
-    punpckhdq xmm0, xmm1
+    movdqu xmm0, [rel cst69]
+    movdqu xmm1, [rel cst70]
+    punpcklwd xmm0, xmm1
 .a147:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
@@ -3631,17 +3640,17 @@ FXA equ 0x5000
     push qword ROMBASE + .s147
     call dump
     jmp .e147
-.s147: db 'punpckhdq', 0
+.s147: db 'punpcklwd', 0
 .e147:
-; punpcklqdq
+; punpckhwd
     lea rax, [rel .a148]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst63]
-    movdqu xmm1, [rel cst64]
-    punpcklqdq xmm0, xmm1
+    movdqu xmm0, [rel cst69]
+    movdqu xmm1, [rel cst70]
+    punpckhwd xmm0, xmm1
 .a148:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
@@ -3652,17 +3661,17 @@ FXA equ 0x5000
     push qword ROMBASE + .s148
     call dump
     jmp .e148
-.s148: db 'punpcklqdq', 0
+.s148: db 'punpckhwd', 0
 .e148:
-; punpckhqdq
+; punpckldq
     lea rax, [rel .a149]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst63]
-    movdqu xmm1, [rel cst64]
-    punpckhqdq xmm0, xmm1
+    movdqu xmm0, [rel cst69]
+    movdqu xmm1, [rel cst70]
+    punpckldq xmm0, xmm1
 .a149:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
@@ -3673,17 +3682,17 @@ FXA equ 0x5000
     push qword ROMBASE + .s149
     call dump
     jmp .e149
-.s149: db 'punpckhqdq', 0
+.s149: db 'punpckldq', 0
 .e149:
-; paddb
+; punpckhdq
     lea rax, [rel .a150]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst67]
-    paddb xmm0, xmm1
+    movdqu xmm0, [rel cst69]
+    movdqu xmm1, [rel cst70]
+    punpckhdq xmm0, xmm1
 .a150:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
@@ -3694,17 +3703,17 @@ FXA equ 0x5000
     push qword ROMBASE + .s150
     call dump
     jmp .e150
-.s150: db 'paddb', 0
+.s150: db 'punpckhdq', 0
 .e150:
-; paddw
+; punpcklqdq
     lea rax, [rel .a151]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst67]
-    paddw xmm0, xmm1
+    movdqu xmm0, [rel cst69]
+    movdqu xmm1, [rel cst70]
+    punpcklqdq xmm0, xmm1
 .a151:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
@@ -3715,17 +3724,17 @@ FXA equ 0x5000
     push qword ROMBASE + .s151
     call dump
     jmp .e151
-.s151: db 'paddw', 0
+.s151: db 'punpcklqdq', 0
 .e151:
-; paddd
+; punpckhqdq
     lea rax, [rel .a152]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst67]
-    paddd xmm0, xmm1
+    movdqu xmm0, [rel cst69]
+    movdqu xmm1, [rel cst70]
+    punpckhqdq xmm0, xmm1
 .a152:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
@@ -3736,17 +3745,17 @@ FXA equ 0x5000
     push qword ROMBASE + .s152
     call dump
     jmp .e152
-.s152: db 'paddd', 0
+.s152: db 'punpckhqdq', 0
 .e152:
-; paddq
+; paddb
     lea rax, [rel .a153]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst67]
-    paddq xmm0, xmm1
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst73]
+    paddb xmm0, xmm1
 .a153:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
@@ -3757,17 +3766,17 @@ FXA equ 0x5000
     push qword ROMBASE + .s153
     call dump
     jmp .e153
-.s153: db 'paddq', 0
+.s153: db 'paddb', 0
 .e153:
-; paddsb
+; paddw
     lea rax, [rel .a154]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst67]
-    paddsb xmm0, xmm1
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst73]
+    paddw xmm0, xmm1
 .a154:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
@@ -3778,17 +3787,17 @@ FXA equ 0x5000
     push qword ROMBASE + .s154
     call dump
     jmp .e154
-.s154: db 'paddsb', 0
+.s154: db 'paddw', 0
 .e154:
-; paddsw
+; paddd
     lea rax, [rel .a155]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst67]
-    paddsw xmm0, xmm1
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst73]
+    paddd xmm0, xmm1
 .a155:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
@@ -3799,17 +3808,17 @@ FXA equ 0x5000
     push qword ROMBASE + .s155
     call dump
     jmp .e155
-.s155: db 'paddsw', 0
+.s155: db 'paddd', 0
 .e155:
-; paddusb
+; paddq
     lea rax, [rel .a156]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst67]
-    paddusb xmm0, xmm1
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst73]
+    paddq xmm0, xmm1
 .a156:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
@@ -3820,17 +3829,17 @@ FXA equ 0x5000
     push qword ROMBASE + .s156
     call dump
     jmp .e156
-.s156: db 'paddusb', 0
+.s156: db 'paddq', 0
 .e156:
-; paddusw
+; paddsb
     lea rax, [rel .a157]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst67]
-    paddusw xmm0, xmm1
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst73]
+    paddsb xmm0, xmm1
 .a157:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
@@ -3841,17 +3850,17 @@ FXA equ 0x5000
     push qword ROMBASE + .s157
     call dump
     jmp .e157
-.s157: db 'paddusw', 0
+.s157: db 'paddsb', 0
 .e157:
-; psubb
+; paddsw
     lea rax, [rel .a158]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst67]
-    psubb xmm0, xmm1
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst73]
+    paddsw xmm0, xmm1
 .a158:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
@@ -3862,17 +3871,17 @@ FXA equ 0x5000
     push qword ROMBASE + .s158
     call dump
     jmp .e158
-.s158: db 'psubb', 0
+.s158: db 'paddsw', 0
 .e158:
-; psubw
+; paddusb
     lea rax, [rel .a159]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst67]
-    psubw xmm0, xmm1
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst73]
+    paddusb xmm0, xmm1
 .a159:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
@@ -3883,17 +3892,17 @@ FXA equ 0x5000
     push qword ROMBASE + .s159
     call dump
     jmp .e159
-.s159: db 'psubw', 0
+.s159: db 'paddusb', 0
 .e159:
-; psubd
+; paddusw
     lea rax, [rel .a160]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst67]
-    psubd xmm0, xmm1
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst73]
+    paddusw xmm0, xmm1
 .a160:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
@@ -3904,17 +3913,17 @@ FXA equ 0x5000
     push qword ROMBASE + .s160
     call dump
     jmp .e160
-.s160: db 'psubd', 0
+.s160: db 'paddusw', 0
 .e160:
-; psubq
+; psubb
     lea rax, [rel .a161]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst67]
-    psubq xmm0, xmm1
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst73]
+    psubb xmm0, xmm1
 .a161:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
@@ -3925,17 +3934,17 @@ FXA equ 0x5000
     push qword ROMBASE + .s161
     call dump
     jmp .e161
-.s161: db 'psubq', 0
+.s161: db 'psubb', 0
 .e161:
-; psubsb
+; psubw
     lea rax, [rel .a162]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst67]
-    psubsb xmm0, xmm1
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst73]
+    psubw xmm0, xmm1
 .a162:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
@@ -3946,17 +3955,17 @@ FXA equ 0x5000
     push qword ROMBASE + .s162
     call dump
     jmp .e162
-.s162: db 'psubsb', 0
+.s162: db 'psubw', 0
 .e162:
-; psubsw
+; psubd
     lea rax, [rel .a163]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst67]
-    psubsw xmm0, xmm1
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst73]
+    psubd xmm0, xmm1
 .a163:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
@@ -3967,17 +3976,17 @@ FXA equ 0x5000
     push qword ROMBASE + .s163
     call dump
     jmp .e163
-.s163: db 'psubsw', 0
+.s163: db 'psubd', 0
 .e163:
-; psubusb
+; psubq
     lea rax, [rel .a164]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst67]
-    psubusb xmm0, xmm1
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst73]
+    psubq xmm0, xmm1
 .a164:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
@@ -3988,17 +3997,17 @@ FXA equ 0x5000
     push qword ROMBASE + .s164
     call dump
     jmp .e164
-.s164: db 'psubusb', 0
+.s164: db 'psubq', 0
 .e164:
-; psubusw
+; psubsb
     lea rax, [rel .a165]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst67]
-    psubusw xmm0, xmm1
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst73]
+    psubsb xmm0, xmm1
 .a165:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
@@ -4009,17 +4018,17 @@ FXA equ 0x5000
     push qword ROMBASE + .s165
     call dump
     jmp .e165
-.s165: db 'psubusw', 0
+.s165: db 'psubsb', 0
 .e165:
-; pmullw
+; psubsw
     lea rax, [rel .a166]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst67]
-    pmullw xmm0, xmm1
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst73]
+    psubsw xmm0, xmm1
 .a166:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
@@ -4030,17 +4039,17 @@ FXA equ 0x5000
     push qword ROMBASE + .s166
     call dump
     jmp .e166
-.s166: db 'pmullw', 0
+.s166: db 'psubsw', 0
 .e166:
-; pmulhw
+; psubusb
     lea rax, [rel .a167]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst67]
-    pmulhw xmm0, xmm1
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst73]
+    psubusb xmm0, xmm1
 .a167:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
@@ -4051,17 +4060,17 @@ FXA equ 0x5000
     push qword ROMBASE + .s167
     call dump
     jmp .e167
-.s167: db 'pmulhw', 0
+.s167: db 'psubusb', 0
 .e167:
-; pmulhuw
+; psubusw
     lea rax, [rel .a168]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst67]
-    pmulhuw xmm0, xmm1
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst73]
+    psubusw xmm0, xmm1
 .a168:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
@@ -4072,17 +4081,17 @@ FXA equ 0x5000
     push qword ROMBASE + .s168
     call dump
     jmp .e168
-.s168: db 'pmulhuw', 0
+.s168: db 'psubusw', 0
 .e168:
-; pmuludq
+; pmullw
     lea rax, [rel .a169]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst67]
-    pmuludq xmm0, xmm1
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst73]
+    pmullw xmm0, xmm1
 .a169:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
@@ -4093,17 +4102,17 @@ FXA equ 0x5000
     push qword ROMBASE + .s169
     call dump
     jmp .e169
-.s169: db 'pmuludq', 0
+.s169: db 'pmullw', 0
 .e169:
-; pmaddwd
+; pmulhw
     lea rax, [rel .a170]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst67]
-    pmaddwd xmm0, xmm1
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst73]
+    pmulhw xmm0, xmm1
 .a170:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
@@ -4114,17 +4123,17 @@ FXA equ 0x5000
     push qword ROMBASE + .s170
     call dump
     jmp .e170
-.s170: db 'pmaddwd', 0
+.s170: db 'pmulhw', 0
 .e170:
-; pavgb
+; pmulhuw
     lea rax, [rel .a171]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst67]
-    pavgb xmm0, xmm1
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst73]
+    pmulhuw xmm0, xmm1
 .a171:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
@@ -4135,17 +4144,17 @@ FXA equ 0x5000
     push qword ROMBASE + .s171
     call dump
     jmp .e171
-.s171: db 'pavgb', 0
+.s171: db 'pmulhuw', 0
 .e171:
-; pavgw
+; pmuludq
     lea rax, [rel .a172]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst67]
-    pavgw xmm0, xmm1
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst73]
+    pmuludq xmm0, xmm1
 .a172:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
@@ -4156,17 +4165,17 @@ FXA equ 0x5000
     push qword ROMBASE + .s172
     call dump
     jmp .e172
-.s172: db 'pavgw', 0
+.s172: db 'pmuludq', 0
 .e172:
-; psadbw
+; pmaddwd
     lea rax, [rel .a173]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst67]
-    psadbw xmm0, xmm1
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst73]
+    pmaddwd xmm0, xmm1
 .a173:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
@@ -4177,17 +4186,17 @@ FXA equ 0x5000
     push qword ROMBASE + .s173
     call dump
     jmp .e173
-.s173: db 'psadbw', 0
+.s173: db 'pmaddwd', 0
 .e173:
-; pmaxsw
+; pavgb
     lea rax, [rel .a174]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst67]
-    pmaxsw xmm0, xmm1
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst73]
+    pavgb xmm0, xmm1
 .a174:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
@@ -4198,17 +4207,17 @@ FXA equ 0x5000
     push qword ROMBASE + .s174
     call dump
     jmp .e174
-.s174: db 'pmaxsw', 0
+.s174: db 'pavgb', 0
 .e174:
-; pmaxub
+; pavgw
     lea rax, [rel .a175]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst67]
-    pmaxub xmm0, xmm1
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst73]
+    pavgw xmm0, xmm1
 .a175:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
@@ -4219,17 +4228,17 @@ FXA equ 0x5000
     push qword ROMBASE + .s175
     call dump
     jmp .e175
-.s175: db 'pmaxub', 0
+.s175: db 'pavgw', 0
 .e175:
-; pminsw
+; psadbw
     lea rax, [rel .a176]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst67]
-    pminsw xmm0, xmm1
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst73]
+    psadbw xmm0, xmm1
 .a176:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
@@ -4240,17 +4249,17 @@ FXA equ 0x5000
     push qword ROMBASE + .s176
     call dump
     jmp .e176
-.s176: db 'pminsw', 0
+.s176: db 'psadbw', 0
 .e176:
-; pminub
+; pmaxsw
     lea rax, [rel .a177]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst67]
-    pminub xmm0, xmm1
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst73]
+    pmaxsw xmm0, xmm1
 .a177:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
@@ -4261,17 +4270,17 @@ FXA equ 0x5000
     push qword ROMBASE + .s177
     call dump
     jmp .e177
-.s177: db 'pminub', 0
+.s177: db 'pmaxsw', 0
 .e177:
-; pcmpeqb
+; pmaxub
     lea rax, [rel .a178]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst67]
-    pcmpeqb xmm0, xmm1
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst73]
+    pmaxub xmm0, xmm1
 .a178:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
@@ -4282,17 +4291,17 @@ FXA equ 0x5000
     push qword ROMBASE + .s178
     call dump
     jmp .e178
-.s178: db 'pcmpeqb', 0
+.s178: db 'pmaxub', 0
 .e178:
-; pcmpeqw
+; pminsw
     lea rax, [rel .a179]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst67]
-    pcmpeqw xmm0, xmm1
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst73]
+    pminsw xmm0, xmm1
 .a179:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
@@ -4303,17 +4312,17 @@ FXA equ 0x5000
     push qword ROMBASE + .s179
     call dump
     jmp .e179
-.s179: db 'pcmpeqw', 0
+.s179: db 'pminsw', 0
 .e179:
-; pcmpeqd
+; pminub
     lea rax, [rel .a180]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst67]
-    pcmpeqd xmm0, xmm1
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst73]
+    pminub xmm0, xmm1
 .a180:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
@@ -4324,17 +4333,17 @@ FXA equ 0x5000
     push qword ROMBASE + .s180
     call dump
     jmp .e180
-.s180: db 'pcmpeqd', 0
+.s180: db 'pminub', 0
 .e180:
-; pcmpgtb
+; pcmpeqb
     lea rax, [rel .a181]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst67]
-    pcmpgtb xmm0, xmm1
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst73]
+    pcmpeqb xmm0, xmm1
 .a181:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
@@ -4345,17 +4354,17 @@ FXA equ 0x5000
     push qword ROMBASE + .s181
     call dump
     jmp .e181
-.s181: db 'pcmpgtb', 0
+.s181: db 'pcmpeqb', 0
 .e181:
-; pcmpgtw
+; pcmpeqw
     lea rax, [rel .a182]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst67]
-    pcmpgtw xmm0, xmm1
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst73]
+    pcmpeqw xmm0, xmm1
 .a182:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
@@ -4366,17 +4375,17 @@ FXA equ 0x5000
     push qword ROMBASE + .s182
     call dump
     jmp .e182
-.s182: db 'pcmpgtw', 0
+.s182: db 'pcmpeqw', 0
 .e182:
-; pcmpgtd
+; pcmpeqd
     lea rax, [rel .a183]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst67]
-    pcmpgtd xmm0, xmm1
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst73]
+    pcmpeqd xmm0, xmm1
 .a183:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
@@ -4387,17 +4396,17 @@ FXA equ 0x5000
     push qword ROMBASE + .s183
     call dump
     jmp .e183
-.s183: db 'pcmpgtd', 0
+.s183: db 'pcmpeqd', 0
 .e183:
-; packsswb
+; pcmpgtb
     lea rax, [rel .a184]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst67]
-    packsswb xmm0, xmm1
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst73]
+    pcmpgtb xmm0, xmm1
 .a184:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
@@ -4408,17 +4417,17 @@ FXA equ 0x5000
     push qword ROMBASE + .s184
     call dump
     jmp .e184
-.s184: db 'packsswb', 0
+.s184: db 'pcmpgtb', 0
 .e184:
-; packssdw
+; pcmpgtw
     lea rax, [rel .a185]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst67]
-    packssdw xmm0, xmm1
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst73]
+    pcmpgtw xmm0, xmm1
 .a185:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
@@ -4429,17 +4438,17 @@ FXA equ 0x5000
     push qword ROMBASE + .s185
     call dump
     jmp .e185
-.s185: db 'packssdw', 0
+.s185: db 'pcmpgtw', 0
 .e185:
-; packuswb
+; pcmpgtd
     lea rax, [rel .a186]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst67]
-    packuswb xmm0, xmm1
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst73]
+    pcmpgtd xmm0, xmm1
 .a186:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
@@ -4450,17 +4459,17 @@ FXA equ 0x5000
     push qword ROMBASE + .s186
     call dump
     jmp .e186
-.s186: db 'packuswb', 0
+.s186: db 'pcmpgtd', 0
 .e186:
-; pand
+; packsswb
     lea rax, [rel .a187]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst67]
-    pand xmm0, xmm1
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst73]
+    packsswb xmm0, xmm1
 .a187:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
@@ -4471,17 +4480,17 @@ FXA equ 0x5000
     push qword ROMBASE + .s187
     call dump
     jmp .e187
-.s187: db 'pand', 0
+.s187: db 'packsswb', 0
 .e187:
-; pandn
+; packssdw
     lea rax, [rel .a188]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst67]
-    pandn xmm0, xmm1
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst73]
+    packssdw xmm0, xmm1
 .a188:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
@@ -4492,17 +4501,17 @@ FXA equ 0x5000
     push qword ROMBASE + .s188
     call dump
     jmp .e188
-.s188: db 'pandn', 0
+.s188: db 'packssdw', 0
 .e188:
-; por
+; packuswb
     lea rax, [rel .a189]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst67]
-    por xmm0, xmm1
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst73]
+    packuswb xmm0, xmm1
 .a189:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
@@ -4513,17 +4522,17 @@ FXA equ 0x5000
     push qword ROMBASE + .s189
     call dump
     jmp .e189
-.s189: db 'por', 0
+.s189: db 'packuswb', 0
 .e189:
-; pxor
+; pand
     lea rax, [rel .a190]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst67]
-    pxor xmm0, xmm1
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst73]
+    pand xmm0, xmm1
 .a190:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
@@ -4534,16 +4543,17 @@ FXA equ 0x5000
     push qword ROMBASE + .s190
     call dump
     jmp .e190
-.s190: db 'pxor', 0
+.s190: db 'pand', 0
 .e190:
-; paddb m128 misaligned
+; pandn
     lea rax, [rel .a191]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    paddb xmm0, [rel al16 + 2]
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst73]
+    pandn xmm0, xmm1
 .a191:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
@@ -4554,96 +4564,80 @@ FXA equ 0x5000
     push qword ROMBASE + .s191
     call dump
     jmp .e191
-.s191: db 'paddb m128 misaligned', 0
+.s191: db 'pandn', 0
 .e191:
-; psllw 1
+; por
     lea rax, [rel .a192]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst68]
-    movdqu xmm2, [rel cst66]
-    psllw xmm0, 1
-    psllw xmm2, xmm1
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst73]
+    por xmm0, xmm1
 .a192:
     movdqu [abs SCR + 0x0], xmm0
-    movdqu [abs SCR + 0x10], xmm2
     mov rax, [abs SCR + 0x0]
     mov rbx, [abs SCR + 0x8]
-    mov rcx, [abs SCR + 0x10]
-    mov rdx, [abs SCR + 0x18]
     pushfq
     push qword 0x0
-    push qword 0xf
+    push qword 0x3
     push qword ROMBASE + .s192
     call dump
     jmp .e192
-.s192: db 'psllw 1', 0
+.s192: db 'por', 0
 .e192:
-; psllw 15
+; pxor
     lea rax, [rel .a193]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst69]
-    movdqu xmm2, [rel cst66]
-    psllw xmm0, 15
-    psllw xmm2, xmm1
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst73]
+    pxor xmm0, xmm1
 .a193:
     movdqu [abs SCR + 0x0], xmm0
-    movdqu [abs SCR + 0x10], xmm2
     mov rax, [abs SCR + 0x0]
     mov rbx, [abs SCR + 0x8]
-    mov rcx, [abs SCR + 0x10]
-    mov rdx, [abs SCR + 0x18]
     pushfq
     push qword 0x0
-    push qword 0xf
+    push qword 0x3
     push qword ROMBASE + .s193
     call dump
     jmp .e193
-.s193: db 'psllw 15', 0
+.s193: db 'pxor', 0
 .e193:
-; psllw 33
+; paddb m128 misaligned
     lea rax, [rel .a194]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst70]
-    movdqu xmm2, [rel cst66]
-    psllw xmm0, 33
-    psllw xmm2, xmm1
+    movdqu xmm0, [rel cst72]
+    paddb xmm0, [rel al16 + 2]
 .a194:
     movdqu [abs SCR + 0x0], xmm0
-    movdqu [abs SCR + 0x10], xmm2
     mov rax, [abs SCR + 0x0]
     mov rbx, [abs SCR + 0x8]
-    mov rcx, [abs SCR + 0x10]
-    mov rdx, [abs SCR + 0x18]
     pushfq
     push qword 0x0
-    push qword 0xf
+    push qword 0x3
     push qword ROMBASE + .s194
     call dump
     jmp .e194
-.s194: db 'psllw 33', 0
+.s194: db 'paddb m128 misaligned', 0
 .e194:
-; psllw 64
+; psllw 1
     lea rax, [rel .a195]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst71]
-    movdqu xmm2, [rel cst66]
-    psllw xmm0, 64
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst74]
+    movdqu xmm2, [rel cst72]
+    psllw xmm0, 1
     psllw xmm2, xmm1
 .a195:
     movdqu [abs SCR + 0x0], xmm0
@@ -4658,19 +4652,19 @@ FXA equ 0x5000
     push qword ROMBASE + .s195
     call dump
     jmp .e195
-.s195: db 'psllw 64', 0
+.s195: db 'psllw 1', 0
 .e195:
-; pslld 1
+; psllw 15
     lea rax, [rel .a196]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst68]
-    movdqu xmm2, [rel cst66]
-    pslld xmm0, 1
-    pslld xmm2, xmm1
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst75]
+    movdqu xmm2, [rel cst72]
+    psllw xmm0, 15
+    psllw xmm2, xmm1
 .a196:
     movdqu [abs SCR + 0x0], xmm0
     movdqu [abs SCR + 0x10], xmm2
@@ -4684,19 +4678,19 @@ FXA equ 0x5000
     push qword ROMBASE + .s196
     call dump
     jmp .e196
-.s196: db 'pslld 1', 0
+.s196: db 'psllw 15', 0
 .e196:
-; pslld 15
+; psllw 33
     lea rax, [rel .a197]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst69]
-    movdqu xmm2, [rel cst66]
-    pslld xmm0, 15
-    pslld xmm2, xmm1
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst76]
+    movdqu xmm2, [rel cst72]
+    psllw xmm0, 33
+    psllw xmm2, xmm1
 .a197:
     movdqu [abs SCR + 0x0], xmm0
     movdqu [abs SCR + 0x10], xmm2
@@ -4710,19 +4704,19 @@ FXA equ 0x5000
     push qword ROMBASE + .s197
     call dump
     jmp .e197
-.s197: db 'pslld 15', 0
+.s197: db 'psllw 33', 0
 .e197:
-; pslld 33
+; psllw 64
     lea rax, [rel .a198]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst70]
-    movdqu xmm2, [rel cst66]
-    pslld xmm0, 33
-    pslld xmm2, xmm1
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst77]
+    movdqu xmm2, [rel cst72]
+    psllw xmm0, 64
+    psllw xmm2, xmm1
 .a198:
     movdqu [abs SCR + 0x0], xmm0
     movdqu [abs SCR + 0x10], xmm2
@@ -4736,18 +4730,18 @@ FXA equ 0x5000
     push qword ROMBASE + .s198
     call dump
     jmp .e198
-.s198: db 'pslld 33', 0
+.s198: db 'psllw 64', 0
 .e198:
-; pslld 64
+; pslld 1
     lea rax, [rel .a199]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst71]
-    movdqu xmm2, [rel cst66]
-    pslld xmm0, 64
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst74]
+    movdqu xmm2, [rel cst72]
+    pslld xmm0, 1
     pslld xmm2, xmm1
 .a199:
     movdqu [abs SCR + 0x0], xmm0
@@ -4762,19 +4756,19 @@ FXA equ 0x5000
     push qword ROMBASE + .s199
     call dump
     jmp .e199
-.s199: db 'pslld 64', 0
+.s199: db 'pslld 1', 0
 .e199:
-; psllq 1
+; pslld 15
     lea rax, [rel .a200]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst68]
-    movdqu xmm2, [rel cst66]
-    psllq xmm0, 1
-    psllq xmm2, xmm1
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst75]
+    movdqu xmm2, [rel cst72]
+    pslld xmm0, 15
+    pslld xmm2, xmm1
 .a200:
     movdqu [abs SCR + 0x0], xmm0
     movdqu [abs SCR + 0x10], xmm2
@@ -4788,19 +4782,19 @@ FXA equ 0x5000
     push qword ROMBASE + .s200
     call dump
     jmp .e200
-.s200: db 'psllq 1', 0
+.s200: db 'pslld 15', 0
 .e200:
-; psllq 15
+; pslld 33
     lea rax, [rel .a201]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst69]
-    movdqu xmm2, [rel cst66]
-    psllq xmm0, 15
-    psllq xmm2, xmm1
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst76]
+    movdqu xmm2, [rel cst72]
+    pslld xmm0, 33
+    pslld xmm2, xmm1
 .a201:
     movdqu [abs SCR + 0x0], xmm0
     movdqu [abs SCR + 0x10], xmm2
@@ -4814,19 +4808,19 @@ FXA equ 0x5000
     push qword ROMBASE + .s201
     call dump
     jmp .e201
-.s201: db 'psllq 15', 0
+.s201: db 'pslld 33', 0
 .e201:
-; psllq 33
+; pslld 64
     lea rax, [rel .a202]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst70]
-    movdqu xmm2, [rel cst66]
-    psllq xmm0, 33
-    psllq xmm2, xmm1
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst77]
+    movdqu xmm2, [rel cst72]
+    pslld xmm0, 64
+    pslld xmm2, xmm1
 .a202:
     movdqu [abs SCR + 0x0], xmm0
     movdqu [abs SCR + 0x10], xmm2
@@ -4840,18 +4834,18 @@ FXA equ 0x5000
     push qword ROMBASE + .s202
     call dump
     jmp .e202
-.s202: db 'psllq 33', 0
+.s202: db 'pslld 64', 0
 .e202:
-; psllq 64
+; psllq 1
     lea rax, [rel .a203]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst71]
-    movdqu xmm2, [rel cst66]
-    psllq xmm0, 64
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst74]
+    movdqu xmm2, [rel cst72]
+    psllq xmm0, 1
     psllq xmm2, xmm1
 .a203:
     movdqu [abs SCR + 0x0], xmm0
@@ -4866,19 +4860,19 @@ FXA equ 0x5000
     push qword ROMBASE + .s203
     call dump
     jmp .e203
-.s203: db 'psllq 64', 0
+.s203: db 'psllq 1', 0
 .e203:
-; psrlw 1
+; psllq 15
     lea rax, [rel .a204]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst68]
-    movdqu xmm2, [rel cst66]
-    psrlw xmm0, 1
-    psrlw xmm2, xmm1
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst75]
+    movdqu xmm2, [rel cst72]
+    psllq xmm0, 15
+    psllq xmm2, xmm1
 .a204:
     movdqu [abs SCR + 0x0], xmm0
     movdqu [abs SCR + 0x10], xmm2
@@ -4892,19 +4886,19 @@ FXA equ 0x5000
     push qword ROMBASE + .s204
     call dump
     jmp .e204
-.s204: db 'psrlw 1', 0
+.s204: db 'psllq 15', 0
 .e204:
-; psrlw 15
+; psllq 33
     lea rax, [rel .a205]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst69]
-    movdqu xmm2, [rel cst66]
-    psrlw xmm0, 15
-    psrlw xmm2, xmm1
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst76]
+    movdqu xmm2, [rel cst72]
+    psllq xmm0, 33
+    psllq xmm2, xmm1
 .a205:
     movdqu [abs SCR + 0x0], xmm0
     movdqu [abs SCR + 0x10], xmm2
@@ -4918,19 +4912,19 @@ FXA equ 0x5000
     push qword ROMBASE + .s205
     call dump
     jmp .e205
-.s205: db 'psrlw 15', 0
+.s205: db 'psllq 33', 0
 .e205:
-; psrlw 33
+; psllq 64
     lea rax, [rel .a206]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst70]
-    movdqu xmm2, [rel cst66]
-    psrlw xmm0, 33
-    psrlw xmm2, xmm1
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst77]
+    movdqu xmm2, [rel cst72]
+    psllq xmm0, 64
+    psllq xmm2, xmm1
 .a206:
     movdqu [abs SCR + 0x0], xmm0
     movdqu [abs SCR + 0x10], xmm2
@@ -4944,18 +4938,18 @@ FXA equ 0x5000
     push qword ROMBASE + .s206
     call dump
     jmp .e206
-.s206: db 'psrlw 33', 0
+.s206: db 'psllq 64', 0
 .e206:
-; psrlw 64
+; psrlw 1
     lea rax, [rel .a207]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst71]
-    movdqu xmm2, [rel cst66]
-    psrlw xmm0, 64
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst74]
+    movdqu xmm2, [rel cst72]
+    psrlw xmm0, 1
     psrlw xmm2, xmm1
 .a207:
     movdqu [abs SCR + 0x0], xmm0
@@ -4970,19 +4964,19 @@ FXA equ 0x5000
     push qword ROMBASE + .s207
     call dump
     jmp .e207
-.s207: db 'psrlw 64', 0
+.s207: db 'psrlw 1', 0
 .e207:
-; psrld 1
+; psrlw 15
     lea rax, [rel .a208]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst68]
-    movdqu xmm2, [rel cst66]
-    psrld xmm0, 1
-    psrld xmm2, xmm1
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst75]
+    movdqu xmm2, [rel cst72]
+    psrlw xmm0, 15
+    psrlw xmm2, xmm1
 .a208:
     movdqu [abs SCR + 0x0], xmm0
     movdqu [abs SCR + 0x10], xmm2
@@ -4996,19 +4990,19 @@ FXA equ 0x5000
     push qword ROMBASE + .s208
     call dump
     jmp .e208
-.s208: db 'psrld 1', 0
+.s208: db 'psrlw 15', 0
 .e208:
-; psrld 15
+; psrlw 33
     lea rax, [rel .a209]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst69]
-    movdqu xmm2, [rel cst66]
-    psrld xmm0, 15
-    psrld xmm2, xmm1
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst76]
+    movdqu xmm2, [rel cst72]
+    psrlw xmm0, 33
+    psrlw xmm2, xmm1
 .a209:
     movdqu [abs SCR + 0x0], xmm0
     movdqu [abs SCR + 0x10], xmm2
@@ -5022,19 +5016,19 @@ FXA equ 0x5000
     push qword ROMBASE + .s209
     call dump
     jmp .e209
-.s209: db 'psrld 15', 0
+.s209: db 'psrlw 33', 0
 .e209:
-; psrld 33
+; psrlw 64
     lea rax, [rel .a210]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst70]
-    movdqu xmm2, [rel cst66]
-    psrld xmm0, 33
-    psrld xmm2, xmm1
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst77]
+    movdqu xmm2, [rel cst72]
+    psrlw xmm0, 64
+    psrlw xmm2, xmm1
 .a210:
     movdqu [abs SCR + 0x0], xmm0
     movdqu [abs SCR + 0x10], xmm2
@@ -5048,18 +5042,18 @@ FXA equ 0x5000
     push qword ROMBASE + .s210
     call dump
     jmp .e210
-.s210: db 'psrld 33', 0
+.s210: db 'psrlw 64', 0
 .e210:
-; psrld 64
+; psrld 1
     lea rax, [rel .a211]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst71]
-    movdqu xmm2, [rel cst66]
-    psrld xmm0, 64
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst74]
+    movdqu xmm2, [rel cst72]
+    psrld xmm0, 1
     psrld xmm2, xmm1
 .a211:
     movdqu [abs SCR + 0x0], xmm0
@@ -5074,19 +5068,19 @@ FXA equ 0x5000
     push qword ROMBASE + .s211
     call dump
     jmp .e211
-.s211: db 'psrld 64', 0
+.s211: db 'psrld 1', 0
 .e211:
-; psrlq 1
+; psrld 15
     lea rax, [rel .a212]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst68]
-    movdqu xmm2, [rel cst66]
-    psrlq xmm0, 1
-    psrlq xmm2, xmm1
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst75]
+    movdqu xmm2, [rel cst72]
+    psrld xmm0, 15
+    psrld xmm2, xmm1
 .a212:
     movdqu [abs SCR + 0x0], xmm0
     movdqu [abs SCR + 0x10], xmm2
@@ -5100,19 +5094,19 @@ FXA equ 0x5000
     push qword ROMBASE + .s212
     call dump
     jmp .e212
-.s212: db 'psrlq 1', 0
+.s212: db 'psrld 15', 0
 .e212:
-; psrlq 15
+; psrld 33
     lea rax, [rel .a213]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst69]
-    movdqu xmm2, [rel cst66]
-    psrlq xmm0, 15
-    psrlq xmm2, xmm1
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst76]
+    movdqu xmm2, [rel cst72]
+    psrld xmm0, 33
+    psrld xmm2, xmm1
 .a213:
     movdqu [abs SCR + 0x0], xmm0
     movdqu [abs SCR + 0x10], xmm2
@@ -5126,19 +5120,19 @@ FXA equ 0x5000
     push qword ROMBASE + .s213
     call dump
     jmp .e213
-.s213: db 'psrlq 15', 0
+.s213: db 'psrld 33', 0
 .e213:
-; psrlq 33
+; psrld 64
     lea rax, [rel .a214]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst70]
-    movdqu xmm2, [rel cst66]
-    psrlq xmm0, 33
-    psrlq xmm2, xmm1
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst77]
+    movdqu xmm2, [rel cst72]
+    psrld xmm0, 64
+    psrld xmm2, xmm1
 .a214:
     movdqu [abs SCR + 0x0], xmm0
     movdqu [abs SCR + 0x10], xmm2
@@ -5152,18 +5146,18 @@ FXA equ 0x5000
     push qword ROMBASE + .s214
     call dump
     jmp .e214
-.s214: db 'psrlq 33', 0
+.s214: db 'psrld 64', 0
 .e214:
-; psrlq 64
+; psrlq 1
     lea rax, [rel .a215]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst71]
-    movdqu xmm2, [rel cst66]
-    psrlq xmm0, 64
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst74]
+    movdqu xmm2, [rel cst72]
+    psrlq xmm0, 1
     psrlq xmm2, xmm1
 .a215:
     movdqu [abs SCR + 0x0], xmm0
@@ -5178,19 +5172,19 @@ FXA equ 0x5000
     push qword ROMBASE + .s215
     call dump
     jmp .e215
-.s215: db 'psrlq 64', 0
+.s215: db 'psrlq 1', 0
 .e215:
-; psraw 1
+; psrlq 15
     lea rax, [rel .a216]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst68]
-    movdqu xmm2, [rel cst66]
-    psraw xmm0, 1
-    psraw xmm2, xmm1
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst75]
+    movdqu xmm2, [rel cst72]
+    psrlq xmm0, 15
+    psrlq xmm2, xmm1
 .a216:
     movdqu [abs SCR + 0x0], xmm0
     movdqu [abs SCR + 0x10], xmm2
@@ -5204,19 +5198,19 @@ FXA equ 0x5000
     push qword ROMBASE + .s216
     call dump
     jmp .e216
-.s216: db 'psraw 1', 0
+.s216: db 'psrlq 15', 0
 .e216:
-; psraw 15
+; psrlq 33
     lea rax, [rel .a217]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst69]
-    movdqu xmm2, [rel cst66]
-    psraw xmm0, 15
-    psraw xmm2, xmm1
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst76]
+    movdqu xmm2, [rel cst72]
+    psrlq xmm0, 33
+    psrlq xmm2, xmm1
 .a217:
     movdqu [abs SCR + 0x0], xmm0
     movdqu [abs SCR + 0x10], xmm2
@@ -5230,19 +5224,19 @@ FXA equ 0x5000
     push qword ROMBASE + .s217
     call dump
     jmp .e217
-.s217: db 'psraw 15', 0
+.s217: db 'psrlq 33', 0
 .e217:
-; psraw 33
+; psrlq 64
     lea rax, [rel .a218]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst70]
-    movdqu xmm2, [rel cst66]
-    psraw xmm0, 33
-    psraw xmm2, xmm1
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst77]
+    movdqu xmm2, [rel cst72]
+    psrlq xmm0, 64
+    psrlq xmm2, xmm1
 .a218:
     movdqu [abs SCR + 0x0], xmm0
     movdqu [abs SCR + 0x10], xmm2
@@ -5256,18 +5250,18 @@ FXA equ 0x5000
     push qword ROMBASE + .s218
     call dump
     jmp .e218
-.s218: db 'psraw 33', 0
+.s218: db 'psrlq 64', 0
 .e218:
-; psraw 64
+; psraw 1
     lea rax, [rel .a219]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst71]
-    movdqu xmm2, [rel cst66]
-    psraw xmm0, 64
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst74]
+    movdqu xmm2, [rel cst72]
+    psraw xmm0, 1
     psraw xmm2, xmm1
 .a219:
     movdqu [abs SCR + 0x0], xmm0
@@ -5282,19 +5276,19 @@ FXA equ 0x5000
     push qword ROMBASE + .s219
     call dump
     jmp .e219
-.s219: db 'psraw 64', 0
+.s219: db 'psraw 1', 0
 .e219:
-; psrad 1
+; psraw 15
     lea rax, [rel .a220]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst68]
-    movdqu xmm2, [rel cst66]
-    psrad xmm0, 1
-    psrad xmm2, xmm1
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst75]
+    movdqu xmm2, [rel cst72]
+    psraw xmm0, 15
+    psraw xmm2, xmm1
 .a220:
     movdqu [abs SCR + 0x0], xmm0
     movdqu [abs SCR + 0x10], xmm2
@@ -5308,19 +5302,19 @@ FXA equ 0x5000
     push qword ROMBASE + .s220
     call dump
     jmp .e220
-.s220: db 'psrad 1', 0
+.s220: db 'psraw 15', 0
 .e220:
-; psrad 15
+; psraw 33
     lea rax, [rel .a221]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst69]
-    movdqu xmm2, [rel cst66]
-    psrad xmm0, 15
-    psrad xmm2, xmm1
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst76]
+    movdqu xmm2, [rel cst72]
+    psraw xmm0, 33
+    psraw xmm2, xmm1
 .a221:
     movdqu [abs SCR + 0x0], xmm0
     movdqu [abs SCR + 0x10], xmm2
@@ -5334,19 +5328,19 @@ FXA equ 0x5000
     push qword ROMBASE + .s221
     call dump
     jmp .e221
-.s221: db 'psrad 15', 0
+.s221: db 'psraw 33', 0
 .e221:
-; psrad 33
+; psraw 64
     lea rax, [rel .a222]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst70]
-    movdqu xmm2, [rel cst66]
-    psrad xmm0, 33
-    psrad xmm2, xmm1
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst77]
+    movdqu xmm2, [rel cst72]
+    psraw xmm0, 64
+    psraw xmm2, xmm1
 .a222:
     movdqu [abs SCR + 0x0], xmm0
     movdqu [abs SCR + 0x10], xmm2
@@ -5360,18 +5354,18 @@ FXA equ 0x5000
     push qword ROMBASE + .s222
     call dump
     jmp .e222
-.s222: db 'psrad 33', 0
+.s222: db 'psraw 64', 0
 .e222:
-; psrad 64
+; psrad 1
     lea rax, [rel .a223]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst71]
-    movdqu xmm2, [rel cst66]
-    psrad xmm0, 64
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst74]
+    movdqu xmm2, [rel cst72]
+    psrad xmm0, 1
     psrad xmm2, xmm1
 .a223:
     movdqu [abs SCR + 0x0], xmm0
@@ -5386,21 +5380,22 @@ FXA equ 0x5000
     push qword ROMBASE + .s223
     call dump
     jmp .e223
-.s223: db 'psrad 64', 0
+.s223: db 'psrad 1', 0
 .e223:
-; pslldq/psrldq 1
+; psrad 15
     lea rax, [rel .a224]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst66]
-    pslldq xmm0, 1
-    psrldq xmm1, 1
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst75]
+    movdqu xmm2, [rel cst72]
+    psrad xmm0, 15
+    psrad xmm2, xmm1
 .a224:
     movdqu [abs SCR + 0x0], xmm0
-    movdqu [abs SCR + 0x10], xmm1
+    movdqu [abs SCR + 0x10], xmm2
     mov rax, [abs SCR + 0x0]
     mov rbx, [abs SCR + 0x8]
     mov rcx, [abs SCR + 0x10]
@@ -5411,21 +5406,22 @@ FXA equ 0x5000
     push qword ROMBASE + .s224
     call dump
     jmp .e224
-.s224: db 'pslldq/psrldq 1', 0
+.s224: db 'psrad 15', 0
 .e224:
-; pslldq/psrldq 7
+; psrad 33
     lea rax, [rel .a225]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst66]
-    pslldq xmm0, 7
-    psrldq xmm1, 7
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst76]
+    movdqu xmm2, [rel cst72]
+    psrad xmm0, 33
+    psrad xmm2, xmm1
 .a225:
     movdqu [abs SCR + 0x0], xmm0
-    movdqu [abs SCR + 0x10], xmm1
+    movdqu [abs SCR + 0x10], xmm2
     mov rax, [abs SCR + 0x0]
     mov rbx, [abs SCR + 0x8]
     mov rcx, [abs SCR + 0x10]
@@ -5436,21 +5432,22 @@ FXA equ 0x5000
     push qword ROMBASE + .s225
     call dump
     jmp .e225
-.s225: db 'pslldq/psrldq 7', 0
+.s225: db 'psrad 33', 0
 .e225:
-; pslldq/psrldq 15
+; psrad 64
     lea rax, [rel .a226]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst66]
-    pslldq xmm0, 15
-    psrldq xmm1, 15
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst77]
+    movdqu xmm2, [rel cst72]
+    psrad xmm0, 64
+    psrad xmm2, xmm1
 .a226:
     movdqu [abs SCR + 0x0], xmm0
-    movdqu [abs SCR + 0x10], xmm1
+    movdqu [abs SCR + 0x10], xmm2
     mov rax, [abs SCR + 0x0]
     mov rbx, [abs SCR + 0x8]
     mov rcx, [abs SCR + 0x10]
@@ -5461,18 +5458,18 @@ FXA equ 0x5000
     push qword ROMBASE + .s226
     call dump
     jmp .e226
-.s226: db 'pslldq/psrldq 15', 0
+.s226: db 'psrad 64', 0
 .e226:
-; pslldq/psrldq 16
+; pslldq/psrldq 1
     lea rax, [rel .a227]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst66]
-    pslldq xmm0, 16
-    psrldq xmm1, 16
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst72]
+    pslldq xmm0, 1
+    psrldq xmm1, 1
 .a227:
     movdqu [abs SCR + 0x0], xmm0
     movdqu [abs SCR + 0x10], xmm1
@@ -5486,24 +5483,99 @@ FXA equ 0x5000
     push qword ROMBASE + .s227
     call dump
     jmp .e227
-.s227: db 'pslldq/psrldq 16', 0
+.s227: db 'pslldq/psrldq 1', 0
 .e227:
-; pextrw/pinsrw
+; pslldq/psrldq 7
     lea rax, [rel .a228]
+    mov [RESUME], rax
+    push qword 0x2
+    popfq
+    ldmxcsr [rel cst0]
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst72]
+    pslldq xmm0, 7
+    psrldq xmm1, 7
+.a228:
+    movdqu [abs SCR + 0x0], xmm0
+    movdqu [abs SCR + 0x10], xmm1
+    mov rax, [abs SCR + 0x0]
+    mov rbx, [abs SCR + 0x8]
+    mov rcx, [abs SCR + 0x10]
+    mov rdx, [abs SCR + 0x18]
+    pushfq
+    push qword 0x0
+    push qword 0xf
+    push qword ROMBASE + .s228
+    call dump
+    jmp .e228
+.s228: db 'pslldq/psrldq 7', 0
+.e228:
+; pslldq/psrldq 15
+    lea rax, [rel .a229]
+    mov [RESUME], rax
+    push qword 0x2
+    popfq
+    ldmxcsr [rel cst0]
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst72]
+    pslldq xmm0, 15
+    psrldq xmm1, 15
+.a229:
+    movdqu [abs SCR + 0x0], xmm0
+    movdqu [abs SCR + 0x10], xmm1
+    mov rax, [abs SCR + 0x0]
+    mov rbx, [abs SCR + 0x8]
+    mov rcx, [abs SCR + 0x10]
+    mov rdx, [abs SCR + 0x18]
+    pushfq
+    push qword 0x0
+    push qword 0xf
+    push qword ROMBASE + .s229
+    call dump
+    jmp .e229
+.s229: db 'pslldq/psrldq 15', 0
+.e229:
+; pslldq/psrldq 16
+    lea rax, [rel .a230]
+    mov [RESUME], rax
+    push qword 0x2
+    popfq
+    ldmxcsr [rel cst0]
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst72]
+    pslldq xmm0, 16
+    psrldq xmm1, 16
+.a230:
+    movdqu [abs SCR + 0x0], xmm0
+    movdqu [abs SCR + 0x10], xmm1
+    mov rax, [abs SCR + 0x0]
+    mov rbx, [abs SCR + 0x8]
+    mov rcx, [abs SCR + 0x10]
+    mov rdx, [abs SCR + 0x18]
+    pushfq
+    push qword 0x0
+    push qword 0xf
+    push qword ROMBASE + .s230
+    call dump
+    jmp .e230
+.s230: db 'pslldq/psrldq 16', 0
+.e230:
+; pextrw/pinsrw
+    lea rax, [rel .a231]
     mov [RESUME], rax
     mov rax, -0x1
     mov rbx, -0x1
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst67]
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst73]
     pextrw eax, xmm1, 5
     pextrw rbx, xmm1, 15
     mov ecx, 0xabcd
     pinsrw xmm0, ecx, 2
     pinsrw xmm0, [rel al16 + 1], 7
-.a228:
+.a231:
     movdqu [abs SCR + 0x0], xmm0
     mov [abs SCR + 0x80], rax
     mov [abs SCR + 0x88], rbx
@@ -5514,38 +5586,38 @@ FXA equ 0x5000
     pushfq
     push qword 0x0
     push qword 0xf
-    push qword ROMBASE + .s228
+    push qword ROMBASE + .s231
     call dump
-    jmp .e228
-.s228: db 'pextrw/pinsrw', 0
-.e228:
+    jmp .e231
+.s231: db 'pextrw/pinsrw', 0
+.e231:
 ; maskmovdqu
-    lea rax, [rel .a229]
+    lea rax, [rel .a232]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm1, [rel cst66]
-    movdqu xmm2, [rel cst67]
-    movdqu xmm3, [rel cst72]
+    movdqu xmm1, [rel cst72]
+    movdqu xmm2, [rel cst73]
+    movdqu xmm3, [rel cst78]
     mov rdi, SCR + 0x100
     movdqa [rdi], xmm3
     maskmovdqu xmm1, xmm2
     movdqa xmm0, [abs SCR + 0x100]
-.a229:
+.a232:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
     mov rbx, [abs SCR + 0x8]
     pushfq
     push qword 0x0
     push qword 0x3
-    push qword ROMBASE + .s229
+    push qword ROMBASE + .s232
     call dump
-    jmp .e229
-.s229: db 'maskmovdqu', 0
-.e229:
+    jmp .e232
+.s232: db 'maskmovdqu', 0
+.e232:
 ; movmskps/pd, pmovmskb
-    lea rax, [rel .a230]
+    lea rax, [rel .a233]
     mov [RESUME], rax
     mov rax, -0x1
     mov rbx, -0x1
@@ -5553,12 +5625,12 @@ FXA equ 0x5000
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm1, [rel cst73]
-    movdqu xmm2, [rel cst66]
+    movdqu xmm1, [rel cst79]
+    movdqu xmm2, [rel cst72]
     movmskps eax, xmm1
     movmskpd rbx, xmm1
     pmovmskb ecx, xmm2
-.a230:
+.a233:
     mov [abs SCR + 0x80], rax
     mov [abs SCR + 0x88], rbx
     mov [abs SCR + 0x90], rcx
@@ -5568,81 +5640,18 @@ FXA equ 0x5000
     pushfq
     push qword 0x0
     push qword 0x7
-    push qword ROMBASE + .s230
-    call dump
-    jmp .e230
-.s230: db 'movmskps/pd, pmovmskb', 0
-.e230:
-; stmxcsr after ldmxcsr
-    lea rax, [rel .a231]
-    mov [RESUME], rax
-    push qword 0x2
-    popfq
-    ldmxcsr [rel cst0]
-    ldmxcsr [rel mx_all]
-.a231:
-    mov qword [abs SCR + 0xc0], 0
-    stmxcsr [abs SCR + 0xc0]
-    mov rax, [abs SCR + 0xc0]
-    pushfq
-    push qword 0x0
-    push qword 0x1
-    push qword ROMBASE + .s231
-    call dump
-    jmp .e231
-.s231: db 'stmxcsr after ldmxcsr', 0
-.e231:
-; ldmxcsr reserved bit 16
-    lea rax, [rel .a232]
-    mov [RESUME], rax
-    push qword 0x2
-    popfq
-    ldmxcsr [rel cst0]
-    ldmxcsr [rel mx_res16]
-.a232:
-    mov qword [abs SCR + 0xc0], 0
-    stmxcsr [abs SCR + 0xc0]
-    mov rax, [abs SCR + 0xc0]
-    pushfq
-    push qword 0x0
-    push qword 0x1
-    push qword ROMBASE + .s232
-    call dump
-    jmp .e232
-.s232: db 'ldmxcsr reserved bit 16', 0
-.e232:
-; ldmxcsr reserved bit 31
-    lea rax, [rel .a233]
-    mov [RESUME], rax
-    push qword 0x2
-    popfq
-    ldmxcsr [rel cst0]
-    ldmxcsr [rel mx_res31]
-.a233:
-    mov qword [abs SCR + 0xc0], 0
-    stmxcsr [abs SCR + 0xc0]
-    mov rax, [abs SCR + 0xc0]
-    pushfq
-    push qword 0x0
-    push qword 0x1
     push qword ROMBASE + .s233
     call dump
     jmp .e233
-.s233: db 'ldmxcsr reserved bit 31', 0
+.s233: db 'movmskps/pd, pmovmskb', 0
 .e233:
-; flags accumulate
+; stmxcsr after ldmxcsr
     lea rax, [rel .a234]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst16]
-    movdqu xmm1, [rel cst74]
-    movdqu xmm2, [rel cst1]
-    movdqu xmm3, [rel cst29]
-    addss xmm0, xmm1
-    divss xmm0, xmm2
-    addps xmm3, xmm4
+    ldmxcsr [rel mx_all]
 .a234:
     mov qword [abs SCR + 0xc0], 0
     stmxcsr [abs SCR + 0xc0]
@@ -5653,89 +5662,80 @@ FXA equ 0x5000
     push qword ROMBASE + .s234
     call dump
     jmp .e234
-.s234: db 'flags accumulate', 0
+.s234: db 'stmxcsr after ldmxcsr', 0
 .e234:
-; unmasked ZE: #XM
+; ldmxcsr reserved bit 16
     lea rax, [rel .a235]
     mov [RESUME], rax
     push qword 0x2
     popfq
-    ldmxcsr [rel cst75]
-    movdqu xmm0, [rel cst76]
-    movdqu xmm1, [rel cst1]
-    divss xmm0, xmm1
+    ldmxcsr [rel cst0]
+    ldmxcsr [rel mx_res16]
 .a235:
-    movdqu [abs SCR + 0x0], xmm0
     mov qword [abs SCR + 0xc0], 0
     stmxcsr [abs SCR + 0xc0]
-    mov rax, [abs SCR + 0x0]
-    mov rbx, [abs SCR + 0x8]
-    mov rcx, [abs SCR + 0xc0]
+    mov rax, [abs SCR + 0xc0]
     pushfq
     push qword 0x0
-    push qword 0x7
+    push qword 0x1
     push qword ROMBASE + .s235
     call dump
     jmp .e235
-.s235: db 'unmasked ZE: #XM', 0
+.s235: db 'ldmxcsr reserved bit 16', 0
 .e235:
-; unmasked IE on one lane: #XM
+; ldmxcsr reserved bit 31
     lea rax, [rel .a236]
     mov [RESUME], rax
     push qword 0x2
     popfq
-    ldmxcsr [rel cst77]
-    movdqu xmm0, [rel cst3]
-    movdqu xmm1, [rel cst78]
-    sqrtps xmm0, xmm1
+    ldmxcsr [rel cst0]
+    ldmxcsr [rel mx_res31]
 .a236:
-    movdqu [abs SCR + 0x0], xmm0
     mov qword [abs SCR + 0xc0], 0
     stmxcsr [abs SCR + 0xc0]
-    mov rax, [abs SCR + 0x0]
-    mov rbx, [abs SCR + 0x8]
-    mov rcx, [abs SCR + 0xc0]
+    mov rax, [abs SCR + 0xc0]
     pushfq
     push qword 0x0
-    push qword 0x7
+    push qword 0x1
     push qword ROMBASE + .s236
     call dump
     jmp .e236
-.s236: db 'unmasked IE on one lane: #XM', 0
+.s236: db 'ldmxcsr reserved bit 31', 0
 .e236:
-; unmasked PE: #XM
+; flags accumulate
     lea rax, [rel .a237]
     mov [RESUME], rax
     push qword 0x2
     popfq
-    ldmxcsr [rel cst79]
-    movdqu xmm0, [rel cst30]
+    ldmxcsr [rel cst0]
+    movdqu xmm0, [rel cst16]
     movdqu xmm1, [rel cst80]
-    addsd xmm0, xmm1
+    movdqu xmm2, [rel cst1]
+    movdqu xmm3, [rel cst29]
+    addss xmm0, xmm1
+    divss xmm0, xmm2
+    addps xmm3, xmm4
 .a237:
-    movdqu [abs SCR + 0x0], xmm0
     mov qword [abs SCR + 0xc0], 0
     stmxcsr [abs SCR + 0xc0]
-    mov rax, [abs SCR + 0x0]
-    mov rbx, [abs SCR + 0x8]
-    mov rcx, [abs SCR + 0xc0]
+    mov rax, [abs SCR + 0xc0]
     pushfq
     push qword 0x0
-    push qword 0x7
+    push qword 0x1
     push qword ROMBASE + .s237
     call dump
     jmp .e237
-.s237: db 'unmasked PE: #XM', 0
+.s237: db 'flags accumulate', 0
 .e237:
-; unmasked flag already set: no fault
+; unmasked ZE: #XM
     lea rax, [rel .a238]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst81]
-    movdqu xmm0, [rel cst16]
-    movdqu xmm1, [rel cst26]
-    addss xmm0, xmm1
+    movdqu xmm0, [rel cst82]
+    movdqu xmm1, [rel cst1]
+    divss xmm0, xmm1
 .a238:
     movdqu [abs SCR + 0x0], xmm0
     mov qword [abs SCR + 0xc0], 0
@@ -5749,70 +5749,66 @@ FXA equ 0x5000
     push qword ROMBASE + .s238
     call dump
     jmp .e238
-.s238: db 'unmasked flag already set: no fault', 0
+.s238: db 'unmasked ZE: #XM', 0
 .e238:
-; cvtsd2si unmasked IE: #XM
+; unmasked IE on one lane: #XM
     lea rax, [rel .a239]
     mov [RESUME], rax
     push qword 0x2
     popfq
-    ldmxcsr [rel cst77]
-    movdqu xmm1, [rel cst82]
-    mov eax, 0x1234
-    cvtsd2si eax, xmm1
+    ldmxcsr [rel cst83]
+    movdqu xmm0, [rel cst3]
+    movdqu xmm1, [rel cst84]
+    sqrtps xmm0, xmm1
 .a239:
-    mov [abs SCR + 0x80], rax
+    movdqu [abs SCR + 0x0], xmm0
     mov qword [abs SCR + 0xc0], 0
     stmxcsr [abs SCR + 0xc0]
-    mov rax, [abs SCR + 0x80]
-    mov rbx, [abs SCR + 0xc0]
+    mov rax, [abs SCR + 0x0]
+    mov rbx, [abs SCR + 0x8]
+    mov rcx, [abs SCR + 0xc0]
     pushfq
     push qword 0x0
-    push qword 0x3
+    push qword 0x7
     push qword ROMBASE + .s239
     call dump
     jmp .e239
-.s239: db 'cvtsd2si unmasked IE: #XM', 0
+.s239: db 'unmasked IE on one lane: #XM', 0
 .e239:
-; comiss unmasked IE: #XM
+; unmasked PE: #XM
     lea rax, [rel .a240]
     mov [RESUME], rax
     push qword 0x2
     popfq
-    ldmxcsr [rel cst77]
-    movdqu xmm0, [rel cst28]
-    movdqu xmm1, [rel cst16]
-    comiss xmm0, xmm1
+    ldmxcsr [rel cst85]
+    movdqu xmm0, [rel cst30]
+    movdqu xmm1, [rel cst86]
+    addsd xmm0, xmm1
 .a240:
+    movdqu [abs SCR + 0x0], xmm0
     mov qword [abs SCR + 0xc0], 0
     stmxcsr [abs SCR + 0xc0]
-    mov rax, [abs SCR + 0xc0]
+    mov rax, [abs SCR + 0x0]
+    mov rbx, [abs SCR + 0x8]
+    mov rcx, [abs SCR + 0xc0]
     pushfq
-    push qword 0x8d5
-    push qword 0x1
+    push qword 0x0
+    push qword 0x7
     push qword ROMBASE + .s240
     call dump
     jmp .e240
-.s240: db 'comiss unmasked IE: #XM', 0
+.s240: db 'unmasked PE: #XM', 0
 .e240:
-; OSXMMEXCPT=0: #UD
+; unmasked flag already set: no fault
     lea rax, [rel .a241]
     mov [RESUME], rax
     push qword 0x2
     popfq
-    ldmxcsr [rel cst75]
-    movdqu xmm0, [rel cst76]
-    movdqu xmm1, [rel cst1]
-    mov rax, cr4
-    and eax, ~0x600
-    or eax, 0x200
-    mov cr4, rax
-    divss xmm0, xmm1
+    ldmxcsr [rel cst87]
+    movdqu xmm0, [rel cst16]
+    movdqu xmm1, [rel cst26]
+    addss xmm0, xmm1
 .a241:
-    mov rax, cr4
-    and eax, ~0x600
-    or eax, 0x600
-    mov cr4, rax
     movdqu [abs SCR + 0x0], xmm0
     mov qword [abs SCR + 0xc0], 0
     stmxcsr [abs SCR + 0xc0]
@@ -5825,80 +5821,65 @@ FXA equ 0x5000
     push qword ROMBASE + .s241
     call dump
     jmp .e241
-.s241: db 'OSXMMEXCPT=0: #UD', 0
+.s241: db 'unmasked flag already set: no fault', 0
 .e241:
-; OSFXSR=0 addps: #UD
+; cvtsd2si unmasked IE: #XM
     lea rax, [rel .a242]
     mov [RESUME], rax
     push qword 0x2
     popfq
-    ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst3]
-    movdqu xmm1, [rel cst5]
-    mov rax, cr4
-    and eax, ~0x600
-    or eax, 0x0
-    mov cr4, rax
-    addps xmm0, xmm1
+    ldmxcsr [rel cst83]
+    movdqu xmm1, [rel cst88]
+    mov eax, 0x1234
+    cvtsd2si eax, xmm1
 .a242:
-    mov rax, cr4
-    and eax, ~0x600
-    or eax, 0x600
-    mov cr4, rax
-    movdqu [abs SCR + 0x0], xmm0
+    mov [abs SCR + 0x80], rax
     mov qword [abs SCR + 0xc0], 0
     stmxcsr [abs SCR + 0xc0]
-    mov rax, [abs SCR + 0x0]
-    mov rbx, [abs SCR + 0x8]
-    mov rcx, [abs SCR + 0xc0]
+    mov rax, [abs SCR + 0x80]
+    mov rbx, [abs SCR + 0xc0]
     pushfq
     push qword 0x0
-    push qword 0x7
+    push qword 0x3
     push qword ROMBASE + .s242
     call dump
     jmp .e242
-.s242: db 'OSFXSR=0 addps: #UD', 0
+.s242: db 'cvtsd2si unmasked IE: #XM', 0
 .e242:
-; OSFXSR=0 ldmxcsr: #UD
+; comiss unmasked IE: #XM
     lea rax, [rel .a243]
     mov [RESUME], rax
     push qword 0x2
     popfq
-    ldmxcsr [rel cst0]
-    mov rax, cr4
-    and eax, ~0x600
-    or eax, 0x0
-    mov cr4, rax
-    ldmxcsr [rel mx_all]
+    ldmxcsr [rel cst83]
+    movdqu xmm0, [rel cst28]
+    movdqu xmm1, [rel cst16]
+    comiss xmm0, xmm1
 .a243:
-    mov rax, cr4
-    and eax, ~0x600
-    or eax, 0x600
-    mov cr4, rax
     mov qword [abs SCR + 0xc0], 0
     stmxcsr [abs SCR + 0xc0]
     mov rax, [abs SCR + 0xc0]
     pushfq
-    push qword 0x0
+    push qword 0x8d5
     push qword 0x1
     push qword ROMBASE + .s243
     call dump
     jmp .e243
-.s243: db 'OSFXSR=0 ldmxcsr: #UD', 0
+.s243: db 'comiss unmasked IE: #XM', 0
 .e243:
-; OSFXSR=0 paddb: #UD
+; OSXMMEXCPT=0: #UD
     lea rax, [rel .a244]
     mov [RESUME], rax
     push qword 0x2
     popfq
-    ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst66]
-    movdqu xmm1, [rel cst67]
+    ldmxcsr [rel cst81]
+    movdqu xmm0, [rel cst82]
+    movdqu xmm1, [rel cst1]
     mov rax, cr4
     and eax, ~0x600
-    or eax, 0x0
+    or eax, 0x200
     mov cr4, rax
-    paddb xmm0, xmm1
+    divss xmm0, xmm1
 .a244:
     mov rax, cr4
     and eax, ~0x600
@@ -5916,9 +5897,9 @@ FXA equ 0x5000
     push qword ROMBASE + .s244
     call dump
     jmp .e244
-.s244: db 'OSFXSR=0 paddb: #UD', 0
+.s244: db 'OSXMMEXCPT=0: #UD', 0
 .e244:
-; TS=1 addps: #NM
+; OSFXSR=0 addps: #UD
     lea rax, [rel .a245]
     mov [RESUME], rax
     push qword 0x2
@@ -5926,12 +5907,16 @@ FXA equ 0x5000
     ldmxcsr [rel cst0]
     movdqu xmm0, [rel cst3]
     movdqu xmm1, [rel cst5]
-    mov rax, cr0
-    or eax, 8
-    mov cr0, rax
+    mov rax, cr4
+    and eax, ~0x600
+    or eax, 0x0
+    mov cr4, rax
     addps xmm0, xmm1
 .a245:
-    clts
+    mov rax, cr4
+    and eax, ~0x600
+    or eax, 0x600
+    mov cr4, rax
     movdqu [abs SCR + 0x0], xmm0
     mov qword [abs SCR + 0xc0], 0
     stmxcsr [abs SCR + 0xc0]
@@ -5944,20 +5929,24 @@ FXA equ 0x5000
     push qword ROMBASE + .s245
     call dump
     jmp .e245
-.s245: db 'TS=1 addps: #NM', 0
+.s245: db 'OSFXSR=0 addps: #UD', 0
 .e245:
-; TS=1 stmxcsr: #NM
+; OSFXSR=0 ldmxcsr: #UD
     lea rax, [rel .a246]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    mov rax, cr0
-    or eax, 8
-    mov cr0, rax
-    stmxcsr [abs SCR + 0x100]
+    mov rax, cr4
+    and eax, ~0x600
+    or eax, 0x0
+    mov cr4, rax
+    ldmxcsr [rel mx_all]
 .a246:
-    clts
+    mov rax, cr4
+    and eax, ~0x600
+    or eax, 0x600
+    mov cr4, rax
     mov qword [abs SCR + 0xc0], 0
     stmxcsr [abs SCR + 0xc0]
     mov rax, [abs SCR + 0xc0]
@@ -5967,32 +5956,41 @@ FXA equ 0x5000
     push qword ROMBASE + .s246
     call dump
     jmp .e246
-.s246: db 'TS=1 stmxcsr: #NM', 0
+.s246: db 'OSFXSR=0 ldmxcsr: #UD', 0
 .e246:
-; TS=1 fxsave: #NM
+; OSFXSR=0 paddb: #UD
     lea rax, [rel .a247]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    mov rax, cr0
-    or eax, 8
-    mov cr0, rax
-    fxsave [abs FXA]
+    movdqu xmm0, [rel cst72]
+    movdqu xmm1, [rel cst73]
+    mov rax, cr4
+    and eax, ~0x600
+    or eax, 0x0
+    mov cr4, rax
+    paddb xmm0, xmm1
 .a247:
-    clts
+    mov rax, cr4
+    and eax, ~0x600
+    or eax, 0x600
+    mov cr4, rax
+    movdqu [abs SCR + 0x0], xmm0
     mov qword [abs SCR + 0xc0], 0
     stmxcsr [abs SCR + 0xc0]
-    mov rax, [abs SCR + 0xc0]
+    mov rax, [abs SCR + 0x0]
+    mov rbx, [abs SCR + 0x8]
+    mov rcx, [abs SCR + 0xc0]
     pushfq
     push qword 0x0
-    push qword 0x1
+    push qword 0x7
     push qword ROMBASE + .s247
     call dump
     jmp .e247
-.s247: db 'TS=1 fxsave: #NM', 0
+.s247: db 'OSFXSR=0 paddb: #UD', 0
 .e247:
-; EM=1 addps: #UD
+; TS=1 addps: #NM
     lea rax, [rel .a248]
     mov [RESUME], rax
     push qword 0x2
@@ -6001,13 +5999,11 @@ FXA equ 0x5000
     movdqu xmm0, [rel cst3]
     movdqu xmm1, [rel cst5]
     mov rax, cr0
-    or eax, 4
+    or eax, 8
     mov cr0, rax
     addps xmm0, xmm1
 .a248:
-    mov rax, cr0
-    and eax, ~4
-    mov cr0, rax
+    clts
     movdqu [abs SCR + 0x0], xmm0
     mov qword [abs SCR + 0xc0], 0
     stmxcsr [abs SCR + 0xc0]
@@ -6020,15 +6016,91 @@ FXA equ 0x5000
     push qword ROMBASE + .s248
     call dump
     jmp .e248
-.s248: db 'EM=1 addps: #UD', 0
+.s248: db 'TS=1 addps: #NM', 0
 .e248:
+; TS=1 stmxcsr: #NM
+    lea rax, [rel .a249]
+    mov [RESUME], rax
+    push qword 0x2
+    popfq
+    ldmxcsr [rel cst0]
+    mov rax, cr0
+    or eax, 8
+    mov cr0, rax
+    stmxcsr [abs SCR + 0x100]
+.a249:
+    clts
+    mov qword [abs SCR + 0xc0], 0
+    stmxcsr [abs SCR + 0xc0]
+    mov rax, [abs SCR + 0xc0]
+    pushfq
+    push qword 0x0
+    push qword 0x1
+    push qword ROMBASE + .s249
+    call dump
+    jmp .e249
+.s249: db 'TS=1 stmxcsr: #NM', 0
+.e249:
+; TS=1 fxsave: #NM
+    lea rax, [rel .a250]
+    mov [RESUME], rax
+    push qword 0x2
+    popfq
+    ldmxcsr [rel cst0]
+    mov rax, cr0
+    or eax, 8
+    mov cr0, rax
+    fxsave [abs FXA]
+.a250:
+    clts
+    mov qword [abs SCR + 0xc0], 0
+    stmxcsr [abs SCR + 0xc0]
+    mov rax, [abs SCR + 0xc0]
+    pushfq
+    push qword 0x0
+    push qword 0x1
+    push qword ROMBASE + .s250
+    call dump
+    jmp .e250
+.s250: db 'TS=1 fxsave: #NM', 0
+.e250:
+; EM=1 addps: #UD
+    lea rax, [rel .a251]
+    mov [RESUME], rax
+    push qword 0x2
+    popfq
+    ldmxcsr [rel cst0]
+    movdqu xmm0, [rel cst3]
+    movdqu xmm1, [rel cst5]
+    mov rax, cr0
+    or eax, 4
+    mov cr0, rax
+    addps xmm0, xmm1
+.a251:
+    mov rax, cr0
+    and eax, ~4
+    mov cr0, rax
+    movdqu [abs SCR + 0x0], xmm0
+    mov qword [abs SCR + 0xc0], 0
+    stmxcsr [abs SCR + 0xc0]
+    mov rax, [abs SCR + 0x0]
+    mov rbx, [abs SCR + 0x8]
+    mov rcx, [abs SCR + 0xc0]
+    pushfq
+    push qword 0x0
+    push qword 0x7
+    push qword ROMBASE + .s251
+    call dump
+    jmp .e251
+.s251: db 'EM=1 addps: #UD', 0
+.e251:
     fninit
     mov rdi, FXA
     mov ecx, 512 / 8
     mov rax, 0x5a5a5a5a5a5a5a5a
     rep stosq
 ; fxsave header
-    lea rax, [rel .a249]
+    lea rax, [rel .a252]
     mov [RESUME], rax
     push qword 0x2
     popfq
@@ -6037,29 +6109,29 @@ FXA equ 0x5000
     fld1
     fldpi
     ldmxcsr [rel mx_some]
-    movdqu xmm0, [rel cst83]
-    movdqu xmm1, [rel cst84]
-    movdqu xmm2, [rel cst85]
-    movdqu xmm3, [rel cst86]
-    movdqu xmm4, [rel cst87]
-    movdqu xmm5, [rel cst88]
-    movdqu xmm6, [rel cst89]
-    movdqu xmm7, [rel cst90]
-    movdqu xmm8, [rel cst91]
-    movdqu xmm9, [rel cst92]
-    movdqu xmm10, [rel cst93]
-    movdqu xmm11, [rel cst94]
-    movdqu xmm12, [rel cst95]
-    movdqu xmm13, [rel cst96]
-    movdqu xmm14, [rel cst97]
-    movdqu xmm15, [rel cst98]
+    movdqu xmm0, [rel cst89]
+    movdqu xmm1, [rel cst90]
+    movdqu xmm2, [rel cst91]
+    movdqu xmm3, [rel cst92]
+    movdqu xmm4, [rel cst93]
+    movdqu xmm5, [rel cst94]
+    movdqu xmm6, [rel cst95]
+    movdqu xmm7, [rel cst96]
+    movdqu xmm8, [rel cst97]
+    movdqu xmm9, [rel cst98]
+    movdqu xmm10, [rel cst99]
+    movdqu xmm11, [rel cst100]
+    movdqu xmm12, [rel cst101]
+    movdqu xmm13, [rel cst102]
+    movdqu xmm14, [rel cst103]
+    movdqu xmm15, [rel cst104]
     fxsave64 [abs FXA]
     fninit
     movzx eax, word [abs FXA]
     movzx ebx, word [abs FXA + 2]
     movzx ecx, byte [abs FXA + 4]
     mov edx, [abs FXA + 0x18]
-.a249:
+.a252:
     mov [abs SCR + 0x80], rax
     mov [abs SCR + 0x88], rbx
     mov [abs SCR + 0x90], rcx
@@ -6071,18 +6143,18 @@ FXA equ 0x5000
     pushfq
     push qword 0x0
     push qword 0xf
-    push qword ROMBASE + .s249
+    push qword ROMBASE + .s252
     call dump
-    jmp .e249
-.s249: db 'fxsave header', 0
-.e249:
+    jmp .e252
+.s252: db 'fxsave header', 0
+.e252:
 ; fxsave xmm0/1/12/15
-    lea rax, [rel .a250]
+    lea rax, [rel .a253]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-.a250:
+.a253:
     mov rax, [abs FXA + 0xa0]
     mov rbx, [abs FXA + 0xa8]
     mov rcx, [abs FXA + 0xb0]
@@ -6110,18 +6182,18 @@ FXA equ 0x5000
     pushfq
     push qword 0x0
     push qword 0xff
-    push qword ROMBASE + .s250
+    push qword ROMBASE + .s253
     call dump
-    jmp .e250
-.s250: db 'fxsave xmm0/1/12/15', 0
-.e250:
+    jmp .e253
+.s253: db 'fxsave xmm0/1/12/15', 0
+.e253:
 ; fxsave xmm2..11
-    lea rax, [rel .a251]
+    lea rax, [rel .a254]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-.a251:
+.a254:
     mov rax, [abs FXA + 0xc0]
     mov rbx, [abs FXA + 0xd8]
     mov rcx, [abs FXA + 0xe0]
@@ -6149,13 +6221,13 @@ FXA equ 0x5000
     pushfq
     push qword 0x0
     push qword 0xff
-    push qword ROMBASE + .s251
+    push qword ROMBASE + .s254
     call dump
-    jmp .e251
-.s251: db 'fxsave xmm2..11', 0
-.e251:
+    jmp .e254
+.s254: db 'fxsave xmm2..11', 0
+.e254:
 ; fxrstor
-    lea rax, [rel .a252]
+    lea rax, [rel .a255]
     mov [RESUME], rax
     push qword 0x2
     popfq
@@ -6172,7 +6244,7 @@ FXA equ 0x5000
     shl eax, 16
     or r9d, eax
     fninit
-.a252:
+.a255:
     movdqu [abs SCR + 0x0], xmm1
     movdqu [abs SCR + 0x10], xmm15
     mov [abs SCR + 0x80], r9
@@ -6187,618 +6259,618 @@ FXA equ 0x5000
     pushfq
     push qword 0x0
     push qword 0x3f
-    push qword ROMBASE + .s252
+    push qword ROMBASE + .s255
     call dump
-    jmp .e252
-.s252: db 'fxrstor', 0
-.e252:
+    jmp .e255
+.s255: db 'fxrstor', 0
+.e255:
 ; fxrstor reserved mxcsr: #GP
-    lea rax, [rel .a253]
+    lea rax, [rel .a256]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
     mov dword [abs FXA + 0x18], 0x11f80
     fxrstor64 [abs FXA]
-.a253:
+.a256:
     mov qword [abs SCR + 0xc0], 0
     stmxcsr [abs SCR + 0xc0]
     mov rax, [abs SCR + 0xc0]
     pushfq
     push qword 0x0
     push qword 0x1
-    push qword ROMBASE + .s253
+    push qword ROMBASE + .s256
     call dump
-    jmp .e253
-.s253: db 'fxrstor reserved mxcsr: #GP', 0
-.e253:
+    jmp .e256
+.s256: db 'fxrstor reserved mxcsr: #GP', 0
+.e256:
 ; fxsave misaligned: #GP
-    lea rax, [rel .a254]
+    lea rax, [rel .a257]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
     fxsave [abs FXA + 8]
-.a254:
+.a257:
     mov qword [abs SCR + 0xc0], 0
     stmxcsr [abs SCR + 0xc0]
     mov rax, [abs SCR + 0xc0]
     pushfq
     push qword 0x0
     push qword 0x1
-    push qword ROMBASE + .s254
+    push qword ROMBASE + .s257
     call dump
-    jmp .e254
-.s254: db 'fxsave misaligned: #GP', 0
-.e254:
+    jmp .e257
+.s257: db 'fxsave misaligned: #GP', 0
+.e257:
 ; fxrstor misaligned: #GP
-    lea rax, [rel .a255]
+    lea rax, [rel .a258]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
     fxrstor [abs FXA + 8]
-.a255:
+.a258:
     mov qword [abs SCR + 0xc0], 0
     stmxcsr [abs SCR + 0xc0]
     mov rax, [abs SCR + 0xc0]
     pushfq
     push qword 0x0
     push qword 0x1
-    push qword ROMBASE + .s255
+    push qword ROMBASE + .s258
     call dump
-    jmp .e255
-.s255: db 'fxrstor misaligned: #GP', 0
-.e255:
+    jmp .e258
+.s258: db 'fxrstor misaligned: #GP', 0
+.e258:
 ; pcmpgtq
-    lea rax, [rel .a256]
+    lea rax, [rel .a259]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm0, [rel cst99]
-    movdqu xmm1, [rel cst100]
+    movdqu xmm0, [rel cst105]
+    movdqu xmm1, [rel cst106]
     pcmpgtq xmm0, xmm1
-.a256:
+.a259:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
     mov rbx, [abs SCR + 0x8]
     pushfq
     push qword 0x0
     push qword 0x3
-    push qword ROMBASE + .s256
+    push qword ROMBASE + .s259
     call dump
-    jmp .e256
-.s256: db 'pcmpgtq', 0
-.e256:
+    jmp .e259
+.s259: db 'pcmpgtq', 0
+.e259:
 ; pcmpgtq misaligned: #GP
-    lea rax, [rel .a257]
+    lea rax, [rel .a260]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
     movdqu xmm0, [rel cst1]
     pcmpgtq xmm0, [rel al16 + 8]
-.a257:
+.a260:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
     mov rbx, [abs SCR + 0x8]
     pushfq
     push qword 0x0
     push qword 0x3
-    push qword ROMBASE + .s257
-    call dump
-    jmp .e257
-.s257: db 'pcmpgtq misaligned: #GP', 0
-.e257:
-; pcmpistri equal any
-    lea rax, [rel .a258]
-    mov [RESUME], rax
-    mov rcx, -0x1
-    push qword 0x8d5
-    popfq
-    ldmxcsr [rel cst0]
-    movdqu xmm1, [rel cst101]
-    movdqu xmm2, [rel cst102]
-    pcmpistri xmm1, xmm2, 0x0
-.a258:
-    mov [abs SCR + 0x80], rcx
-    mov rax, [abs SCR + 0x80]
-    pushfq
-    push qword 0x8d5
-    push qword 0x1
-    push qword ROMBASE + .s258
-    call dump
-    jmp .e258
-.s258: db 'pcmpistri equal any', 0
-.e258:
-; pcmpistrm equal any
-    lea rax, [rel .a259]
-    mov [RESUME], rax
-    push qword 0x2
-    popfq
-    ldmxcsr [rel cst0]
-    movdqu xmm1, [rel cst101]
-    movdqu xmm2, [rel cst102]
-    pcmpistrm xmm1, xmm2, 0x40
-.a259:
-    movdqu [abs SCR + 0x0], xmm0
-    mov rax, [abs SCR + 0x0]
-    mov rbx, [abs SCR + 0x8]
-    pushfq
-    push qword 0x8d5
-    push qword 0x3
-    push qword ROMBASE + .s259
-    call dump
-    jmp .e259
-.s259: db 'pcmpistrm equal any', 0
-.e259:
-; pcmpistri ranges
-    lea rax, [rel .a260]
-    mov [RESUME], rax
-    mov rcx, -0x1
-    push qword 0x8d5
-    popfq
-    ldmxcsr [rel cst0]
-    movdqu xmm1, [rel cst103]
-    movdqu xmm2, [rel cst104]
-    pcmpistri xmm1, xmm2, 0x4
-.a260:
-    mov [abs SCR + 0x80], rcx
-    mov rax, [abs SCR + 0x80]
-    pushfq
-    push qword 0x8d5
-    push qword 0x1
     push qword ROMBASE + .s260
     call dump
     jmp .e260
-.s260: db 'pcmpistri ranges', 0
+.s260: db 'pcmpgtq misaligned: #GP', 0
 .e260:
-; pcmpistrm ranges
+; pcmpistri equal any
     lea rax, [rel .a261]
     mov [RESUME], rax
-    push qword 0x2
+    mov rcx, -0x1
+    push qword 0x8d5
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm1, [rel cst103]
-    movdqu xmm2, [rel cst104]
-    pcmpistrm xmm1, xmm2, 0x44
+    movdqu xmm1, [rel cst107]
+    movdqu xmm2, [rel cst108]
+    pcmpistri xmm1, xmm2, 0x0
 .a261:
-    movdqu [abs SCR + 0x0], xmm0
-    mov rax, [abs SCR + 0x0]
-    mov rbx, [abs SCR + 0x8]
+    mov [abs SCR + 0x80], rcx
+    mov rax, [abs SCR + 0x80]
     pushfq
     push qword 0x8d5
-    push qword 0x3
+    push qword 0x1
     push qword ROMBASE + .s261
     call dump
     jmp .e261
-.s261: db 'pcmpistrm ranges', 0
+.s261: db 'pcmpistri equal any', 0
 .e261:
-; pcmpistri equal each
+; pcmpistrm equal any
     lea rax, [rel .a262]
     mov [RESUME], rax
-    mov rcx, -0x1
-    push qword 0x8d5
+    push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm1, [rel cst105]
-    movdqu xmm2, [rel cst106]
-    pcmpistri xmm1, xmm2, 0x8
+    movdqu xmm1, [rel cst107]
+    movdqu xmm2, [rel cst108]
+    pcmpistrm xmm1, xmm2, 0x40
 .a262:
-    mov [abs SCR + 0x80], rcx
-    mov rax, [abs SCR + 0x80]
+    movdqu [abs SCR + 0x0], xmm0
+    mov rax, [abs SCR + 0x0]
+    mov rbx, [abs SCR + 0x8]
     pushfq
     push qword 0x8d5
-    push qword 0x1
+    push qword 0x3
     push qword ROMBASE + .s262
     call dump
     jmp .e262
-.s262: db 'pcmpistri equal each', 0
+.s262: db 'pcmpistrm equal any', 0
 .e262:
-; pcmpistrm equal each
+; pcmpistri ranges
     lea rax, [rel .a263]
     mov [RESUME], rax
-    push qword 0x2
+    mov rcx, -0x1
+    push qword 0x8d5
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm1, [rel cst105]
-    movdqu xmm2, [rel cst106]
-    pcmpistrm xmm1, xmm2, 0x48
+    movdqu xmm1, [rel cst109]
+    movdqu xmm2, [rel cst110]
+    pcmpistri xmm1, xmm2, 0x4
 .a263:
-    movdqu [abs SCR + 0x0], xmm0
-    mov rax, [abs SCR + 0x0]
-    mov rbx, [abs SCR + 0x8]
+    mov [abs SCR + 0x80], rcx
+    mov rax, [abs SCR + 0x80]
     pushfq
     push qword 0x8d5
-    push qword 0x3
+    push qword 0x1
     push qword ROMBASE + .s263
     call dump
     jmp .e263
-.s263: db 'pcmpistrm equal each', 0
+.s263: db 'pcmpistri ranges', 0
 .e263:
-; pcmpistri equal ordered
+; pcmpistrm ranges
     lea rax, [rel .a264]
     mov [RESUME], rax
-    mov rcx, -0x1
-    push qword 0x8d5
+    push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm1, [rel cst107]
-    movdqu xmm2, [rel cst108]
-    pcmpistri xmm1, xmm2, 0xc
+    movdqu xmm1, [rel cst109]
+    movdqu xmm2, [rel cst110]
+    pcmpistrm xmm1, xmm2, 0x44
 .a264:
-    mov [abs SCR + 0x80], rcx
-    mov rax, [abs SCR + 0x80]
+    movdqu [abs SCR + 0x0], xmm0
+    mov rax, [abs SCR + 0x0]
+    mov rbx, [abs SCR + 0x8]
     pushfq
     push qword 0x8d5
-    push qword 0x1
+    push qword 0x3
     push qword ROMBASE + .s264
     call dump
     jmp .e264
-.s264: db 'pcmpistri equal ordered', 0
+.s264: db 'pcmpistrm ranges', 0
 .e264:
-; pcmpistrm equal ordered
+; pcmpistri equal each
     lea rax, [rel .a265]
+    mov [RESUME], rax
+    mov rcx, -0x1
+    push qword 0x8d5
+    popfq
+    ldmxcsr [rel cst0]
+    movdqu xmm1, [rel cst111]
+    movdqu xmm2, [rel cst112]
+    pcmpistri xmm1, xmm2, 0x8
+.a265:
+    mov [abs SCR + 0x80], rcx
+    mov rax, [abs SCR + 0x80]
+    pushfq
+    push qword 0x8d5
+    push qword 0x1
+    push qword ROMBASE + .s265
+    call dump
+    jmp .e265
+.s265: db 'pcmpistri equal each', 0
+.e265:
+; pcmpistrm equal each
+    lea rax, [rel .a266]
+    mov [RESUME], rax
+    push qword 0x2
+    popfq
+    ldmxcsr [rel cst0]
+    movdqu xmm1, [rel cst111]
+    movdqu xmm2, [rel cst112]
+    pcmpistrm xmm1, xmm2, 0x48
+.a266:
+    movdqu [abs SCR + 0x0], xmm0
+    mov rax, [abs SCR + 0x0]
+    mov rbx, [abs SCR + 0x8]
+    pushfq
+    push qword 0x8d5
+    push qword 0x3
+    push qword ROMBASE + .s266
+    call dump
+    jmp .e266
+.s266: db 'pcmpistrm equal each', 0
+.e266:
+; pcmpistri equal ordered
+    lea rax, [rel .a267]
+    mov [RESUME], rax
+    mov rcx, -0x1
+    push qword 0x8d5
+    popfq
+    ldmxcsr [rel cst0]
+    movdqu xmm1, [rel cst113]
+    movdqu xmm2, [rel cst114]
+    pcmpistri xmm1, xmm2, 0xc
+.a267:
+    mov [abs SCR + 0x80], rcx
+    mov rax, [abs SCR + 0x80]
+    pushfq
+    push qword 0x8d5
+    push qword 0x1
+    push qword ROMBASE + .s267
+    call dump
+    jmp .e267
+.s267: db 'pcmpistri equal ordered', 0
+.e267:
+; pcmpistrm equal ordered
+    lea rax, [rel .a268]
+    mov [RESUME], rax
+    push qword 0x2
+    popfq
+    ldmxcsr [rel cst0]
+    movdqu xmm1, [rel cst113]
+    movdqu xmm2, [rel cst114]
+    pcmpistrm xmm1, xmm2, 0x4c
+.a268:
+    movdqu [abs SCR + 0x0], xmm0
+    mov rax, [abs SCR + 0x0]
+    mov rbx, [abs SCR + 0x8]
+    pushfq
+    push qword 0x8d5
+    push qword 0x3
+    push qword ROMBASE + .s268
+    call dump
+    jmp .e268
+.s268: db 'pcmpistrm equal ordered', 0
+.e268:
+; pcmpistri negative
+    lea rax, [rel .a269]
+    mov [RESUME], rax
+    mov rcx, -0x1
+    push qword 0x8d5
+    popfq
+    ldmxcsr [rel cst0]
+    movdqu xmm1, [rel cst107]
+    movdqu xmm2, [rel cst108]
+    pcmpistri xmm1, xmm2, 0x10
+.a269:
+    mov [abs SCR + 0x80], rcx
+    mov rax, [abs SCR + 0x80]
+    pushfq
+    push qword 0x8d5
+    push qword 0x1
+    push qword ROMBASE + .s269
+    call dump
+    jmp .e269
+.s269: db 'pcmpistri negative', 0
+.e269:
+; pcmpistrm negative
+    lea rax, [rel .a270]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
     movdqu xmm1, [rel cst107]
     movdqu xmm2, [rel cst108]
-    pcmpistrm xmm1, xmm2, 0x4c
-.a265:
-    movdqu [abs SCR + 0x0], xmm0
-    mov rax, [abs SCR + 0x0]
-    mov rbx, [abs SCR + 0x8]
-    pushfq
-    push qword 0x8d5
-    push qword 0x3
-    push qword ROMBASE + .s265
-    call dump
-    jmp .e265
-.s265: db 'pcmpistrm equal ordered', 0
-.e265:
-; pcmpistri negative
-    lea rax, [rel .a266]
-    mov [RESUME], rax
-    mov rcx, -0x1
-    push qword 0x8d5
-    popfq
-    ldmxcsr [rel cst0]
-    movdqu xmm1, [rel cst101]
-    movdqu xmm2, [rel cst102]
-    pcmpistri xmm1, xmm2, 0x10
-.a266:
-    mov [abs SCR + 0x80], rcx
-    mov rax, [abs SCR + 0x80]
-    pushfq
-    push qword 0x8d5
-    push qword 0x1
-    push qword ROMBASE + .s266
-    call dump
-    jmp .e266
-.s266: db 'pcmpistri negative', 0
-.e266:
-; pcmpistrm negative
-    lea rax, [rel .a267]
-    mov [RESUME], rax
-    push qword 0x2
-    popfq
-    ldmxcsr [rel cst0]
-    movdqu xmm1, [rel cst101]
-    movdqu xmm2, [rel cst102]
     pcmpistrm xmm1, xmm2, 0x50
-.a267:
-    movdqu [abs SCR + 0x0], xmm0
-    mov rax, [abs SCR + 0x0]
-    mov rbx, [abs SCR + 0x8]
-    pushfq
-    push qword 0x8d5
-    push qword 0x3
-    push qword ROMBASE + .s267
-    call dump
-    jmp .e267
-.s267: db 'pcmpistrm negative', 0
-.e267:
-; pcmpistri masked negative
-    lea rax, [rel .a268]
-    mov [RESUME], rax
-    mov rcx, -0x1
-    push qword 0x8d5
-    popfq
-    ldmxcsr [rel cst0]
-    movdqu xmm1, [rel cst101]
-    movdqu xmm2, [rel cst102]
-    pcmpistri xmm1, xmm2, 0x30
-.a268:
-    mov [abs SCR + 0x80], rcx
-    mov rax, [abs SCR + 0x80]
-    pushfq
-    push qword 0x8d5
-    push qword 0x1
-    push qword ROMBASE + .s268
-    call dump
-    jmp .e268
-.s268: db 'pcmpistri masked negative', 0
-.e268:
-; pcmpistrm masked negative
-    lea rax, [rel .a269]
-    mov [RESUME], rax
-    push qword 0x2
-    popfq
-    ldmxcsr [rel cst0]
-    movdqu xmm1, [rel cst101]
-    movdqu xmm2, [rel cst102]
-    pcmpistrm xmm1, xmm2, 0x70
-.a269:
-    movdqu [abs SCR + 0x0], xmm0
-    mov rax, [abs SCR + 0x0]
-    mov rbx, [abs SCR + 0x8]
-    pushfq
-    push qword 0x8d5
-    push qword 0x3
-    push qword ROMBASE + .s269
-    call dump
-    jmp .e269
-.s269: db 'pcmpistrm masked negative', 0
-.e269:
-; pcmpistri words ranges signed
-    lea rax, [rel .a270]
-    mov [RESUME], rax
-    mov rcx, -0x1
-    push qword 0x8d5
-    popfq
-    ldmxcsr [rel cst0]
-    movdqu xmm1, [rel cst109]
-    movdqu xmm2, [rel cst110]
-    pcmpistri xmm1, xmm2, 0x7
 .a270:
-    mov [abs SCR + 0x80], rcx
-    mov rax, [abs SCR + 0x80]
+    movdqu [abs SCR + 0x0], xmm0
+    mov rax, [abs SCR + 0x0]
+    mov rbx, [abs SCR + 0x8]
     pushfq
     push qword 0x8d5
-    push qword 0x1
+    push qword 0x3
     push qword ROMBASE + .s270
     call dump
     jmp .e270
-.s270: db 'pcmpistri words ranges signed', 0
+.s270: db 'pcmpistrm negative', 0
 .e270:
-; pcmpistrm words ranges signed
+; pcmpistri masked negative
     lea rax, [rel .a271]
-    mov [RESUME], rax
-    push qword 0x2
-    popfq
-    ldmxcsr [rel cst0]
-    movdqu xmm1, [rel cst109]
-    movdqu xmm2, [rel cst110]
-    pcmpistrm xmm1, xmm2, 0x47
-.a271:
-    movdqu [abs SCR + 0x0], xmm0
-    mov rax, [abs SCR + 0x0]
-    mov rbx, [abs SCR + 0x8]
-    pushfq
-    push qword 0x8d5
-    push qword 0x3
-    push qword ROMBASE + .s271
-    call dump
-    jmp .e271
-.s271: db 'pcmpistrm words ranges signed', 0
-.e271:
-; pcmpistri msb
-    lea rax, [rel .a272]
     mov [RESUME], rax
     mov rcx, -0x1
     push qword 0x8d5
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm1, [rel cst101]
-    movdqu xmm2, [rel cst102]
-    pcmpistri xmm1, xmm2, 0x40
-.a272:
+    movdqu xmm1, [rel cst107]
+    movdqu xmm2, [rel cst108]
+    pcmpistri xmm1, xmm2, 0x30
+.a271:
     mov [abs SCR + 0x80], rcx
     mov rax, [abs SCR + 0x80]
     pushfq
     push qword 0x8d5
     push qword 0x1
-    push qword ROMBASE + .s272
+    push qword ROMBASE + .s271
     call dump
-    jmp .e272
-.s272: db 'pcmpistri msb', 0
-.e272:
-; pcmpistrm msb
-    lea rax, [rel .a273]
+    jmp .e271
+.s271: db 'pcmpistri masked negative', 0
+.e271:
+; pcmpistrm masked negative
+    lea rax, [rel .a272]
     mov [RESUME], rax
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm1, [rel cst101]
-    movdqu xmm2, [rel cst102]
-    pcmpistrm xmm1, xmm2, 0x40
-.a273:
+    movdqu xmm1, [rel cst107]
+    movdqu xmm2, [rel cst108]
+    pcmpistrm xmm1, xmm2, 0x70
+.a272:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
     mov rbx, [abs SCR + 0x8]
     pushfq
     push qword 0x8d5
     push qword 0x3
+    push qword ROMBASE + .s272
+    call dump
+    jmp .e272
+.s272: db 'pcmpistrm masked negative', 0
+.e272:
+; pcmpistri words ranges signed
+    lea rax, [rel .a273]
+    mov [RESUME], rax
+    mov rcx, -0x1
+    push qword 0x8d5
+    popfq
+    ldmxcsr [rel cst0]
+    movdqu xmm1, [rel cst115]
+    movdqu xmm2, [rel cst116]
+    pcmpistri xmm1, xmm2, 0x7
+.a273:
+    mov [abs SCR + 0x80], rcx
+    mov rax, [abs SCR + 0x80]
+    pushfq
+    push qword 0x8d5
+    push qword 0x1
     push qword ROMBASE + .s273
     call dump
     jmp .e273
-.s273: db 'pcmpistrm msb', 0
+.s273: db 'pcmpistri words ranges signed', 0
 .e273:
-; pcmpestri eax=0x3 edx=0x64
+; pcmpistrm words ranges signed
     lea rax, [rel .a274]
+    mov [RESUME], rax
+    push qword 0x2
+    popfq
+    ldmxcsr [rel cst0]
+    movdqu xmm1, [rel cst115]
+    movdqu xmm2, [rel cst116]
+    pcmpistrm xmm1, xmm2, 0x47
+.a274:
+    movdqu [abs SCR + 0x0], xmm0
+    mov rax, [abs SCR + 0x0]
+    mov rbx, [abs SCR + 0x8]
+    pushfq
+    push qword 0x8d5
+    push qword 0x3
+    push qword ROMBASE + .s274
+    call dump
+    jmp .e274
+.s274: db 'pcmpistrm words ranges signed', 0
+.e274:
+; pcmpistri msb
+    lea rax, [rel .a275]
+    mov [RESUME], rax
+    mov rcx, -0x1
+    push qword 0x8d5
+    popfq
+    ldmxcsr [rel cst0]
+    movdqu xmm1, [rel cst107]
+    movdqu xmm2, [rel cst108]
+    pcmpistri xmm1, xmm2, 0x40
+.a275:
+    mov [abs SCR + 0x80], rcx
+    mov rax, [abs SCR + 0x80]
+    pushfq
+    push qword 0x8d5
+    push qword 0x1
+    push qword ROMBASE + .s275
+    call dump
+    jmp .e275
+.s275: db 'pcmpistri msb', 0
+.e275:
+; pcmpistrm msb
+    lea rax, [rel .a276]
+    mov [RESUME], rax
+    push qword 0x2
+    popfq
+    ldmxcsr [rel cst0]
+    movdqu xmm1, [rel cst107]
+    movdqu xmm2, [rel cst108]
+    pcmpistrm xmm1, xmm2, 0x40
+.a276:
+    movdqu [abs SCR + 0x0], xmm0
+    mov rax, [abs SCR + 0x0]
+    mov rbx, [abs SCR + 0x8]
+    pushfq
+    push qword 0x8d5
+    push qword 0x3
+    push qword ROMBASE + .s276
+    call dump
+    jmp .e276
+.s276: db 'pcmpistrm msb', 0
+.e276:
+; pcmpestri eax=0x3 edx=0x64
+    lea rax, [rel .a277]
     mov [RESUME], rax
     mov rax, 0xffff000000000003
     mov rdx, 0x64
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm1, [rel cst111]
+    movdqu xmm1, [rel cst117]
     pcmpestri xmm1, [rel al16 + 1], 0x08
-.a274:
+.a277:
     mov [abs SCR + 0x80], rcx
     mov rax, [abs SCR + 0x80]
     pushfq
     push qword 0x8d5
     push qword 0x1
-    push qword ROMBASE + .s274
+    push qword ROMBASE + .s277
     call dump
-    jmp .e274
-.s274: db 'pcmpestri eax=0x3 edx=0x64', 0
-.e274:
+    jmp .e277
+.s277: db 'pcmpestri eax=0x3 edx=0x64', 0
+.e277:
 ; pcmpestrm64 rax=0x3 rdx=0x64
-    lea rax, [rel .a275]
+    lea rax, [rel .a278]
     mov [RESUME], rax
     mov rax, 0x3
     mov rdx, 0x64
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm1, [rel cst111]
+    movdqu xmm1, [rel cst117]
     o64 pcmpestrm xmm1, [rel al16 + 1], 0x48
-.a275:
+.a278:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
     mov rbx, [abs SCR + 0x8]
     pushfq
     push qword 0x8d5
     push qword 0x3
-    push qword ROMBASE + .s275
+    push qword ROMBASE + .s278
     call dump
-    jmp .e275
-.s275: db 'pcmpestrm64 rax=0x3 rdx=0x64', 0
-.e275:
+    jmp .e278
+.s278: db 'pcmpestrm64 rax=0x3 rdx=0x64', 0
+.e278:
 ; pcmpestri eax=-0x3 edx=0x8
-    lea rax, [rel .a276]
+    lea rax, [rel .a279]
     mov [RESUME], rax
     mov rax, 0xffff0000fffffffd
     mov rdx, 0x8
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm1, [rel cst111]
+    movdqu xmm1, [rel cst117]
     pcmpestri xmm1, [rel al16 + 1], 0x08
-.a276:
+.a279:
     mov [abs SCR + 0x80], rcx
     mov rax, [abs SCR + 0x80]
     pushfq
     push qword 0x8d5
     push qword 0x1
-    push qword ROMBASE + .s276
+    push qword ROMBASE + .s279
     call dump
-    jmp .e276
-.s276: db 'pcmpestri eax=-0x3 edx=0x8', 0
-.e276:
+    jmp .e279
+.s279: db 'pcmpestri eax=-0x3 edx=0x8', 0
+.e279:
 ; pcmpestrm64 rax=-0x3 rdx=0x8
-    lea rax, [rel .a277]
+    lea rax, [rel .a280]
     mov [RESUME], rax
     mov rax, 0xfffffffffffffffd
     mov rdx, 0x8
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm1, [rel cst111]
+    movdqu xmm1, [rel cst117]
     o64 pcmpestrm xmm1, [rel al16 + 1], 0x48
-.a277:
+.a280:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
     mov rbx, [abs SCR + 0x8]
     pushfq
     push qword 0x8d5
     push qword 0x3
-    push qword ROMBASE + .s277
+    push qword ROMBASE + .s280
     call dump
-    jmp .e277
-.s277: db 'pcmpestrm64 rax=-0x3 rdx=0x8', 0
-.e277:
+    jmp .e280
+.s280: db 'pcmpestrm64 rax=-0x3 rdx=0x8', 0
+.e280:
 ; pcmpestri eax=0x0 edx=0x0
-    lea rax, [rel .a278]
+    lea rax, [rel .a281]
     mov [RESUME], rax
     mov rax, 0xffff000000000000
     mov rdx, 0x0
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm1, [rel cst111]
+    movdqu xmm1, [rel cst117]
     pcmpestri xmm1, [rel al16 + 1], 0x08
-.a278:
+.a281:
     mov [abs SCR + 0x80], rcx
     mov rax, [abs SCR + 0x80]
     pushfq
     push qword 0x8d5
     push qword 0x1
-    push qword ROMBASE + .s278
+    push qword ROMBASE + .s281
     call dump
-    jmp .e278
-.s278: db 'pcmpestri eax=0x0 edx=0x0', 0
-.e278:
+    jmp .e281
+.s281: db 'pcmpestri eax=0x0 edx=0x0', 0
+.e281:
 ; pcmpestrm64 rax=0x0 rdx=0x0
-    lea rax, [rel .a279]
+    lea rax, [rel .a282]
     mov [RESUME], rax
     mov rax, 0x0
     mov rdx, 0x0
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm1, [rel cst111]
+    movdqu xmm1, [rel cst117]
     o64 pcmpestrm xmm1, [rel al16 + 1], 0x48
-.a279:
+.a282:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
     mov rbx, [abs SCR + 0x8]
     pushfq
     push qword 0x8d5
     push qword 0x3
-    push qword ROMBASE + .s279
+    push qword ROMBASE + .s282
     call dump
-    jmp .e279
-.s279: db 'pcmpestrm64 rax=0x0 rdx=0x0', 0
-.e279:
+    jmp .e282
+.s282: db 'pcmpestrm64 rax=0x0 rdx=0x0', 0
+.e282:
 ; pcmpestri eax=0x80000000 edx=0x5
-    lea rax, [rel .a280]
+    lea rax, [rel .a283]
     mov [RESUME], rax
     mov rax, 0xffff000080000000
     mov rdx, 0x5
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm1, [rel cst111]
+    movdqu xmm1, [rel cst117]
     pcmpestri xmm1, [rel al16 + 1], 0x08
-.a280:
+.a283:
     mov [abs SCR + 0x80], rcx
     mov rax, [abs SCR + 0x80]
     pushfq
     push qword 0x8d5
     push qword 0x1
-    push qword ROMBASE + .s280
+    push qword ROMBASE + .s283
     call dump
-    jmp .e280
-.s280: db 'pcmpestri eax=0x80000000 edx=0x5', 0
-.e280:
+    jmp .e283
+.s283: db 'pcmpestri eax=0x80000000 edx=0x5', 0
+.e283:
 ; pcmpestrm64 rax=0x80000000 rdx=0x5
-    lea rax, [rel .a281]
+    lea rax, [rel .a284]
     mov [RESUME], rax
     mov rax, 0x80000000
     mov rdx, 0x5
     push qword 0x2
     popfq
     ldmxcsr [rel cst0]
-    movdqu xmm1, [rel cst111]
+    movdqu xmm1, [rel cst117]
     o64 pcmpestrm xmm1, [rel al16 + 1], 0x48
-.a281:
+.a284:
     movdqu [abs SCR + 0x0], xmm0
     mov rax, [abs SCR + 0x0]
     mov rbx, [abs SCR + 0x8]
     pushfq
     push qword 0x8d5
     push qword 0x3
-    push qword ROMBASE + .s281
+    push qword ROMBASE + .s284
     call dump
-    jmp .e281
-.s281: db 'pcmpestrm64 rax=0x80000000 rdx=0x5', 0
-.e281:
+    jmp .e284
+.s284: db 'pcmpestrm64 rax=0x80000000 rdx=0x5', 0
+.e284:
 %include "inc/long-postlude.inc"
 bits 64
 msg_hello: db `SSE and SSE2 (64-bit)\n`, 0
@@ -6870,56 +6942,62 @@ cst57: dq 0x01a56e1fc2f8f359, 0x0000000000000000
 cst58: dq 0x3ddb7cdfd9d7bdbb, 0x0000000000000000
 cst59: dq 0x0000000000009f80, 0x0000000000000000
 cst60: dq 0x0000000000009780, 0x0000000000000000
-cst61: dq 0x000000000d800000, 0x0000000000000000
-cst62: dq 0x0000000030800000, 0x0000000000000000
-cst63: dq 0x2222222211111111, 0x4444444433333333
-cst64: dq 0xbbbbbbbbaaaaaaaa, 0xddddddddcccccccc
-cst65: dq 0x3333222211110000, 0x7777666655554444
-cst66: dq 0xc040fe01ff807f00, 0xaa55817e90302010
-cst67: dq 0xc04003ff01ff0101, 0x55aa8002903060f0
-cst68: dq 0x0000000000000002, 0x0000000000000000
-cst69: dq 0x0000000000000010, 0x0000000000000000
-cst70: dq 0x0000000000000022, 0x0000000000000000
-cst71: dq 0x0000000000000041, 0x0000000000000000
-cst72: dq 0x2e2e2e2e2e2e2e2e, 0x2e2e2e2e2e2e2e2e
-cst73: dq 0x40000000bf800000, 0xffc0000080000000
-cst74: dq 0x00000000322bcc77, 0x0000000000000000
-cst75: dq 0x0000000000001d80, 0x0000000000000000
-cst76: dq 0x400000003f800000, 0x0000000000000000
-cst77: dq 0x0000000000001f00, 0x0000000000000000
-cst78: dq 0xbf80000040800000, 0x4180000041100000
-cst79: dq 0x0000000000000f80, 0x0000000000000000
-cst80: dq 0x3bc79ca10c924223, 0x0000000000000000
-cst81: dq 0x0000000000001d84, 0x0000000000000000
-cst82: dq 0x46293e5939a08cea, 0x0000000000000000
-cst83: dq 0x0101010101010101, 0xf0f0f0f0f0f0f0f0
-cst84: dq 0x0202020202020202, 0xf0f0f0f0f0f0f0f1
-cst85: dq 0x0303030303030303, 0xf0f0f0f0f0f0f0f2
-cst86: dq 0x0404040404040404, 0xf0f0f0f0f0f0f0f3
-cst87: dq 0x0505050505050505, 0xf0f0f0f0f0f0f0f4
-cst88: dq 0x0606060606060606, 0xf0f0f0f0f0f0f0f5
-cst89: dq 0x0707070707070707, 0xf0f0f0f0f0f0f0f6
-cst90: dq 0x0808080808080808, 0xf0f0f0f0f0f0f0f7
-cst91: dq 0x0909090909090909, 0xf0f0f0f0f0f0f0f8
-cst92: dq 0x0a0a0a0a0a0a0a0a, 0xf0f0f0f0f0f0f0f9
-cst93: dq 0x0b0b0b0b0b0b0b0b, 0xf0f0f0f0f0f0f0fa
-cst94: dq 0x0c0c0c0c0c0c0c0c, 0xf0f0f0f0f0f0f0fb
-cst95: dq 0x0d0d0d0d0d0d0d0d, 0xf0f0f0f0f0f0f0fc
-cst96: dq 0x0e0e0e0e0e0e0e0e, 0xf0f0f0f0f0f0f0fd
-cst97: dq 0x0f0f0f0f0f0f0f0f, 0xf0f0f0f0f0f0f0fe
-cst98: dq 0x1010101010101010, 0xf0f0f0f0f0f0f0ff
-cst99: dq 0x0000000000000001, 0xffffffffffffffff
-cst100: dq 0xffffffffffffffff, 0x0000000000000000
-cst101: dq 0x000000756f696561, 0x0000000000000000
-cst102: dq 0x6f77206f6c6c6568, 0x0000000000646c72
-cst103: dq 0x000000005a417a61, 0x0000000000000000
-cst104: dq 0x6c726f57202c6948, 0x0000000000002164
-cst105: dq 0x0000666564636261, 0x0000000000000000
-cst106: dq 0x68675a6564586261, 0x0000000000000000
-cst107: dq 0x0000000000006f6c, 0x0000000000000000
-cst108: dq 0x6f6c206f6c6c6568, 0x0000000000000000
-cst109: dq 0x000000000005fffb, 0x0000000000000000
-cst110: dq 0x00050000fffbfffa, 0x00037fff80000006
-cst111: dq 0x0908070605040302, 0x0000000000000000
+cst61: dq 0x000000000da24260, 0x0000000000000000
+cst62: dq 0x000000002edbe6ff, 0x0000000000000000
+cst63: dq 0x000000000d800000, 0x0000000000000000
+cst64: dq 0x0000000030800000, 0x0000000000000000
+cst65: dq 0x0000000000001b80, 0x0000000000000000
+cst66: dq 0x000000007149f2ca, 0x0000000000000000
+cst67: dq 0x7fe1ccf385ebc8a0, 0x0000000000000000
+cst68: dq 0x4024000000000000, 0x0000000000000000
+cst69: dq 0x2222222211111111, 0x4444444433333333
+cst70: dq 0xbbbbbbbbaaaaaaaa, 0xddddddddcccccccc
+cst71: dq 0x3333222211110000, 0x7777666655554444
+cst72: dq 0xc040fe01ff807f00, 0xaa55817e90302010
+cst73: dq 0xc04003ff01ff0101, 0x55aa8002903060f0
+cst74: dq 0x0000000000000002, 0x0000000000000000
+cst75: dq 0x0000000000000010, 0x0000000000000000
+cst76: dq 0x0000000000000022, 0x0000000000000000
+cst77: dq 0x0000000000000041, 0x0000000000000000
+cst78: dq 0x2e2e2e2e2e2e2e2e, 0x2e2e2e2e2e2e2e2e
+cst79: dq 0x40000000bf800000, 0xffc0000080000000
+cst80: dq 0x00000000322bcc77, 0x0000000000000000
+cst81: dq 0x0000000000001d80, 0x0000000000000000
+cst82: dq 0x400000003f800000, 0x0000000000000000
+cst83: dq 0x0000000000001f00, 0x0000000000000000
+cst84: dq 0xbf80000040800000, 0x4180000041100000
+cst85: dq 0x0000000000000f80, 0x0000000000000000
+cst86: dq 0x3bc79ca10c924223, 0x0000000000000000
+cst87: dq 0x0000000000001d84, 0x0000000000000000
+cst88: dq 0x46293e5939a08cea, 0x0000000000000000
+cst89: dq 0x0101010101010101, 0xf0f0f0f0f0f0f0f0
+cst90: dq 0x0202020202020202, 0xf0f0f0f0f0f0f0f1
+cst91: dq 0x0303030303030303, 0xf0f0f0f0f0f0f0f2
+cst92: dq 0x0404040404040404, 0xf0f0f0f0f0f0f0f3
+cst93: dq 0x0505050505050505, 0xf0f0f0f0f0f0f0f4
+cst94: dq 0x0606060606060606, 0xf0f0f0f0f0f0f0f5
+cst95: dq 0x0707070707070707, 0xf0f0f0f0f0f0f0f6
+cst96: dq 0x0808080808080808, 0xf0f0f0f0f0f0f0f7
+cst97: dq 0x0909090909090909, 0xf0f0f0f0f0f0f0f8
+cst98: dq 0x0a0a0a0a0a0a0a0a, 0xf0f0f0f0f0f0f0f9
+cst99: dq 0x0b0b0b0b0b0b0b0b, 0xf0f0f0f0f0f0f0fa
+cst100: dq 0x0c0c0c0c0c0c0c0c, 0xf0f0f0f0f0f0f0fb
+cst101: dq 0x0d0d0d0d0d0d0d0d, 0xf0f0f0f0f0f0f0fc
+cst102: dq 0x0e0e0e0e0e0e0e0e, 0xf0f0f0f0f0f0f0fd
+cst103: dq 0x0f0f0f0f0f0f0f0f, 0xf0f0f0f0f0f0f0fe
+cst104: dq 0x1010101010101010, 0xf0f0f0f0f0f0f0ff
+cst105: dq 0x0000000000000001, 0xffffffffffffffff
+cst106: dq 0xffffffffffffffff, 0x0000000000000000
+cst107: dq 0x000000756f696561, 0x0000000000000000
+cst108: dq 0x6f77206f6c6c6568, 0x0000000000646c72
+cst109: dq 0x000000005a417a61, 0x0000000000000000
+cst110: dq 0x6c726f57202c6948, 0x0000000000002164
+cst111: dq 0x0000666564636261, 0x0000000000000000
+cst112: dq 0x68675a6564586261, 0x0000000000000000
+cst113: dq 0x0000000000006f6c, 0x0000000000000000
+cst114: dq 0x6f6c206f6c6c6568, 0x0000000000000000
+cst115: dq 0x000000000005fffb, 0x0000000000000000
+cst116: dq 0x00050000fffbfffa, 0x00037fff80000006
+cst117: dq 0x0908070605040302, 0x0000000000000000
 
 RESET_VECTOR

@@ -263,10 +263,17 @@ for ftz in [0, 1]:
       ins={"xmm0": f32(1e-20, 1e-30, 1.0, -1e-38), "xmm1": f32(1e-20, 1e-10, 1.0, 0.5),
            "xmm2": f64(1e-300), "xmm3": f64(1e-10)},
       mxcsr=MXCSR | ftz << 15, out=("xmm0", "xmm2"))
-# FTZ does nothing when underflow is unmasked; an exact tiny result
-# (2^-100 * 2^-30) still underflows (SDM Vol. 1 §4.9.1.5).
+# FTZ does nothing when underflow is unmasked: #XM, UE with PE for an
+# inexact result (SDM Vol. 1 §11.5.3.2: the post-computation flags ORed),
+# UE alone for an exact one.
 t("ftz, underflow unmasked", ["mulps xmm0, xmm1"],
+  ins={"xmm0": f32(1e-30), "xmm1": f32(1e-10)}, mxcsr=(MXCSR & ~0x800) | 0x8000)
+t("ftz, underflow unmasked, exact", ["mulps xmm0, xmm1"],
   ins={"xmm0": f32(2.0 ** -100), "xmm1": f32(2.0 ** -30)}, mxcsr=(MXCSR & ~0x800) | 0x8000)
+t("overflow unmasked", ["mulss xmm0, xmm1"], ins={"xmm0": f32(1e30), "xmm1": f32(1e30)},
+  mxcsr=MXCSR & ~0x400)
+t("overflow unmasked, exact", ["mulsd xmm2, xmm3"],
+  ins={"xmm2": f64(1e308), "xmm3": f64(10.0)}, mxcsr=MXCSR & ~0x400, out=("xmm2",))
 
 # ---- logic, shuffles, unpacks ----
 for op in ["andps", "andnps", "orps", "xorps", "andpd", "andnpd", "orpd", "xorpd"]:
