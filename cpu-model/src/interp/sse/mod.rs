@@ -19,6 +19,8 @@
 //! - `sse41.rs`, `sse41_ins.rs`, `sse41_fp.rs`: SSE4.1's packed integer
 //!   operations; its extracts and inserts; its blends, dot products and
 //!   rounding.
+//! - `pcmpstr.rs`: SSE4.2's compares, PCMPESTRI/PCMPESTRM/PCMPISTRI/
+//!   PCMPISTRM and PCMPGTQ.
 //!
 //! Work in progress (issue #9): CPUID does not advertise SSE or SSE2 until
 //! every form is in; until then a guest that tries them anyway gets these
@@ -29,6 +31,7 @@ mod fp;
 mod int;
 mod mmx;
 mod mov;
+mod pcmpstr;
 mod shuffle;
 mod sse41;
 mod sse41_fp;
@@ -50,6 +53,7 @@ pub(super) fn register(t: &mut Table) {
     int::register(t);
     mmx::register(t);
     mov::register(t);
+    pcmpstr::register(t);
     shuffle::register(t);
     sse41::register(t);
     sse41_fp::register(t);

@@ -100,6 +100,34 @@ fn availability_alignment_and_simd_exceptions() {
 }
 
 #[test]
+fn unmasked_overflow_and_underflow_report_the_precision_flag_of_the_exact_result() {
+    // SDM Vol. 1 §11.5.3.2: the post-computation flags are ORed, PE from
+    // the result with an unbounded exponent (as the host CPU reports it at
+    // the #XM): 1e30 * 1e30 is inexact, 2^-100 * 2^-30 exact.
+    let code = asm(32, |a| {
+        a.mulss(xmm0, xmm1)?;
+        a.mulss(xmm2, xmm3)
+    });
+    let (mut cpu, mut bus) = prot32(&code);
+    cpu.state.cr4 |= cr4::OSFXSR | cr4::OSXMMEXCPT;
+    let put = |cpu: &mut crate::Cpu, i: usize, x: f32| {
+        cpu.state.fx.xmm[i][..4].copy_from_slice(&x.to_le_bytes())
+    };
+    put(&mut cpu, 0, 1e30);
+    put(&mut cpu, 1, 1e30);
+    put(&mut cpu, 2, 2f32.powi(-100));
+    put(&mut cpu, 3, 2f32.powi(-30));
+    cpu.state.fx.mxcsr = 0x1f80 & !(0x18 << 7);
+    assert_eq!(cpu.execute(&mut bus).unwrap_err(), Exception::XM.into());
+    assert_eq!(cpu.state.fx.mxcsr & 0x3f, 0x28, "OE | PE");
+    assert_eq!(&cpu.state.fx.xmm[0][..4], &1e30f32.to_le_bytes());
+    cpu.state.rip += 4;
+    cpu.state.fx.mxcsr &= !0x3f;
+    assert_eq!(cpu.execute(&mut bus).unwrap_err(), Exception::XM.into());
+    assert_eq!(cpu.state.fx.mxcsr & 0x3f, 0x10, "UE alone");
+}
+
+#[test]
 fn logic_compares_and_conversions() {
     let code = asm(64, |a| {
         a.cvtsi2sd(xmm0, rax)?; // -3.0

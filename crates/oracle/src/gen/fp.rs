@@ -1,8 +1,9 @@
-//! x87, SSE/SSE2 and SSE4.1 cases: the menu of encodings (those the
-//! interpreter implements), the initial x87/SSE state and a data buffer
-//! seeded with special values (±0, denormals, pseudo-denormals, unnormals,
-//! infinities, QNaN/SNaN, integer indefinite, values near the format
-//! limits) and valid control words for FLDCW/LDMXCSR.
+//! x87, SSE/SSE2, SSE4.1 and SSE4.2's compares: the menu of encodings
+//! (those the interpreter implements), the initial x87/SSE state and a
+//! data buffer seeded with special values (±0, denormals,
+//! pseudo-denormals, unnormals, infinities, QNaN/SNaN, integer
+//! indefinite, values near the format limits) and valid control words for
+//! FLDCW/LDMXCSR.
 
 use cpu_model::fxstate::{fsw, FxState, X87Reg};
 use iced_x86::{Code, EncodingKind, Mnemonic as M, OpCodeOperandKind as K};
@@ -234,6 +235,15 @@ const MNEMONICS: &[M] = &[
     M::Roundpd,
     M::Roundss,
     M::Roundsd,
+    // SSE4.2 compares (the explicit lengths come from RAX/RDX, the
+    // random GPRs: edge values include small and negative lengths).
+    M::Pcmpestri,
+    M::Pcmpestri64,
+    M::Pcmpestrm,
+    M::Pcmpestrm64,
+    M::Pcmpistri,
+    M::Pcmpistrm,
+    M::Pcmpgtq,
 ];
 
 /// The x87/SSE menu (64-bit code only).

@@ -610,6 +610,9 @@ mod tests {
             Mnemonic::Ptest,
             Mnemonic::Pmovzxbq,
             Mnemonic::Roundsd,
+            Mnemonic::Pcmpestri64,
+            Mnemonic::Pcmpistrm,
+            Mnemonic::Pcmpgtq,
         ] {
             assert!(
                 t.iter()
