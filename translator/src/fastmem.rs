@@ -158,6 +158,10 @@ struct FastKey {
     alignment_checks: bool,
     /// CS (base, limit, mode bits): the return cache maps RIPs of this CS.
     cs: Segment,
+    /// What SIMD translations assumed: the return cache must not jump
+    /// into a block translated under another (MXCSR masks change without
+    /// changing anything else here).
+    simd: crate::emit::SimdEnv,
 }
 
 impl FastKey {
@@ -172,6 +176,29 @@ impl FastKey {
             cpl: s.cpl(),
             alignment_checks: s.cr0 & cr0::AM != 0 && s.rflags & flags::AC != 0 && s.cpl() == 3,
             cs: *s.cs(),
+            simd: crate::emit::SimdEnv::of(cpu),
+        }
+    }
+}
+
+/// The memory operand of an instruction as addressed before it runs (an
+/// instruction may change its own base register).
+#[derive(Clone, Copy, Debug)]
+pub struct Operand {
+    seg: SegReg,
+    offset: u64,
+    size: u32,
+    /// The operand is the destination (written).
+    write: bool,
+}
+
+impl Operand {
+    pub fn of(cpu: &Cpu, ins: &Instruction) -> Operand {
+        Operand {
+            seg: Cpu::mem_segment(ins),
+            offset: cpu.effective_address(ins),
+            size: ins.memory_size().size() as u32,
+            write: ins.op0_kind() == iced_x86::OpKind::Memory,
         }
     }
 }
@@ -293,6 +320,12 @@ impl FastMem {
         self.fill_at(cpu, bus, Cpu::mem_segment(ins), ea, size, write);
     }
 
+    /// After the interpreter ran the instruction whose memory operand was
+    /// `op` without a fault: enter the operand's page.
+    pub fn fill_operand(&mut self, cpu: &mut Cpu, bus: &mut dyn Bus, op: Operand) {
+        self.fill_at(cpu, bus, op.seg, op.offset, op.size, op.write);
+    }
+
     /// Enter the page of `seg:offset` after the interpreter accessed
     /// `size` bytes there (reading, or writing when `write`).
     fn fill_at(
@@ -305,7 +338,7 @@ impl FastMem {
         write: bool,
     ) {
         let key = FastKey::of(cpu);
-        if self.key != Some(key) || key.alignment_checks || !(1..=8).contains(&size) {
+        if self.key != Some(key) || key.alignment_checks || !matches!(size, 1 | 2 | 4 | 8 | 16) {
             return;
         }
         let size = u64::from(size);

@@ -60,9 +60,12 @@ mod flags;
 mod memory;
 mod native;
 mod plan;
+mod simd;
+mod simd_plan;
 
 pub use memory::{READ_DST, READ_RMW, READ_SRC};
 pub use plan::*;
+pub use simd_plan::{SimdArg, SimdClass, SimdEnv, SimdOp, MXCSR_MASKS};
 
 use crate::exec::{Ctx, EXIT_BUDGET, EXIT_MONITOR};
 use crate::fastmem::RETURN_ENTRIES;
@@ -81,6 +84,9 @@ pub struct Addrs {
     pub mem_read: u64,
     pub mem_write: u64,
     pub stack: u64,
+    /// The slow form of a native SIMD instruction's memory access: a
+    /// monitor call that also enters the operand's page into the host TLB.
+    pub simd_slow: u64,
 }
 
 /// A block exit through slot `k` (the index in [`Emitted::exits`]).
@@ -102,6 +108,9 @@ pub(super) struct Asm {
     pub cache: RegCache,
     /// Out-of-line micro-TLB misses, emitted after the block.
     pub(super) micro_misses: Vec<memory::MicroMiss>,
+    /// The block has native floating-point SIMD instructions: it runs
+    /// under the guest's MXCSR (see `simd.rs`).
+    fp: bool,
 }
 
 impl core::ops::Deref for Asm {
@@ -174,8 +183,17 @@ impl RegCache {
     }
 }
 
-/// Write the cache to `CpuState` (before every call, at every exit).
+/// Write the cache to `CpuState` (before every call, at every exit). In
+/// a block under the guest's MXCSR also: the guest's MXCSR (with the flags
+/// its instructions accumulated) back to `CpuState`, the host's in force.
 pub(super) fn flush_cache(a: &mut Asm) {
+    if a.fp {
+        dynasm!(a
+            ; .arch x64
+            ; stmxcsr [rbx + ST_MXCSR]
+            ; ldmxcsr [r13 + CX_HOST_MXCSR]
+        );
+    }
     let c = a.cache;
     for (idx, h) in c.gpr.iter().enumerate() {
         if let Some(h) = *h {
@@ -186,8 +204,12 @@ pub(super) fn flush_cache(a: &mut Asm) {
     dynasm!(a ; .arch x64 ; mov [rbx + ST_RFLAGS], r11);
 }
 
-/// Load the cache from `CpuState` (block entry, after every call).
+/// Load the cache from `CpuState` (block entry, after every call), and
+/// the guest's MXCSR into the host's in a block that needs it.
 pub(super) fn reload_cache(a: &mut Asm) {
+    if a.fp {
+        dynasm!(a ; .arch x64 ; ldmxcsr [rbx + ST_MXCSR]);
+    }
     let c = a.cache;
     for (idx, h) in c.gpr.iter().enumerate() {
         if let Some(h) = *h {
@@ -210,6 +232,10 @@ pub(super) const CX_COUNTDOWN: i32 = core::mem::offset_of!(Ctx, countdown) as i3
 pub(super) const CX_TMP: i32 = core::mem::offset_of!(Ctx, tmp) as i32;
 pub(super) const CX_TMP2: i32 = core::mem::offset_of!(Ctx, tmp2) as i32;
 pub(super) const CX_EXIT_REQ: i32 = core::mem::offset_of!(Ctx, exit_req) as i32;
+pub(super) const CX_HOST_MXCSR: i32 = core::mem::offset_of!(Ctx, host_mxcsr) as i32;
+pub(super) const ST_MXCSR: i32 = (core::mem::offset_of!(CpuState, fx)
+    + core::mem::offset_of!(cpu_model::fxstate::FxState, mxcsr))
+    as i32;
 
 /// What a native instruction with a memory access needs to know.
 pub(super) struct InsCtx<'a> {
@@ -279,6 +305,9 @@ pub fn emit_block(
         asm: VecAssembler::new(0),
         cache: RegCache::for_block(plan),
         micro_misses: Vec::new(),
+        fp: plan
+            .iter()
+            .any(|p| matches!(p.kind, Kind::Native(Native::Simd(s)) if s.fp())),
     };
     let n = plan.len() as i32;
     reload_cache(&mut a);
@@ -327,6 +356,10 @@ pub fn emit_block(
                         slot: micro_slot(ip),
                         long64: bitness == 64,
                         stack_width: None,
+                        align: match nat {
+                            Native::Simd(s) if s.aligned => 16,
+                            _ => 0,
+                        },
                         slow: a.new_dynamic_label(),
                     }),
                 };
@@ -345,6 +378,13 @@ pub fn emit_block(
                     continue;
                 }
                 flush_icount(&mut a, &mut natives);
+                if let Native::Simd(_) = nat {
+                    // No inline form (an operand the fast path does not
+                    // compute): the whole instruction in the interpreter.
+                    let shim = addrs.monitor;
+                    monitor_call(&mut a, p, ins_addr(i), ictx.remaining, shim, addrs);
+                    continue;
+                }
                 emit_native(&mut a, nat, live[i], MemPath::Slow(&ictx), false);
                 natives += 1;
                 exit_request_check(&mut a, &ictx, p.next_rip, natives);
@@ -361,29 +401,7 @@ pub fn emit_block(
             Kind::Monitor => {
                 flush_icount(&mut a, &mut natives);
                 let remaining = (plan.len() - i - 1) as i64;
-                let ip = p.ins.ip() as i64;
-                let next = p.next_rip as i64;
-                let monitor = addrs.monitor as i64;
-                let common = addrs.exit_common as i64;
-                let ins = ins_addr(i) as i64;
-                flush_cache(&mut a);
-                dynasm!(a
-                    ; .arch x64
-                    ; mov rax, QWORD ip
-                    ; mov [rbx + ST_RIP], rax
-                    ; mov rdi, r13
-                    ; mov rsi, QWORD remaining
-                    ; mov rdx, QWORD next
-                    ; mov rcx, QWORD ins
-                    ; mov rax, QWORD monitor
-                    ; call rax
-                    ; test eax, eax
-                    ; jz >cont
-                    ; mov rcx, QWORD common
-                    ; jmp rcx
-                    ; cont:
-                );
-                reload_cache(&mut a);
+                monitor_call(&mut a, p, ins_addr(i), remaining, addrs.monitor, addrs);
             }
             Kind::Branch(Branch::Jcc { cc, target }) if fused.is_some() => {
                 let (take, clear) = fused.take().unwrap_or((0, 0));
@@ -555,6 +573,19 @@ pub fn emit_block(
         if pending > 0 {
             dynasm!(a ; .arch x64 ; add QWORD [rbx + ST_ICOUNT], pending);
         }
+        if let Native::Simd(_) = nat {
+            // A monitor call of the whole instruction, which counts it
+            // (the inline form counts it with the natives after it).
+            let shim = addrs.simd_slow;
+            monitor_call(&mut a, p, ictx.ins_addr, ictx.remaining, shim, addrs);
+            let counted = pending + 1;
+            dynasm!(a
+                ; .arch x64
+                ; sub QWORD [rbx + ST_ICOUNT], counted
+                ; jmp =>resume
+            );
+            continue;
+        }
         emit_native(&mut a, nat, live[sf.index], MemPath::Slow(&ictx), false);
         exit_request_check(&mut a, &ictx, p.next_rip, 1);
         if pending > 0 {
@@ -582,6 +613,35 @@ pub fn emit_block(
     Ok(Emitted { code, exits })
 }
 
+/// A monitor call of `p` (at `ins`, with `remaining` block instructions
+/// after it) through `shim` (`monitor_shim`'s signature): leaves the
+/// block if the call says so, else reloads the cache.
+fn monitor_call(a: &mut Asm, p: &Planned, ins: u64, remaining: i64, shim: u64, addrs: &Addrs) {
+    let ip = p.ins.ip() as i64;
+    let next = p.next_rip as i64;
+    let shim = shim as i64;
+    let common = addrs.exit_common as i64;
+    let ins = ins as i64;
+    flush_cache(a);
+    dynasm!(a
+        ; .arch x64
+        ; mov rax, QWORD ip
+        ; mov [rbx + ST_RIP], rax
+        ; mov rdi, r13
+        ; mov rsi, QWORD remaining
+        ; mov rdx, QWORD next
+        ; mov rcx, QWORD ins
+        ; mov rax, QWORD shim
+        ; call rax
+        ; test eax, eax
+        ; jz >cont
+        ; mov rcx, QWORD common
+        ; jmp rcx
+        ; cont:
+    );
+    reload_cache(a);
+}
+
 pub(super) fn flush_icount(a: &mut Asm, natives: &mut i32) {
     if *natives > 0 {
         let k = *natives;
@@ -600,6 +660,7 @@ fn stack_access(a: &mut Asm, push: bool, size: u32, bitness: u32, ip: u64) -> Fa
         slot: micro_slot(ip),
         long64: bitness == 64,
         stack_width: (bitness != 64).then_some(width),
+        align: 0,
         slow: a.new_dynamic_label(),
     }
 }
