@@ -365,7 +365,7 @@ extern "sysv64" fn simd_slow_shim(
     env.last = None;
     let r = monitor::call(cpu, bus, env, &mut ctx.countdown, ins, remaining, next_rip);
     if r == 0 {
-        ctx.fast.fill_operand(cpu, bus, operand);
+        ctx.fast.fill_operand(cpu, bus, operand, ins.ip());
     }
     r
 }

@@ -183,3 +183,18 @@ fn golden_sse_monitor_64() {
         a.hlt().unwrap();
     });
 }
+
+/// The MOVDQU copy loop of `examples/ssebench.rs` (unaligned forms, a
+/// load and a store, guest XMM0 cached in a host register).
+#[test]
+fn golden_sse_memcpy_64() {
+    golden_with("sse_memcpy_64", 64, simd_options(), |a| {
+        let mut top = a.create_label();
+        a.set_label(&mut top).unwrap();
+        a.movdqu(xmm0, xmmword_ptr(rsi + rdx)).unwrap();
+        a.movdqu(xmmword_ptr(rdi + rdx), xmm0).unwrap();
+        a.add(rdx, 16).unwrap();
+        a.cmp(rdx, rcx).unwrap();
+        a.jb(top).unwrap();
+    });
+}

@@ -116,9 +116,15 @@ fn one(a: &mut CodeAssembler, r: &mut Rng, bits: u32) -> Result<(), IcedError> {
         }};
     }
     match (x >> 50) % 20 {
-        0 => p!(addps, subps, mulps, divps, minps, maxps, sqrtps, cmpeqps, cmpltps, cmpunordps),
+        0 => p!(
+            addps, subps, mulps, divps, minps, maxps, sqrtps, cmpeqps, cmpltps, cmpunordps, rcpps,
+            rsqrtps
+        ),
         1 => p!(addpd, subpd, mulpd, divpd, minpd, maxpd, sqrtpd, cmplepd, cmpneqpd),
-        2 => scalar!(m32, addss, subss, mulss, divss, minss, maxss, sqrtss, cmpless, cvtss2sd),
+        2 => scalar!(
+            m32, addss, subss, mulss, divss, minss, maxss, sqrtss, cmpless, cvtss2sd, rcpss,
+            rsqrtss
+        ),
         3 => scalar!(m64, addsd, subsd, mulsd, divsd, minsd, maxsd, sqrtsd, cmpnltsd, cvtsd2ss),
         4 => p!(cvtdq2ps, cvtps2dq, cvttps2dq, cvtpd2ps, cvtpd2dq, cvttpd2dq),
         5 => scalar!(m64, cvtps2pd, cvtdq2pd),

@@ -329,10 +329,7 @@ pub(super) fn emit_micro_misses(a: &mut Asm) {
     }
 }
 
-/// The micro-TLB slot of the memory access of the instruction at `ip`.
-pub(super) fn micro_slot(ip: u64) -> usize {
-    ((ip ^ (ip >> 10) ^ (ip >> 20)) as usize) % MICRO_ENTRIES
-}
+pub(super) use crate::fastmem::micro_slot;
 
 /// rcx (`to_rcx`) or rax := the `size` bytes at [r8], zero-extended.
 pub(super) fn load_host(a: &mut Asm, size: u32, to_rcx: bool) {

@@ -111,6 +111,9 @@ pub(super) struct Asm {
     /// The block has native floating-point SIMD instructions: it runs
     /// under the guest's MXCSR (see `simd.rs`).
     fp: bool,
+    /// Set when an instruction could not be emitted: the block is not
+    /// used (`emit_block` fails).
+    pub(super) error: Option<String>,
 }
 
 impl core::ops::Deref for Asm {
@@ -143,6 +146,10 @@ const CACHE_HOSTS: [u8; 4] = [12, 14, 15, 5]; // r12, r14, r15, rbp
 pub(super) struct RegCache {
     /// Host register number caching each guest GPR.
     gpr: [Option<u8>; 16],
+    /// Host XMM register (2..15) caching each guest XMM register that the
+    /// block's native SIMD instructions use (XMM0 and XMM1 are their
+    /// scratch registers).
+    xmm: [Option<u8>; 16],
 }
 
 impl RegCache {
@@ -170,7 +177,29 @@ impl RegCache {
         for (&g, &h) in order.iter().zip(CACHE_HOSTS.iter()) {
             c.gpr[g] = Some(h);
         }
+        // Every guest XMM register the native SIMD instructions use, the
+        // most used first, in host XMM2..15.
+        let mut xuses = [0u32; 16];
+        for p in plan {
+            if let Kind::Native(Native::Simd(s)) = p.kind {
+                for a in [s.dst, s.src] {
+                    if let SimdArg::Xmm(i) = a {
+                        xuses[usize::from(i & 15)] += 1;
+                    }
+                }
+            }
+        }
+        let mut xorder: Vec<usize> = (0..16).filter(|&i| xuses[i] > 0).collect();
+        xorder.sort_by_key(|&i| core::cmp::Reverse(xuses[i]));
+        for (&g, h) in xorder.iter().zip(2u8..16) {
+            c.xmm[g] = Some(h);
+        }
         c
+    }
+
+    /// The host XMM register caching guest XMM register `i`.
+    pub fn xmm_host(&self, i: u8) -> Option<u8> {
+        self.xmm[usize::from(i & 15)]
     }
 
     /// The host register caching the whole of `l` (never for AH..BH).
@@ -201,6 +230,12 @@ pub(super) fn flush_cache(a: &mut Asm) {
             dynasm!(a ; .arch x64 ; mov [rbx + o], Rq(h));
         }
     }
+    for (idx, h) in c.xmm.iter().enumerate() {
+        if let Some(h) = *h {
+            let o = simd::xmm_off(idx as u8);
+            dynasm!(a ; .arch x64 ; movups [rbx + o], Rx(h));
+        }
+    }
     dynasm!(a ; .arch x64 ; mov [rbx + ST_RFLAGS], r11);
 }
 
@@ -215,6 +250,12 @@ pub(super) fn reload_cache(a: &mut Asm) {
         if let Some(h) = *h {
             let o = (core::mem::offset_of!(CpuState, gpr) + 8 * idx) as i32;
             dynasm!(a ; .arch x64 ; mov Rq(h), [rbx + o]);
+        }
+    }
+    for (idx, h) in c.xmm.iter().enumerate() {
+        if let Some(h) = *h {
+            let o = simd::xmm_off(idx as u8);
+            dynasm!(a ; .arch x64 ; movups Rx(h), [rbx + o]);
         }
     }
     dynasm!(a ; .arch x64 ; mov r11, [rbx + ST_RFLAGS]);
@@ -308,6 +349,7 @@ pub fn emit_block(
         fp: plan
             .iter()
             .any(|p| matches!(p.kind, Kind::Native(Native::Simd(s)) if s.fp())),
+        error: None,
     };
     let n = plan.len() as i32;
     reload_cache(&mut a);
@@ -609,6 +651,9 @@ pub fn emit_block(
         ; mov rcx, QWORD common
         ; jmp rcx
     );
+    if let Some(e) = a.error.take() {
+        return Err(e);
+    }
     let code = a.asm.finalize().map_err(|e| format!("{e:?}"))?;
     Ok(Emitted { code, exits })
 }

@@ -47,7 +47,11 @@ impl SimdEnv {
         let sse = s.cr4 & cr4::OSFXSR != 0 && s.cr0 & (cr0::EM | cr0::TS) == 0;
         SimdEnv {
             sse,
-            fp_masked: sse && s.fx.mxcsr & MXCSR_MASKS == MXCSR_MASKS,
+            // (Bits beyond MXCSR_MASK cannot be loaded; were they there,
+            // the host's LDMXCSR would fault: never natively then.)
+            fp_masked: sse
+                && s.fx.mxcsr & MXCSR_MASKS == MXCSR_MASKS
+                && s.fx.mxcsr & !cpu_model::fxstate::MXCSR_MASK == 0,
             crc32: std::arch::is_x86_feature_detected!("sse4.2"),
         }
     }
@@ -91,8 +95,6 @@ pub struct SimdOp {
     /// misaligned one takes the slow path, where the interpreter raises
     /// #GP(0).
     pub aligned: bool,
-    /// The host instruction (see `host_instruction`).
-    pub host: HostBytes,
 }
 
 /// An encoded host instruction (at most 15 bytes).
@@ -154,7 +156,7 @@ const FP: &[Mnemonic] = {
         Divss, Divpd, Divsd, Minps, Minss, Minpd, Minsd, Maxps, Maxss, Maxpd, Maxsd, Sqrtps,
         Sqrtss, Sqrtpd, Sqrtsd, Cmpps, Cmpss, Cmppd, Cmpsd, Cvtss2sd, Cvtsd2ss, Cvtps2pd, Cvtpd2ps,
         Cvtdq2ps, Cvtps2dq, Cvttps2dq, Cvtdq2pd, Cvtpd2dq, Cvttpd2dq, Cvtsi2ss, Cvtsi2sd, Cvtss2si,
-        Cvttss2si, Cvtsd2si, Cvttsd2si,
+        Cvttss2si, Cvtsd2si, Cvttsd2si, Rcpps, Rcpss, Rsqrtps, Rsqrtss,
     ]
 };
 
@@ -248,8 +250,7 @@ pub(super) fn classify_simd(ins: &Instruction, env: SimdEnv) -> Option<SimdOp> {
     // slow path.
     let aligned =
         mem_size == 16 && !matches!(m, Mnemonic::Movups | Mnemonic::Movupd | Mnemonic::Movdqu);
-    let host = host_instruction(ins.code(), dst, src, imm, mem_size)?;
-    Some(SimdOp {
+    let op = SimdOp {
         code: ins.code(),
         dst,
         src,
@@ -257,8 +258,10 @@ pub(super) fn classify_simd(ins: &Instruction, env: SimdEnv) -> Option<SimdOp> {
         class,
         mem_size,
         aligned,
-        host,
-    })
+    };
+    // Encodable on host registers (on any XMM pair equally).
+    host_instruction(&op, 0, 1)?;
+    Some(op)
 }
 
 /// A host operand: a register, or the memory at [r8].
@@ -283,35 +286,29 @@ fn host_gpr(op: u32, size: u32) -> Register {
     }
 }
 
-/// The host instruction: the guest's encoding `code` on host XMM0/XMM1,
-/// rax/rcx and [r8]. An m128 is always moved with MOVUPS (the host
-/// address of an aligned guest operand need not be aligned): a load into
-/// XMM1, then the register form of `code` (the same operation: every
-/// m128 operand is read whole); a store of XMM1 to [r8]. A narrower
-/// memory operand stays in the instruction (those have no alignment
-/// rule), so the host reads or writes exactly the guest's bytes, which
-/// the fast path proved to lie on one RAM page.
-fn host_instruction(
-    code: Code,
-    dst: SimdArg,
-    src: SimdArg,
-    imm: Option<u8>,
-    mem_size: u32,
-) -> Option<HostBytes> {
+/// The host instruction of `s`: the guest's encoding on host XMM
+/// registers `dst_xmm` (operand 0) and `src_xmm` (operand 1), rax/rcx and
+/// [r8]. An m128 is always moved with MOVUPS (the host address of an
+/// aligned guest operand need not be aligned): loaded into XMM`src_xmm`
+/// (the emitter's XMM1) for the register form of the instruction (the
+/// same operation: every m128 operand is read whole), or XMM`src_xmm`
+/// stored to [r8]. A narrower memory operand stays in the instruction
+/// (those have no alignment rule), so the host reads or writes exactly the
+/// guest's bytes, which the fast path proved to lie on one RAM page.
+pub(super) fn host_instruction(s: &SimdOp, dst_xmm: u8, src_xmm: u8) -> Option<HostBytes> {
+    let (code, dst, src, imm, mem_size) = (s.code, s.dst, s.src, s.imm, s.mem_size);
+    let xmm = |n: u8| Register::try_from(Register::XMM0 as usize + usize::from(n & 15)).ok();
+    let (xd, xs) = (xmm(dst_xmm)?, xmm(src_xmm)?);
     let host = |a: SimdArg, op: u32| match a {
         SimdArg::None => HostOp::None,
-        SimdArg::Xmm(_) => HostOp::Reg(if op == 0 {
-            Register::XMM0
-        } else {
-            Register::XMM1
-        }),
+        SimdArg::Xmm(_) => HostOp::Reg(if op == 0 { xd } else { xs }),
         SimdArg::Gpr(_, size) => HostOp::Reg(host_gpr(op, size)),
-        SimdArg::Mem if mem_size == 16 => HostOp::Reg(Register::XMM1),
+        SimdArg::Mem if mem_size == 16 => HostOp::Reg(xs),
         SimdArg::Mem => HostOp::Mem,
     };
     let mem = MemoryOperand::with_base(Register::R8);
     let ins = if dst == SimdArg::Mem && mem_size == 16 {
-        Instruction::with2(Code::Movups_xmmm128_xmm, mem, Register::XMM1).ok()?
+        Instruction::with2(Code::Movups_xmmm128_xmm, mem, xs).ok()?
     } else {
         let imm = imm.map(u32::from);
         match (host(dst, 0), host(src, 1), imm) {
