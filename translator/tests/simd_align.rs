@@ -187,3 +187,33 @@ fn arrays_sharing_a_tlb_entry_stay_on_the_fast_path() {
     let slow = jit.stats().memory_helper_calls;
     assert!(slow <= 8, "{slow} slow accesses for 2 x 2 pages");
 }
+
+/// 16-bit code (real mode with CR4.OSFXSR): 16-bit addressing through
+/// the segment windows, warm after the first pass; the second pass's
+/// MOVDQA store is misaligned (#GP).
+#[test]
+fn real_mode_sse_on_a_warm_path() {
+    let code = asm(16, |a| {
+        let mut top = a.create_label();
+        a.mov(cx, 4).unwrap();
+        a.xor(si, si).unwrap();
+        a.set_label(&mut top).unwrap();
+        a.movups(xmm0, xmmword_ptr(bx + si + 3)).unwrap();
+        a.addps(xmm0, xmmword_ptr(bx + 0x10)).unwrap();
+        a.crc32(eax, word_ptr(bx + si + 5)).unwrap();
+        a.movd(edx, xmm0).unwrap();
+        a.movdqa(xmmword_ptr(bx + si + 0x40), xmm0).unwrap();
+        // The second pass is misaligned by 8 for MOVDQA.
+        a.add(si, 24).unwrap();
+        a.dec(cx).unwrap();
+        a.jnz(top).unwrap();
+        a.hlt().unwrap();
+    });
+    let (mut cpu, mut bus) = real_mode(&code);
+    cpu.state.cr4 |= cr4::OSFXSR | cr4::OSXMMEXCPT;
+    cpu.state.gpr[3] = 0x2000;
+    for (k, b) in bus.ram[0x2000..0x2100].iter_mut().enumerate() {
+        *b = (k * 13 + 1) as u8;
+    }
+    assert_eq!(both(&cpu, &bus), Some(Exception::GP(0)));
+}
