@@ -14,6 +14,9 @@ pub struct PlanOptions {
     pub stop: Option<u64>,
     /// Native instructions may have a memory operand (helper calls).
     pub memory: bool,
+    /// What SSE and CRC32 instructions may assume (none by default: they
+    /// are monitor calls).
+    pub simd: emit::SimdEnv,
 }
 
 impl Default for PlanOptions {
@@ -22,6 +25,7 @@ impl Default for PlanOptions {
             max: 32,
             stop: None,
             memory: true,
+            simd: emit::SimdEnv::default(),
         }
     }
 }
@@ -64,7 +68,7 @@ pub fn plan_block(
         if flow == Flow::SoftwareInterrupt {
             break;
         }
-        let kind = emit::classify(&ins, bitness, cs_limit, opts.memory);
+        let kind = emit::classify(&ins, bitness, cs_limit, opts.memory, opts.simd);
         let next_rip = wrap(ins.next_ip());
         let ends = match kind {
             Kind::Branch(_) => true,
@@ -190,6 +194,7 @@ mod tests {
             mem_read: 0x5555,
             mem_write: 0x6666,
             stack: 0x7777,
+            simd_slow: 0x8888,
         };
         let e = emit::emit_block(&plan, 64, &addrs, [0x3333, 0x4444], 0x5555, &|_| 0).unwrap();
         assert!(e.code.len() < 300, "{}", e.code.len());

@@ -12,8 +12,9 @@
 //!
 //! enter(ctx, state, code):     // the trampoline, sysv64
 //!     push rbx, rbp, r12..r15; sub rsp, 8
-//!     r13 = ctx; rbx = state; jmp code
+//!     r13 = ctx; rbx = state; ctx.host_mxcsr = MXCSR; jmp code
 //! exit_common:                 // eax = exit code
+//!     MXCSR = ctx.host_mxcsr   // (blocks restore it before any exit already)
 //!     add rsp, 8; pop r15..r12, rbp, rbx; ret
 //! exit_branch:                 // rax = address of the exit slot taken
 //!     ctx.last_slot = rax; eax = EXIT_BRANCH; jmp exit_common
@@ -59,6 +60,11 @@ pub struct Ctx {
     cpu: *mut Cpu,
     bus: *mut c_void,
     env: *mut MonitorEnv,
+    /// The host's MXCSR when generated code was entered (stored by the
+    /// trampoline): in force whenever Rust code runs, while blocks with
+    /// native SIMD floating point run under the guest's (see
+    /// `emit::simd`).
+    pub host_mxcsr: u64,
 }
 
 // SAFETY: the raw pointers in a `Ctx` are set only for the duration of
@@ -80,6 +86,7 @@ impl Default for Ctx {
             cpu: std::ptr::null_mut(),
             bus: std::ptr::null_mut(),
             env: std::ptr::null_mut(),
+            host_mxcsr: 0,
         }
     }
 }
@@ -126,6 +133,7 @@ type EnterFn = extern "sysv64" fn(*mut Ctx, *mut CpuState, u64) -> u32;
 impl Runtime {
     pub fn new() -> std::io::Result<Runtime> {
         let last_slot = core::mem::offset_of!(Ctx, last_slot) as i32;
+        let host_mxcsr = core::mem::offset_of!(Ctx, host_mxcsr) as i32;
         let mut a = VecAssembler::<X64Relocation>::new(0);
         dynasm!(a
             ; .arch x64
@@ -138,12 +146,14 @@ impl Runtime {
             ; sub rsp, 8
             ; mov r13, rdi
             ; mov rbx, rsi
+            ; stmxcsr [r13 + host_mxcsr]
             ; jmp rdx
         );
         let common = a.offset().0;
         dynasm!(a
             ; .arch x64
             ; ->common:
+            ; ldmxcsr [r13 + host_mxcsr]
             ; add rsp, 8
             ; pop r15
             ; pop r14
@@ -333,6 +343,36 @@ extern "sysv64" fn stack_shim(ctx: *mut Ctx, ins: *const Instruction, remaining:
         }
     }
     r
+}
+
+/// The slow form of a native SIMD instruction's memory access (a TLB
+/// miss, a page crossing, a misaligned m128 of an aligned form): the
+/// whole instruction as a monitor call (the interpreter raises whatever
+/// it raises), then the page of its memory operand, as addressed before
+/// the instruction ran, enters the host TLB for the next time.
+extern "sysv64" fn simd_slow_shim(
+    ctx: *mut Ctx,
+    remaining: u64,
+    next_rip: u64,
+    ins: *const Instruction,
+) -> u32 {
+    // SAFETY: generated code passes the `Ctx` it was entered with.
+    let (ctx, cpu, bus, env) = unsafe { lent(ctx) };
+    // SAFETY: as in `mem_read_shim`.
+    let ins = unsafe { &*ins };
+    ctx.slow_accesses += 1;
+    let operand = crate::fastmem::Operand::of(cpu, ins);
+    env.last = None;
+    let r = monitor::call(cpu, bus, env, &mut ctx.countdown, ins, remaining, next_rip);
+    if r == 0 {
+        ctx.fast.fill_operand(cpu, bus, operand, ins.ip());
+    }
+    r
+}
+
+/// Address of the SIMD slow-form shim.
+pub fn simd_slow_shim_addr() -> u64 {
+    simd_slow_shim as *const () as usize as u64
 }
 
 /// Addresses of the memory helpers (read, write, stack).

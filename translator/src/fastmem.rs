@@ -103,6 +103,11 @@ const EMPTY: FastEntry = FastEntry {
     phys_page: u64::MAX,
 };
 
+/// The micro-TLB slot of the memory access of the instruction at `ip`.
+pub fn micro_slot(ip: u64) -> usize {
+    ((ip ^ (ip >> 10) ^ (ip >> 20)) as usize) % MICRO_ENTRIES
+}
+
 /// Entries of the return cache (`FastMem::returns`).
 pub const RETURN_ENTRIES: usize = 1024;
 
@@ -158,6 +163,10 @@ struct FastKey {
     alignment_checks: bool,
     /// CS (base, limit, mode bits): the return cache maps RIPs of this CS.
     cs: Segment,
+    /// What SIMD translations assumed: the return cache must not jump
+    /// into a block translated under another (MXCSR masks change without
+    /// changing anything else here).
+    simd: crate::emit::SimdEnv,
 }
 
 impl FastKey {
@@ -172,6 +181,29 @@ impl FastKey {
             cpl: s.cpl(),
             alignment_checks: s.cr0 & cr0::AM != 0 && s.rflags & flags::AC != 0 && s.cpl() == 3,
             cs: *s.cs(),
+            simd: crate::emit::SimdEnv::of(cpu),
+        }
+    }
+}
+
+/// The memory operand of an instruction as addressed before it runs (an
+/// instruction may change its own base register).
+#[derive(Clone, Copy, Debug)]
+pub struct Operand {
+    seg: SegReg,
+    offset: u64,
+    size: u32,
+    /// The operand is the destination (written).
+    write: bool,
+}
+
+impl Operand {
+    pub fn of(cpu: &Cpu, ins: &Instruction) -> Operand {
+        Operand {
+            seg: Cpu::mem_segment(ins),
+            offset: cpu.effective_address(ins),
+            size: ins.memory_size().size() as u32,
+            write: ins.op0_kind() == iced_x86::OpKind::Memory,
         }
     }
 }
@@ -290,7 +322,25 @@ impl FastMem {
     pub fn fill(&mut self, cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction, write: bool) {
         let size = ins.memory_size().size() as u32;
         let ea = cpu.effective_address(ins);
-        self.fill_at(cpu, bus, Cpu::mem_segment(ins), ea, size, write);
+        let filled = self.fill_at(cpu, bus, Cpu::mem_segment(ins), ea, size, write);
+        self.fill_micro(filled, ins.ip());
+    }
+
+    /// The instruction at `ip` just had TLB entry `filled` entered for it:
+    /// its micro slot gets a copy too, so that another access whose page
+    /// maps to the same TLB entry (two arrays a multiple of 1 MiB apart,
+    /// walked in step) cannot evict it before the instruction runs again.
+    fn fill_micro(&mut self, filled: Option<usize>, ip: u64) {
+        if let Some(i) = filled {
+            self.micro[micro_slot(ip)] = self.tlb[i];
+        }
+    }
+
+    /// After the interpreter ran the instruction whose memory operand was
+    /// `op` without a fault: enter the operand's page.
+    pub fn fill_operand(&mut self, cpu: &mut Cpu, bus: &mut dyn Bus, op: Operand, ip: u64) {
+        let filled = self.fill_at(cpu, bus, op.seg, op.offset, op.size, op.write);
+        self.fill_micro(filled, ip);
     }
 
     /// Enter the page of `seg:offset` after the interpreter accessed
@@ -303,10 +353,10 @@ impl FastMem {
         offset: u64,
         size: u32,
         write: bool,
-    ) {
+    ) -> Option<usize> {
         let key = FastKey::of(cpu);
-        if self.key != Some(key) || key.alignment_checks || !(1..=8).contains(&size) {
-            return;
+        if self.key != Some(key) || key.alignment_checks || !matches!(size, 1 | 2 | 4 | 8 | 16) {
+            return None;
         }
         let size = u64::from(size);
         let kind = if write {
@@ -315,26 +365,25 @@ impl FastMem {
             AccessKind::Read
         };
         let Ok(lin) = cpu.linearize(seg, offset, size as u32, kind) else {
-            return;
+            return None;
         };
         if cpu.state.mode() != CpuMode::Long64 && lin > 0xffff_ffff {
-            return;
+            return None;
         }
         if (lin & 0xfff) + size > 0x1000 {
-            return;
+            return None;
         }
         let access = Access {
             kind,
             user: cpu.user_access(),
         };
         let Ok(phys) = cpu.translate(bus, lin, access) else {
-            return;
+            return None;
         };
         let page = lin & !0xfff;
-        let Some(host) = bus.host_page(PhysAddr(phys.0 & !0xfff), write) else {
-            return;
-        };
-        let e = &mut self.tlb[((lin >> 12) as usize) & (FAST_ENTRIES - 1)];
+        let host = bus.host_page(PhysAddr(phys.0 & !0xfff), write)?;
+        let index = ((lin >> 12) as usize) & (FAST_ENTRIES - 1);
+        let e = &mut self.tlb[index];
         let same = (e.read_tag == page || e.write_tag == page) && e.phys_page == phys.0 >> 12;
         if !same {
             *e = EMPTY;
@@ -345,6 +394,7 @@ impl FastMem {
         if write {
             e.write_tag = page;
         }
+        Some(index)
     }
 
     /// The block `block` at guest `rip` (host code at `entry`) was just

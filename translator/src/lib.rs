@@ -54,6 +54,8 @@ struct Key {
     paging: bool,
     cs_base: u64,
     cs_limit: u32,
+    /// What native SSE/CRC32 instructions assumed (`emit::SimdEnv`).
+    simd: emit::SimdEnv,
 }
 
 impl Key {
@@ -63,6 +65,7 @@ impl Key {
             && self.paging == o.paging
             && self.cs_base == o.cs_base
             && self.cs_limit == o.cs_limit
+            && self.simd == o.simd
     }
 }
 
@@ -183,6 +186,7 @@ fn block_start(cpu: &mut Cpu, bus: &mut dyn Bus) -> Option<(Key, u64, usize)> {
         paging: paging_on,
         cs_base: cs.base,
         cs_limit: cs.limit,
+        simd: emit::SimdEnv::of(cpu),
     };
     Some((key, lin, in_page.min(avail)))
 }
@@ -634,6 +638,7 @@ impl Jit {
                 max: self.config.max_block_instructions,
                 stop: self.config.stop_at,
                 memory: self.config.native_memory,
+                simd: key.simd,
             },
         )
         .into_boxed_slice();
@@ -654,6 +659,7 @@ impl Jit {
             mem_read,
             mem_write,
             stack,
+            simd_slow: exec::simd_slow_shim_addr(),
         };
         let ins_addr = |i: usize| {
             plan.get(i)

@@ -28,6 +28,9 @@ pub struct Snapshot {
     efer: u64,
     vm: bool,
     cs: Segment,
+    /// What native SIMD instructions were translated under (CR0/CR4 are
+    /// above; this adds MXCSR's exception masks).
+    simd: crate::emit::SimdEnv,
 }
 
 impl Snapshot {
@@ -41,6 +44,7 @@ impl Snapshot {
             efer: s.efer,
             vm: s.v86(),
             cs: *s.cs(),
+            simd: crate::emit::SimdEnv::of(cpu),
         }
     }
 }

@@ -7,7 +7,7 @@ mod common;
 use common::CODE;
 use iced_x86::code_asm::*;
 use iced_x86::{Decoder, DecoderOptions, Formatter, IntelFormatter};
-use translator::emit::{emit_block, Addrs};
+use translator::emit::{emit_block, Addrs, SimdEnv};
 use translator::{plan_block, PlanOptions};
 
 const ADDRS: Addrs = Addrs {
@@ -16,6 +16,7 @@ const ADDRS: Addrs = Addrs {
     mem_read: 0x7777_3000,
     mem_write: 0x7777_4000,
     stack: 0x7777_5000,
+    simd_slow: 0x7777_7000,
 };
 const SLOTS: [u64; 2] = [0x7777_2000, 0x7777_2008];
 
@@ -34,10 +35,26 @@ fn disasm(code: &[u8]) -> String {
 }
 
 fn golden(name: &str, bits: u32, f: impl FnOnce(&mut CodeAssembler)) {
+    golden_with(name, bits, PlanOptions::default(), f)
+}
+
+/// SSE available, all SIMD exceptions masked, CRC32 allowed.
+fn simd_options() -> PlanOptions {
+    PlanOptions {
+        simd: SimdEnv {
+            sse: true,
+            fp_masked: true,
+            crc32: true,
+        },
+        ..PlanOptions::default()
+    }
+}
+
+fn golden_with(name: &str, bits: u32, opts: PlanOptions, f: impl FnOnce(&mut CodeAssembler)) {
     let mut a = CodeAssembler::new(bits).unwrap();
     f(&mut a);
     let guest = a.assemble(CODE).unwrap();
-    let plan = plan_block(&guest, CODE, bits, 0xffff_ffff, &PlanOptions::default());
+    let plan = plan_block(&guest, CODE, bits, 0xffff_ffff, &opts);
     let emitted = emit_block(&plan, bits, &ADDRS, SLOTS, 0x7777_6000, &|i| {
         0x7777_8000 + 0x100 * i as u64
     })
@@ -117,5 +134,67 @@ fn golden_crc_loop_64() {
         a.inc(rsi).unwrap();
         a.dec(ecx).unwrap();
         a.jnz(top).unwrap();
+    });
+}
+
+/// The dot-product loop: an aligned m128 load (alignment test, MOVUPS into
+/// XMM1, the register form), packed FP under the guest's MXCSR (LDMXCSR at
+/// entry, STMXCSR/LDMXCSR of the host's at every exit), a loop back that
+/// keeps it.
+#[test]
+fn golden_sse_dot_product_64() {
+    golden_with("sse_dot_64", 64, simd_options(), |a| {
+        let mut top = a.create_label();
+        a.set_label(&mut top).unwrap();
+        a.movaps(xmm1, xmmword_ptr(rsi + rcx * 8)).unwrap();
+        a.mulps(xmm1, xmmword_ptr(rdi + rcx * 8)).unwrap();
+        a.addps(xmm0, xmm1).unwrap();
+        a.comiss(xmm0, xmm2).unwrap();
+        a.sub(ecx, 2).unwrap();
+        a.jnz(top).unwrap();
+    });
+}
+
+/// Moves and integer SSE (no MXCSR), GPR operands, a store, CRC32 of a
+/// high-byte register and of memory, 32-bit code.
+#[test]
+fn golden_sse_int_crc32_32() {
+    golden_with("sse_int_crc32_32", 32, simd_options(), |a| {
+        a.movdqu(xmm3, xmmword_ptr(esi)).unwrap();
+        a.paddd(xmm3, xmm4).unwrap();
+        a.pshufd(xmm5, xmm3, 0x1b).unwrap();
+        a.movdqa(xmmword_ptr(edi + 16), xmm5).unwrap();
+        a.movd(eax, xmm5).unwrap();
+        a.pmovmskb(edx, xmm3).unwrap();
+        a.movss(xmm6, dword_ptr(esi + 4)).unwrap();
+        a.crc32(eax, ch).unwrap();
+        a.crc32(eax, dword_ptr(esi + 8)).unwrap();
+        a.hlt().unwrap();
+    });
+}
+
+/// Without the assumptions (CR0.TS set, unmasked exceptions, no SSE4.2):
+/// monitor calls.
+#[test]
+fn golden_sse_monitor_64() {
+    golden("sse_monitor_64", 64, |a| {
+        a.addps(xmm0, xmm1).unwrap();
+        a.crc32(eax, cl).unwrap();
+        a.hlt().unwrap();
+    });
+}
+
+/// The MOVDQU copy loop of `examples/ssebench.rs` (unaligned forms, a
+/// load and a store, guest XMM0 cached in a host register).
+#[test]
+fn golden_sse_memcpy_64() {
+    golden_with("sse_memcpy_64", 64, simd_options(), |a| {
+        let mut top = a.create_label();
+        a.set_label(&mut top).unwrap();
+        a.movdqu(xmm0, xmmword_ptr(rsi + rdx)).unwrap();
+        a.movdqu(xmmword_ptr(rdi + rdx), xmm0).unwrap();
+        a.add(rdx, 16).unwrap();
+        a.cmp(rdx, rcx).unwrap();
+        a.jb(top).unwrap();
     });
 }

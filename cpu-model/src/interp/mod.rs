@@ -15,6 +15,7 @@ mod branch;
 mod callgate;
 mod control;
 mod cpuid;
+mod crc32;
 mod datamov;
 mod decode;
 pub mod desc;
@@ -68,6 +69,7 @@ fn table() -> &'static Table {
         branch::register(&mut t);
         control::register(&mut t);
         cpuid::register(&mut t);
+        crc32::register(&mut t);
         datamov::register(&mut t);
         far::register(&mut t);
         fpu::register(&mut t);

@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod native;
+pub mod sse;
 
 use cpu_model::interp::descriptor::Descriptor;
 use cpu_model::interp::StepOutcome;

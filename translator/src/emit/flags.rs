@@ -3,6 +3,7 @@
 //! RFLAGS in `CpuState` and the host RFLAGS.
 
 use super::plan::{AluOp, FlagOp, Kind, MemOp, Native, Planned, Src, UnOp};
+use super::simd_plan::SimdClass;
 use super::Asm;
 use cpu_model::flags;
 use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi};
@@ -41,6 +42,9 @@ pub(super) fn flag_effects(n: &Native) -> (u64, u64) {
         Native::FlagOp(FlagOp::Stc | FlagOp::Clc) => (flags::CF, 0),
         Native::FlagOp(FlagOp::Cmc) => (flags::CF, flags::CF),
         Native::FlagOp(FlagOp::Std | FlagOp::Cld) => (0, 0),
+        // (U)COMISS/SD write all six (OF, SF, AF cleared).
+        Native::Simd(s) if s.class == SimdClass::Comi => (all, 0),
+        Native::Simd(_) => (0, 0),
     }
 }
 

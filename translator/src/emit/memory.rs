@@ -45,7 +45,7 @@ pub(super) struct MemRef {
     /// Displacement, or the absolute address of a RIP-relative operand.
     disp: u64,
     addr_size: u32,
-    /// Bytes accessed (1, 2, 4 or 8).
+    /// Bytes accessed (1, 2, 4, 8 or 16).
     pub size: u32,
 }
 
@@ -54,7 +54,8 @@ impl MemRef {
     /// `Cpu::effective_address` does).
     pub fn of(ins: &Instruction) -> Option<MemRef> {
         let size = ins.memory_size().size() as u32;
-        if !matches!(size, 1 | 2 | 4 | 8) {
+        // (16: the m128 of a native SSE instruction.)
+        if !matches!(size, 1 | 2 | 4 | 8 | 16) {
             return None;
         }
         let reg = |r: Register| -> Option<Option<Loc>> {
@@ -106,6 +107,9 @@ pub(super) struct FastAccess {
     /// A stack access compiled for a stack of this many bytes outside
     /// 64-bit mode, where SS.B can change under the block: checked first.
     pub stack_width: Option<u32>,
+    /// The linear address must be a multiple of this (16: the m128 of a
+    /// legacy aligned SSE form; 0: no rule), else the slow path.
+    pub align: u32,
     pub slow: DynamicLabel,
 }
 
@@ -183,6 +187,17 @@ pub(super) fn fast_address(a: &mut Asm, f: &FastAccess, write: bool) {
     } else if seg == SegReg::Fs as i32 || seg == SegReg::Gs as i32 {
         let base = ST_SEG + seg * SEG_SIZE + SEG_BASE;
         dynasm!(a ; .arch x64 ; add r8, [rbx + base]);
+    }
+    // A misaligned m128 of an aligned form: the slow path, where the
+    // interpreter raises #GP(0) (the check is on the linear address, as
+    // `Cpu::mem_linear_unchecked`).
+    if f.align > 1 {
+        let m = (f.align - 1) as i8;
+        dynasm!(a
+            ; .arch x64
+            ; test r8b, m
+            ; jnz =>slow
+        );
     }
     // The page check (see `crate::fastmem`): an access is taken inline
     // only when every byte lies on the page of the entry it uses, first
@@ -314,10 +329,7 @@ pub(super) fn emit_micro_misses(a: &mut Asm) {
     }
 }
 
-/// The micro-TLB slot of the memory access of the instruction at `ip`.
-pub(super) fn micro_slot(ip: u64) -> usize {
-    ((ip ^ (ip >> 10) ^ (ip >> 20)) as usize) % MICRO_ENTRIES
-}
+pub(super) use crate::fastmem::micro_slot;
 
 /// rcx (`to_rcx`) or rax := the `size` bytes at [r8], zero-extended.
 pub(super) fn load_host(a: &mut Asm, size: u32, to_rcx: bool) {

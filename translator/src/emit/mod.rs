@@ -56,16 +56,21 @@
 // dynasm's dynamic registers (`Rq(h)`) expand to `h.into()` on a u8.
 #![allow(clippy::useless_conversion)]
 
+mod cache;
 mod flags;
 mod memory;
 mod native;
 mod plan;
+mod simd;
+mod simd_plan;
 
 pub use memory::{READ_DST, READ_RMW, READ_SRC};
 pub use plan::*;
+pub use simd_plan::{SimdArg, SimdClass, SimdEnv, SimdOp, MXCSR_MASKS};
 
 use crate::exec::{Ctx, EXIT_BUDGET, EXIT_MONITOR};
 use crate::fastmem::RETURN_ENTRIES;
+use cache::{flush_cache, reload_cache, RegCache};
 use cpu_model::CpuState;
 use dynasmrt::x64::X64Relocation;
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler};
@@ -81,6 +86,9 @@ pub struct Addrs {
     pub mem_read: u64,
     pub mem_write: u64,
     pub stack: u64,
+    /// The slow form of a native SIMD instruction's memory access: a
+    /// monitor call that also enters the operand's page into the host TLB.
+    pub simd_slow: u64,
 }
 
 /// A block exit through slot `k` (the index in [`Emitted::exits`]).
@@ -99,9 +107,15 @@ pub struct Emitted {
 /// The assembler of one block, with the block's register cache.
 pub(super) struct Asm {
     asm: VecAssembler<X64Relocation>,
-    pub cache: RegCache,
+    pub(super) cache: RegCache,
     /// Out-of-line micro-TLB misses, emitted after the block.
     pub(super) micro_misses: Vec<memory::MicroMiss>,
+    /// The block has native floating-point SIMD instructions: it runs
+    /// under the guest's MXCSR (see `simd.rs`).
+    fp: bool,
+    /// Set when an instruction could not be emitted: the block is not
+    /// used (`emit_block` fails).
+    pub(super) error: Option<String>,
 }
 
 impl core::ops::Deref for Asm {
@@ -117,87 +131,6 @@ impl core::ops::DerefMut for Asm {
     }
 }
 
-/// Host registers that cache guest GPRs (callee-saved: they survive
-/// helper calls; the trampoline saves them).
-const CACHE_HOSTS: [u8; 4] = [12, 14, 15, 5]; // r12, r14, r15, rbp
-
-/// Guest registers held in host registers for a whole block, write-back:
-/// a cached register lives only in its host register while native code
-/// runs, and the cache is written to `CpuState` (`flush_cache`) before
-/// every call into Rust and at every block exit, so the state in memory is
-/// exact wherever anything can observe it (native instructions cannot
-/// fault). The guest RFLAGS is always cached in r11. The cache is loaded
-/// at block entry and reloaded after every call (which may change any of
-/// it). A register whose high byte (AH..BH) the block touches is never
-/// cached, so every cached access is to the low bits.
-#[derive(Clone, Copy, Debug, Default)]
-pub(super) struct RegCache {
-    /// Host register number caching each guest GPR.
-    gpr: [Option<u8>; 16],
-}
-
-impl RegCache {
-    /// Cache the (at most four) guest registers the block's native
-    /// instructions read most, if read at least twice.
-    fn for_block(plan: &[Planned]) -> RegCache {
-        let mut uses = [0u32; 16];
-        let mut high = [false; 16];
-        for p in plan {
-            if let Kind::Native(n) = p.kind {
-                n.for_each_reg_read(|l| uses[usize::from(l.idx)] += 1);
-                n.for_each_reg(|l| high[usize::from(l.idx)] |= l.high);
-                if n.uses_memory() {
-                    for r in [p.ins.memory_base(), p.ins.memory_index()] {
-                        if let Some((l, _)) = plan::gpr(r) {
-                            uses[usize::from(l.idx)] += 1;
-                        }
-                    }
-                }
-            }
-        }
-        let mut order: Vec<usize> = (0..16).filter(|&i| uses[i] >= 2 && !high[i]).collect();
-        order.sort_by_key(|&i| core::cmp::Reverse(uses[i]));
-        let mut c = RegCache::default();
-        for (&g, &h) in order.iter().zip(CACHE_HOSTS.iter()) {
-            c.gpr[g] = Some(h);
-        }
-        c
-    }
-
-    /// The host register caching the whole of `l` (never for AH..BH).
-    pub fn host(&self, l: Loc) -> Option<u8> {
-        if l.high {
-            None
-        } else {
-            self.gpr[usize::from(l.idx)]
-        }
-    }
-}
-
-/// Write the cache to `CpuState` (before every call, at every exit).
-pub(super) fn flush_cache(a: &mut Asm) {
-    let c = a.cache;
-    for (idx, h) in c.gpr.iter().enumerate() {
-        if let Some(h) = *h {
-            let o = (core::mem::offset_of!(CpuState, gpr) + 8 * idx) as i32;
-            dynasm!(a ; .arch x64 ; mov [rbx + o], Rq(h));
-        }
-    }
-    dynasm!(a ; .arch x64 ; mov [rbx + ST_RFLAGS], r11);
-}
-
-/// Load the cache from `CpuState` (block entry, after every call).
-pub(super) fn reload_cache(a: &mut Asm) {
-    let c = a.cache;
-    for (idx, h) in c.gpr.iter().enumerate() {
-        if let Some(h) = *h {
-            let o = (core::mem::offset_of!(CpuState, gpr) + 8 * idx) as i32;
-            dynasm!(a ; .arch x64 ; mov Rq(h), [rbx + o]);
-        }
-    }
-    dynasm!(a ; .arch x64 ; mov r11, [rbx + ST_RFLAGS]);
-}
-
 /// `Ctx::fast.returns` (the return cache; entries of 32 bytes).
 const CX_RETURNS: i32 = (core::mem::offset_of!(Ctx, fast)
     + core::mem::offset_of!(crate::fastmem::FastMem, returns)) as i32;
@@ -210,6 +143,10 @@ pub(super) const CX_COUNTDOWN: i32 = core::mem::offset_of!(Ctx, countdown) as i3
 pub(super) const CX_TMP: i32 = core::mem::offset_of!(Ctx, tmp) as i32;
 pub(super) const CX_TMP2: i32 = core::mem::offset_of!(Ctx, tmp2) as i32;
 pub(super) const CX_EXIT_REQ: i32 = core::mem::offset_of!(Ctx, exit_req) as i32;
+pub(super) const CX_HOST_MXCSR: i32 = core::mem::offset_of!(Ctx, host_mxcsr) as i32;
+pub(super) const ST_MXCSR: i32 = (core::mem::offset_of!(CpuState, fx)
+    + core::mem::offset_of!(cpu_model::fxstate::FxState, mxcsr))
+    as i32;
 
 /// What a native instruction with a memory access needs to know.
 pub(super) struct InsCtx<'a> {
@@ -279,6 +216,10 @@ pub fn emit_block(
         asm: VecAssembler::new(0),
         cache: RegCache::for_block(plan),
         micro_misses: Vec::new(),
+        fp: plan
+            .iter()
+            .any(|p| matches!(p.kind, Kind::Native(Native::Simd(s)) if s.fp())),
+        error: None,
     };
     let n = plan.len() as i32;
     reload_cache(&mut a);
@@ -327,6 +268,10 @@ pub fn emit_block(
                         slot: micro_slot(ip),
                         long64: bitness == 64,
                         stack_width: None,
+                        align: match nat {
+                            Native::Simd(s) if s.aligned => 16,
+                            _ => 0,
+                        },
                         slow: a.new_dynamic_label(),
                     }),
                 };
@@ -345,6 +290,13 @@ pub fn emit_block(
                     continue;
                 }
                 flush_icount(&mut a, &mut natives);
+                if let Native::Simd(_) = nat {
+                    // No inline form (an operand the fast path does not
+                    // compute): the whole instruction in the interpreter.
+                    let shim = addrs.monitor;
+                    monitor_call(&mut a, p, ins_addr(i), ictx.remaining, shim, addrs);
+                    continue;
+                }
                 emit_native(&mut a, nat, live[i], MemPath::Slow(&ictx), false);
                 natives += 1;
                 exit_request_check(&mut a, &ictx, p.next_rip, natives);
@@ -361,29 +313,7 @@ pub fn emit_block(
             Kind::Monitor => {
                 flush_icount(&mut a, &mut natives);
                 let remaining = (plan.len() - i - 1) as i64;
-                let ip = p.ins.ip() as i64;
-                let next = p.next_rip as i64;
-                let monitor = addrs.monitor as i64;
-                let common = addrs.exit_common as i64;
-                let ins = ins_addr(i) as i64;
-                flush_cache(&mut a);
-                dynasm!(a
-                    ; .arch x64
-                    ; mov rax, QWORD ip
-                    ; mov [rbx + ST_RIP], rax
-                    ; mov rdi, r13
-                    ; mov rsi, QWORD remaining
-                    ; mov rdx, QWORD next
-                    ; mov rcx, QWORD ins
-                    ; mov rax, QWORD monitor
-                    ; call rax
-                    ; test eax, eax
-                    ; jz >cont
-                    ; mov rcx, QWORD common
-                    ; jmp rcx
-                    ; cont:
-                );
-                reload_cache(&mut a);
+                monitor_call(&mut a, p, ins_addr(i), remaining, addrs.monitor, addrs);
             }
             Kind::Branch(Branch::Jcc { cc, target }) if fused.is_some() => {
                 let (take, clear) = fused.take().unwrap_or((0, 0));
@@ -555,6 +485,19 @@ pub fn emit_block(
         if pending > 0 {
             dynasm!(a ; .arch x64 ; add QWORD [rbx + ST_ICOUNT], pending);
         }
+        if let Native::Simd(_) = nat {
+            // A monitor call of the whole instruction, which counts it
+            // (the inline form counts it with the natives after it).
+            let shim = addrs.simd_slow;
+            monitor_call(&mut a, p, ictx.ins_addr, ictx.remaining, shim, addrs);
+            let counted = pending + 1;
+            dynasm!(a
+                ; .arch x64
+                ; sub QWORD [rbx + ST_ICOUNT], counted
+                ; jmp =>resume
+            );
+            continue;
+        }
         emit_native(&mut a, nat, live[sf.index], MemPath::Slow(&ictx), false);
         exit_request_check(&mut a, &ictx, p.next_rip, 1);
         if pending > 0 {
@@ -578,8 +521,40 @@ pub fn emit_block(
         ; mov rcx, QWORD common
         ; jmp rcx
     );
+    if let Some(e) = a.error.take() {
+        return Err(e);
+    }
     let code = a.asm.finalize().map_err(|e| format!("{e:?}"))?;
     Ok(Emitted { code, exits })
+}
+
+/// A monitor call of `p` (at `ins`, with `remaining` block instructions
+/// after it) through `shim` (`monitor_shim`'s signature): leaves the
+/// block if the call says so, else reloads the cache.
+fn monitor_call(a: &mut Asm, p: &Planned, ins: u64, remaining: i64, shim: u64, addrs: &Addrs) {
+    let ip = p.ins.ip() as i64;
+    let next = p.next_rip as i64;
+    let shim = shim as i64;
+    let common = addrs.exit_common as i64;
+    let ins = ins as i64;
+    flush_cache(a);
+    dynasm!(a
+        ; .arch x64
+        ; mov rax, QWORD ip
+        ; mov [rbx + ST_RIP], rax
+        ; mov rdi, r13
+        ; mov rsi, QWORD remaining
+        ; mov rdx, QWORD next
+        ; mov rcx, QWORD ins
+        ; mov rax, QWORD shim
+        ; call rax
+        ; test eax, eax
+        ; jz >cont
+        ; mov rcx, QWORD common
+        ; jmp rcx
+        ; cont:
+    );
+    reload_cache(a);
 }
 
 pub(super) fn flush_icount(a: &mut Asm, natives: &mut i32) {
@@ -600,6 +575,7 @@ fn stack_access(a: &mut Asm, push: bool, size: u32, bitness: u32, ip: u64) -> Fa
         slot: micro_slot(ip),
         long64: bitness == 64,
         stack_width: (bitness != 64).then_some(width),
+        align: 0,
         slow: a.new_dynamic_label(),
     }
 }

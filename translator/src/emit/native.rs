@@ -507,6 +507,15 @@ pub(super) fn emit_native(a: &mut Asm, n: Native, live: u64, mem: MemPath<'_>, d
             }
         }
         Native::Nop => {}
+        Native::Simd(s) => {
+            // The slow form of a SIMD memory access is a monitor call of
+            // the whole instruction (`emit_block`), never this.
+            let fast = match mem {
+                MemPath::Fast(f) => Some(f),
+                MemPath::None | MemPath::Slow(_) => None,
+            };
+            super::simd::emit_simd(a, s, live, fast);
+        }
         Native::MemDst { op, size, src } => {
             let writes = !matches!(op, MemOp::Alu(AluOp::Cmp | AluOp::Test));
             match mem {

@@ -1,5 +1,6 @@
 //! Planning: which guest instructions run as host code, and in what shape.
 
+use super::simd_plan::{classify_simd, SimdEnv, SimdOp};
 use cpu_model::interp::{loop_counter, CMOVCC, SETCC};
 use cpu_model::{Cpu, CpuState};
 use iced_x86::{Code, ConditionCode, Instruction, Mnemonic, OpKind, Register};
@@ -199,6 +200,9 @@ pub enum Native {
     },
     /// STC, CLC, CMC, STD, CLD on the guest RFLAGS in memory.
     FlagOp(FlagOp),
+    /// An SSE/SSE2 instruction or CRC32 as the same host instruction
+    /// (`simd_plan.rs`, `simd.rs`).
+    Simd(SimdOp),
     Nop,
 }
 
@@ -266,6 +270,7 @@ impl Native {
                 f(RSP);
             }
             Native::Pop { .. } => f(RSP),
+            Native::Simd(s) => s.for_each_gpr(f),
             Native::Setcc { .. } | Native::FlagOp(_) | Native::Nop => {}
         }
     }
@@ -305,6 +310,7 @@ impl Native {
             | Native::Push { .. }
             | Native::Pop { .. }
             | Native::MemDst { .. } => true,
+            Native::Simd(s) => s.uses_memory(),
             _ => false,
         }
     }
@@ -420,8 +426,15 @@ fn reg_op(ins: &Instruction, i: u32) -> Option<(Loc, u32)> {
 /// the CS limit (ignored in 64-bit mode).
 /// `memory`: translate register/memory forms with helper calls for the
 /// memory access (else they are monitor calls).
-pub fn classify(ins: &Instruction, bitness: u32, cs_limit: u32, memory: bool) -> Kind {
-    match native(ins, bitness, cs_limit) {
+/// `simd`: what SSE and CRC32 instructions may assume (the block's key).
+pub fn classify(
+    ins: &Instruction,
+    bitness: u32,
+    cs_limit: u32,
+    memory: bool,
+    simd: SimdEnv,
+) -> Kind {
+    match native(ins, bitness, cs_limit, simd) {
         Some(Kind::Native(n)) if !memory && n.uses_memory() => Kind::Monitor,
         Some(k) => k,
         None => Kind::Monitor,
@@ -450,10 +463,13 @@ fn target_ok(target: u64, bitness: u32, cs_limit: u32) -> bool {
     }
 }
 
-fn native(ins: &Instruction, bitness: u32, cs_limit: u32) -> Option<Kind> {
+fn native(ins: &Instruction, bitness: u32, cs_limit: u32, simd: SimdEnv) -> Option<Kind> {
     let m = ins.mnemonic();
     if ins.has_lock_prefix() {
         return None;
+    }
+    if let Some(s) = classify_simd(ins, simd) {
+        return Some(Kind::Native(Native::Simd(s)));
     }
     if ins.is_jcc_short_or_near() || ins.is_jmp_short_or_near() {
         let ok_size = matches!(
