@@ -3,6 +3,7 @@
 
 use crate::emit::{self, Kind, Planned};
 use cpu_model::interp::{desc, Flow};
+use cpu_model::CpuModel;
 use iced_x86::{Decoder, DecoderError, DecoderOptions, Instruction};
 
 /// Options of [`plan_block`].
@@ -14,6 +15,10 @@ pub struct PlanOptions {
     pub stop: Option<u64>,
     /// Native instructions may have a memory operand (helper calls).
     pub memory: bool,
+    /// The processor's CPU model: an instruction it does not enable
+    /// (`CpuModel::enables`, the interpreter's own check) never runs
+    /// natively, so its monitor call raises the #UD.
+    pub model: &'static CpuModel,
 }
 
 impl Default for PlanOptions {
@@ -22,6 +27,7 @@ impl Default for PlanOptions {
             max: 32,
             stop: None,
             memory: true,
+            model: &cpu_model::model::XLAT,
         }
     }
 }
@@ -64,7 +70,11 @@ pub fn plan_block(
         if flow == Flow::SoftwareInterrupt {
             break;
         }
-        let kind = emit::classify(&ins, bitness, cs_limit, opts.memory);
+        let kind = if opts.model.enables(ins.code()) {
+            emit::classify(&ins, bitness, cs_limit, opts.memory)
+        } else {
+            Kind::Monitor
+        };
         let next_rip = wrap(ins.next_ip());
         let ends = match kind {
             Kind::Branch(_) => true,
