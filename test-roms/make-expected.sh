@@ -5,6 +5,8 @@
 #   qemu-system-x86_64 -display none -nodefaults -m 128 -bios NAME.bin \
 #       -debugcon file:LOG -device isa-debug-exit,iobase=0xf4,iosize=0x04 -no-reboot
 #
+# (plus `-cpu MODEL` when NAME.qemu-cpu holds MODEL: QEMU's model for a
+# ROM that runs on a given xlat CPU model, see NAME.cpu)
 # under a timeout, applies NAME.qemu-fix.patch if it exists (a unified diff
 # from QEMU's log to the SDM-correct one, for the few places where QEMU is
 # wrong; each is explained in NAME.asm), then writes NAME.expected (the debug-console log, byte for
@@ -28,8 +30,10 @@ failed=0
 for rom in "$@"; do
     name="${rom%.bin}"
     log="$tmp/$name.log"
+    cpu=()
+    if [ -f "$name.qemu-cpu" ]; then cpu=(-cpu "$(cat "$name.qemu-cpu")"); fi
     set +e
-    timeout "$TIMEOUT" qemu-system-x86_64 -display none -nodefaults -m 128 -bios "$rom" \
+    timeout "$TIMEOUT" qemu-system-x86_64 -display none -nodefaults -m 128 "${cpu[@]}" -bios "$rom" \
         -debugcon "file:$log" -device isa-debug-exit,iobase=0xf4,iosize=0x04 -no-reboot
     status=$?
     set -e

@@ -412,7 +412,10 @@ impl CpuModel {
                     XSAVE_AREA_MAX,
                     (XCR0_SUPPORTED >> 32) as u32,
                 ),
-                1 => (f.xsave_eax, 0, 0, 0),
+                // EBX: the size for XCR0 | IA32_XSS (no supervisor
+                // components here) in the compacted format, the same 576
+                // bytes for x87 and SSE.
+                1 => (f.xsave_eax, xsave_area_size(xcr0), 0, 0),
                 _ => (0, 0, 0, 0),
             },
             0x8000_0000 if self.amd_extended => (self.max_extended, v(0), v(8), v(4)),
@@ -431,6 +434,10 @@ impl CpuModel {
                 )
             }
             0x8000_0008 => (MAX_PHYS_BITS | (MAX_LINEAR_BITS << 8), 0, 0, 0),
+            // Extended topology beyond the levels the model lists: an
+            // invalid level (type 0) that echoes ECX[7:0] (SDM Vol. 2
+            // "CPUID", leaf 0BH).
+            0xb if self.fixed.iter().any(|f| f.leaf == 0xb) => (0, 0, sub & 0xff, 0),
             _ => (0, 0, 0, 0),
         }
     }

@@ -76,7 +76,7 @@ fn leaf_0d_and_osxsave_follow_the_state() {
     // XCR0 enables of them; XSAVEOPT only.
     assert_eq!(xlat(0xd, 0), (3, 576, 576, 0));
     assert_eq!(XLAT.cpuid(0xd, 0, 0, 3), (3, 576, 576, 0));
-    assert_eq!(xlat(0xd, 1), (1, 0, 0, 0));
+    assert_eq!(xlat(0xd, 1), (1, 576, 0, 0));
     assert_eq!(xlat(0xd, 2), (0, 0, 0, 0));
     assert_eq!(xlat(1, 0).2 & (1 << 27), 0);
     let with = XLAT.cpuid(1, 0, cr4::OSXSAVE, XCR0_RESET);
@@ -99,7 +99,9 @@ fn qemu64_matches_qemu() {
     assert_eq!(q(1, 0), (0x60fb1, 0x800, 0x8000_2000, 0x078b_a97d));
     assert_eq!(q(5, 0), (0, 0, 3, 0));
     assert_eq!(q(0xb, 1), (0, 1, 0x201, 0));
-    assert_eq!(q(0xb, 2), (0, 0, 0, 0));
+    assert_eq!(q(0xb, 2), (0, 0, 2, 0));
+    assert_eq!(q(0xb, 4), (0, 0, 4, 0));
+    assert_eq!(q(0x4000_0002, 0), q(0xd, 0));
     assert_eq!(
         q(0x8000_0000, 0),
         (0x8000_000a, 0x6874_7541, 0x444d_4163, 0x6974_6e65)
