@@ -4,7 +4,6 @@
 mod common;
 
 use common::*;
-use iced_x86::code_asm::*;
 
 #[test]
 fn cpu_help_lists_the_models() {
