@@ -47,6 +47,12 @@ fn machine(case: &Case, model: &'static CpuModel) -> (Cpu, FlatBus) {
     s.cr0 = cr0::PE | cr0::PG | cr0::AM | cr0::WP | cr0::NE | cr0::ET | cr0::MP;
     s.cr3 = PML4;
     s.cr4 = cr4::PAE | cr4::OSFXSR | cr4::OSXMMEXCPT;
+    // Linux enables XSAVE where the processor has it (its XCR0 has more
+    // components than x87 and SSE; the XSAVE cases request only those).
+    if model.has_xsave() {
+        s.cr4 |= cr4::OSXSAVE;
+        s.xcr0 = cpu_model::xstate::XCR0_X87 | cpu_model::xstate::XCR0_SSE;
+    }
     s.fx = case.fx;
     s.efer = efer::LME | efer::LMA | efer::NXE | efer::SCE;
     let dpl3 = 3 << attr::DPL_SHIFT;
