@@ -362,7 +362,9 @@ fn gpr_bit(r: Register) -> u16 {
 /// all; a case with one the model lacks would only compare its #UD.)
 pub fn enabled_on(case: &Case, model: &CpuModel) -> bool {
     let mut dec = iced_x86::Decoder::new(case.bits, &case.code, iced_x86::DecoderOptions::NONE);
-    dec.iter().all(|i| model.enables(i.code()))
+    // Bytes that do not decode raise #UD whatever the model.
+    dec.iter()
+        .all(|i| i.code() == iced_x86::Code::INVALID || model.enables(i.code()))
 }
 
 /// Run `case` in `engine` on a processor of `model` and observe the
