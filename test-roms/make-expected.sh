@@ -6,7 +6,9 @@
 #       -debugcon file:LOG -device isa-debug-exit,iobase=0xf4,iosize=0x04 -no-reboot
 #
 # (plus the options in NAME.qemu-args, if that file exists: e.g. `-cpu max`
-# for a ROM whose instructions QEMU's default CPU model leaves out)
+# for a ROM whose instructions QEMU's default CPU model leaves out; or
+# `-cpu MODEL` when NAME.qemu-cpu holds MODEL: QEMU's model for a ROM that
+# runs on a given xlat CPU model, see NAME.cpu)
 # under a timeout, applies NAME.qemu-fix.patch if it exists (a unified diff
 # from QEMU's log to the SDM-correct one, for the few places where QEMU is
 # wrong; each is explained in NAME.asm), then writes NAME.expected (the debug-console log, byte for
@@ -32,8 +34,10 @@ for rom in "$@"; do
     log="$tmp/$name.log"
     extra=()
     if [ -f "$name.qemu-args" ]; then read -r -a extra < "$name.qemu-args"; fi
+    cpu=()
+    if [ -f "$name.qemu-cpu" ]; then cpu=(-cpu "$(cat "$name.qemu-cpu")"); fi
     set +e
-    timeout "$TIMEOUT" qemu-system-x86_64 "${extra[@]}" -display none -nodefaults -m 128 -bios "$rom" \
+    timeout "$TIMEOUT" qemu-system-x86_64 "${extra[@]}" -display none -nodefaults -m 128 "${cpu[@]}" -bios "$rom" \
         -debugcon "file:$log" -device isa-debug-exit,iobase=0xf4,iosize=0x04 -no-reboot
     status=$?
     set -e

@@ -211,9 +211,9 @@ pub struct EventState {
 
 pub use crate::fxstate::FxState;
 
-/// Family 6, model 0x0f (Core 2-era "Merom"-like), stepping 0xb: a
-/// conservative signature that makes no promise about newer extensions.
-pub const CPU_SIGNATURE: u32 = 0x0000_06fb;
+/// The signature (CPUID.1:EAX) of the default CPU model, which RESET
+/// leaves in EDX; `Cpu::with_model` puts its model's there.
+pub const CPU_SIGNATURE: u32 = crate::model::XLAT_SIGNATURE;
 
 /// All architectural registers of one processor.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -245,6 +245,8 @@ pub struct CpuState {
     /// store.
     pub fcs: u16,
     pub fds: u16,
+    /// XCR0: the state components XSAVE/XRSTOR manage (`xstate`).
+    pub xcr0: u64,
 }
 
 /// The mode the processor executes code in, derived from CR0.PE, EFER.LMA,
@@ -345,6 +347,7 @@ impl CpuState {
             fx: FxState::reset(),
             fcs: 0,
             fds: 0,
+            xcr0: crate::xstate::XCR0_RESET,
         }
     }
 

@@ -3,6 +3,7 @@
 
 use crate::emit::{self, Kind, Planned};
 use cpu_model::interp::{desc, Flow};
+use cpu_model::CpuModel;
 use iced_x86::{Decoder, DecoderError, DecoderOptions, Instruction};
 
 /// Options of [`plan_block`].
@@ -17,6 +18,10 @@ pub struct PlanOptions {
     /// What SSE and CRC32 instructions may assume (none by default: they
     /// are monitor calls).
     pub simd: emit::SimdEnv,
+    /// The processor's CPU model: an instruction it does not enable
+    /// (`CpuModel::enables`, the interpreter's own check) never runs
+    /// natively, so its monitor call raises the #UD.
+    pub model: &'static CpuModel,
 }
 
 impl Default for PlanOptions {
@@ -26,6 +31,7 @@ impl Default for PlanOptions {
             stop: None,
             memory: true,
             simd: emit::SimdEnv::default(),
+            model: &cpu_model::model::XLAT,
         }
     }
 }
@@ -68,7 +74,11 @@ pub fn plan_block(
         if flow == Flow::SoftwareInterrupt {
             break;
         }
-        let kind = emit::classify(&ins, bitness, cs_limit, opts.memory, opts.simd);
+        let kind = if opts.model.enables(ins.code()) {
+            emit::classify(&ins, bitness, cs_limit, opts.memory, opts.simd)
+        } else {
+            Kind::Monitor
+        };
         let next_rip = wrap(ins.next_ip());
         let ends = match kind {
             Kind::Branch(_) => true,

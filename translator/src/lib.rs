@@ -34,7 +34,7 @@ use cpu_model::exception::{Exception, Fault, StopReason};
 use cpu_model::interp::StepOutcome;
 use cpu_model::mmu::{paging, Access};
 use cpu_model::state::CpuMode;
-use cpu_model::{Bus, Cpu};
+use cpu_model::{Bus, Cpu, CpuModel};
 use emit::{Addrs, Planned};
 use exec::{CodeHeap, CodeRef, Ctx, Runtime, EXIT_BRANCH, EXIT_FAULT, EXIT_STOP};
 use iced_x86::{Instruction, Mnemonic};
@@ -134,6 +134,8 @@ pub struct Jit {
     stats: JitStats,
     env: MonitorEnv,
     ctx: Box<Ctx>,
+    /// The CPU model the cached blocks were planned for.
+    model: &'static CpuModel,
 }
 
 impl std::fmt::Debug for Jit {
@@ -222,6 +224,7 @@ impl Jit {
             stats: JitStats::default(),
             env: MonitorEnv::default(),
             ctx: Box::default(),
+            model: &cpu_model::model::XLAT,
         })
     }
 
@@ -293,6 +296,14 @@ impl Jit {
         bus: &mut dyn Bus,
         budget: u64,
     ) -> Result<JitExit, StopReason> {
+        // Blocks were planned for one CPU model (which instructions may
+        // run natively): a processor of another model starts afresh.
+        if self.model != cpu.model {
+            if !self.blocks.is_empty() {
+                self.flush();
+            }
+            self.model = cpu.model;
+        }
         // Host addresses are only valid while the bus is borrowed.
         self.ctx.fast.flush_host_addresses();
         let mut jb = JitBus::new(bus, std::mem::take(&mut self.code_pages));
@@ -639,6 +650,7 @@ impl Jit {
                 stop: self.config.stop_at,
                 memory: self.config.native_memory,
                 simd: key.simd,
+                model: self.model,
             },
         )
         .into_boxed_slice();

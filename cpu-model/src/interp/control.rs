@@ -40,8 +40,10 @@ const CR0_VALID: u64 = cr0::PE
     | cr0::NW
     | cr0::CD
     | cr0::PG;
-/// CR4 bits of the features CPUID advertises (TSC: TSD; DE; PSE; PAE; PGE)
-/// plus PCE. Setting any other bit (VME, PVI, MCE, OSFXSR, SMEP, ...) is #GP(0).
+/// CR4 bits of the features every CPU model advertises (TSC: TSD; DE; PSE;
+/// PAE; PGE; FXSR: OSFXSR, OSXMMEXCPT) plus PCE; OSXSAVE is added where the
+/// model has XSAVE. Setting any other bit (VME, PVI, MCE, SMEP, ...) is
+/// #GP(0).
 const CR4_VALID: u64 =
     cr4::TSD | cr4::DE | cr4::PSE | cr4::PAE | cr4::PGE | cr4::PCE | cr4::OSFXSR | cr4::OSXMMEXCPT;
 /// DR6: bits 4–11 and 16–31 read as 1, bit 12 as 0. SDM Vol. 3 §18.2.3.
@@ -242,11 +244,17 @@ impl Cpu {
         Ok(())
     }
 
-    /// MOV to CR4: bits outside [`CR4_VALID`] → #GP(0); clearing PAE while
+    /// MOV to CR4: bits outside [`CR4_VALID`] (and OSXSAVE with XSAVE) →
+    /// #GP(0); clearing PAE while
     /// IA-32e mode is active → #GP(0). Changes of PGE, PAE or PSE flush the
     /// whole TLB (global entries too).
     fn write_cr4(&mut self, bus: &mut dyn Bus, v: u64) -> Result<(), Exception> {
-        if v & !CR4_VALID != 0 {
+        let osxsave = if self.model.has_xsave() {
+            cr4::OSXSAVE
+        } else {
+            0
+        };
+        if v & !(CR4_VALID | osxsave) != 0 {
             return Err(Exception::GP(0));
         }
         if self.state.long_mode_active() && v & cr4::PAE == 0 {

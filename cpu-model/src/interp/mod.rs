@@ -21,6 +21,7 @@ mod decode;
 pub mod desc;
 pub mod descriptor;
 mod far;
+pub(crate) mod features;
 mod fpu;
 mod interrupt;
 mod io;
@@ -28,6 +29,7 @@ mod iret;
 mod msr;
 mod muldiv;
 pub mod operand;
+mod pmc;
 mod segload;
 mod shift;
 mod sse;
@@ -38,7 +40,6 @@ mod sysseg;
 mod xchg;
 
 pub use branch::loop_counter;
-pub use cpuid::cpuid;
 pub use datamov::{CMOVCC, SETCC};
 pub use desc::{Desc, Flow};
 pub use interrupt::EventKind;
@@ -77,6 +78,7 @@ fn table() -> &'static Table {
         io::register(&mut t);
         msr::register(&mut t);
         muldiv::register(&mut t);
+        pmc::register(&mut t);
         segload::register(&mut t);
         shift::register(&mut t);
         stack::register(&mut t);
@@ -315,17 +317,37 @@ impl Cpu {
 
     fn execute_one(&mut self, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
         self.state.rip = self.next_ip(ins);
-        if ins.code() == iced_x86::Code::INVALID {
+        let code = ins.code();
+        if code == iced_x86::Code::INVALID {
             return Err(Exception::UD.into());
         }
-        match desc(ins.code()).handler {
-            Some(h) => h(self, bus, ins),
+        match desc(code).handler {
+            // The CPU model's feature check (`CpuModel::enables`), which
+            // the translator's planning reads too: one bit test.
+            Some(h) if self.model.enables(code) => h(self, bus, ins),
+            Some(_) => self.not_in_model(bus, ins),
             None => {
                 let name = format!("{:?}", ins.mnemonic()).to_lowercase();
                 *self.stats.unimplemented.entry(name).or_insert(0) += 1;
                 Err(self.unavailable(ins).into())
             }
         }
+    }
+
+    /// An instruction xlat implements but the CPU model does not
+    /// advertise: #UD (counted in `stats.not_in_model`), as on a processor
+    /// without the feature, or what such a processor reads the bytes as
+    /// (TZCNT as BSF, LZCNT as BSR: `features::without_feature`).
+    #[cold]
+    fn not_in_model(&mut self, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
+        if let Some(alt) = features::without_feature(ins.code()) {
+            if let (true, Some(h)) = (self.model.enables(alt), desc(alt).handler) {
+                return h(self, bus, ins);
+            }
+        }
+        let name = format!("{:?}", ins.mnemonic()).to_lowercase();
+        *self.stats.not_in_model.entry(name).or_insert(0) += 1;
+        Err(Exception::UD.into())
     }
 
     /// The exception an instruction of a unit xlat does not implement yet

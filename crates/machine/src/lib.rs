@@ -19,7 +19,7 @@ pub use memory::{parse_size, Bios, MemoryError, MemorySize, PhysMemory};
 pub use pio::{PioError, PortBus, PortDevice};
 
 use cpu_model::interp::StepOutcome;
-use cpu_model::{Bus, Cpu, PhysAddr, StopReason};
+use cpu_model::{Bus, Cpu, CpuModel, PhysAddr, StopReason};
 use devices::{DebugCon, DebugExit, ExitSignal, PostCodes, PostLog};
 use std::fmt;
 use std::io::Write;
@@ -124,6 +124,8 @@ pub struct MachineConfig {
     /// Capacity of the translation cache in bytes of host code (the JIT
     /// evicts least recently used blocks beyond it).
     pub tcache_bytes: usize,
+    /// The processor's CPU model (CPUID and which instructions exist).
+    pub cpu: &'static CpuModel,
 }
 
 impl fmt::Debug for MachineConfig {
@@ -134,6 +136,7 @@ impl fmt::Debug for MachineConfig {
             .field("post_log", &self.post_log.is_some())
             .field("engine", &self.engine)
             .field("tcache_bytes", &self.tcache_bytes)
+            .field("cpu", &self.cpu.name)
             .finish()
     }
 }
@@ -148,6 +151,7 @@ impl MachineConfig {
             post_log: None,
             engine: Engine::Interp,
             tcache_bytes: DEFAULT_TCACHE_BYTES,
+            cpu: &cpu_model::model::XLAT,
         }
     }
 }
@@ -199,7 +203,7 @@ impl Machine {
             ),
         };
         Ok(Machine {
-            cpu: Cpu::new(),
+            cpu: Cpu::with_model(config.cpu),
             jit,
             bus: SystemBus {
                 memory,
@@ -342,6 +346,7 @@ mod tests {
             post_log: Some(Box::new(post.clone())),
             engine: Engine::Interp,
             tcache_bytes: 1 << 20,
+            cpu: &cpu_model::model::XLAT,
         })
         .unwrap();
         (m, con, post)
@@ -493,6 +498,7 @@ mod tests {
                     post_log: None,
                     engine,
                     tcache_bytes: 1 << 20,
+                    cpu: &cpu_model::model::XLAT,
                 })
                 .unwrap();
                 let exit = m.run(Some(40_000));

@@ -2,10 +2,11 @@
 //! (in batches, one forked child per batch) and in an engine, compare, and
 //! shrink each mismatch to a minimal case with proptest's value trees.
 
-use crate::emulate::{run_emulated, Engine};
+use crate::emulate::{enabled_on, run_emulated, Engine};
 use crate::gen::{build, case_spec, CaseSpec};
 use crate::native::{run_native, NativeError};
 use crate::{compare, Case, Observed, Outcome};
+use cpu_model::CpuModel;
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
@@ -30,6 +31,9 @@ pub struct Summary {
     pub native_faults: u64,
     /// Cases not compared because an instruction read an undefined flag.
     pub inconclusive: u64,
+    /// Cases not run because the CPU model lacks one of their
+    /// instructions (`--cpu`; none with the default model).
+    pub not_in_model: u64,
     /// The first mismatches found, shrunk.
     pub shown: Vec<Mismatch>,
 }
@@ -45,10 +49,17 @@ fn runner(seed: u64) -> TestRunner {
 }
 
 /// Run one spec both ways; `Some` if they disagree.
-fn check(spec: &CaseSpec, engine: Engine) -> Result<Option<Mismatch>, NativeError> {
+fn check(
+    spec: &CaseSpec,
+    engine: Engine,
+    model: &'static CpuModel,
+) -> Result<Option<Mismatch>, NativeError> {
     let case = build(spec);
+    if !enabled_on(&case, model) {
+        return Ok(None);
+    }
     let native = run_native(std::slice::from_ref(&case))?.remove(0);
-    let emulated = run_emulated(&case, engine);
+    let emulated = run_emulated(&case, engine, model);
     let diff = compare(case.bits, &native, &emulated);
     Ok((!diff.is_empty()).then(|| Mismatch {
         spec: spec.clone(),
@@ -64,13 +75,14 @@ fn shrink<T: ValueTree<Value = CaseSpec>>(
     tree: &mut T,
     first: Mismatch,
     engine: Engine,
+    model: &'static CpuModel,
 ) -> Result<Mismatch, NativeError> {
     let mut best = first;
     if !tree.simplify() {
         return Ok(best);
     }
     for _ in 0..SHRINK_STEPS {
-        match check(&tree.current(), engine)? {
+        match check(&tree.current(), engine, model)? {
             Some(m) => {
                 best = m;
                 if !tree.simplify() {
@@ -87,11 +99,13 @@ fn shrink<T: ValueTree<Value = CaseSpec>>(
     Ok(best)
 }
 
-/// Run `cases` random cases from `seed` against `engine`; keep (shrunk) at
-/// most `max_shown` mismatches. `fp`: the fraction of x87/SSE cases (0:
-/// the integer-only campaign).
+/// Run `cases` random cases from `seed` against `engine` on a processor
+/// of `model`; keep (shrunk) at most `max_shown` mismatches. `fp`: the
+/// fraction of x87/SSE cases (0: the integer-only campaign). Cases with an
+/// instruction the model lacks are counted (`not_in_model`), not run.
 pub fn run_campaign(
     engine: Engine,
+    model: &'static CpuModel,
     cases: u64,
     seed: u64,
     max_shown: usize,
@@ -111,14 +125,25 @@ pub fn run_campaign(
                 Err(e) => return Err(NativeError::Generate(e.to_string())),
             }
         }
-        let built: Vec<Case> = trees.iter().map(|t| build(&t.current())).collect();
+        let (mut trees, built): (Vec<_>, Vec<Case>) = trees
+            .into_iter()
+            .map(|t| {
+                let case = build(&t.current());
+                (t, case)
+            })
+            .filter(|(_, case)| {
+                let ok = enabled_on(case, model);
+                summary.not_in_model += u64::from(!ok);
+                ok
+            })
+            .unzip();
         let natives = run_native(&built)?;
         for ((tree, case), native) in trees.iter_mut().zip(built).zip(natives) {
             summary.cases += 1;
             if native.fault.is_some() {
                 summary.native_faults += 1;
             }
-            let emulated = run_emulated(&case, engine);
+            let emulated = run_emulated(&case, engine, model);
             if emulated.inconclusive {
                 summary.inconclusive += 1;
             }
@@ -135,7 +160,7 @@ pub fn run_campaign(
                     emulated,
                     diff,
                 };
-                summary.shown.push(shrink(tree, first, engine)?);
+                summary.shown.push(shrink(tree, first, engine, model)?);
             }
         }
     }

@@ -7,7 +7,7 @@ use crate::{Case, Observed, Outcome, Regs, CODE_ADDR, DATA_ADDR, DATA_SIZE};
 use cpu_model::exception::Fault;
 use cpu_model::memory::FlatBus;
 use cpu_model::state::{attr, cr0, cr4, efer, SegReg, Segment};
-use cpu_model::{flags, Cpu};
+use cpu_model::{flags, Cpu, CpuModel};
 use iced_x86::{
     Instruction, InstructionInfoFactory, Mnemonic, OpAccess, OpKind, Register, RflagsBits,
 };
@@ -29,7 +29,7 @@ pub enum Engine {
 
 /// A CPU in 64-bit mode at CPL 3 with the first GiB identity-mapped by one
 /// user-writable 1 GiB page, and a bus holding the case.
-fn machine(case: &Case) -> (Cpu, FlatBus) {
+fn machine(case: &Case, model: &'static CpuModel) -> (Cpu, FlatBus) {
     let mut bus = FlatBus::new(RAM_SIZE);
     let put = |bus: &mut FlatBus, addr: u64, bytes: &[u8]| {
         let a = addr as usize;
@@ -39,7 +39,7 @@ fn machine(case: &Case) -> (Cpu, FlatBus) {
     put(&mut bus, DATA_ADDR, &case.data);
     put(&mut bus, PML4, &(PDPT | 0x7).to_le_bytes());
     put(&mut bus, PDPT, &0x87u64.to_le_bytes());
-    let mut cpu = Cpu::new();
+    let mut cpu = Cpu::with_model(model);
     let s = &mut cpu.state;
     // As Linux runs user code: CR0.NE (x87 errors as #MF), MP, EM and TS
     // clear (the FPU state is present); CR4.OSFXSR and OSXMMEXCPT (SIMD
@@ -47,6 +47,12 @@ fn machine(case: &Case) -> (Cpu, FlatBus) {
     s.cr0 = cr0::PE | cr0::PG | cr0::AM | cr0::WP | cr0::NE | cr0::ET | cr0::MP;
     s.cr3 = PML4;
     s.cr4 = cr4::PAE | cr4::OSFXSR | cr4::OSXMMEXCPT;
+    // Linux enables XSAVE where the processor has it (its XCR0 has more
+    // components than x87 and SSE; the XSAVE cases request only those).
+    if model.has_xsave() {
+        s.cr4 |= cr4::OSXSAVE;
+        s.xcr0 = cpu_model::xstate::XCR0_X87 | cpu_model::xstate::XCR0_SSE;
+    }
     s.fx = case.fx;
     s.efer = efer::LME | efer::LMA | efer::NXE | efer::SCE;
     let dpl3 = 3 << attr::DPL_SHIFT;
@@ -406,11 +412,21 @@ fn gpr_bit(r: Register) -> u16 {
     }
 }
 
-/// Run `case` in `engine` and observe the outcome.
-pub fn run_emulated(case: &Case, engine: Engine) -> Observed {
+/// Does `model` enable every instruction of `case`? (The host runs them
+/// all; a case with one the model lacks would only compare its #UD.)
+pub fn enabled_on(case: &Case, model: &CpuModel) -> bool {
+    let mut dec = iced_x86::Decoder::new(case.bits, &case.code, iced_x86::DecoderOptions::NONE);
+    // Bytes that do not decode raise #UD whatever the model.
+    dec.iter()
+        .all(|i| i.code() == iced_x86::Code::INVALID || model.enables(i.code()))
+}
+
+/// Run `case` in `engine` on a processor of `model` and observe the
+/// outcome.
+pub fn run_emulated(case: &Case, engine: Engine, model: &'static CpuModel) -> Observed {
     match engine {
-        Engine::Interp => run_interp(case),
-        Engine::Jit => run_jit(case),
+        Engine::Interp => run_interp(case, model),
+        Engine::Jit => run_jit(case, model),
     }
 }
 
@@ -418,13 +434,13 @@ pub fn run_emulated(case: &Case, engine: Engine) -> Observed {
 /// undefined at the end (and whether the case is inconclusive) depends only
 /// on the instructions executed, so it comes from the interpreter's run;
 /// the outcome itself comes from the JIT.
-fn run_jit(case: &Case) -> Observed {
-    let mut obs = run_interp(case);
+fn run_jit(case: &Case, model: &'static CpuModel) -> Observed {
+    let mut obs = run_interp(case, model);
     if obs.inconclusive || obs.error.is_some() {
         return obs;
     }
     let data_undefined = obs.outcome.as_ref().is_some_and(|o| o.data.is_empty());
-    let (mut cpu, mut bus) = machine(case);
+    let (mut cpu, mut bus) = machine(case, model);
     let end = CODE_ADDR + case.code.len() as u64;
     let config = translator::JitConfig {
         deliver_exceptions: false,
@@ -471,8 +487,8 @@ fn run_jit(case: &Case) -> Observed {
     obs
 }
 
-fn run_interp(case: &Case) -> Observed {
-    let (mut cpu, mut bus) = machine(case);
+fn run_interp(case: &Case, model: &'static CpuModel) -> Observed {
+    let (mut cpu, mut bus) = machine(case, model);
     let end = CODE_ADDR + case.code.len() as u64;
     let mut obs = Observed::default();
     let mut data_undefined = false;

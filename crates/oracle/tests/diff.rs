@@ -6,7 +6,15 @@ use oracle::emulate::Engine;
 
 #[test]
 fn interpreter_matches_host_cpu() {
-    let summary = run_campaign(Engine::Interp, 3000, 0x5eed_1234, 5, 0.0).expect("campaign");
+    let summary = run_campaign(
+        Engine::Interp,
+        &cpu_model::model::XLAT,
+        3000,
+        0x5eed_1234,
+        5,
+        0.0,
+    )
+    .expect("campaign");
     for m in &summary.shown {
         eprintln!("{}", report(m));
     }
@@ -30,7 +38,15 @@ fn interpreter_matches_host_cpu() {
 /// The translator against the host CPU, same campaign.
 #[test]
 fn jit_matches_host_cpu() {
-    let summary = run_campaign(Engine::Jit, 3000, 0x5eed_1234, 5, 0.0).expect("campaign");
+    let summary = run_campaign(
+        Engine::Jit,
+        &cpu_model::model::XLAT,
+        3000,
+        0x5eed_1234,
+        5,
+        0.0,
+    )
+    .expect("campaign");
     for m in &summary.shown {
         eprintln!("{}", report(m));
     }

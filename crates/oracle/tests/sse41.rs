@@ -168,7 +168,7 @@ fn differences(cases: &[Case], names: &[String]) -> Vec<String> {
     let mut out = Vec::new();
     for (i, c) in cases.iter().enumerate() {
         for engine in [Engine::Interp, Engine::Jit] {
-            let mut emulated = run_emulated(c, engine);
+            let mut emulated = run_emulated(c, engine, &cpu_model::model::XLAT);
             assert!(!emulated.inconclusive, "{}", names[i]);
             if let Some(e) = emulated.outcome.as_mut() {
                 if precision_with_unmasked_overflow(&native[i], e) {

@@ -161,7 +161,7 @@ fn differences(cases: &[Case], names: &[String]) -> Vec<String> {
     let mut out = Vec::new();
     for (i, c) in cases.iter().enumerate() {
         for engine in [Engine::Interp, Engine::Jit] {
-            let emu = run_emulated(c, engine);
+            let emu = run_emulated(c, engine, &cpu_model::model::XLAT);
             assert!(!emu.inconclusive, "{}: inconclusive", names[i]);
             let d = oracle::compare(64, &native[i], &emu);
             if !d.is_empty() {

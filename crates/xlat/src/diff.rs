@@ -4,6 +4,7 @@
 //! `cases=N mismatches=M`; exits 0 only when M is 0, 74 if that report
 //! could not be written (`output.rs`).
 
+use crate::cpu::CpuArg;
 use crate::output::Output;
 use oracle::campaign::{report, run_campaign};
 use oracle::emulate::Engine;
@@ -28,6 +29,10 @@ pub struct DiffArgs {
     /// Mismatches shrunk and shown in full (the rest are only counted).
     #[arg(long, default_value_t = 10)]
     show: usize,
+    /// CPU model of the emulated processor; cases with an instruction it
+    /// does not advertise are skipped (counted). `help` lists the models.
+    #[arg(long, value_name = "NAME", default_value_t = CpuArg::default())]
+    cpu: CpuArg,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -39,11 +44,15 @@ enum DiffEngine {
 }
 
 pub fn diff(args: &DiffArgs) -> ExitCode {
+    let model = match args.cpu.model() {
+        Ok(m) => m,
+        Err(code) => return code,
+    };
     let engine = match args.engine {
         DiffEngine::Interp => Engine::Interp,
         DiffEngine::Jit => Engine::Jit,
     };
-    match run_campaign(engine, args.cases, args.seed, args.show, args.fp) {
+    match run_campaign(engine, model, args.cases, args.seed, args.show, args.fp) {
         Ok(s) => {
             let (stdout, mut out) = Output::stdout("the report");
             for (i, m) in s.shown.iter().enumerate() {
@@ -53,6 +62,12 @@ pub fn diff(args: &DiffArgs) -> ExitCode {
                 "native faults: {}, inconclusive (an undefined flag or value was read): {}",
                 s.native_faults, s.inconclusive
             ));
+            if s.not_in_model != 0 {
+                out.line(format_args!(
+                    "skipped (an instruction the CPU model {} lacks): {}",
+                    model.name, s.not_in_model
+                ));
+            }
             out.line(format_args!(
                 "cases={} mismatches={}",
                 s.cases, s.mismatches

@@ -12,6 +12,7 @@
 //! during or after the run ([`output`]) makes the status 74
 //! (`status::IO_ERROR`), said once in the last stderr line.
 
+mod cpu;
 mod diff;
 mod output;
 
@@ -126,6 +127,10 @@ struct RunArgs {
     /// Execution engine.
     #[arg(long, value_enum, default_value_t = EngineArg::Jit)]
     engine: EngineArg,
+    /// CPU model (what CPUID says and which instructions exist); `help`
+    /// lists them.
+    #[arg(long, value_name = "NAME", default_value_t = cpu::CpuArg::default())]
+    cpu: cpu::CpuArg,
     /// Translation cache capacity (host code): a number with a K, M or G
     /// suffix (plain numbers are MiB), 64K to 1G. Least recently used
     /// blocks are evicted beyond it.
@@ -190,7 +195,7 @@ struct Setup {
 
 /// Read the BIOS, open every output and build the machine: everything
 /// that can fail before the run.
-fn build(args: &RunArgs) -> Result<Setup, SetupError> {
+fn build(args: &RunArgs, cpu: &'static cpu_model::CpuModel) -> Result<Setup, SetupError> {
     let bios = Bios::load(&args.bios)?;
     let mut outputs = Vec::new();
     let debugcon: Box<dyn Write + Send> = match &args.debugcon {
@@ -228,6 +233,7 @@ fn build(args: &RunArgs) -> Result<Setup, SetupError> {
         post_log,
         engine: args.engine.into(),
         tcache_bytes: args.tcache_size.0,
+        cpu,
     })?;
     Ok(Setup {
         machine,
@@ -237,12 +243,16 @@ fn build(args: &RunArgs) -> Result<Setup, SetupError> {
 }
 
 fn run(args: &RunArgs) -> ExitCode {
+    let cpu = match args.cpu.model() {
+        Ok(m) => m,
+        Err(code) => return code,
+    };
     guestmem::fault::install();
     let Setup {
         machine: mut m,
         outputs,
         stats_json,
-    } = match build(args) {
+    } = match build(args, cpu) {
         Ok(setup) => setup,
         Err(e) => {
             eprintln!("xlat: {e}");
@@ -289,6 +299,15 @@ fn run(args: &RunArgs) -> ExitCode {
         let names: Vec<&str> = st.unimplemented.keys().map(String::as_str).collect();
         eprintln!(
             "xlat: warning: {total} unimplemented instruction(s) raised #UD: {}",
+            names.join(", ")
+        );
+    }
+    if !st.not_in_model.is_empty() {
+        let total: u64 = st.not_in_model.values().sum();
+        let names: Vec<&str> = st.not_in_model.keys().map(String::as_str).collect();
+        eprintln!(
+            "xlat: warning: {total} instruction(s) the CPU model {} does not advertise raised #UD: {}",
+            m.cpu.model.name,
             names.join(", ")
         );
     }

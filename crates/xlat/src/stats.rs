@@ -4,8 +4,9 @@
 //! Fields present for both engines: `engine`, `guest_instructions` (steps
 //! taken: instructions executed or faulted, events delivered, as counted by
 //! `Machine::steps`), `instructions_retired`, `exceptions` (vector → count,
-//! non-zero only), `unimplemented` (mnemonic → count), `run_time_ns` (wall
-//! time of `Machine::run`).
+//! non-zero only), `unimplemented` (mnemonic → count), `cpu` (the CPU
+//! model), `not_in_model` (instructions the model does not advertise, each
+//! a #UD: mnemonic → count), `run_time_ns` (wall time of `Machine::run`).
 //!
 //! Translator fields (`blocks_translated`, `cache_lookups`, `cache_hits`,
 //! `cache_hit_rate`, `chained_transitions`, `indirect_lookups`, `evictions`,
@@ -29,6 +30,10 @@ pub struct Report {
     pub exceptions: BTreeMap<String, u64>,
     /// Unimplemented instructions met (each raised #UD), by mnemonic.
     pub unimplemented: BTreeMap<String, u64>,
+    /// The CPU model (`--cpu`).
+    pub cpu: &'static str,
+    /// Instructions the CPU model does not advertise (each raised #UD).
+    pub not_in_model: BTreeMap<String, u64>,
     pub run_time_ns: u64,
     /// Present with the translator only.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
@@ -120,6 +125,8 @@ impl Report {
                 .map(|(v, n)| (v.to_string(), *n))
                 .collect(),
             unimplemented: st.unimplemented.clone(),
+            cpu: m.cpu.model.name,
+            not_in_model: st.not_in_model.clone(),
             run_time_ns: u64::try_from(run_time.as_nanos()).unwrap_or(u64::MAX),
             translator,
         }
@@ -201,6 +208,10 @@ impl Report {
         rows.push((
             "unimplemented instructions met",
             map(&self.unimplemented, ""),
+        ));
+        rows.push((
+            "instructions not in the CPU model",
+            format!("{} ({})", map(&self.not_in_model, ""), self.cpu),
         ));
         rows.iter()
             .map(|(k, v)| format!("xlat: stats: {k}: {v}\n"))

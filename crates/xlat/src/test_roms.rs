@@ -5,7 +5,9 @@
 //!
 //! A ROM is `NAME.bin` with `NAME.expected` (the debug-console log, byte for
 //! byte) and `NAME.status` (the process exit status); `NAME.max-insns`, if
-//! present, bounds the run (default [`DEFAULT_BOUND`] steps). Names listed in
+//! present, bounds the run (default [`DEFAULT_BOUND`] steps); `NAME.cpu`, if
+//! present, names the CPU model the ROM runs on (else `--cpu`, by default
+//! the `xlat` model). Names listed in
 //! `DIR/KNOWN-FAILURES` (first word of each non-comment line) are skipped
 //! with a note. One line per ROM:
 //!
@@ -33,8 +35,10 @@
 //!
 //! The cargo test `crates/xlat/tests/roms.rs` runs this command.
 
+use crate::cpu::CpuArg;
 use crate::output::Output;
 use crate::{status, CacheSize, EngineArg};
+use cpu_model::CpuModel;
 use machine::{Bios, Machine, MachineConfig, MemorySize, RunExit};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -53,6 +57,9 @@ pub struct TestRomsArgs {
     /// with a K, M or G suffix (plain numbers are MiB), 64K to 1G.
     #[arg(long, value_name = "SIZE", default_value = "32M")]
     tcache_size: CacheSize,
+    /// CPU model of the ROMs without a NAME.cpu file; `help` lists them.
+    #[arg(long, value_name = "NAME", default_value_t = CpuArg::default())]
+    cpu: CpuArg,
     /// Write the debug-console log of each failing ROM to DIR/NAME.log.actual.
     #[arg(long, value_name = "DIR")]
     keep: Option<PathBuf>,
@@ -129,14 +136,30 @@ fn read_number(path: &Path) -> Result<u64, String> {
         .map_err(|_| format!("{}: not a number: {:?}", path.display(), text.trim()))
 }
 
-/// Run one ROM (`NAME.bin`) with a translation cache of `tcache_bytes`
-/// and compare it with its expected log and status. Returns the verdict
-/// and the log xlat produced.
+/// The CPU model `NAME.cpu` names, if the file exists.
+fn rom_cpu(rom: &Path) -> Result<Option<&'static CpuModel>, String> {
+    let path = rom.with_extension("cpu");
+    if !path.exists() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    CpuModel::by_name(text.trim())
+        .map(Some)
+        .ok_or_else(|| format!("{}: unknown CPU model {:?}", path.display(), text.trim()))
+}
+
+/// Run one ROM (`NAME.bin`) with a translation cache of `tcache_bytes`,
+/// on `cpu` unless `NAME.cpu` names another model, and compare it with
+/// its expected log and status. Returns the verdict and the log xlat
+/// produced.
 pub fn run_rom(
     rom: &Path,
     engine: EngineArg,
     tcache_bytes: usize,
+    cpu: &'static CpuModel,
 ) -> Result<(Verdict, Vec<u8>), String> {
+    let cpu = rom_cpu(rom)?.unwrap_or(cpu);
     let want = std::fs::read(rom.with_extension("expected"))
         .map_err(|e| format!("cannot read the expected log: {e}"))?;
     let want_status = read_number(&rom.with_extension("status"))?;
@@ -155,6 +178,7 @@ pub fn run_rom(
         post_log: None,
         engine: engine.into(),
         tcache_bytes,
+        cpu,
     })
     .map_err(|e| e.to_string())?;
     let exit = m.run(Some(bound));
@@ -244,6 +268,10 @@ fn check(args: &TestRomsArgs) -> Result<Vec<PathBuf>, String> {
 }
 
 pub fn test_roms(args: &TestRomsArgs) -> ExitCode {
+    let cpu = match args.cpu.model() {
+        Ok(m) => m,
+        Err(code) => return code,
+    };
     let roms = match check(args) {
         Ok(roms) => roms,
         Err(e) => {
@@ -264,7 +292,7 @@ pub fn test_roms(args: &TestRomsArgs) -> ExitCode {
             out.line(format_args!("SKIP {name}: listed in KNOWN-FAILURES"));
             continue;
         }
-        match run_rom(rom, args.engine, args.tcache_size.0) {
+        match run_rom(rom, args.engine, args.tcache_size.0, cpu) {
             Ok((Verdict::Pass, _)) => {
                 passed += 1;
                 out.line(format_args!("PASS {name}"));

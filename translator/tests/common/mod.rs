@@ -101,7 +101,7 @@ pub fn no_cooldowns() -> JitConfig {
 }
 
 pub fn clone_cpu(c: &Cpu) -> Cpu {
-    let mut n = Cpu::new();
+    let mut n = Cpu::with_model(c.model);
     n.state = c.state.clone();
     n
 }

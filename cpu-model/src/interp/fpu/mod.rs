@@ -7,7 +7,8 @@
 //!   faults and unmasked exceptions, the last-instruction pointers;
 //! - `arith.rs`: arithmetic, comparisons, FXAM and the functions;
 //! - `ldst.rs`: loads, stores, constants and register moves;
-//! - `env.rs`: FSTENV/FLDENV/FSAVE/FRSTOR.
+//! - `env.rs`: FSTENV/FLDENV/FSAVE/FRSTOR;
+//! - `xsave.rs`: XSAVE/XRSTOR/XSAVEOPT, XGETBV/XSETBV (XCR0).
 //!
 //! The values themselves are computed on the host's x87 (`hostfp`).
 
@@ -15,6 +16,7 @@ mod arith;
 mod env;
 mod ldst;
 mod stack;
+mod xsave;
 
 use super::Table;
 use crate::exception::{Exception, Fault};
@@ -28,6 +30,7 @@ pub(super) fn register(t: &mut Table) {
     arith::register(t);
     env::register(t);
     ldst::register(t);
+    xsave::register(t);
     t.set(Mnemonic::Fninit, fninit);
     t.set(Mnemonic::Finit, fninit);
     t.set(Mnemonic::Fldcw, fldcw);

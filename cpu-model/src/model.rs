@@ -1,0 +1,455 @@
+//! CPU models: what CPUID answers and, from the same feature bits, which
+//! instructions exist. SDM Vol. 2 "CPUID—CPU Identification" (Tables 3-8
+//! to 3-11); docs/cpu-models.md describes the models.
+//!
+//! A [`CpuModel`] is static data: vendor, signature, leaf maxima, brand,
+//! the feature words of leaves 1, 7, 0DH and 80000001H, and the
+//! information leaves it answers verbatim. [`CpuModel::cpuid`] builds every
+//! leaf from them (plus the two dynamic parts: CPUID.1:ECX.OSXSAVE mirrors
+//! CR4.OSXSAVE, CPUID.(0DH,0):EBX follows XCR0).
+//!
+//! [`CpuModel::enables`] is the one feature check both engines use: an
+//! encoding (iced-x86 `Code`) whose CPUID features (iced's
+//! `Instruction::cpuid_features`) the model does not advertise raises
+//! #UD, as on hardware and in QEMU TCG and Bochs. It is a bit test in a
+//! per-model table computed once.
+
+use crate::interp::features::code_enabled;
+use crate::mmu::paging::{MAX_LINEAR_BITS, MAX_PHYS_BITS};
+use crate::xstate::{xsave_area_size, XCR0_SUPPORTED, XSAVE_AREA_MAX};
+use iced_x86::Code;
+use std::sync::OnceLock;
+
+/// The feature words a model advertises (Tables 3-10, 3-11 and the
+/// leaf 7 / 0DH / 80000001H tables of SDM Vol. 2 "CPUID").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Features {
+    /// CPUID.1:ECX (without OSXSAVE, bit 27, which mirrors CR4).
+    pub leaf1_ecx: u32,
+    /// CPUID.1:EDX.
+    pub leaf1_edx: u32,
+    /// CPUID.(7,0):EBX, ECX, EDX.
+    pub leaf7_ebx: u32,
+    pub leaf7_ecx: u32,
+    pub leaf7_edx: u32,
+    /// CPUID.(0DH,1):EAX: XSAVEOPT (0), XSAVEC (1), XGETBV with ECX = 1
+    /// (2), XSAVES (3).
+    pub xsave_eax: u32,
+    /// CPUID.80000001H:ECX, EDX.
+    pub ext1_ecx: u32,
+    pub ext1_edx: u32,
+}
+
+/// Feature bits by name (register and bit of the SDM's tables).
+pub mod bit {
+    // CPUID.1:EDX
+    pub const FPU: u32 = 1 << 0;
+    pub const VME: u32 = 1 << 1;
+    pub const DE: u32 = 1 << 2;
+    pub const PSE: u32 = 1 << 3;
+    pub const TSC: u32 = 1 << 4;
+    pub const MSR: u32 = 1 << 5;
+    pub const PAE: u32 = 1 << 6;
+    pub const MCE: u32 = 1 << 7;
+    pub const CX8: u32 = 1 << 8;
+    pub const APIC: u32 = 1 << 9;
+    pub const SEP: u32 = 1 << 11;
+    pub const MTRR: u32 = 1 << 12;
+    pub const PGE: u32 = 1 << 13;
+    pub const MCA: u32 = 1 << 14;
+    pub const CMOV: u32 = 1 << 15;
+    pub const PAT: u32 = 1 << 16;
+    pub const PSE36: u32 = 1 << 17;
+    pub const CLFSH: u32 = 1 << 19;
+    pub const MMX: u32 = 1 << 23;
+    pub const FXSR: u32 = 1 << 24;
+    pub const SSE: u32 = 1 << 25;
+    pub const SSE2: u32 = 1 << 26;
+    // CPUID.1:ECX
+    pub const SSE3: u32 = 1 << 0;
+    pub const PCLMULQDQ: u32 = 1 << 1;
+    pub const MONITOR: u32 = 1 << 3;
+    pub const VMX: u32 = 1 << 5;
+    pub const SSSE3: u32 = 1 << 9;
+    pub const FMA: u32 = 1 << 12;
+    pub const CX16: u32 = 1 << 13;
+    pub const SSE4_1: u32 = 1 << 19;
+    pub const SSE4_2: u32 = 1 << 20;
+    pub const MOVBE: u32 = 1 << 22;
+    pub const POPCNT: u32 = 1 << 23;
+    pub const AES: u32 = 1 << 25;
+    pub const XSAVE: u32 = 1 << 26;
+    pub const OSXSAVE: u32 = 1 << 27;
+    pub const AVX: u32 = 1 << 28;
+    pub const F16C: u32 = 1 << 29;
+    pub const RDRAND: u32 = 1 << 30;
+    pub const HYPERVISOR: u32 = 1 << 31;
+    // CPUID.(7,0):EBX
+    pub const FSGSBASE: u32 = 1 << 0;
+    pub const BMI1: u32 = 1 << 3;
+    pub const AVX2: u32 = 1 << 5;
+    pub const BMI2: u32 = 1 << 8;
+    pub const INVPCID: u32 = 1 << 10;
+    pub const RDSEED: u32 = 1 << 18;
+    pub const ADX: u32 = 1 << 19;
+    pub const SMAP: u32 = 1 << 20;
+    pub const CLFLUSHOPT: u32 = 1 << 23;
+    pub const CLWB: u32 = 1 << 24;
+    pub const SHA: u32 = 1 << 29;
+    // CPUID.(0DH,1):EAX
+    pub const XSAVEOPT: u32 = 1 << 0;
+    pub const XSAVEC: u32 = 1 << 1;
+    pub const XGETBV1: u32 = 1 << 2;
+    pub const XSAVES: u32 = 1 << 3;
+    // CPUID.80000001H:ECX
+    pub const LAHF_LM: u32 = 1 << 0;
+    pub const SVM: u32 = 1 << 2;
+    pub const ABM: u32 = 1 << 5;
+    pub const SSE4A: u32 = 1 << 6;
+    pub const PREFETCHW: u32 = 1 << 8;
+    // CPUID.80000001H:EDX
+    pub const SYSCALL: u32 = 1 << 11;
+    pub const NX: u32 = 1 << 20;
+    pub const PAGE1GB: u32 = 1 << 26;
+    pub const RDTSCP: u32 = 1 << 27;
+    pub const LM: u32 = 1 << 29;
+}
+
+/// A leaf answered verbatim: informational leaves (caches, topology,
+/// MONITOR sizes, the hypervisor leaf) that say nothing about which
+/// instructions exist.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FixedLeaf {
+    pub leaf: u32,
+    /// `None`: the same answer for every ECX.
+    pub subleaf: Option<u32>,
+    pub regs: [u32; 4],
+}
+
+/// One CPU model.
+#[derive(Debug)]
+pub struct CpuModel {
+    /// The `--cpu` name.
+    pub name: &'static str,
+    /// One line for `--cpu help`.
+    pub description: &'static str,
+    /// CPUID.0:EBX, EDX, ECX in order: "GenuineIntel", "AuthenticAMD".
+    pub vendor: &'static [u8; 12],
+    /// CPUID.1:EAX, also EDX after RESET (SDM Vol. 3 Table 10-1).
+    pub signature: u32,
+    /// CPUID.1:EBX: brand index, CLFLUSH line size, logical processors,
+    /// initial APIC ID.
+    pub leaf1_ebx: u32,
+    pub max_basic: u32,
+    pub max_extended: u32,
+    /// CPUID.80000002H-80000004H, NUL-padded to 48 bytes.
+    pub brand: &'static [u8],
+    pub features: Features,
+    /// AMD style: CPUID.80000000H repeats the vendor string and
+    /// CPUID.80000001H:EAX the signature (Intel: zeros).
+    pub amd_extended: bool,
+    pub fixed: &'static [FixedLeaf],
+    /// The enabled-encoding table, one bit per `Code`, made on first use.
+    enabled: OnceLock<Box<[u64]>>,
+}
+
+/// The default model's signature: family 6, model 0x0f (Core 2-era
+/// "Merom"-like), stepping 0xb: a conservative signature that makes no
+/// promise about newer extensions.
+pub const XLAT_SIGNATURE: u32 = 0x0000_06fb;
+
+/// The default model: every feature the interpreter implements, nothing
+/// else. To advertise a newly implemented feature add its bit here (and
+/// nothing more: the instructions of that feature become available
+/// through [`CpuModel::enables`], CPUID says so).
+pub static XLAT: CpuModel = CpuModel {
+    name: "xlat",
+    description: "the default: advertises every feature xlat implements and nothing else",
+    vendor: b"GenuineIntel",
+    signature: XLAT_SIGNATURE,
+    // Brand index 0, CLFLUSH line size 8 (× 8 = 64 bytes), one logical
+    // processor, initial APIC ID 0.
+    leaf1_ebx: (8 << 8) | (1 << 16),
+    max_basic: 0xd,
+    max_extended: 0x8000_0008,
+    brand: b"xlat virtual CPU",
+    features: Features {
+        leaf1_edx: bit::FPU
+            | bit::DE
+            | bit::PSE
+            | bit::TSC
+            | bit::MSR
+            | bit::PAE
+            | bit::CX8
+            | bit::SEP
+            | bit::PGE
+            | bit::CMOV
+            | bit::PAT
+            | bit::PSE36
+            | bit::CLFSH
+            | bit::MMX
+            | bit::FXSR
+            | bit::SSE
+            | bit::SSE2,
+        leaf1_ecx: bit::CX16 | bit::MOVBE | bit::POPCNT | bit::XSAVE,
+        leaf7_ebx: bit::BMI1 | bit::BMI2 | bit::ADX,
+        leaf7_ecx: 0,
+        leaf7_edx: 0,
+        xsave_eax: bit::XSAVEOPT,
+        ext1_ecx: bit::LAHF_LM | bit::ABM,
+        ext1_edx: bit::SYSCALL | bit::NX | bit::PAGE1GB | bit::RDTSCP | bit::LM,
+    },
+    amd_extended: false,
+    // Leaf 2: one iteration, no descriptors (AL = 1, the rest null).
+    fixed: &[FixedLeaf {
+        leaf: 2,
+        subleaf: None,
+        regs: [1, 0, 0, 0],
+    }],
+    enabled: OnceLock::new(),
+};
+
+/// QEMU 7.2's `-cpu qemu64` under TCG, bit for bit (test-roms/cpuid-qemu64:
+/// QEMU's own log), less the features xlat does not implement: MCE, APIC,
+/// MTRR, MCA (leaf 1 and 80000001H EDX), SVM (80000001H:ECX, and leaf
+/// 8000000AH zeroed with it) and SSE3 (until it is implemented).
+pub static QEMU64: CpuModel = CpuModel {
+    name: "qemu64",
+    description: "QEMU 7.2's -cpu qemu64 (TCG), less what xlat does not implement",
+    vendor: b"AuthenticAMD",
+    // Family 15, model 0x6b, stepping 1.
+    signature: 0x0006_0fb1,
+    leaf1_ebx: 8 << 8,
+    max_basic: 0xd,
+    max_extended: 0x8000_000a,
+    brand: b"QEMU Virtual CPU version 2.5+",
+    features: Features {
+        leaf1_edx: bit::FPU
+            | bit::DE
+            | bit::PSE
+            | bit::TSC
+            | bit::MSR
+            | bit::PAE
+            | bit::CX8
+            | bit::SEP
+            | bit::PGE
+            | bit::CMOV
+            | bit::PAT
+            | bit::PSE36
+            | bit::CLFSH
+            | bit::MMX
+            | bit::FXSR
+            | bit::SSE
+            | bit::SSE2,
+        leaf1_ecx: bit::CX16 | bit::HYPERVISOR,
+        leaf7_ebx: 0,
+        leaf7_ecx: 0,
+        leaf7_edx: 0,
+        xsave_eax: 0,
+        ext1_ecx: bit::LAHF_LM,
+        // AMD repeats leaf 1's EDX bits 0-9, 12-17, 23, 24 here.
+        ext1_edx: bit::FPU
+            | bit::DE
+            | bit::PSE
+            | bit::TSC
+            | bit::MSR
+            | bit::PAE
+            | bit::CX8
+            | bit::SYSCALL
+            | bit::PGE
+            | bit::CMOV
+            | bit::PAT
+            | bit::PSE36
+            | bit::NX
+            | bit::MMX
+            | bit::FXSR
+            | bit::LM,
+    },
+    amd_extended: true,
+    fixed: &[
+        // MONITOR/MWAIT: ECX = 3 (EMX, IBE), sizes 0 (MONITOR itself is
+        // not advertised).
+        FixedLeaf {
+            leaf: 5,
+            subleaf: None,
+            regs: [0, 0, 3, 0],
+        },
+        // Extended topology: SMT level (1 thread), core level (1 core),
+        // then invalid levels that echo ECX.
+        FixedLeaf {
+            leaf: 0xb,
+            subleaf: Some(0),
+            regs: [0, 1, 0x100, 0],
+        },
+        FixedLeaf {
+            leaf: 0xb,
+            subleaf: Some(1),
+            regs: [0, 1, 0x201, 0],
+        },
+        // L1 TLBs and caches, L2/L3 (AMD leaves).
+        FixedLeaf {
+            leaf: 0x8000_0005,
+            subleaf: None,
+            regs: [0x01ff_01ff, 0x01ff_01ff, 0x4002_0140, 0x4002_0140],
+        },
+        FixedLeaf {
+            leaf: 0x8000_0006,
+            subleaf: None,
+            regs: [0, 0x4200_4200, 0x0200_8140, 0x0080_8140],
+        },
+        // QEMU's hypervisor leaf under TCG: "TCGTCGTCGTCG".
+        FixedLeaf {
+            leaf: 0x4000_0000,
+            subleaf: None,
+            regs: [0x4000_0001, 0x5447_4354, 0x4354_4743, 0x4743_5447],
+        },
+        FixedLeaf {
+            leaf: 0x4000_0001,
+            subleaf: None,
+            regs: [0; 4],
+        },
+    ],
+    enabled: OnceLock::new(),
+};
+
+/// Every model, the default first.
+pub static MODELS: [&CpuModel; 2] = [&XLAT, &QEMU64];
+
+impl PartialEq for CpuModel {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for CpuModel {}
+
+impl CpuModel {
+    /// The model called `name` (`--cpu NAME`).
+    pub fn by_name(name: &str) -> Option<&'static CpuModel> {
+        MODELS.iter().copied().find(|m| m.name == name)
+    }
+
+    /// Does the model advertise XSAVE (and so allow CR4.OSXSAVE)?
+    pub fn has_xsave(&self) -> bool {
+        self.features.leaf1_ecx & bit::XSAVE != 0
+    }
+
+    /// Does the model advertise `f` of CPUID.(0DH,1):EAX?
+    pub fn has_xsave_feature(&self, f: u32) -> bool {
+        self.has_xsave() && self.features.xsave_eax & f != 0
+    }
+
+    /// Is the encoding `code` available on this model? The one feature
+    /// check of both engines: one bit test.
+    pub fn enables(&self, code: Code) -> bool {
+        let bits = self.enabled.get_or_init(|| {
+            let mut bits = vec![0u64; Code::values().len().div_ceil(64)];
+            for c in Code::values() {
+                if code_enabled(&self.features, c) {
+                    bits[c as usize / 64] |= 1 << (c as usize % 64);
+                }
+            }
+            bits.into_boxed_slice()
+        });
+        let i = code as usize;
+        bits[i / 64] & (1 << (i % 64)) != 0
+    }
+
+    /// CPUID leaf `leaf`, subleaf `sub`: (EAX, EBX, ECX, EDX), for CR4
+    /// (OSXSAVE is mirrored into CPUID.1:ECX) and XCR0 (the XSAVE area size
+    /// in CPUID.(0DH,0):EBX).
+    ///
+    /// A leaf above the highest basic or extended leaf returns the data of
+    /// the highest basic leaf for the same ECX, as Intel processors do and
+    /// QEMU does for every vendor (SDM Vol. 2 "CPUID", the note on inputs
+    /// above the maximum). Leaves in range that the model does not
+    /// describe are zero.
+    pub fn cpuid(&self, leaf: u32, sub: u32, cr4: u64, xcr0: u64) -> (u32, u32, u32, u32) {
+        let ext = leaf >= 0x8000_0000;
+        let hypervisor = self
+            .fixed
+            .iter()
+            .any(|f| f.leaf == leaf && (0x4000_0000..0x8000_0000).contains(&leaf));
+        let above = if ext {
+            leaf > self.max_extended
+        } else {
+            leaf > self.max_basic && !hypervisor
+        };
+        if above {
+            return self.cpuid(self.max_basic, sub, cr4, xcr0);
+        }
+        if let Some(f) = self
+            .fixed
+            .iter()
+            .find(|f| f.leaf == leaf && f.subleaf.is_none_or(|s| s == sub))
+        {
+            let [a, b, c, d] = f.regs;
+            return (a, b, c, d);
+        }
+        let v =
+            |at: usize| u32::from_le_bytes(self.vendor[at..at + 4].try_into().unwrap_or([0; 4]));
+        let f = &self.features;
+        match leaf {
+            0 => (self.max_basic, v(0), v(8), v(4)),
+            1 => {
+                let osxsave = if cr4 & crate::state::cr4::OSXSAVE != 0 {
+                    bit::OSXSAVE
+                } else {
+                    0
+                };
+                (
+                    self.signature,
+                    self.leaf1_ebx,
+                    f.leaf1_ecx | osxsave,
+                    f.leaf1_edx,
+                )
+            }
+            7 if sub == 0 => (0, f.leaf7_ebx, f.leaf7_ecx, f.leaf7_edx),
+            0xd if self.has_xsave() => match sub {
+                0 => (
+                    XCR0_SUPPORTED as u32,
+                    xsave_area_size(xcr0),
+                    XSAVE_AREA_MAX,
+                    (XCR0_SUPPORTED >> 32) as u32,
+                ),
+                // EBX: the size for XCR0 | IA32_XSS (no supervisor
+                // components here) in the compacted format, the same 576
+                // bytes for x87 and SSE.
+                1 => (f.xsave_eax, xsave_area_size(xcr0), 0, 0),
+                _ => (0, 0, 0, 0),
+            },
+            0x8000_0000 if self.amd_extended => (self.max_extended, v(0), v(8), v(4)),
+            0x8000_0000 => (self.max_extended, 0, 0, 0),
+            0x8000_0001 => {
+                let eax = if self.amd_extended { self.signature } else { 0 };
+                (eax, 0, f.ext1_ecx, f.ext1_edx)
+            }
+            0x8000_0002..=0x8000_0004 => {
+                let at = (leaf - 0x8000_0002) as usize * 16;
+                (
+                    self.brand_dword(at),
+                    self.brand_dword(at + 4),
+                    self.brand_dword(at + 8),
+                    self.brand_dword(at + 12),
+                )
+            }
+            0x8000_0008 => (MAX_PHYS_BITS | (MAX_LINEAR_BITS << 8), 0, 0, 0),
+            // Extended topology beyond the levels the model lists: an
+            // invalid level (type 0) that echoes ECX[7:0] (SDM Vol. 2
+            // "CPUID", leaf 0BH).
+            0xb if self.fixed.iter().any(|f| f.leaf == 0xb) => (0, 0, sub & 0xff, 0),
+            _ => (0, 0, 0, 0),
+        }
+    }
+
+    /// Bytes `at..at+4` of the 48-byte brand string (NUL-padded),
+    /// little-endian.
+    fn brand_dword(&self, at: usize) -> u32 {
+        let byte = |i: usize| u32::from(self.brand.get(i).copied().unwrap_or(0));
+        byte(at) | (byte(at + 1) << 8) | (byte(at + 2) << 16) | (byte(at + 3) << 24)
+    }
+}
+
+#[cfg(test)]
+#[path = "model_tests.rs"]
+mod tests;
