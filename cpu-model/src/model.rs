@@ -191,7 +191,7 @@ pub static XLAT: CpuModel = CpuModel {
             | bit::FXSR
             | bit::SSE
             | bit::SSE2,
-        leaf1_ecx: bit::CX16 | bit::MOVBE | bit::POPCNT | bit::XSAVE,
+        leaf1_ecx: bit::SSE4_1 | bit::SSE4_2 | bit::CX16 | bit::MOVBE | bit::POPCNT | bit::XSAVE,
         leaf7_ebx: bit::BMI1 | bit::BMI2 | bit::ADX,
         leaf7_ecx: 0,
         leaf7_edx: 0,

@@ -121,7 +121,11 @@ fn crc32_matches_host_cpu_in_both_engines() {
     for engine in [Engine::Interp, Engine::Jit] {
         for (i, c) in cases.iter().enumerate() {
             assert_eq!(native[i].fault, None, "{}: the host faulted", names[i]);
-            let d = oracle::compare(c.bits, &native[i], &run_emulated(c, engine, &cpu_model::model::XLAT));
+            let d = oracle::compare(
+                c.bits,
+                &native[i],
+                &run_emulated(c, engine, &cpu_model::model::XLAT),
+            );
             if !d.is_empty() {
                 bad.push(format!("{engine:?} {}: {d}", names[i]));
             }
