@@ -6,20 +6,24 @@
 //!   exception writes nothing and raises #XM, or #UD without
 //!   CR4.OSXMMEXCPT);
 //! - MOVSHDUP/MOVSLDUP xmm1, xmm2/m128 (16-byte aligned, exception type
-//!   4), MOVDDUP xmm1, xmm2/m64 (type 5: no alignment rule) and LDDQU
-//!   xmm1, m128 (unaligned by definition).
+//!   4), MOVDDUP xmm1, xmm2/m64 (type 5: no #GP for alignment, #AC for an
+//!   m64 not 8-byte aligned with alignment checking, as any quadword) and
+//!   LDDQU xmm1, m128 (unaligned by definition; #AC as below).
 //!
 //! FISTTP, the x87 part of SSE3, is in `fpu/`. MONITOR and MWAIT have no
 //! handler (#UD): CPUID does not advertise MONITOR.
 
 use super::fp::simd_flags;
 use super::{check_available, xmm_index, Width};
-use crate::exception::Fault;
+use crate::exception::{Exception, Fault};
+use crate::flags;
 use crate::interp::Table;
 use crate::memory::Bus;
+use crate::mmu::AccessKind;
+use crate::state::cr0;
 use crate::Cpu;
 use hostfp::sse::Sse3Op;
-use iced_x86::{Instruction, Mnemonic};
+use iced_x86::{Instruction, Mnemonic, OpKind};
 
 pub(super) fn register(t: &mut Table) {
     use Mnemonic::*;
@@ -86,14 +90,41 @@ pub(super) fn duplicated(m: Mnemonic, s: &[u8; 16]) -> [u8; 16] {
 fn load_dup(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
     check_available(cpu)?;
     let m = ins.mnemonic();
-    let width = match m {
-        Mnemonic::Movddup => Width::M64,
-        Mnemonic::Lddqu => Width::Unaligned128,
-        _ => Width::Aligned128,
+    let memory = ins.op1_kind() == OpKind::Memory;
+    let s = match m {
+        Mnemonic::Movddup if memory => {
+            // A quadword load: `read_mem` applies the 8-byte #AC rule.
+            let seg = Cpu::mem_segment(ins);
+            let off = cpu.effective_address(ins);
+            let q = cpu.read_mem(bus, seg, off, 8)?;
+            let mut v = [0u8; 16];
+            v[..8].copy_from_slice(&q.to_le_bytes());
+            v
+        }
+        Mnemonic::Lddqu => lddqu_source(cpu, bus, ins)?,
+        _ => cpu.xmm_operand(bus, ins, 1, Width::Aligned128)?,
     };
-    let s = cpu.xmm_operand(bus, ins, 1, width)?;
     cpu.set_xmm(xmm_index(ins.op0_register()), duplicated(m, &s));
     Ok(())
+}
+
+/// LDDQU's m128: no alignment rule but #AC, which the SDM (Vol. 3
+/// "Interrupt 17") lets the unaligned 128-bit loads raise, with alignment
+/// checking on, for an address not 8-byte aligned (xlat does, as
+/// MASKMOVDQU; an AMD host checks 16-byte alignment here). Segment
+/// faults come first, then #AC, then paging, as for `read_mem`.
+fn lddqu_source(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<[u8; 16], Fault> {
+    let seg = Cpu::mem_segment(ins);
+    let off = cpu.effective_address(ins);
+    let lin = cpu.linearize(seg, off, 16, AccessKind::Read)?;
+    let st = &cpu.state;
+    let checks = st.cr0 & cr0::AM != 0 && st.rflags & flags::AC != 0 && st.cpl() == 3;
+    if checks && lin & 7 != 0 {
+        return Err(Exception::AC.into());
+    }
+    let mut v = [0u8; 16];
+    cpu.read_mem_block(bus, seg, off, &mut v)?;
+    Ok(v)
 }
 
 #[cfg(test)]

@@ -288,3 +288,42 @@ fn monitor_and_mwait_stay_undefined() {
         assert_eq!(exec(&mut cpu, &mut bus), Err(Exception::UD.into()));
     }
 }
+
+#[test]
+fn alignment_checks_of_lddqu_and_movddup() {
+    // With alignment checking (CR0.AM, RFLAGS.AC, CPL 3): #AC for LDDQU
+    // not 8-byte aligned (the SDM's rule for unaligned 128-bit loads) and
+    // for MOVDDUP's m64 not 8-byte aligned; none for the register form.
+    for (code, want) in [
+        (
+            asm(32, |c| c.lddqu(xmm0, xmmword_ptr(0x3004))),
+            Some(Exception::AC),
+        ),
+        (
+            asm(32, |c| c.lddqu(xmm0, xmmword_ptr(0x3001))),
+            Some(Exception::AC),
+        ),
+        (asm(32, |c| c.lddqu(xmm0, xmmword_ptr(0x3008))), None),
+        (
+            asm(32, |c| c.movddup(xmm0, qword_ptr(0x3004))),
+            Some(Exception::AC),
+        ),
+        (asm(32, |c| c.movddup(xmm0, qword_ptr(0x3018))), None),
+        (asm(32, |c| c.movddup(xmm0, xmm1)), None),
+    ] {
+        for checking in [false, true] {
+            let (mut cpu, mut bus) = sse_cpu(&code, [0x77; 16], [0; 16], 0x1f80);
+            cpu.state.cr0 |= cr0::AM;
+            cpu.state.rflags |= crate::flags::AC;
+            if checking {
+                cpu.state.seg[crate::state::SegReg::Cs as usize].selector |= 3;
+            }
+            let got = exec(&mut cpu, &mut bus).err();
+            let want = want.filter(|_| checking).map(crate::Fault::from);
+            assert_eq!(got, want, "CPL 3: {checking}");
+            if want.is_some() {
+                assert_eq!(cpu.state.fx.xmm[0], [0x77; 16], "nothing written");
+            }
+        }
+    }
+}
