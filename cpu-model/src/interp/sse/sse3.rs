@@ -23,7 +23,7 @@ use crate::mmu::AccessKind;
 use crate::state::cr0;
 use crate::Cpu;
 use hostfp::sse::Sse3Op;
-use iced_x86::{Instruction, Mnemonic, OpKind};
+use iced_x86::{Instruction, Mnemonic};
 
 pub(super) fn register(t: &mut Table) {
     use Mnemonic::*;
@@ -90,17 +90,9 @@ pub(super) fn duplicated(m: Mnemonic, s: &[u8; 16]) -> [u8; 16] {
 fn load_dup(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
     check_available(cpu)?;
     let m = ins.mnemonic();
-    let memory = ins.op1_kind() == OpKind::Memory;
     let s = match m {
-        Mnemonic::Movddup if memory => {
-            // A quadword load: `read_mem` applies the 8-byte #AC rule.
-            let seg = Cpu::mem_segment(ins);
-            let off = cpu.effective_address(ins);
-            let q = cpu.read_mem(bus, seg, off, 8)?;
-            let mut v = [0u8; 16];
-            v[..8].copy_from_slice(&q.to_le_bytes());
-            v
-        }
+        // A quadword load: `xmm_operand` applies the 8-byte #AC rule.
+        Mnemonic::Movddup => cpu.xmm_operand(bus, ins, 1, Width::M64)?,
         Mnemonic::Lddqu => lddqu_source(cpu, bus, ins)?,
         _ => cpu.xmm_operand(bus, ins, 1, Width::Aligned128)?,
     };

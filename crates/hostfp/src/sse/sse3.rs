@@ -4,7 +4,8 @@
 //! Vol. 2 under each mnemonic). xlat runs on x86-64 hosts with SSE3
 //! (every x86-64 processor since 2005 has it).
 
-use super::mxcsr;
+use super::{mxcsr, unbounded, SseOp};
+use crate::BinOp;
 
 /// XMM0 := XMM0 op XMM1.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,9 +23,46 @@ pub enum Sse3Op {
 }
 
 /// `a op b` under the guest's MXCSR: the masked result and the exception
-/// flags raised, as `super::sse`.
+/// flags raised, as `super::sse` (PE of an unmasked overflow or
+/// underflow the unbounded result's, see `unbounded`).
 pub fn sse3(op: Sse3Op, a: [u8; 16], b: [u8; 16], guest: u32) -> ([u8; 16], u32) {
-    super::with_tininess(guest, |c| sse3_on(op, a, b, c))
+    let (r, flags) = super::with_tininess(guest, |c| sse3_on(op, a, b, c));
+    let flags = unbounded::fix_precision(flags, guest, || Some(precision(op, a, b, guest)));
+    (r, flags)
+}
+
+/// PE over the result's elements, each one scalar addition or
+/// subtraction of two source elements (`unbounded::element_precision`):
+/// ADDSUB pairs element i of `a` and `b` (subtracting in the even ones),
+/// the horizontal operations adjacent elements of `a` (low half of the
+/// result), then of `b`.
+fn precision(op: Sse3Op, a: [u8; 16], b: [u8; 16], guest: u32) -> bool {
+    use Sse3Op::*;
+    let double = matches!(op, Addsubpd | Haddpd | Hsubpd);
+    let count = if double { 2 } else { 4 };
+    let (add, sub) = if double {
+        (SseOp::Addsd, SseOp::Subsd)
+    } else {
+        (SseOp::Addss, SseOp::Subss)
+    };
+    let el = |v: &[u8; 16], i| unbounded::alone(v, i, double);
+    (0..count).any(|k| {
+        let (x, y, subtract) = match op {
+            Addsubps | Addsubpd => (el(&a, k), el(&b, k), k % 2 == 0),
+            _ => {
+                let half = count / 2;
+                let src = if k < half { &a } else { &b };
+                let i = 2 * (k % half);
+                (el(src, i), el(src, i + 1), matches!(op, Hsubps | Hsubpd))
+            }
+        };
+        let (bin, scalar) = if subtract {
+            (BinOp::Sub, sub)
+        } else {
+            (BinOp::Add, add)
+        };
+        unbounded::element_precision(bin, scalar, x, y, double, guest)
+    })
 }
 
 fn sse3_on(op: Sse3Op, a: [u8; 16], b: [u8; 16], c: u32) -> ([u8; 16], u32) {
@@ -87,6 +125,16 @@ mod tests {
         let (r, f) = sse3(Sse3Op::Hsubps, a, a, DEFAULT);
         assert_eq!(f, mxcsr::IE);
         assert_eq!(r[..4], 0xffc0_0000u32.to_le_bytes());
+        // Unmasked overflow: PE as the unbounded sum's, element by
+        // element (MAX + MAX = 2^129 - 2^105 is exact; 1 + 2^-24 beside it
+        // is inexact, 1 + 1 is not).
+        let unmasked_oe = DEFAULT & !(mxcsr::OE << 7);
+        let big = ps([f32::MAX, f32::MAX, 1.0, f32::EPSILON / 2.0]);
+        let (_, f) = sse3(Sse3Op::Haddps, big, ps([0.0; 4]), unmasked_oe);
+        assert_eq!(f, mxcsr::OE | mxcsr::PE);
+        let big = ps([f32::MAX, f32::MAX, 1.0, 1.0]);
+        let (_, f) = sse3(Sse3Op::Haddps, big, ps([0.0; 4]), unmasked_oe);
+        assert_eq!(f, mxcsr::OE);
         // Round up: 1 + 2^-24 becomes 1 + 2^-23.
         let (r, _) = sse3(Sse3Op::Haddps, a, a, DEFAULT | 0x4000);
         assert_eq!(r[4..8], (1.0 + f32::EPSILON).to_le_bytes());
