@@ -90,7 +90,7 @@ pub(super) fn signed(x: u64, size: usize) -> i64 {
 }
 
 /// `x` saturated to a signed `size`-byte integer.
-fn sat_signed(x: i64, size: usize) -> u64 {
+pub(super) fn sat_signed(x: i64, size: usize) -> u64 {
     let bits = 8 * size as u32;
     let max = (1i64 << (bits - 1)) - 1;
     x.clamp(-max - 1, max) as u64

@@ -1,6 +1,6 @@
-//! SSE, SSE2 and SSE4.1 (SDM Vol. 1 ch. 10-12; Vol. 2 under each
-//! mnemonic). The XMM registers and MXCSR live in the FXSAVE image
-//! (`CpuState::fx`).
+//! SSE, SSE2, SSE3, SSSE3, SSE4.1 and SSE4.2 (SDM Vol. 1 ch. 10-12;
+//! Vol. 2 under each mnemonic). The XMM registers and MXCSR live in the
+//! FXSAVE image (`CpuState::fx`).
 //!
 //! - `mod.rs`: availability (#UD/#NM by CR0 and CR4.OSFXSR), XMM operand
 //!   access with the 16-byte alignment rule of the legacy packed forms,
@@ -18,9 +18,13 @@
 //!   MOVQ2DQ/MOVDQ2Q;
 //! - `sse41.rs`, `sse41_ins.rs`, `sse41_fp.rs`: SSE4.1's packed integer
 //!   operations; its extracts and inserts; its blends, dot products and
-//!   rounding.
+//!   rounding;
 //! - `pcmpstr.rs`: SSE4.2's compares, PCMPESTRI/PCMPESTRM/PCMPISTRI/
-//!   PCMPISTRM and PCMPGTQ.
+//!   PCMPISTRM and PCMPGTQ;
+//! - `sse3.rs`: SSE3's ADDSUB, horizontal add/subtract (on the host's
+//!   unit, as `fp.rs`), MOVSHDUP/MOVSLDUP/MOVDDUP and LDDQU;
+//! - `ssse3.rs`: SSSE3, MMX and XMM forms, on the lane helpers of
+//!   `int.rs`.
 //!
 //! Work in progress (issue #9): CPUID does not advertise SSE or SSE2 until
 //! every form is in; until then a guest that tries them anyway gets these
@@ -33,9 +37,11 @@ mod mmx;
 mod mov;
 mod pcmpstr;
 mod shuffle;
+mod sse3;
 mod sse41;
 mod sse41_fp;
 mod sse41_ins;
+mod ssse3;
 
 use super::Table;
 use crate::exception::{Exception, Fault};
@@ -55,6 +61,8 @@ pub(super) fn register(t: &mut Table) {
     mov::register(t);
     pcmpstr::register(t);
     shuffle::register(t);
+    sse3::register(t);
+    ssse3::register(t);
     sse41::register(t);
     sse41_fp::register(t);
     sse41_ins::register(t);

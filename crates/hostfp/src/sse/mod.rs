@@ -117,9 +117,11 @@ macro_rules! sse_op {
 }
 
 mod convert;
+mod sse3;
 mod sse41;
 mod unbounded;
 pub use convert::*;
+pub use sse3::*;
 pub use sse41::*;
 
 /// `a op b` under the guest's MXCSR `guest`: the destination's new value

@@ -102,20 +102,30 @@ pub(super) fn arith_precision(op: SseOp, a: [u8; 16], b: [u8; 16], guest: u32) -
         Divsd => (BinOp::Div, Divsd, SD),
         _ => return None,
     };
-    let daz = guest & mxcsr::DAZ != 0;
-    let cw = control_word(lanes.double, guest);
     Some((0..lanes.count).any(|i| {
         let (x, y) = (alone(&a, i, lanes.double), alone(&b, i, lanes.double));
-        let (_, f) = with_tininess(guest, |c| sse_on(scalar, x, y, c));
-        if f & !(guest >> 7) & (mxcsr::OE | mxcsr::UE) == 0 {
-            return f & mxcsr::PE != 0;
-        }
-        let (x, y) = (
-            element(&x, 0, lanes.double, daz),
-            element(&y, 0, lanes.double, daz),
-        );
-        binary(bin, x, y, cw).1 & crate::sw::PE != 0
+        element_precision(bin, scalar, x, y, lanes.double, guest)
     }))
+}
+
+/// PE of one element `x op y` (element 0 of `x` and `y`; `scalar` the
+/// SSE scalar instruction of `op`): the unbounded result's inexactness if
+/// it over- or underflowed unmasked, else its masked response's PE.
+pub(super) fn element_precision(
+    op: BinOp,
+    scalar: SseOp,
+    x: [u8; 16],
+    y: [u8; 16],
+    double: bool,
+    guest: u32,
+) -> bool {
+    let (_, f) = with_tininess(guest, |c| sse_on(scalar, x, y, c));
+    if f & !(guest >> 7) & (mxcsr::OE | mxcsr::UE) == 0 {
+        return f & mxcsr::PE != 0;
+    }
+    let daz = guest & mxcsr::DAZ != 0;
+    let (x, y) = (element(&x, 0, double, daz), element(&y, 0, double, daz));
+    binary(op, x, y, control_word(double, guest)).1 & crate::sw::PE != 0
 }
 
 /// PE of a narrowing conversion (CVTSD2SS, CVTPD2PS of `b`) stopped by
@@ -143,7 +153,7 @@ pub(super) fn cvt_precision(op: Cvt, b: [u8; 16], guest: u32) -> Option<bool> {
 }
 
 /// Element `i` of `v` moved to element 0 of an otherwise zero value.
-fn alone(v: &[u8; 16], i: usize, double: bool) -> [u8; 16] {
+pub(super) fn alone(v: &[u8; 16], i: usize, double: bool) -> [u8; 16] {
     let n = if double { 8 } else { 4 };
     let mut r = [0u8; 16];
     r[..n].copy_from_slice(&v[i * n..i * n + n]);

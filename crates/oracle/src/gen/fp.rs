@@ -1,9 +1,9 @@
-//! x87, SSE/SSE2, SSE4.1 and SSE4.2's compares: the menu of encodings
-//! (those the interpreter implements), the initial x87/SSE state and a
-//! data buffer seeded with special values (±0, denormals,
-//! pseudo-denormals, unnormals, infinities, QNaN/SNaN, integer
-//! indefinite, values near the format limits) and valid control words for
-//! FLDCW/LDMXCSR.
+//! x87, SSE/SSE2/SSE3, SSSE3, SSE4.1 and SSE4.2's compares: the menu of
+//! encodings (those the interpreter implements; on MMX registers, the
+//! forms of SSSE3 and PEXTRW), the initial x87/SSE state and a data buffer
+//! seeded with special values (±0, denormals, pseudo-denormals,
+//! unnormals, infinities, QNaN/SNaN, integer indefinite, values near the
+//! format limits) and valid control words for FLDCW/LDMXCSR.
 
 use cpu_model::fxstate::{fsw, FxState, X87Reg};
 use iced_x86::{Code, EncodingKind, Mnemonic as M, OpCodeOperandKind as K};
@@ -185,6 +185,34 @@ const MNEMONICS: &[M] = &[
     M::Unpckhpd,
     M::Ldmxcsr,
     M::Stmxcsr,
+    // SSE3 (FISTTP is with the x87 stores above).
+    M::Addsubps,
+    M::Addsubpd,
+    M::Haddps,
+    M::Haddpd,
+    M::Hsubps,
+    M::Hsubpd,
+    M::Movshdup,
+    M::Movsldup,
+    M::Movddup,
+    M::Lddqu,
+    // SSSE3, MMX and XMM forms.
+    M::Pshufb,
+    M::Phaddw,
+    M::Phaddd,
+    M::Phaddsw,
+    M::Phsubw,
+    M::Phsubd,
+    M::Phsubsw,
+    M::Pmaddubsw,
+    M::Pmulhrsw,
+    M::Psignb,
+    M::Psignw,
+    M::Psignd,
+    M::Pabsb,
+    M::Pabsw,
+    M::Pabsd,
+    M::Palignr,
     // SSE4.1.
     M::Blendps,
     M::Blendpd,
@@ -273,6 +301,9 @@ fn supported(k: K) -> bool {
             | K::xmm_reg
             | K::xmm_rm
             | K::xmm_or_mem
+            | K::mm_reg
+            | K::mm_rm
+            | K::mm_or_mem
             | K::mem
             | K::r32_reg
             | K::r64_reg

@@ -316,7 +316,12 @@ fn build_insn(s: &InsnSpec, lay: &Layout) -> Option<Instruction> {
         let op = k as u32;
         let r = s.regs[k.min(2)];
         match *kind {
-            K::r8_or_mem | K::r16_or_mem | K::r32_or_mem | K::r64_or_mem | K::xmm_or_mem
+            K::r8_or_mem
+            | K::r16_or_mem
+            | K::r32_or_mem
+            | K::r64_or_mem
+            | K::xmm_or_mem
+            | K::mm_or_mem
                 if s.use_mem =>
             {
                 set_memory(&mut ins, op, s, lay, false)
@@ -336,6 +341,7 @@ fn build_insn(s: &InsnSpec, lay: &Layout) -> Option<Instruction> {
             K::xmm_or_mem | K::xmm_reg | K::xmm_rm => {
                 reg(&mut ins, op, nth(Register::XMM0, r % 16))
             }
+            K::mm_or_mem | K::mm_reg | K::mm_rm => reg(&mut ins, op, nth(Register::MM0, r % 8)),
             K::st0 => reg(&mut ins, op, Register::ST0),
             K::sti_opcode => reg(&mut ins, op, nth(Register::ST0, r % 8)),
             K::al => reg(&mut ins, op, Register::AL),
@@ -613,11 +619,23 @@ mod tests {
             Mnemonic::Pcmpestri64,
             Mnemonic::Pcmpistrm,
             Mnemonic::Pcmpgtq,
+            Mnemonic::Haddps,
+            Mnemonic::Movddup,
+            Mnemonic::Lddqu,
+            Mnemonic::Pshufb,
+            Mnemonic::Palignr,
         ] {
             assert!(
                 t.iter()
                     .any(|x| matches!(x, Template::Code(c) if c.mnemonic() == m)),
                 "{m:?} missing"
+            );
+        }
+        // SSSE3's MMX forms too.
+        for c in [Code::Pshufb_mm_mmm64, Code::Palignr_mm_mmm64_imm8] {
+            assert!(
+                t.iter().any(|x| matches!(x, Template::Code(k) if *k == c)),
+                "{c:?} missing"
             );
         }
     }
