@@ -191,7 +191,14 @@ pub static XLAT: CpuModel = CpuModel {
             | bit::FXSR
             | bit::SSE
             | bit::SSE2,
-        leaf1_ecx: bit::SSE4_1 | bit::SSE4_2 | bit::CX16 | bit::MOVBE | bit::POPCNT | bit::XSAVE,
+        leaf1_ecx: bit::SSE3
+            | bit::SSSE3
+            | bit::SSE4_1
+            | bit::SSE4_2
+            | bit::CX16
+            | bit::MOVBE
+            | bit::POPCNT
+            | bit::XSAVE,
         leaf7_ebx: bit::BMI1 | bit::BMI2 | bit::ADX,
         leaf7_ecx: 0,
         leaf7_edx: 0,
@@ -211,8 +218,8 @@ pub static XLAT: CpuModel = CpuModel {
 
 /// QEMU 7.2's `-cpu qemu64` under TCG, bit for bit (test-roms/cpuid-qemu64:
 /// QEMU's own log), less the features xlat does not implement: MCE, APIC,
-/// MTRR, MCA (leaf 1 and 80000001H EDX), SVM (80000001H:ECX, and leaf
-/// 8000000AH zeroed with it) and SSE3 (until it is implemented).
+/// MTRR, MCA (leaf 1 and 80000001H EDX) and SVM (80000001H:ECX, and leaf
+/// 8000000AH zeroed with it).
 pub static QEMU64: CpuModel = CpuModel {
     name: "qemu64",
     description: "QEMU 7.2's -cpu qemu64 (TCG), less what xlat does not implement",
@@ -241,7 +248,7 @@ pub static QEMU64: CpuModel = CpuModel {
             | bit::FXSR
             | bit::SSE
             | bit::SSE2,
-        leaf1_ecx: bit::CX16 | bit::HYPERVISOR,
+        leaf1_ecx: bit::SSE3 | bit::CX16 | bit::HYPERVISOR,
         leaf7_ebx: 0,
         leaf7_ecx: 0,
         leaf7_edx: 0,

@@ -31,7 +31,7 @@ fn xlat_vendor_and_signature() {
     assert_eq!((b >> 8) & 0xff, 8); // CLFLUSH line: 8 * 8 = 64 bytes
     assert_eq!((b >> 16) & 0xff, 1); // logical processors
     assert_eq!(b >> 24, 0); // APIC ID
-    assert_eq!(c, 0x04d8_2000); // CX16, SSE4.1, SSE4.2, MOVBE, POPCNT, XSAVE
+    assert_eq!(c, 0x04d8_2201); // SSE3, SSSE3, CX16, SSE4.1, SSE4.2, MOVBE, POPCNT, XSAVE
                                 // FPU DE PSE TSC MSR PAE CX8 SEP PGE CMOV PAT PSE36 CLFSH MMX FXSR SSE
                                 // SSE2.
     assert_eq!(d, 0x078b_a97d);
@@ -39,7 +39,7 @@ fn xlat_vendor_and_signature() {
     for bit in [1, 7, 9, 12, 14, 28] {
         assert_eq!(d & (1 << bit), 0, "EDX bit {bit}");
     }
-    for bit in [0, 9, 27, 28, 30, 31] {
+    for bit in [3, 27, 28, 30, 31] {
         assert_eq!(c & (1 << bit), 0, "ECX bit {bit}");
     }
 }
@@ -95,8 +95,8 @@ fn q(leaf: u32, sub: u32) -> (u32, u32, u32, u32) {
 fn qemu64_matches_qemu() {
     assert_eq!(q(0, 0), (0xd, 0x6874_7541, 0x444d_4163, 0x6974_6e65));
     // QEMU: ECX 0x80002001 (SSE3 CX16 HYPERVISOR), EDX 0x078bfbfd; less
-    // SSE3 (ECX bit 0) and MCE, APIC, MTRR, MCA (EDX bits 7, 9, 12, 14).
-    assert_eq!(q(1, 0), (0x60fb1, 0x800, 0x8000_2000, 0x078b_a97d));
+    // MCE, APIC, MTRR, MCA (EDX bits 7, 9, 12, 14).
+    assert_eq!(q(1, 0), (0x60fb1, 0x800, 0x8000_2001, 0x078b_a97d));
     assert_eq!(q(5, 0), (0, 0, 3, 0));
     assert_eq!(q(0xb, 1), (0, 1, 0x201, 0));
     assert_eq!(q(0xb, 2), (0, 0, 2, 0));
@@ -145,8 +145,7 @@ fn features_of(code: Code) -> Vec<CpuidFeature> {
 fn xlat_enables_exactly_what_is_implemented() {
     // Handlers registered per mnemonic also cover these encodings of
     // other processors (8086's POP CS, the 386's MOV TR, the 486 A-step
-    // CMPXCHG, Knights Corner, AMD TBM's XOP BEXTR), which stay #UD; and
-    // FISTTP, an SSE3 instruction, waits for the rest of SSE3.
+    // CMPXCHG, Knights Corner, AMD TBM's XOP BEXTR), which stay #UD.
     use CpuidFeature as F;
     let other = [
         F::INTEL8086_ONLY,
@@ -154,7 +153,6 @@ fn xlat_enables_exactly_what_is_implemented() {
         F::INTEL486_A_ONLY,
         F::KNC,
         F::TBM,
-        F::SSE3,
     ];
     let missing: Vec<(Code, Vec<CpuidFeature>)> = Code::values()
         .filter(|&c| desc(c).handler.is_some() && !XLAT.enables(c))
@@ -175,6 +173,8 @@ fn xlat_enables_exactly_what_is_implemented() {
         F::MMX,
         F::SSE,
         F::SSE2,
+        F::SSE3,
+        F::SSSE3,
         F::SSE4_1,
         F::SSE4_2,
         F::FXSR,
@@ -203,7 +203,7 @@ fn xlat_enables_exactly_what_is_implemented() {
             }
         }
     }
-    for f in [F::SSE3, F::SSSE3, F::AVX, F::XSAVEC, F::XSAVES, F::SVM] {
+    for f in [F::AVX, F::XSAVEC, F::XSAVES, F::SVM] {
         assert!(!advertised(f), "{f:?}");
     }
 }

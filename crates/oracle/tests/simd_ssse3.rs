@@ -204,7 +204,7 @@ fn differences(cases: &[Case], names: &[String]) -> Vec<String> {
     let mut out = Vec::new();
     for (i, c) in cases.iter().enumerate() {
         for engine in [Engine::Interp, Engine::Jit] {
-            let emulated = run_emulated(c, engine);
+            let emulated = run_emulated(c, engine, &cpu_model::model::XLAT);
             let d = oracle::compare(64, &native[i], &emulated);
             if !d.is_empty() {
                 out.push(format!(
@@ -404,7 +404,7 @@ fn lddqu_alignment_check_at_8_bytes() {
     let body: Body = Box::new(|a, _| a.lddqu(xmm3, xmmword_ptr(D + 0x48)));
     let c = case(&body, 0, &mut Rng(7), 0x202 | flags::AC);
     let native = run_native(std::slice::from_ref(&c)).expect("native run");
-    let emulated = run_emulated(&c, Engine::Interp);
+    let emulated = run_emulated(&c, Engine::Interp, &cpu_model::model::XLAT);
     let e = emulated.outcome.expect("emulated outcome");
     assert_eq!(e.fault, None, "the interpreter: no #AC at 8-byte alignment");
     assert_eq!(&e.fx.xmm[3][..], &c.data[0x48..0x58]);
