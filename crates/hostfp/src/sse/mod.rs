@@ -117,6 +117,7 @@ macro_rules! sse_op {
 }
 
 mod convert;
+mod dot;
 mod sse3;
 mod sse41;
 mod unbounded;

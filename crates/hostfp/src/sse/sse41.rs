@@ -105,13 +105,44 @@ const ROUNDSD: [ImmOp; 16] = row16!(roundsd_imm, 0);
 /// DPPS xmm0, xmm1, imm8 under the guest's MXCSR: the result and flags.
 pub fn dpps(a: [u8; 16], b: [u8; 16], imm: u8, guest: u32) -> ([u8; 16], u32) {
     let op = DPPS[usize::from(imm >> 4)][usize::from(imm & 15)];
-    with_tininess(guest, |c| op(a, b, c))
+    dot_flags(
+        false,
+        a,
+        b,
+        imm,
+        guest,
+        with_tininess(guest, |c| op(a, b, c)),
+    )
+}
+
+/// A dot product's result and flags as the host's masked run gave them,
+/// or, where an exception the guest leaves unmasked was raised, the flags
+/// of the steps up to the one that raised it (`dot`).
+fn dot_flags(
+    double: bool,
+    a: [u8; 16],
+    b: [u8; 16],
+    imm: u8,
+    guest: u32,
+    (r, flags): ([u8; 16], u32),
+) -> ([u8; 16], u32) {
+    if flags & !(guest >> 7) & mxcsr::FLAGS == 0 {
+        return (r, flags);
+    }
+    (r, super::dot::fault_flags(double, a, b, imm, guest))
 }
 
 /// DPPD xmm0, xmm1, imm8 under the guest's MXCSR: the result and flags.
 pub fn dppd(a: [u8; 16], b: [u8; 16], imm: u8, guest: u32) -> ([u8; 16], u32) {
     let op = DPPD[usize::from(imm >> 4 & 3)][usize::from(imm & 3)];
-    with_tininess(guest, |c| op(a, b, c))
+    dot_flags(
+        true,
+        a,
+        b,
+        imm,
+        guest,
+        with_tininess(guest, |c| op(a, b, c)),
+    )
 }
 
 /// The four ROUND forms: XMM0 := round(XMM1), the scalar forms keeping
