@@ -14,7 +14,7 @@
 //! destination mask 3:0), bits 5:4 and 1:0 for DPPD, bits 3:0 for the
 //! ROUND forms (the others are ignored by the instructions).
 
-use super::{host_mxcsr, mxcsr, with_tininess};
+use super::{host_mxcsr, mxcsr, sse, with_tininess, SseOp};
 
 /// A host operation with its imm8 built in: XMM0 := op(XMM0, XMM1) under
 /// the host MXCSR given, with the flags raised.
@@ -102,16 +102,80 @@ const ROUNDPD: [ImmOp; 16] = row16!(roundpd_imm, 0);
 const ROUNDSS: [ImmOp; 16] = row16!(roundss_imm, 0);
 const ROUNDSD: [ImmOp; 16] = row16!(roundsd_imm, 0);
 
-/// DPPS xmm0, xmm1, imm8 under the guest's MXCSR: the result and flags.
+/// DPPS xmm0, xmm1, imm8 under the guest's MXCSR: the result and flags
+/// (with an exception unmasked, those of the stages up to the one that
+/// raised it: `staged_flags`).
 pub fn dpps(a: [u8; 16], b: [u8; 16], imm: u8, guest: u32) -> ([u8; 16], u32) {
     let op = DPPS[usize::from(imm >> 4)][usize::from(imm & 15)];
-    with_tininess(guest, |c| op(a, b, c))
+    let (r, flags) = with_tininess(guest, |c| op(a, b, c));
+    if unmasked(flags, guest) {
+        return (r, staged_flags(a, b, imm, false, guest));
+    }
+    (r, flags)
 }
 
-/// DPPD xmm0, xmm1, imm8 under the guest's MXCSR: the result and flags.
+/// DPPD xmm0, xmm1, imm8 under the guest's MXCSR: the result and flags,
+/// as `dpps`.
 pub fn dppd(a: [u8; 16], b: [u8; 16], imm: u8, guest: u32) -> ([u8; 16], u32) {
     let op = DPPD[usize::from(imm >> 4 & 3)][usize::from(imm & 3)];
-    with_tininess(guest, |c| op(a, b, c))
+    let (r, flags) = with_tininess(guest, |c| op(a, b, c));
+    if unmasked(flags, guest) {
+        return (r, staged_flags(a, b, imm, true, guest));
+    }
+    (r, flags)
+}
+
+fn unmasked(flags: u32, guest: u32) -> bool {
+    flags & !(guest >> 7) & mxcsr::FLAGS != 0
+}
+
+/// The flags of DPPS/DPPD when an exception is unmasked. The SDM
+/// determines exceptions "separately for each add and multiply operation"
+/// (Vol. 2 "DPPS", "DPPD"), and an unmasked one stops the instruction at
+/// its stage: the products (a masked-out one +0.0), then DPPS's two pair
+/// sums, then the final sum. The host instruction, run with everything
+/// masked, goes on to the later stages, whose flags (PE from an infinity,
+/// DE from a denormal product) the guest must not see; and its PE for an
+/// overflow or underflow is the masked response's, not the unbounded
+/// result's (Vol. 1 §11.5.2.4-§11.5.2.6). Each stage runs here as its
+/// own SSE arithmetic (`super::sse`, which gets both right), on the
+/// previous stage's masked results; the flags of the stages run are ORed.
+fn staged_flags(a: [u8; 16], b: [u8; 16], imm: u8, double: bool, guest: u32) -> u32 {
+    let (size, mul, add_packed, add_scalar) = if double {
+        (8, SseOp::Mulpd, SseOp::Addpd, SseOp::Addsd)
+    } else {
+        (4, SseOp::Mulps, SseOp::Addps, SseOp::Addss)
+    };
+    let selected = |v: [u8; 16]| {
+        let mut r = [0u8; 16];
+        for i in 0..16 / size {
+            if imm >> (4 + i) & 1 != 0 {
+                r[i * size..i * size + size].copy_from_slice(&v[i * size..i * size + size]);
+            }
+        }
+        r
+    };
+    let (products, mut flags) = sse(mul, selected(a), selected(b), guest);
+    if unmasked(flags, guest) {
+        return flags;
+    }
+    let lane = |v: &[u8; 16], i: usize| super::unbounded::alone(v, i, double);
+    if double {
+        // DPPD's one sum: p0 + p1.
+        return flags | sse(add_scalar, products, lane(&products, 1), guest).1;
+    }
+    // DPPS: p0 + p1 and p2 + p3 side by side, then their sum.
+    let pair = |x: usize, y: usize| {
+        let mut r = lane(&products, x);
+        r[4..8].copy_from_slice(&lane(&products, y)[..4]);
+        r
+    };
+    let (sums, f) = sse(add_packed, pair(0, 2), pair(1, 3), guest);
+    flags |= f;
+    if unmasked(flags, guest) {
+        return flags;
+    }
+    flags | sse(add_scalar, sums, lane(&sums, 1), guest).1
 }
 
 /// The four ROUND forms: XMM0 := round(XMM1), the scalar forms keeping
@@ -189,6 +253,38 @@ mod tests {
         assert_eq!((r, f), (ps([0.0, 0.0, 0.0, 0.0]), mxcsr::PE));
         let (r, _) = dpps(a, b, 0x71, DEFAULT | 0x4000);
         assert_eq!(r, ps([2.0, 0.0, 0.0, 0.0]));
+    }
+
+    #[test]
+    fn unmasked_exception_stops_at_its_stage() {
+        let ones = ps([1.0; 4]);
+        let no_om = DEFAULT & !(mxcsr::OE << 7);
+        // 3e38 * 2 overflows exactly: OE alone, not the PE of the
+        // infinity the host's later sums see (checked on the host CPU by
+        // test-roms/gen/sse_native.py, simd4-long).
+        let a = ps([3e38, 3e38, 1.0, 1.0]);
+        let b = ps([2.0, 1.0, 0.0, 0.0]);
+        assert_eq!(dpps(a, b, 0xff, no_om).1, mxcsr::OE);
+        // An inexact overflowing product: OE and PE.
+        let b = ps([1.3, 1.0, 0.0, 0.0]);
+        assert_eq!(dpps(a, b, 0xff, no_om).1, mxcsr::OE | mxcsr::PE);
+        // Exact products, the pair sum overflows exactly; then the final sum.
+        assert_eq!(dpps(a, ones, 0x31, no_om).1, mxcsr::OE);
+        let a = ps([3e38, 1.0, 3e38, 1.0]);
+        assert_eq!(dpps(a, ones, 0x5f, no_om).1, mxcsr::OE);
+        // A tiny product with underflow unmasked: UE and PE, not the DE of
+        // the denormal product in the sums.
+        let a = ps([1e-20, 1.0, 1.0, 1.0]);
+        let no_um = DEFAULT & !(mxcsr::UE << 7);
+        assert_eq!(dpps(a, a, 0x11, no_um).1, mxcsr::UE | mxcsr::PE);
+        // DPPD's sum overflowing exactly.
+        let a = pd([1.5e308, 1.5e308]);
+        assert_eq!(dppd(a, pd([1.0, 1.0]), 0x31, no_om).1, mxcsr::OE);
+        // Masked, the flags are the host instruction's.
+        assert_eq!(
+            dppd(a, pd([1.0, 1.0]), 0x31, DEFAULT).1,
+            mxcsr::OE | mxcsr::PE
+        );
     }
 
     #[test]
