@@ -1,7 +1,8 @@
 """sse_long.py: generates sse-long.asm (see longgen.py)."""
-import struct
 import sys
-from longgen import Rom, REGS
+from longgen import REGS
+from ssegen import (SseRom, f32, f64, ints, bstr, cr4, QNAN, SNAN, INF, NINF,
+                    DENORM, MXCSR)
 
 DOC = """
 SSE and SSE2 in 64-bit mode (SDM Vol. 1 ch. 10-11, Vol. 2 under each
@@ -50,79 +51,9 @@ advertise it; make-expected.sh passes `-cpu max` for this ROM (the file
 sse-long.qemu-args). Nothing printed depends on CPUID.
 """
 
-r = Rom("sse-long.asm", DOC)
-consts = {}
-TESTS = []  # for gen/sse_native.py
-
-
-def k(val):
-    """Label of a 16-byte constant (an int, little-endian)."""
-    if val not in consts:
-        consts[val] = f"cst{len(consts)}"
-    return consts[val]
-
-
-def f32(*xs):
-    b = b"".join(struct.pack("<f", x) if isinstance(x, float) else struct.pack("<I", x)
-                 for x in xs)
-    return int.from_bytes(b.ljust(16, b"\0"), "little")
-
-
-def f64(*xs):
-    b = b"".join(struct.pack("<d", x) if isinstance(x, float) else struct.pack("<Q", x)
-                 for x in xs)
-    return int.from_bytes(b.ljust(16, b"\0"), "little")
-
-
-def ints(size, *xs):
-    b = b"".join((x & ((1 << 8 * size) - 1)).to_bytes(size, "little") for x in xs)
-    return int.from_bytes(b.ljust(16, b"\0"), "little")
-
-
-def bstr(s):
-    return int.from_bytes(s.ljust(16, b"\0"), "little")
-
-
-SCR = 0x4000        # scratch for printing and stores (16-byte aligned)
-FXA = 0x5000        # FXSAVE area
-r.head = [f"SCR equ {SCR:#x}", f"FXA equ {FXA:#x}"]
-QNAN, SNAN, INF, NINF = 0x7fc00000, 0x7fa00000, 0x7f800000, 0xff800000
-DENORM = 0x00000001
-MXCSR = 0x1f80
-
-
-def t(name, code, ins=None, out=("xmm0",), mxcsr=MXCSR, show_mxcsr=True, gprs=(),
-      mask=0, f_in=0x2, setup=None, pre_post=()):
-    """A test: loads MXCSR and the XMM registers `ins` maps to 16-byte
-    constants, runs `code`, then (after `pre_post`) prints the `out` XMM
-    registers (low, high quadword), the `gprs` and MXCSR, in that order,
-    in rax, rbx, rcx, ... r9. Everything is first stored to scratch
-    memory, so no printed register is overwritten before it is saved."""
-    pre = [f"ldmxcsr [rel {k(mxcsr)}]"]
-    for x, v in (ins or {}).items():
-        pre.append(f"movdqu {x}, [rel {k(v)}]")
-    post = list(pre_post)
-    loads = []
-    for i, x in enumerate(out):
-        post.append(f"movdqu [abs SCR + {16 * i:#x}], {x}")
-        loads += [16 * i, 16 * i + 8]
-    for i, g in enumerate(gprs):
-        post.append(f"mov [abs SCR + {0x80 + 8 * i:#x}], {g}")
-        loads.append(0x80 + 8 * i)
-    if show_mxcsr:
-        post += ["mov qword [abs SCR + 0xc0], 0", "stmxcsr [abs SCR + 0xc0]"]
-        loads.append(0xc0)
-    assert len(loads) <= len(REGS), name
-    regs = REGS[:len(loads)]
-    post += [f"mov {reg}, [abs SCR + {a:#x}]" for reg, a in zip(regs, loads)]
-    r.test(name, pre + code, regs=tuple(regs), mask=mask, f_in=f_in, setup=setup, post=post)
-    privileged = any(w in c for c in code + post for w in ("cr0", "cr4", "clts"))
-    TESTS.append(dict(name=name, code=pre + code, post=post, regs=regs, mask=mask, f_in=f_in,
-                      setup=setup or {}, native=not privileged))
-
-
-def cr4(v):
-    return ["mov rax, cr4", f"and eax, ~0x600", f"or eax, {v:#x}", "mov cr4, rax"]
+g = SseRom("sse-long.asm", DOC)
+r, k, t = g.r, g.k, g.t
+TESTS = g.tests  # for gen/sse_native.py
 
 
 # CR4.OSFXSR | OSXMMEXCPT for everything below (CR0.EM = 0, TS = 0 from reset).
@@ -424,16 +355,12 @@ for eax, edx in [(3, 100), (-3, 8), (0, 0), (0x80000000, 5)]:
       ins={"xmm1": bstr(b"\x02\x03\x04\x05\x06\x07\x08\x09")}, show_mxcsr=False,
       mask=0x8d5, setup={"rax": eax & (2**64 - 1), "rdx": edx})
 
-extra = ["msg_hello: db `SSE and SSE2 (64-bit)\\n`, 0",
-         "align 16",
-         "al16: db " + ", ".join(str(i + 1) for i in range(48)),
-         "mx_all: dd 0xffff",
-         "mx_res16: dd 0x11f80",
-         "mx_res31: dd 0x80001f80",
-         "mx_some: dd 0x3f81",
-         "align 16"]
-for val, label in consts.items():
-    extra.append(f"{label}: dq {val & (2**64 - 1):#018x}, {val >> 64:#018x}")
-r.extra = "\n".join(extra) + "\n"
+g.finish(["msg_hello: db `SSE and SSE2 (64-bit)\\n`, 0",
+          "align 16",
+          "al16: db " + ", ".join(str(i + 1) for i in range(48)),
+          "mx_all: dd 0xffff",
+          "mx_res16: dd 0x11f80",
+          "mx_res31: dd 0x80001f80",
+          "mx_some: dd 0x3f81"])
 if __name__ == "__main__":
     sys.stdout.write(r.emit())

@@ -1,5 +1,6 @@
-"""sse_native.py: runs the tests of sse-long (gen/sse_long.py) on the host's
-own SSE unit, as a Linux x86-64 user program, and prints their lines in the
+"""sse_native.py: runs the tests of sse-long (gen/sse_long.py), or of
+another ROM built on gen/ssegen.py (simd4-long: gen/simd4_long.py), on the
+host's own SSE unit, as a Linux x86-64 user program, and prints their lines in the
 ROM's format: the arbiter for the lines where QEMU and the SDM (or xlat)
 disagree. Not run by the test suite; the ROM's expected log still comes
 from QEMU (and sse-long.qemu-fix.patch).
@@ -9,14 +10,15 @@ prints `#vv err=eeee ` from the signal's trap number and error code (not the
 ROM's pushed RIP and stack, which differ here) and the test goes on at its
 end, as in the ROM.
 
-Usage: python3 gen/sse_native.py OUTDIR   (needs nasm and cc; prints the log)
+Usage: python3 gen/sse_native.py [GENERATOR] OUTDIR   (GENERATOR: sse_long, the
+default, or simd4_long; needs nasm and cc; prints the log)
 """
+import importlib
 import os
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import sse_long as x  # noqa: E402
 from longgen import REGS  # noqa: E402
 
 C_SRC = r"""
@@ -42,7 +44,7 @@ void report(const char *name, uint64_t regmask, uint64_t flagmask, uint64_t flag
         if (regmask >> i & 1) printf(" %s=%016llx", names[i], (unsigned long long)OUTREGS[i]);
     printf(" f=%04llx\n", (unsigned long long)(flags & flagmask));
 }
-int main(void) {
+int main(int argc, char **argv) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = on_fault;
@@ -52,7 +54,7 @@ int main(void) {
     sigaction(SIGILL, &sa, NULL);
     sigaction(SIGBUS, &sa, NULL);
     setvbuf(stdout, NULL, _IOFBF, 1 << 20);
-    printf("SSE and SSE2 (64-bit), natively\n");
+    printf("%s, natively\n", argc > 1 ? argv[1] : "");
     run_tests();
     return 0;
 }
@@ -60,7 +62,11 @@ int main(void) {
 
 
 def main():
-    out = sys.argv[1]
+    out = sys.argv[-1]
+    gen = sys.argv[1] if len(sys.argv) > 2 else "sse_long"
+    x = importlib.import_module(gen)
+    title = next(l for l in x.r.extra.splitlines() if l.startswith("msg_hello"))
+    title = title.split("`")[1].removesuffix("\\n")
     os.makedirs(out, exist_ok=True)
     a = ["bits 64", "default rel", "extern report", "global run_tests", "global RESUME",
          "global OUTREGS", "section .data", "align 16", "RESUME: dq 0", "OUTREGS: times 8 dq 0",
@@ -97,7 +103,7 @@ def main():
     subprocess.run(["cc", "-O1", "-no-pie", "-o", f"{out}/sse-native", f"{out}/main.c",
                     f"{out}/tests.o"], check=True)
     sys.stdout.flush()
-    subprocess.run([f"{out}/sse-native"], check=True)
+    subprocess.run([f"{out}/sse-native", title], check=True)
 
 
 if __name__ == "__main__":

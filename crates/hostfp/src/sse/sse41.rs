@@ -223,6 +223,38 @@ mod tests {
     }
 
     #[test]
+    fn unmasked_exception_stops_at_its_stage() {
+        let ones = ps([1.0; 4]);
+        let no_om = DEFAULT & !(mxcsr::OE << 7);
+        // 3e38 * 2 overflows exactly: OE alone, not the PE of the
+        // infinity the host's later sums see (checked on the host CPU by
+        // test-roms/gen/sse_native.py, simd4-long).
+        let a = ps([3e38, 3e38, 1.0, 1.0]);
+        let b = ps([2.0, 1.0, 0.0, 0.0]);
+        assert_eq!(dpps(a, b, 0xff, no_om).1, mxcsr::OE);
+        // An inexact overflowing product: OE and PE.
+        let b = ps([1.3, 1.0, 0.0, 0.0]);
+        assert_eq!(dpps(a, b, 0xff, no_om).1, mxcsr::OE | mxcsr::PE);
+        // Exact products, the pair sum overflows exactly; then the final sum.
+        assert_eq!(dpps(a, ones, 0x31, no_om).1, mxcsr::OE);
+        let a = ps([3e38, 1.0, 3e38, 1.0]);
+        assert_eq!(dpps(a, ones, 0x5f, no_om).1, mxcsr::OE);
+        // A tiny product with underflow unmasked: UE and PE, not the DE of
+        // the denormal product in the sums.
+        let a = ps([1e-20, 1.0, 1.0, 1.0]);
+        let no_um = DEFAULT & !(mxcsr::UE << 7);
+        assert_eq!(dpps(a, a, 0x11, no_um).1, mxcsr::UE | mxcsr::PE);
+        // DPPD's sum overflowing exactly.
+        let a = pd([1.5e308, 1.5e308]);
+        assert_eq!(dppd(a, pd([1.0, 1.0]), 0x31, no_om).1, mxcsr::OE);
+        // Masked, the flags are the host instruction's.
+        assert_eq!(
+            dppd(a, pd([1.0, 1.0]), 0x31, DEFAULT).1,
+            mxcsr::OE | mxcsr::PE
+        );
+    }
+
+    #[test]
     fn rounding_modes_precision_and_nans() {
         let v = pd([2.5, -2.5]);
         let nearest = round(Round::Pd, [0; 16], v, 0, DEFAULT);
