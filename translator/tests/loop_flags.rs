@@ -149,16 +149,16 @@ fn loops_that_read_or_partly_write_flags_first() {
 /// block at the program's start, the second enters the loop's own block
 /// from outside (nothing pending) and takes its back edge (flags
 /// pending), the third faults in the pending prefix. The strides are 16,
-/// then 16 + `jump`; with `inc`, an INC (not a full flag write) comes
-/// before the load. The translator must report the fault with the
+/// then 16 + `jump`; `pre` (not a full flag write) comes before the
+/// load. The translator must report the fault with the
 /// interpreter's registers and RFLAGS.
-fn fault_at_third_pass(inc: bool, aligned: bool, jump: u64, want: fn(&Exception) -> bool) {
+fn fault_at_third_pass(pre: Option<Body>, aligned: bool, jump: u64, want: fn(&Exception) -> bool) {
     let code = asm(64, |a| {
         a.xor(eax, eax).unwrap();
         let mut top = a.create_label();
         a.set_label(&mut top).unwrap();
-        if inc {
-            a.inc(rax).unwrap();
+        if let Some(pre) = pre {
+            pre(a);
         }
         if aligned {
             a.movdqa(xmm0, xmmword_ptr(rsi + rdx)).unwrap();
@@ -205,7 +205,7 @@ fn fault_at_third_pass(inc: bool, aligned: bool, jump: u64, want: fn(&Exception)
 fn page_fault_in_the_pending_prefix() {
     // The third pass at 1 GiB + SRC + 40: not mapped (and the CMP before
     // it leaves PF clear, the first pass's set).
-    fault_at_third_pass(false, false, 0x4000_0008, |e| {
+    fault_at_third_pass(None, false, 0x4000_0008, |e| {
         matches!(e, Exception::PF { .. })
     });
 }
@@ -213,14 +213,18 @@ fn page_fault_in_the_pending_prefix() {
 #[test]
 fn alignment_fault_in_the_pending_prefix() {
     // The third pass misaligned: MOVDQA raises #GP(0) (PF as above).
-    fault_at_third_pass(false, true, 8, |e| *e == Exception::GP(0));
+    fault_at_third_pass(None, true, 8, |e| *e == Exception::GP(0));
 }
 
 #[test]
 fn fault_after_a_partial_flag_write() {
     // INC writes all flags but CF: the rule must not apply, and the
     // fault must see INC's flags.
-    fault_at_third_pass(true, false, 0x4000_0008, |e| {
+    fault_at_third_pass(Some(|a| a.inc(rax).unwrap()), false, 0x4000_0008, |e| {
+        matches!(e, Exception::PF { .. })
+    });
+    // A shift by CL writes flags unless CL = 0 (here CL = 0xff: 31).
+    fault_at_third_pass(Some(|a| a.shl(eax, cl).unwrap()), false, 0x4000_0008, |e| {
         matches!(e, Exception::PF { .. })
     });
 }

@@ -112,8 +112,9 @@ pub(super) struct DeferredLoopFlags {
 /// the first one that certainly writes all six status flags (the
 /// prefix, `flag_effects`, which `live_flags` also uses)
 /// * reads no status flag (so nothing in the block sees the stale r11),
-/// * writes no status flag (so r11 := r11 merged with the pending flags
-///   is the guest RFLAGS at every point of the prefix), and
+/// * writes no status flag, not even possibly (a shift by CL) (so r11
+///   merged with the pending flags is the guest RFLAGS at every point of
+///   the prefix), and
 /// * is a native instruction that can leave the block only through a
 ///   memory slow form or a monitor call of itself (SIMD memory operands:
 ///   no exit request check, no partial flag store before the exit);
@@ -159,7 +160,9 @@ pub(super) fn deferred_loop_flags(plan: &[Planned]) -> Option<DeferredLoopFlags>
             return None;
         };
         let (written, read) = flag_effects(&n);
-        if read != 0 {
+        // A shift by CL writes flags unless its count is 0, which
+        // `flag_effects` counts as writing none.
+        if read != 0 || matches!(n, Native::ShiftCl { .. }) {
             return None;
         }
         if n.uses_memory() {
