@@ -130,16 +130,20 @@ pub(super) struct DeferredLoopFlags {
 /// access (a fault, a page the fast path does not map, a write to a code
 /// page: SMC), or (3) through the monitor call of a prefix SIMD
 /// instruction without an inline form. `emit_block` merges the pending
-/// flags into r11 (`merge_pending`) on each of these paths before the
-/// cache is flushed, so the monitor, a fault's delivery and the
-/// dispatcher see the exact RFLAGS; normal entries mark nothing pending.
+/// flags into r11 (`merge_pending`, the merge the edge would have done:
+/// the prefix leaves r11's status flags as they were) on each of these
+/// paths before the cache is flushed, so the monitor, a fault's delivery
+/// and the dispatcher see the exact RFLAGS; normal entries mark nothing
+/// pending.
 /// After the first full write, `live_flags` guarantees r11 is exact at
 /// every later exit whatever r11 held at entry: each status flag at an
 /// exit is stored by its last writer, which is at or after that write.
-/// Native instructions (register or SIMD) do not fault otherwise; TF,
-/// RF, debug registers and pending interrupts are checked before
-/// translated code is entered (`monitor::can_run`) and changed only by
-/// monitor calls, which end the block or are excluded from the prefix.
+/// Native instructions (register or SIMD) do not fault otherwise. TF,
+/// RF and the debug registers are checked before translated code is
+/// entered (`monitor::can_run`) and changed only by monitor calls, which
+/// are excluded from the prefix; an interrupt or stop that becomes
+/// pending while the loop runs is seen at the budget check (1) or at a
+/// helper's exit request, and a helper runs only on paths (2) and (3).
 pub(super) fn deferred_loop_flags(plan: &[Planned]) -> Option<DeferredLoopFlags> {
     let (last, body) = plan.split_last()?;
     let Kind::Branch(super::plan::Branch::Jcc { cc, target }) = last.kind else {
