@@ -65,7 +65,15 @@ pub struct Ctx {
     /// native SIMD floating point run under the guest's (see
     /// `emit::simd`).
     pub host_mxcsr: u64,
+    /// Guest status flags of a loop's back edge not yet merged into the
+    /// guest RFLAGS, in `emit::flags::capture_flags` form, or
+    /// `NO_PENDING_FLAGS` (see `emit::flags::deferred_loop_flags`).
+    pub pending_flags: u64,
 }
+
+/// `Ctx::pending_flags` when no back edge left flags pending (a captured
+/// image has at most 16 bits).
+pub const NO_PENDING_FLAGS: u64 = u64::MAX;
 
 // SAFETY: the raw pointers in a `Ctx` are set only for the duration of
 // `Runtime::enter`, which borrows everything they point to mutably, and are
@@ -87,6 +95,7 @@ impl Default for Ctx {
             bus: std::ptr::null_mut(),
             env: std::ptr::null_mut(),
             host_mxcsr: 0,
+            pending_flags: NO_PENDING_FLAGS,
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use super::plan::{AluOp, FlagOp, Kind, MemOp, Native, Planned, Src, UnOp};
 use super::simd_plan::SimdClass;
-use super::Asm;
+use super::{Asm, CX_PENDING_FLAGS};
 use cpu_model::flags;
 use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi};
 
@@ -87,6 +87,106 @@ pub(super) fn fusable(n: &Native, cc: u8) -> Option<(u64, u64)> {
         _ => return None,
     };
     (cc_reads(cc) & !take == 0).then_some((take, clear))
+}
+
+/// A loop's back edge whose flags may stay pending: the block ends in a
+/// Jcc fused with the native instruction before it (`fusable`) and
+/// jumping to the block's own start.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct DeferredLoopFlags {
+    /// The fused instruction's flag store (`fusable`'s masks).
+    pub take: u64,
+    pub clear: u64,
+    /// Instructions before the first one that writes every status flag:
+    /// the block's "pending prefix".
+    pub prefix: usize,
+}
+
+/// The rule for leaving a loop's flags unmerged on its back edge.
+///
+/// On the taken edge of a fused Jcc back to the block's own start, the
+/// guest's flags are in edx in captured form; merging them into r11 (the
+/// guest RFLAGS) costs eight instructions a pass. The edge may instead
+/// store edx in `Ctx::pending_flags` (one store) when this returns
+/// `Some`, i.e. when, from the block's start, every instruction before
+/// the first one that certainly writes all six status flags (the
+/// prefix, `flag_effects`, which `live_flags` also uses)
+/// * reads no status flag (so nothing in the block sees the stale r11),
+/// * writes no status flag, not even possibly (a shift by CL) (so r11
+///   merged with the pending flags is the guest RFLAGS at every point of
+///   the prefix), and
+/// * is a native instruction that can leave the block only through a
+///   memory slow form or a monitor call of itself (SIMD memory operands:
+///   no exit request check, no partial flag store before the exit);
+///
+/// and that first full write is a register instruction (it cannot fault).
+/// No monitor call, branch or other instruction is allowed in the
+/// prefix.
+///
+/// Why it is exact: r11 is stale only from the back edge to the end of
+/// the first full write. Control can leave translated code in that span
+/// only (1) at the budget check at `loop_head` (an event, a stop request
+/// or the budget's end), (2) through the slow form of a prefix memory
+/// access (a fault, a page the fast path does not map, a write to a code
+/// page: SMC), or (3) through the monitor call of a prefix SIMD
+/// instruction without an inline form. `emit_block` merges the pending
+/// flags into r11 (`merge_pending`, the merge the edge would have done:
+/// the prefix leaves r11's status flags as they were) on each of these
+/// paths before the cache is flushed, so the monitor, a fault's delivery
+/// and the dispatcher see the exact RFLAGS; normal entries mark nothing
+/// pending.
+/// After the first full write, `live_flags` guarantees r11 is exact at
+/// every later exit whatever r11 held at entry: each status flag at an
+/// exit is stored by its last writer, which is at or after that write.
+/// Native instructions (register or SIMD) do not fault otherwise. TF,
+/// RF and the debug registers are checked before translated code is
+/// entered (`monitor::can_run`) and changed only by monitor calls, which
+/// are excluded from the prefix; an interrupt or stop that becomes
+/// pending while the loop runs is seen at the budget check (1) or at a
+/// helper's exit request, and a helper runs only on paths (2) and (3).
+pub(super) fn deferred_loop_flags(plan: &[Planned]) -> Option<DeferredLoopFlags> {
+    let (last, body) = plan.split_last()?;
+    let Kind::Branch(super::plan::Branch::Jcc { cc, target }) = last.kind else {
+        return None;
+    };
+    if target != plan.first()?.ins.ip() {
+        return None;
+    }
+    let Kind::Native(fused) = body.last()?.kind else {
+        return None;
+    };
+    if fused.uses_memory() {
+        return None;
+    }
+    let (take, clear) = fusable(&fused, cc)?;
+    for (i, p) in body.iter().enumerate() {
+        let Kind::Native(n) = p.kind else {
+            return None;
+        };
+        let (written, read) = flag_effects(&n);
+        // A shift by CL writes flags unless its count is 0, which
+        // `flag_effects` counts as writing none.
+        if read != 0 || matches!(n, Native::ShiftCl { .. }) {
+            return None;
+        }
+        if n.uses_memory() {
+            if written != 0 || !matches!(n, Native::Simd(_)) {
+                return None;
+            }
+            continue;
+        }
+        if written == flags::STATUS {
+            return Some(DeferredLoopFlags {
+                take,
+                clear,
+                prefix: i,
+            });
+        }
+        if written != 0 {
+            return None;
+        }
+    }
+    None
 }
 
 /// For each instruction, the status flags live after it: read by a later
@@ -253,6 +353,24 @@ pub(super) fn setcc_dl(a: &mut Asm, cc: u8) {
         14 => dynasm!(a ; .arch x64 ; setle dl),
         _ => dynasm!(a ; .arch x64 ; setg dl),
     }
+}
+
+/// On a path that leaves translated code from a loop's pending prefix
+/// (`deferred_loop_flags`): merge flags the back edge left pending into
+/// r11 and mark none pending. Clobbers rdx, rsi and the host flags.
+pub(super) fn merge_pending(a: &mut Asm, d: DeferredLoopFlags) {
+    dynasm!(a
+        ; .arch x64
+        ; cmp DWORD [r13 + CX_PENDING_FLAGS], -1
+        ; je >none
+        ; mov edx, [r13 + CX_PENDING_FLAGS]
+    );
+    merge_flags(a, d.take, d.clear);
+    dynasm!(a
+        ; .arch x64
+        ; mov DWORD [r13 + CX_PENDING_FLAGS], -1
+        ; none:
+    );
 }
 
 #[cfg(test)]

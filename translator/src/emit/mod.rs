@@ -74,7 +74,10 @@ use cache::{flush_cache, reload_cache, RegCache};
 use cpu_model::CpuState;
 use dynasmrt::x64::X64Relocation;
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler};
-use flags::{fusable, jcc_taken, live_flags, merge_flags, restore_flags, setcc_dl};
+use flags::{
+    deferred_loop_flags, fusable, jcc_taken, live_flags, merge_flags, merge_pending, restore_flags,
+    setcc_dl,
+};
 use memory::{emit_micro_misses, fast_address, micro_slot, FastAccess, MemRef};
 use native::{emit_native, MemPath};
 
@@ -144,6 +147,8 @@ pub(super) const CX_TMP: i32 = core::mem::offset_of!(Ctx, tmp) as i32;
 pub(super) const CX_TMP2: i32 = core::mem::offset_of!(Ctx, tmp2) as i32;
 pub(super) const CX_EXIT_REQ: i32 = core::mem::offset_of!(Ctx, exit_req) as i32;
 pub(super) const CX_HOST_MXCSR: i32 = core::mem::offset_of!(Ctx, host_mxcsr) as i32;
+pub(super) const CX_PENDING_FLAGS: i32 = core::mem::offset_of!(Ctx, pending_flags) as i32;
+const _: () = assert!(crate::exec::NO_PENDING_FLAGS as u32 == u32::MAX);
 pub(super) const ST_MXCSR: i32 = (core::mem::offset_of!(CpuState, fx)
     + core::mem::offset_of!(cpu_model::fxstate::FxState, mxcsr))
     as i32;
@@ -223,6 +228,14 @@ pub fn emit_block(
     };
     let n = plan.len() as i32;
     reload_cache(&mut a);
+    // A loop whose back edge may leave its flags pending (the rule and
+    // why it is exact: `deferred_loop_flags`); an entry from outside
+    // leaves none.
+    let deferred = deferred_loop_flags(plan);
+    let in_prefix = |i: usize| deferred.filter(|d| i < d.prefix);
+    if deferred.is_some() {
+        dynasm!(a ; .arch x64 ; mov DWORD [r13 + CX_PENDING_FLAGS], -1);
+    }
     // A branch back to the block's own start jumps here: the cache is
     // still loaded (every write was also made to the cache).
     let start = plan.first().map_or(0, |p| p.ins.ip());
@@ -293,6 +306,9 @@ pub fn emit_block(
                 if let Native::Simd(_) = nat {
                     // No inline form (an operand the fast path does not
                     // compute): the whole instruction in the interpreter.
+                    if let Some(d) = in_prefix(i) {
+                        merge_pending(&mut a, d);
+                    }
                     let shim = addrs.monitor;
                     monitor_call(&mut a, p, ins_addr(i), ictx.remaining, shim, addrs);
                     continue;
@@ -324,7 +340,12 @@ pub fn emit_block(
                     if exit == 1 {
                         dynasm!(a ; .arch x64 ; taken:);
                     }
-                    merge_flags(&mut a, take, clear);
+                    if exit == 1 && deferred.is_some() {
+                        // The back edge to the start (the rule's Jcc).
+                        dynasm!(a ; .arch x64 ; mov [r13 + CX_PENDING_FLAGS], edx);
+                    } else {
+                        merge_flags(&mut a, take, clear);
+                    }
                     dynasm!(a ; .arch x64 ; add QWORD [rbx + ST_ICOUNT], k);
                     exit_or_loop(&mut a, t, slots[exit], start);
                     exits.push(Exit { target: t });
@@ -485,6 +506,9 @@ pub fn emit_block(
         if pending > 0 {
             dynasm!(a ; .arch x64 ; add QWORD [rbx + ST_ICOUNT], pending);
         }
+        if let Some(d) = in_prefix(sf.index) {
+            merge_pending(&mut a, d);
+        }
         if let Native::Simd(_) = nat {
             // A monitor call of the whole instruction, which counts it
             // (the inline form counts it with the natives after it).
@@ -512,6 +536,9 @@ pub fn emit_block(
         ; ->no_budget:
         ; add QWORD [r13 + CX_COUNTDOWN], n
     );
+    if let Some(d) = deferred {
+        merge_pending(&mut a, d);
+    }
     flush_cache(&mut a);
     dynasm!(a
         ; .arch x64
