@@ -106,9 +106,10 @@ impl From<EngineArg> for Engine {
 #[derive(Debug, clap::Args)]
 struct RunArgs {
     /// BIOS image: mapped to end at 0xFFFFFFFF, its last 128 KiB also below
-    /// 1 MiB. A multiple of 2 KiB, at most 16 MiB.
-    #[arg(long, value_name = "FILE")]
-    bios: PathBuf,
+    /// 1 MiB. A multiple of 2 KiB, at most 16 MiB. (Required, except with
+    /// `--cpu help`.)
+    #[arg(long, value_name = "FILE", required_unless_present = "cpu")]
+    bios: Option<PathBuf>,
     /// Write debug-console output (port 0xE9) to FILE instead of stdout.
     #[arg(long, value_name = "FILE")]
     debugcon: Option<PathBuf>,
@@ -174,6 +175,8 @@ enum SetupError {
     },
     #[error(transparent)]
     Machine(#[from] MachineError),
+    #[error("run: --bios FILE is required (only `--cpu help` runs without it)")]
+    NoBios,
 }
 
 fn create(what: &'static str, path: &Path) -> Result<(Output, Sink<File>), SetupError> {
@@ -196,7 +199,8 @@ struct Setup {
 /// Read the BIOS, open every output and build the machine: everything
 /// that can fail before the run.
 fn build(args: &RunArgs, cpu: &'static cpu_model::CpuModel) -> Result<Setup, SetupError> {
-    let bios = Bios::load(&args.bios)?;
+    let path = args.bios.as_ref().ok_or(SetupError::NoBios)?;
+    let bios = Bios::load(path)?;
     let mut outputs = Vec::new();
     let debugcon: Box<dyn Write + Send> = match &args.debugcon {
         Some(p) => {

@@ -21,6 +21,17 @@ fn cpu_help_lists_the_models() {
         assert_eq!(names, ["xlat", "qemu64"], "{out}");
         assert!(out.contains("QEMU 7.2"), "{out}");
     }
+    // `xlat run --cpu help` needs no BIOS; any other model does.
+    let o = xlat(&["run", "--cpu", "help"]);
+    assert_eq!(status(&o), 0, "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).starts_with("xlat "));
+    let o = xlat(&["run", "--cpu", "qemu64"]);
+    assert_eq!(status(&o), 2);
+    assert!(
+        stderr(&o).contains("--bios FILE is required"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
