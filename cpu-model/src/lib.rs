@@ -2,6 +2,7 @@
 //! x86-64 processor. It knows nothing of devices or code generation; the
 //! platform is reached only through [`memory::Bus`].
 
+pub mod cpuid_bits;
 pub mod exception;
 pub mod flags;
 pub mod fxstate;

@@ -212,8 +212,10 @@ pub struct EventState {
 pub use crate::fxstate::FxState;
 
 /// The signature (CPUID.1:EAX) of the default CPU model, which RESET
-/// leaves in EDX; `Cpu::with_model` puts its model's there.
-pub const CPU_SIGNATURE: u32 = crate::model::XLAT_SIGNATURE;
+/// leaves in EDX (`Cpu::with_model` puts its model's there): family 6,
+/// model 0x0f (Core 2-era "Merom"-like), stepping 0xb, a conservative
+/// signature that makes no promise about newer extensions.
+pub const CPU_SIGNATURE: u32 = 0x0000_06fb;
 
 /// All architectural registers of one processor.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -6,7 +6,7 @@
 //! two whose opcodes older processors read as another instruction (see
 //! [`without_feature`]).
 
-use crate::model::{bit, Features};
+use crate::cpuid_bits::{bit, Features};
 use iced_x86::{Code, CpuidFeature as F, Instruction};
 
 /// Where a feature is advertised.

@@ -58,6 +58,7 @@
 
 mod cache;
 mod flags;
+mod loc;
 mod memory;
 mod native;
 mod plan;

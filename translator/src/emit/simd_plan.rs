@@ -13,7 +13,7 @@
 //! the block (`monitor::Snapshot`), so the rest of a block never runs
 //! under a state it was not translated for.
 
-use super::plan::{gpr, Loc};
+use super::loc::{gpr, Loc};
 use cpu_model::state::{cr0, cr4};
 use cpu_model::Cpu;
 use iced_x86::{

@@ -59,13 +59,20 @@ pub enum Cvt {
 /// `op` of `b` into `a` under the guest's MXCSR: the result and flags.
 pub fn cvt(op: Cvt, a: [u8; 16], b: [u8; 16], guest: u32) -> ([u8; 16], u32) {
     let (r, flags) = super::with_tininess(guest, |c| cvt_on(op, a, b, c));
+    // Only the narrowing conversions can overflow or underflow.
+    let count = match op {
+        Cvt::Sd2ss => 1,
+        Cvt::Pd2ps => 2,
+        _ => return (r, flags),
+    };
     let flags = super::unbounded::fix_precision(flags, guest, || {
-        super::unbounded::cvt_precision(op, b, guest)
+        let lane = |x| super::with_tininess(guest, |c| cvt_on(Cvt::Sd2ss, [0; 16], x, c)).1;
+        Some(super::unbounded::narrowing_precision(count, b, guest, lane))
     });
     (r, flags)
 }
 
-pub(super) fn cvt_on(op: Cvt, a: [u8; 16], b: [u8; 16], c: u32) -> ([u8; 16], u32) {
+fn cvt_on(op: Cvt, a: [u8; 16], b: [u8; 16], c: u32) -> ([u8; 16], u32) {
     match op {
         Cvt::Ss2sd => sse_op!(a, b, c, "cvtss2sd xmm0, xmm1"),
         Cvt::Sd2ss => sse_op!(a, b, c, "cvtsd2ss xmm0, xmm1"),
@@ -225,6 +232,40 @@ pub fn cvtf2si(double: bool, wide: bool, truncate: bool, b: [u8; 16], guest: u32
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Two doubles as an XMM value.
+    fn pd2(v: [f64; 2]) -> [u8; 16] {
+        let mut r = [0u8; 16];
+        r[..8].copy_from_slice(&v[0].to_le_bytes());
+        r[8..].copy_from_slice(&v[1].to_le_bytes());
+        r
+    }
+
+    /// MXCSR with everything masked but `unmasked` (mask bits 7-12).
+    fn all_masked_but(unmasked: u32) -> u32 {
+        0x1f80 & !(unmasked << 7)
+    }
+
+    #[test]
+    fn narrowing_conversions_report_the_unbounded_precision() {
+        // 2^200 overflows a single exactly; 1/3 * 2^-140 underflows
+        // inexactly.
+        let (_, f) = cvt(
+            Cvt::Sd2ss,
+            [0; 16],
+            pd2([2f64.powi(200), 0.0]),
+            all_masked_but(mxcsr::OE),
+        );
+        assert_eq!(f & (mxcsr::OE | mxcsr::PE), mxcsr::OE);
+        let third = 2f64.powi(-140) / 3.0;
+        let (_, f) = cvt(
+            Cvt::Pd2ps,
+            [0; 16],
+            pd2([1.0, third]),
+            all_masked_but(mxcsr::UE),
+        );
+        assert_eq!(f & (mxcsr::UE | mxcsr::PE), mxcsr::UE | mxcsr::PE);
+    }
 
     fn ps(v: [f32; 4]) -> [u8; 16] {
         let mut b = [0u8; 16];
