@@ -113,6 +113,19 @@ pub(crate) static FORMS: &[Form] = &[
     mem("imul eax,[m],-99", 4, ALL, Rd, |a, m| {
         a.imul_3(eax, dword_ptr(m), -99)
     }),
+    // SSE and CRC32, native in the translator (its SIMD fast path).
+    mem("movss xmm0,[m]", 4, ALL, Rd, |a, m| {
+        a.movss(xmm0, dword_ptr(m))
+    }),
+    mem("movss [m],xmm1", 4, ALL, Wr, |a, m| {
+        a.movss(dword_ptr(m), xmm1)
+    }),
+    mem("addss xmm0,[m]", 4, ALL, Rd, |a, m| {
+        a.addss(xmm0, dword_ptr(m))
+    }),
+    mem("crc32 eax,dword [m]", 4, ALL, Rd, |a, m| {
+        a.crc32(eax, dword_ptr(m))
+    }),
     stack("push edx", 4, R | P, Wr, Emit::Push(|a| a.push(edx))),
     stack("pop eax", 4, R | P, Rd, Emit::Pop(|a| a.pop(eax))),
     stack("call/ret", 4, P, RW, Emit::CallRet),
@@ -133,6 +146,15 @@ pub(crate) static FORMS: &[Form] = &[
     mem("cmpxchg8b [m]", 8, ALL, RW, |a, m| {
         a.cmpxchg8b(qword_ptr(m))
     }),
+    mem("movq xmm0,[m]", 8, ALL, Rd, |a, m| {
+        a.movq(xmm0, qword_ptr(m))
+    }),
+    mem("movsd [m],xmm1", 8, ALL, Wr, |a, m| {
+        a.movsd_2(qword_ptr(m), xmm1)
+    }),
+    mem("mulsd xmm0,[m]", 8, ALL, Rd, |a, m| {
+        a.mulsd(xmm0, qword_ptr(m))
+    }),
     stack("push rdx", 8, L, Wr, Emit::Push(|a| a.push(rdx))),
     stack("pop rax", 8, L, Rd, Emit::Pop(|a| a.pop(rax))),
     stack("call/ret", 8, L, RW, Emit::CallRet),
@@ -141,6 +163,19 @@ pub(crate) static FORMS: &[Form] = &[
     mem("lgdt [m]", 10, L, Rd, |a, m| a.lgdt(m)),
     mem("cmpxchg16b [m]", 16, L, RW, |a, m| {
         a.cmpxchg16b(xmmword_ptr(m))
+    }),
+    mem("movdqu xmm0,[m]", 16, ALL, Rd, |a, m| {
+        a.movdqu(xmm0, xmmword_ptr(m))
+    }),
+    mem("movdqu [m],xmm1", 16, ALL, Wr, |a, m| {
+        a.movdqu(xmmword_ptr(m), xmm1)
+    }),
+    // Legacy aligned forms: #GP(0) when misaligned.
+    mem("paddd xmm0,[m]", 16, ALL, Rd, |a, m| {
+        a.paddd(xmm0, xmmword_ptr(m))
+    }),
+    mem("movaps [m],xmm1", 16, ALL, Wr, |a, m| {
+        a.movaps(xmmword_ptr(m), xmm1)
     }),
 ];
 

@@ -180,6 +180,13 @@ pub(super) fn setup(case: &Case) -> (Cpu, TestBus) {
             v & 0xffff_ffff
         };
     }
+    // SSE enabled in every mode (the SSE forms), XMM0/XMM1 not zero.
+    s.cr4 |= cr4::OSFXSR;
+    for (i, x) in s.fx.xmm.iter_mut().take(2).enumerate() {
+        for (j, byte) in x.iter_mut().enumerate() {
+            *byte = (0x31 + 16 * i + j) as u8;
+        }
+    }
     let (a, b) = case.pages();
     let seg_base = match case.mode {
         Mode::Real => {
@@ -224,7 +231,7 @@ pub(super) fn setup(case: &Case) -> (Cpu, TestBus) {
             s.cr3 = pager.root;
             s.cr0 = cr0::ET | cr0::PE | cr0::PG | if case.wp { cr0::WP } else { 0 };
             if long {
-                s.cr4 = cr4::PAE;
+                s.cr4 |= cr4::PAE;
                 s.efer = efer::LME | efer::LMA;
             }
             base
