@@ -84,15 +84,18 @@ fn arith(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Faul
 /// already reports what an unmasked overflow or underflow raises: UE for
 /// an exact tiny result, PE as the unbounded-exponent result's.)
 pub(super) fn simd_flags(cpu: &mut Cpu, flags: u32) -> Result<(), Fault> {
-    let csr = cpu.state.fx.mxcsr;
-    let unmasked = flags & !(csr >> 7) & mxcsr::FLAGS;
-    let pre = flags & (mxcsr::IE | mxcsr::DE | mxcsr::ZE);
+    let reported = hostfp::sse::reported(flags, cpu.state.fx.mxcsr);
+    simd_flags_reported(cpu, reported)
+}
+
+/// `simd_flags` for flags that are already those a fault reports (DPPS
+/// and DPPD, whose steps `hostfp` filters one by one).
+pub(super) fn simd_flags_reported(cpu: &mut Cpu, flags: u32) -> Result<(), Fault> {
+    let unmasked = flags & !(cpu.state.fx.mxcsr >> 7) & mxcsr::FLAGS;
+    cpu.state.fx.mxcsr |= flags;
     if unmasked != 0 {
-        let reported = if pre & unmasked != 0 { pre } else { flags };
-        cpu.state.fx.mxcsr |= reported;
         return Err(simd_exception(cpu).into());
     }
-    cpu.state.fx.mxcsr |= flags;
     Ok(())
 }
 

@@ -11,7 +11,7 @@
 //! #XM or #UD). m128 sources are 16-byte aligned (#GP(0)); ROUNDSS's m32
 //! and ROUNDSD's m64 are not.
 
-use super::fp::simd_flags;
+use super::fp::{simd_flags, simd_flags_reported};
 use super::{check_available, xmm_index, Width};
 use crate::exception::Fault;
 use crate::interp::Table;
@@ -90,7 +90,7 @@ fn dot_product(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<()
     } else {
         hostfp::sse::dppd(a, b, imm, csr)
     };
-    simd_flags(cpu, f)?;
+    simd_flags_reported(cpu, f)?;
     cpu.set_xmm(dst, r);
     Ok(())
 }

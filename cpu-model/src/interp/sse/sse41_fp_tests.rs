@@ -214,6 +214,21 @@ fn dot_product_overflow_masked_and_unmasked() {
     assert_eq!(cpu.state.fx.mxcsr & 0x3f, 0x28, "OE and PE");
 }
 
+/// An earlier step's masked overflow stays reported when a later step
+/// stops on an unmasked invalid operation (MAX * 2 and -MAX * 2, then
+/// inf + -inf), as the host CPU reports it.
+#[test]
+fn dot_product_reports_earlier_steps_beside_a_later_invalid_operation() {
+    let code = asm(32, |a| a.dppd(xmm1, xmm0, 0x33));
+    let (mut cpu, mut bus) = sse_cpu(&code);
+    cpu.state.cr4 |= cr4::OSXMMEXCPT;
+    cpu.state.fx.mxcsr = DEFAULT & !(0x1 << 7);
+    cpu.state.fx.xmm[1] = pd([f64::MAX, -f64::MAX]);
+    cpu.state.fx.xmm[0] = pd([2.0, 2.0]);
+    assert_eq!(exec(&mut cpu, &mut bus), Err(Exception::XM.into()));
+    assert_eq!(cpu.state.fx.mxcsr & 0x3f, 0x29, "IE, OE and PE");
+}
+
 #[test]
 fn alignment_and_availability() {
     for code in [

@@ -20,6 +20,22 @@ pub mod mxcsr {
     pub const MASKS: u32 = 0x3f << 7;
 }
 
+/// The flags an operation that raised `flags` reports under the guest's
+/// MXCSR `guest` when one of them is unmasked: only its pre-computation
+/// exceptions (IE, DE, ZE) if one of those is unmasked, since the
+/// operation stops before it computes anything (SDM Vol. 1 §11.5.1),
+/// else all of them. (Nothing changes while everything raised is
+/// masked.)
+pub fn reported(flags: u32, guest: u32) -> u32 {
+    let unmasked = flags & !(guest >> 7) & mxcsr::FLAGS;
+    let pre = flags & (mxcsr::IE | mxcsr::DE | mxcsr::ZE);
+    if pre & unmasked != 0 {
+        pre
+    } else {
+        flags
+    }
+}
+
 /// The host MXCSR for a guest MXCSR: its rounding control, DAZ and FTZ,
 /// flags clear, every exception masked.
 pub(crate) fn host_mxcsr(guest: u32) -> u32 {

@@ -102,7 +102,8 @@ const ROUNDPD: [ImmOp; 16] = row16!(roundpd_imm, 0);
 const ROUNDSS: [ImmOp; 16] = row16!(roundss_imm, 0);
 const ROUNDSD: [ImmOp; 16] = row16!(roundsd_imm, 0);
 
-/// DPPS xmm0, xmm1, imm8 under the guest's MXCSR: the result and flags.
+/// DPPS xmm0, xmm1, imm8 under the guest's MXCSR: the result and flags;
+/// with an exception unmasked, the flags its fault reports (`dot`).
 pub fn dpps(a: [u8; 16], b: [u8; 16], imm: u8, guest: u32) -> ([u8; 16], u32) {
     let op = DPPS[usize::from(imm >> 4)][usize::from(imm & 15)];
     dot_flags(
@@ -132,7 +133,7 @@ fn dot_flags(
     (r, super::dot::fault_flags(double, a, b, imm, guest))
 }
 
-/// DPPD xmm0, xmm1, imm8 under the guest's MXCSR: the result and flags.
+/// DPPD xmm0, xmm1, imm8 under the guest's MXCSR: as `dpps`.
 pub fn dppd(a: [u8; 16], b: [u8; 16], imm: u8, guest: u32) -> ([u8; 16], u32) {
     let op = DPPD[usize::from(imm >> 4 & 3)][usize::from(imm & 3)];
     dot_flags(
