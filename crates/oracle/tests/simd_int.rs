@@ -5,96 +5,21 @@
 //! lane values; then the faults (#AC with alignment checking, #GP for a
 //! misaligned m128 or a non-canonical address).
 //!
-//! The oracle's own machine runs without CR4.OSFXSR (its menu is the
-//! integer set), so the emulated side here is the same flat 64-bit CPL-3
-//! machine with CR4.OSFXSR (and CR0.MP) set, as Linux runs the native
-//! side. Results are compared through the data buffer (each case stores
-//! its registers there) and the general-purpose registers.
+//! Each case runs natively and in both engines on the oracle's machine
+//! (flat 64-bit, CPL 3, CR4.OSFXSR, as Linux runs the native side) and is
+//! compared whole (`common::differences`): registers, flags, the data
+//! buffer (each case also stores its XMM0/MM0 there), the x87/MMX/SSE
+//! state and the fault.
 
-use cpu_model::exception::Fault;
-use cpu_model::memory::FlatBus;
-use cpu_model::state::{attr, cr0, cr4, efer, SegReg, Segment};
-use cpu_model::{flags, Cpu};
+mod common;
+
+use common::differences;
+use cpu_model::flags;
 use iced_x86::code_asm::*;
 use oracle::native::run_native;
 use oracle::{Case, Regs, CODE_ADDR, DATA_ADDR, DATA_SIZE};
 
 const D: u64 = DATA_ADDR;
-const PML4: u64 = 0x3f_e000;
-const PDPT: u64 = 0x3f_f000;
-
-/// Flat 64-bit mode at CPL 3, the first GiB identity-mapped (as in
-/// `oracle::emulate`), with CR4.OSFXSR.
-fn machine(case: &Case) -> (Cpu, FlatBus) {
-    let mut bus = FlatBus::new(0x40_0000);
-    let put = |bus: &mut FlatBus, addr: u64, bytes: &[u8]| {
-        let a = addr as usize;
-        bus.ram[a..a + bytes.len()].copy_from_slice(bytes);
-    };
-    put(&mut bus, CODE_ADDR, &case.code);
-    put(&mut bus, DATA_ADDR, &case.data);
-    put(&mut bus, PML4, &(PDPT | 0x7).to_le_bytes());
-    put(&mut bus, PDPT, &0x87u64.to_le_bytes());
-    let mut cpu = Cpu::new();
-    let s = &mut cpu.state;
-    s.cr0 = cr0::PE | cr0::PG | cr0::AM | cr0::WP | cr0::NE | cr0::ET | cr0::MP;
-    s.cr3 = PML4;
-    s.cr4 = cr4::PAE | cr4::OSFXSR;
-    s.efer = efer::LME | efer::LMA | efer::NXE | efer::SCE;
-    let dpl3 = 3 << attr::DPL_SHIFT;
-    let data = Segment {
-        base: 0,
-        limit: 0xffff_ffff,
-        selector: 0x2b,
-        attrs: attr::P | attr::S | attr::RW | attr::ACCESSED | attr::DB | attr::G | dpl3,
-    };
-    for seg in SegReg::ALL {
-        s.seg[seg as usize] = Segment {
-            selector: 0,
-            attrs: 0,
-            ..data
-        };
-    }
-    s.seg[SegReg::Ss as usize] = data;
-    s.seg[SegReg::Cs as usize] = Segment {
-        selector: 0x33,
-        attrs: attr::P
-            | attr::S
-            | attr::CODE
-            | attr::RW
-            | attr::ACCESSED
-            | attr::L
-            | attr::G
-            | dpl3,
-        ..data
-    };
-    s.gpr = case.regs.gpr;
-    s.rflags = case.regs.rflags | flags::FIXED;
-    s.rip = CODE_ADDR;
-    (cpu, bus)
-}
-
-/// Run `case` in the interpreter: GPRs, the data buffer, the fault vector.
-fn emulate(case: &Case) -> ([u64; 16], Vec<u8>, Option<u8>) {
-    let (mut cpu, mut bus) = machine(case);
-    let end = CODE_ADDR + case.code.len() as u64;
-    let mut fault = None;
-    for _ in 0..1000 {
-        if cpu.state.rip == end {
-            break;
-        }
-        match cpu.execute(&mut bus) {
-            Ok(_) => {}
-            Err(Fault::Exception(e)) => {
-                fault = Some(e.vector());
-                break;
-            }
-            Err(e) => panic!("{e:?}"),
-        }
-    }
-    let data = bus.ram[D as usize..D as usize + DATA_SIZE].to_vec();
-    (cpu.state.gpr, data, fault)
-}
 
 type Body = Box<dyn Fn(&mut CodeAssembler, u32) -> Result<(), IcedError>>;
 
@@ -134,39 +59,6 @@ fn regs(rflags: u64, mut next: impl FnMut() -> u64) -> Regs {
     r.gpr[4] = D + 0x1000;
     r.gpr[7] = D + 0x100;
     r
-}
-
-/// Run every case both ways; the names of those that differ, with why.
-fn differences(cases: &[Case], names: &[String]) -> Vec<String> {
-    let native = run_native(cases).expect("native run");
-    let mut out = Vec::new();
-    for (i, c) in cases.iter().enumerate() {
-        let (gpr, data, fault) = emulate(c);
-        let n = &native[i];
-        let mut d = String::new();
-        if n.fault != fault {
-            d += &format!("fault: native {:?}, emulated {:?}; ", n.fault, fault);
-        }
-        if n.regs.gpr != gpr {
-            d += &format!("gpr: native {:x?}, emulated {:x?}; ", n.regs.gpr, gpr);
-        }
-        if let Some(j) = (0..DATA_SIZE).find(|&j| n.data[j] != data[j]) {
-            let k = j & !15;
-            d += &format!(
-                "data[{j:#x}]: native {:02x?}, emulated {:02x?}",
-                &n.data[k..k + 16],
-                &data[k..k + 16]
-            );
-        }
-        if !d.is_empty() {
-            out.push(format!(
-                "{}: {d}\n{}",
-                names[i],
-                oracle::disassemble(&c.code, 64)
-            ));
-        }
-    }
-    out
 }
 
 macro_rules! packed {

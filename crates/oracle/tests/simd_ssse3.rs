@@ -13,6 +13,9 @@
 //! flags, the data buffer, the fault, and the whole x87/SSE state (every
 //! XMM register, MXCSR, TOP, the tags and the MMX registers).
 
+mod common;
+
+use common::{differences, Rng, F32, F64};
 use cpu_model::flags;
 use cpu_model::fxstate::{fsw, FxState};
 use iced_x86::code_asm::*;
@@ -49,61 +52,6 @@ fn shift(r: u32) -> i32 {
         (x >> 2) as i32 % 41
     }
 }
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        let x = &mut self.0;
-        *x ^= *x << 13;
-        *x ^= *x >> 7;
-        *x ^= *x << 17;
-        *x
-    }
-    fn pick<T: Copy>(&mut self, v: &[T]) -> T {
-        v[(self.next() % v.len() as u64) as usize]
-    }
-}
-
-const F32: &[u32] = &[
-    0,
-    0x8000_0000,
-    0x3f80_0000,
-    0xbf80_0000,
-    0x3400_0000, // 2^-23
-    0x0000_0001, // denormals
-    0x807f_ffff,
-    0x0080_0000, // smallest normal
-    0x00c0_0000,
-    0x7f7f_ffff, // largest finite
-    0xff7f_ffff,
-    0x7f80_0000, // infinities
-    0xff80_0000,
-    0x7fc0_0000, // QNaNs
-    0xffc0_0001,
-    0x7f80_0001, // SNaNs
-    0xffa0_0000,
-];
-
-const F64: &[u64] = &[
-    0,
-    0x8000_0000_0000_0000,
-    0x3ff0_0000_0000_0000,
-    0xbff0_0000_0000_0000,
-    0x3cb0_0000_0000_0000, // 2^-52
-    0x0000_0000_0000_0001,
-    0x800f_ffff_ffff_ffff,
-    0x0010_0000_0000_0000,
-    0x0018_0000_0000_0000,
-    0x7fef_ffff_ffff_ffff,
-    0xffef_ffff_ffff_ffff,
-    0x7ff0_0000_0000_0000,
-    0xfff0_0000_0000_0000,
-    0x7ff8_0000_0000_0000,
-    0xfff8_0000_0000_0001,
-    0x7ff0_0000_0000_0001,
-    0xfff4_0000_0000_0000,
-];
 
 /// 16 bytes: special singles or doubles (a random normal now and then),
 /// integer lane extremes, or random bits.
@@ -194,29 +142,6 @@ fn case(body: &Body, r: u32, rng: &mut Rng, rflags: u64) -> Case {
         data,
         fx: fx_state(rng),
     }
-}
-
-/// Run every case natively, in the interpreter and in the translator
-/// (which hands these instructions to the interpreter's handlers); the
-/// names of those that differ, with how.
-fn differences(cases: &[Case], names: &[String]) -> Vec<String> {
-    let native = run_native(cases).expect("native run");
-    let mut out = Vec::new();
-    for (i, c) in cases.iter().enumerate() {
-        for engine in [Engine::Interp, Engine::Jit] {
-            let emulated = run_emulated(c, engine, &cpu_model::model::XLAT);
-            let d = oracle::compare(64, &native[i], &emulated);
-            if !d.is_empty() {
-                out.push(format!(
-                    "{} ({engine:?}): {d}{}{}",
-                    names[i],
-                    oracle::format_fx(&c.fx, true),
-                    oracle::disassemble(&c.code, 64)
-                ));
-            }
-        }
-    }
-    out
 }
 
 /// Register and m128 forms on XMM registers.

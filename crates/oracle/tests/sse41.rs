@@ -11,73 +11,17 @@
 //! general registers and flags, every XMM register and MXCSR, the data
 //! buffer and the fault.
 
+mod common;
+
+use common::{differences, Rng, F32, F64};
 use cpu_model::flags;
 use iced_x86::code_asm::*;
-use oracle::emulate::{run_emulated, Engine};
 use oracle::native::run_native;
 use oracle::{Case, Regs, CODE_ADDR, DATA_ADDR, DATA_SIZE};
 
 const D: u64 = DATA_ADDR;
 
 type Body = Box<dyn Fn(&mut CodeAssembler, u32) -> Result<(), IcedError>>;
-
-/// A xorshift stream.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        let x = &mut self.0;
-        *x ^= *x << 13;
-        *x ^= *x >> 7;
-        *x ^= *x << 17;
-        *x
-    }
-    fn pick<T: Copy>(&mut self, v: &[T]) -> T {
-        v[(self.next() % v.len() as u64) as usize]
-    }
-}
-
-const F32: &[u32] = &[
-    0x0000_0000,
-    0x8000_0000,
-    0x3f80_0000,
-    0xbfc0_0000, // -1.5
-    0x4020_0000, // 2.5
-    0x3f00_0000, // 0.5
-    0x3eff_ffff,
-    0x4b00_0000, // 2^23
-    0x4aff_ffff, // 2^23 - 0.5
-    0x0000_0001,
-    0x807f_ffff,
-    0x0080_0000,
-    0x7f7f_ffff,
-    0x7f80_0000,
-    0xff80_0000,
-    0x7fc0_0000,
-    0xffc0_0000,
-    0x7f80_0001,
-    0xffa0_0000,
-];
-
-const F64: &[u64] = &[
-    0,
-    0x8000_0000_0000_0000,
-    0x3ff0_0000_0000_0000,
-    0xbff8_0000_0000_0000, // -1.5
-    0x4004_0000_0000_0000, // 2.5
-    0x3fe0_0000_0000_0000, // 0.5
-    0x4330_0000_0000_0000, // 2^52
-    0x432f_ffff_ffff_ffff, // 2^52 - 0.5
-    0x0000_0000_0000_0001,
-    0x800f_ffff_ffff_ffff,
-    0x0010_0000_0000_0000,
-    0x7fef_ffff_ffff_ffff,
-    0x7ff0_0000_0000_0000,
-    0xfff0_0000_0000_0000,
-    0x7ff8_0000_0000_0000,
-    0x7ff0_0000_0000_0001,
-    0xfff4_0000_0000_0000,
-];
 
 /// 16 bytes: random, integer lane extremes, single or double specials,
 /// or small floats (multiples of 1/4 up to ±8, where rounding and dot
@@ -158,31 +102,6 @@ fn case(body: &Body, imm: u32, r: &mut Rng, rflags: u64) -> Case {
         data,
         fx,
     }
-}
-
-/// Run every case natively, in the interpreter and in the translator
-/// (which hands these instructions to the interpreter's handlers); the
-/// names of those that differ, with the differences.
-fn differences(cases: &[Case], names: &[String]) -> Vec<String> {
-    let native = run_native(cases).expect("native run");
-    let mut out = Vec::new();
-    for (i, c) in cases.iter().enumerate() {
-        for engine in [Engine::Interp, Engine::Jit] {
-            let emulated = run_emulated(c, engine, &cpu_model::model::XLAT);
-            assert!(!emulated.inconclusive, "{}", names[i]);
-
-            let d = oracle::compare(64, &native[i], &emulated);
-            if !d.is_empty() {
-                out.push(format!(
-                    "{} ({engine:?}): {d}{}initial: {}",
-                    names[i],
-                    oracle::disassemble(&c.code, 64),
-                    oracle::format_fx(&c.fx, true)
-                ));
-            }
-        }
-    }
-    out
 }
 
 /// xmm, xmm and xmm, m128 (aligned).

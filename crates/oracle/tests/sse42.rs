@@ -8,29 +8,15 @@
 //! (ECX/RCX and every other register, XMM0 and the other XMM registers,
 //! the six status flags, memory, the fault) in both engines.
 
+mod common;
+
+use common::{check, Rng};
 use cpu_model::fxstate::FxState;
 use iced_x86::code_asm::*;
-use oracle::emulate::{run_emulated, Engine};
 use oracle::native::run_native;
 use oracle::{Case, Regs, CODE_ADDR, DATA_ADDR, DATA_SIZE};
 
 const D: u64 = DATA_ADDR;
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        let x = &mut self.0;
-        *x ^= *x << 13;
-        *x ^= *x >> 7;
-        *x ^= *x << 17;
-        *x
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 /// 16 bytes from an alphabet small enough for matches, with nulls now
 /// and then (bytes and words), or random bytes.
@@ -153,40 +139,6 @@ fn case(r: &mut Rng, code: Vec<u8>) -> Case {
         data,
         fx,
     }
-}
-
-/// Run every case natively and in both engines; the differences.
-fn differences(cases: &[Case], names: &[String]) -> Vec<String> {
-    let native = run_native(cases).expect("native run");
-    let mut out = Vec::new();
-    for (i, c) in cases.iter().enumerate() {
-        for engine in [Engine::Interp, Engine::Jit] {
-            let emu = run_emulated(c, engine, &cpu_model::model::XLAT);
-            assert!(!emu.inconclusive, "{}: inconclusive", names[i]);
-            let d = oracle::compare(64, &native[i], &emu);
-            if !d.is_empty() {
-                out.push(format!(
-                    "{} ({engine:?}, rax {:#x}, rdx {:#x}): {d}{}",
-                    names[i],
-                    c.regs.gpr[0],
-                    c.regs.gpr[2],
-                    oracle::disassemble(&c.code, 64)
-                ));
-            }
-        }
-    }
-    out
-}
-
-fn check(cases: &[Case], names: &[String]) {
-    let d = differences(cases, names);
-    assert!(
-        d.is_empty(),
-        "{} of {} differ:\n{}",
-        d.len(),
-        cases.len(),
-        d.iter().take(20).cloned().collect::<Vec<_>>().join("\n")
-    );
 }
 
 #[test]
