@@ -231,20 +231,8 @@ pub fn cvtf2si(double: bool, wide: bool, truncate: bool, b: [u8; 16], guest: u32
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_values::*;
     use super::*;
-
-    /// Two doubles as an XMM value.
-    fn pd2(v: [f64; 2]) -> [u8; 16] {
-        let mut r = [0u8; 16];
-        r[..8].copy_from_slice(&v[0].to_le_bytes());
-        r[8..].copy_from_slice(&v[1].to_le_bytes());
-        r
-    }
-
-    /// MXCSR with everything masked but `unmasked` (mask bits 7-12).
-    fn all_masked_but(unmasked: u32) -> u32 {
-        0x1f80 & !(unmasked << 7)
-    }
 
     #[test]
     fn narrowing_conversions_report_the_unbounded_precision() {
@@ -253,7 +241,7 @@ mod tests {
         let (_, f) = cvt(
             Cvt::Sd2ss,
             [0; 16],
-            pd2([2f64.powi(200), 0.0]),
+            pd([2f64.powi(200), 0.0]),
             all_masked_but(mxcsr::OE),
         );
         assert_eq!(f & (mxcsr::OE | mxcsr::PE), mxcsr::OE);
@@ -261,28 +249,11 @@ mod tests {
         let (_, f) = cvt(
             Cvt::Pd2ps,
             [0; 16],
-            pd2([1.0, third]),
+            pd([1.0, third]),
             all_masked_but(mxcsr::UE),
         );
         assert_eq!(f & (mxcsr::UE | mxcsr::PE), mxcsr::UE | mxcsr::PE);
     }
-
-    fn ps(v: [f32; 4]) -> [u8; 16] {
-        let mut b = [0u8; 16];
-        for (i, x) in v.iter().enumerate() {
-            b[4 * i..4 * i + 4].copy_from_slice(&x.to_le_bytes());
-        }
-        b
-    }
-
-    fn sd(v: f64, hi: u64) -> [u8; 16] {
-        let mut b = [0u8; 16];
-        b[..8].copy_from_slice(&v.to_le_bytes());
-        b[8..].copy_from_slice(&hi.to_le_bytes());
-        b
-    }
-
-    const DEFAULT: u32 = 0x1f80;
 
     #[test]
     fn compares() {

@@ -76,16 +76,9 @@ pub(super) fn fault_flags(double: bool, a: [u8; 16], b: [u8; 16], imm: u8, guest
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_values::*;
     use super::*;
     use crate::sse::{dppd, dpps};
-
-    fn ps(v: [f32; 4]) -> [u8; 16] {
-        let mut r = [0u8; 16];
-        for (i, x) in v.iter().enumerate() {
-            r[i * 4..i * 4 + 4].copy_from_slice(&x.to_le_bytes());
-        }
-        r
-    }
 
     #[test]
     fn the_steps_give_the_host_instructions_flags_when_nothing_stops_them() {

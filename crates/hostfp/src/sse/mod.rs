@@ -136,6 +136,8 @@ mod convert;
 mod dot;
 mod sse3;
 mod sse41;
+#[cfg(test)]
+mod test_values;
 mod unbounded;
 pub use convert::*;
 pub use sse3::*;
@@ -210,24 +212,8 @@ fn sse_on(op: SseOp, a: [u8; 16], b: [u8; 16], c: u32) -> ([u8; 16], u32) {
 
 #[cfg(test)]
 mod tests {
+    use super::test_values::*;
     use super::*;
-
-    fn ps(v: [f32; 4]) -> [u8; 16] {
-        let mut b = [0u8; 16];
-        for (i, x) in v.iter().enumerate() {
-            b[4 * i..4 * i + 4].copy_from_slice(&x.to_le_bytes());
-        }
-        b
-    }
-
-    fn sd(v: f64, hi: u64) -> [u8; 16] {
-        let mut b = [0u8; 16];
-        b[..8].copy_from_slice(&v.to_le_bytes());
-        b[8..].copy_from_slice(&hi.to_le_bytes());
-        b
-    }
-
-    const DEFAULT: u32 = 0x1f80;
 
     #[test]
     fn packed_and_scalar() {

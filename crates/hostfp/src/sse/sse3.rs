@@ -79,24 +79,8 @@ fn sse3_on(op: Sse3Op, a: [u8; 16], b: [u8; 16], c: u32) -> ([u8; 16], u32) {
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_values::*;
     use super::*;
-
-    fn ps(v: [f32; 4]) -> [u8; 16] {
-        let mut b = [0u8; 16];
-        for (i, x) in v.iter().enumerate() {
-            b[4 * i..4 * i + 4].copy_from_slice(&x.to_le_bytes());
-        }
-        b
-    }
-
-    fn pd(v: [f64; 2]) -> [u8; 16] {
-        let mut b = [0u8; 16];
-        b[..8].copy_from_slice(&v[0].to_le_bytes());
-        b[8..].copy_from_slice(&v[1].to_le_bytes());
-        b
-    }
-
-    const DEFAULT: u32 = 0x1f80;
 
     #[test]
     fn lanes_of_each_operation() {

@@ -172,25 +172,8 @@ pub fn round(form: Round, a: [u8; 16], b: [u8; 16], imm: u8, guest: u32) -> ([u8
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_values::*;
     use super::*;
-
-    const DEFAULT: u32 = 0x1f80;
-
-    fn ps(v: [f32; 4]) -> [u8; 16] {
-        let mut b = [0u8; 16];
-        for (i, x) in v.iter().enumerate() {
-            b[4 * i..4 * i + 4].copy_from_slice(&x.to_le_bytes());
-        }
-        b
-    }
-
-    fn pd(v: [f64; 2]) -> [u8; 16] {
-        let mut b = [0u8; 16];
-        for (i, x) in v.iter().enumerate() {
-            b[8 * i..8 * i + 8].copy_from_slice(&x.to_le_bytes());
-        }
-        b
-    }
 
     #[test]
     fn dot_products_select_and_broadcast() {

@@ -182,29 +182,9 @@ pub(super) fn fix_precision(
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_values::*;
     use super::*;
     use crate::sse::sse;
-
-    fn ps(v: [f32; 4]) -> [u8; 16] {
-        let mut r = [0u8; 16];
-        for (i, x) in v.iter().enumerate() {
-            r[i * 4..i * 4 + 4].copy_from_slice(&x.to_le_bytes());
-        }
-        r
-    }
-
-    fn pd(v: [f64; 2]) -> [u8; 16] {
-        let mut r = [0u8; 16];
-        for (i, x) in v.iter().enumerate() {
-            r[i * 8..i * 8 + 8].copy_from_slice(&x.to_le_bytes());
-        }
-        r
-    }
-
-    /// MXCSR with everything masked but `unmasked` (mask bits 7-12).
-    fn guest(unmasked: u32) -> u32 {
-        0x1f80 & !(unmasked << 7)
-    }
 
     #[test]
     fn exact_overflow_and_underflow_report_no_precision() {
@@ -214,7 +194,7 @@ mod tests {
             SseOp::Mulps,
             ps([2f32.powi(127); 4]),
             ps([4.0; 4]),
-            guest(mxcsr::OE),
+            all_masked_but(mxcsr::OE),
         );
         assert_eq!(f & (mxcsr::OE | mxcsr::PE), mxcsr::OE);
         let tiny = f32::MIN_POSITIVE;
@@ -222,7 +202,7 @@ mod tests {
             SseOp::Mulss,
             ps([tiny; 4]),
             ps([2f32.powi(-10); 4]),
-            guest(mxcsr::UE),
+            all_masked_but(mxcsr::UE),
         );
         assert_eq!(f & (mxcsr::UE | mxcsr::PE), mxcsr::UE);
         // Masked, the same underflow is exact too (a denormal power of
@@ -231,7 +211,7 @@ mod tests {
             SseOp::Mulss,
             ps([tiny; 4]),
             ps([2f32.powi(-10); 4]),
-            guest(0),
+            all_masked_but(0),
         );
         assert_eq!(f & mxcsr::PE, 0);
     }
@@ -242,18 +222,28 @@ mod tests {
         // an unbounded exponent as well.
         let a = 3.0f64 * 2f64.powi(-1000);
         let b = (1.0 + 2f64.powi(-52)) * 2f64.powi(-60);
-        let (_, f) = sse(SseOp::Mulsd, pd([a, 0.0]), pd([b, 0.0]), guest(mxcsr::UE));
+        let (_, f) = sse(
+            SseOp::Mulsd,
+            pd([a, 0.0]),
+            pd([b, 0.0]),
+            all_masked_but(mxcsr::UE),
+        );
         assert_eq!(f & (mxcsr::UE | mxcsr::PE), mxcsr::UE | mxcsr::PE);
         // A tiny quotient that is exact unbounded but loses bits when
         // denormalised: masked, PE; unmasked, none.
         let a = (1.0 + 2f64.powi(-52)) * 2f64.powi(-1020);
-        let (_, masked) = sse(SseOp::Divpd, pd([a, 1.0]), pd([16.0, 1.0]), guest(0));
+        let (_, masked) = sse(
+            SseOp::Divpd,
+            pd([a, 1.0]),
+            pd([16.0, 1.0]),
+            all_masked_but(0),
+        );
         assert_ne!(masked & mxcsr::PE, 0);
         let (_, f) = sse(
             SseOp::Divpd,
             pd([a, 1.0]),
             pd([16.0, 1.0]),
-            guest(mxcsr::UE),
+            all_masked_but(mxcsr::UE),
         );
         assert_eq!(f & (mxcsr::UE | mxcsr::PE), mxcsr::UE);
     }
@@ -264,12 +254,12 @@ mod tests {
         // (masked: infinity, inexact).
         let a = pd([f64::MIN_POSITIVE, 2f64.powi(1000)]);
         let b = pd([0.5, 2f64.powi(100)]);
-        let (_, f) = sse(SseOp::Mulpd, a, b, guest(mxcsr::UE));
+        let (_, f) = sse(SseOp::Mulpd, a, b, all_masked_but(mxcsr::UE));
         let want = mxcsr::UE | mxcsr::OE | mxcsr::PE;
         assert_eq!(f & (mxcsr::UE | mxcsr::OE | mxcsr::PE), want);
         // Without the overflow, no PE.
         let b = pd([0.5, 1.0]);
-        let (_, f) = sse(SseOp::Mulpd, a, b, guest(mxcsr::UE));
+        let (_, f) = sse(SseOp::Mulpd, a, b, all_masked_but(mxcsr::UE));
         assert_eq!(f & (mxcsr::UE | mxcsr::OE | mxcsr::PE), mxcsr::UE);
     }
 }
