@@ -457,4 +457,4 @@ fn movnt(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Faul
 
 #[cfg(test)]
 #[path = "int_tests.rs"]
-mod tests;
+pub(super) mod tests;

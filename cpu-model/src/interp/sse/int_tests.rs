@@ -1,6 +1,8 @@
 //! MMX, SSE and SSE2 integer instructions: the lane operations on values
 //! computed by hand from the SDM's definitions, then the instructions
 //! themselves (MMX state rules, availability, alignment, every move).
+//! Its lane builders (`v`, `b`, `w`, `d`, `q`) serve the other SSE test
+//! files too.
 
 use super::super::super::tests::{asm, exec, exec_n, long64, prot32};
 use super::super::mmx::tests::{mmx, put, set_mmx, transition_from_top5};
@@ -12,7 +14,7 @@ use iced_x86::code_asm::*;
 use iced_x86::Mnemonic::{self, *};
 
 /// Little-endian lanes of `size` bytes into a 16-byte value.
-fn v(size: usize, lanes: &[u64]) -> V {
+pub(in crate::interp::sse) fn v(size: usize, lanes: &[u64]) -> V {
     let mut r = [0u8; 16];
     for (i, x) in lanes.iter().enumerate() {
         r[i * size..(i + 1) * size].copy_from_slice(&x.to_le_bytes()[..size]);
@@ -20,16 +22,16 @@ fn v(size: usize, lanes: &[u64]) -> V {
     r
 }
 
-fn b(lanes: &[u64]) -> V {
+pub(in crate::interp::sse) fn b(lanes: &[u64]) -> V {
     v(1, lanes)
 }
-fn w(lanes: &[u64]) -> V {
+pub(in crate::interp::sse) fn w(lanes: &[u64]) -> V {
     v(2, lanes)
 }
-fn d(lanes: &[u64]) -> V {
+pub(in crate::interp::sse) fn d(lanes: &[u64]) -> V {
     v(4, lanes)
 }
-fn q(lanes: &[u64]) -> V {
+pub(in crate::interp::sse) fn q(lanes: &[u64]) -> V {
     v(8, lanes)
 }
 

@@ -4,6 +4,7 @@
 //! availability).
 
 use super::super::super::tests::{asm, exec, exec_n, long64, prot32};
+use super::super::int::tests::v;
 use super::super::sse41_ins::insertps_of;
 use super::{binary41, mpsadbw_of, widened, V};
 use crate::exception::Exception;
@@ -11,15 +12,6 @@ use crate::flags;
 use crate::state::{cr0, cr4};
 use iced_x86::code_asm::*;
 use iced_x86::Mnemonic::*;
-
-/// Little-endian lanes of `size` bytes into a 16-byte value.
-fn v(size: usize, lanes: &[u64]) -> V {
-    let mut r = [0u8; 16];
-    for (i, x) in lanes.iter().enumerate() {
-        r[i * size..(i + 1) * size].copy_from_slice(&x.to_le_bytes()[..size]);
-    }
-    r
-}
 
 #[test]
 fn signed_and_unsigned_min_max() {

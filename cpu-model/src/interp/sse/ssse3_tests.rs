@@ -4,6 +4,8 @@
 //! the instructions (MMX state rules, availability, alignment).
 
 use super::super::super::tests::{asm, exec, exec_n, prot32};
+use super::super::int::tests::{b, d, w};
+use super::super::int::V;
 use super::super::mmx::tests::{mmx, put, set_mmx, transition_from_top5};
 use super::{absolute, align_right, binary};
 use crate::exception::Exception;
@@ -12,28 +14,7 @@ use crate::state::{cr0, cr4};
 use iced_x86::code_asm::*;
 use iced_x86::Mnemonic::{self, *};
 
-type V = [u8; 16];
-
-/// Little-endian lanes of `size` bytes into a 16-byte value.
-fn v(size: usize, lanes: &[u64]) -> V {
-    let mut r = [0u8; 16];
-    for (i, x) in lanes.iter().enumerate() {
-        r[i * size..(i + 1) * size].copy_from_slice(&x.to_le_bytes()[..size]);
-    }
-    r
-}
-
-fn b(lanes: &[u64]) -> V {
-    v(1, lanes)
-}
-fn w(lanes: &[u64]) -> V {
-    v(2, lanes)
-}
-fn d(lanes: &[u64]) -> V {
-    v(4, lanes)
-}
-
-/// `m` on the XMM width (16 bytes) and the MMX width (8 bytes).
+/// SSSE3's `m` on the XMM width (16 bytes) and the MMX width (8 bytes).
 fn x(m: Mnemonic, a: V, c: V) -> V {
     binary(m, &a, &c, 16)
 }
