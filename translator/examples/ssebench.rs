@@ -35,7 +35,12 @@ fn main() {
     let n = kib << 10;
     let a = sse::floats(n, 0xa11ce);
     let b = sse::floats(n, 0xb0b);
+    // SSEBENCH_ONLY=NAME runs one kernel.
+    let only = std::env::var("SSEBENCH_ONLY").ok();
     for name in sse::KERNELS {
+        if only.as_deref().is_some_and(|o| o != name) {
+            continue;
+        }
         let native = NativeKernel::new(&sse::native_code(name)).expect("executable mapping");
         let (mut s1, mut s2) = (Vec::new(), Vec::new());
         let src: &[u8] = aligned(&mut s1, &a);
@@ -75,7 +80,13 @@ fn main() {
         if std::env::var_os("SSEBENCH_STATS").is_some() {
             eprintln!("{name}: {st:?}");
         }
-        let ti = best(runs.min(2), || {
+        // SSEBENCH_INTERP_RUNS=0 leaves the interpreter out (for profiling
+        // the translated runs).
+        let interp_runs = std::env::var("SSEBENCH_INTERP_RUNS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(2);
+        let ti = best(runs.min(interp_runs), || {
             let (mut cpu, mut bus) = g.fresh();
             let t = Instant::now();
             common::run_interp(&mut cpu, &mut bus);

@@ -205,6 +205,7 @@ mod tests {
             mem_write: 0x6666,
             stack: 0x7777,
             simd_slow: 0x8888,
+            fill: 0x9999,
         };
         let e = emit::emit_block(&plan, 64, &addrs, [0x3333, 0x4444], 0x5555, &|_| 0).unwrap();
         assert!(e.code.len() < 300, "{}", e.code.len());

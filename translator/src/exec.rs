@@ -379,6 +379,33 @@ extern "sysv64" fn simd_slow_shim(
     r
 }
 
+/// The miss path of an inline access (`emit::memory`): enter the page of
+/// the `size_write & 0xff` bytes at linear address `lin` (written when
+/// bit 8 of `size_write` is set) into the host TLB and micro slot `slot`.
+/// Returns the host address of the access, or 0 for the slow path. No
+/// instruction runs here: the inline access follows at once, or the slow
+/// path does everything as if this had not been called (also when the
+/// page walk wrote to a page holding translated code, which the slow
+/// path's exit check then sees).
+extern "sysv64" fn fill_shim(ctx: *mut Ctx, lin: u64, size_write: u64, slot: u64) -> u64 {
+    // SAFETY: generated code passes the `Ctx` it was entered with.
+    let (ctx, cpu, bus, _env) = unsafe { lent(ctx) };
+    let size = (size_write & 0xff) as u32;
+    let write = size_write & 0x100 != 0;
+    let host = ctx
+        .fast
+        .fill_for_access(cpu, bus, lin, size, write, slot as usize);
+    match host {
+        Some(h) if bus.dirty.is_empty() => h,
+        _ => 0,
+    }
+}
+
+/// Address of the inline access's fill shim.
+pub fn fill_shim_addr() -> u64 {
+    fill_shim as *const () as usize as u64
+}
+
 /// Address of the SIMD slow-form shim.
 pub fn simd_slow_shim_addr() -> u64 {
     simd_slow_shim as *const () as usize as u64

@@ -12,21 +12,21 @@
 //!     lin = (window[seg].base + ea) mod 2^32
 //! else:
 //!     lin = ea (+ FS/GS base)                          // §3.4.4
-//! The page check: every byte of the access must lie on the page of the
-//! entry it uses, whichever entry that is (a micro slot belongs to an
-//! instruction, not to a page, so it may hold the page after the one the
-//! access starts on):
-//! if not 64-bit mode:                                  // lin < 2^32
-//!     ok(e) = lin - e.tag <= 4096 - size               // unsigned, mod 2^64
-//! else:
-//!     last = lin + size - 1; if it carried out of bit 63: goto slow
-//!     if lin < (last & ~4095): goto slow               // crosses a page
-//!     ok(e) = e.tag == (last & ~4095)
 //! e = micro[slot of this instruction]                  // a constant address
-//! if not ok(e) for e.read_tag (write_tag):             // (out of line)
+//! if e.read_tag <= lin <= e.read_hi (write_tag, write_hi): goto hit
+//!                    // hi = tag + 4096 - 16 (0 in an empty entry): every
+//!                    // byte of an access of at most 16 on the tag's page
+//! miss (out of line): the exact page check, on the TLB entry of the page:
+//!     if not 64-bit mode:                              // lin < 2^32
+//!         ok(e) = lin - e.tag <= 4096 - size           // unsigned, mod 2^64
+//!     else:
+//!         last = lin + size - 1; if it carried out of bit 63: goto slow
+//!         if lin < (last & ~4095): goto slow           // crosses a page
+//!         ok(e) = e.tag == (last & ~4095)
 //!     e = tlb[(lin >> 12) mod FAST_ENTRIES]
-//!     if not ok(e): goto slow
+//!     if not ok(e) for e.read_tag (write_tag): goto slow
 //!     copy e into the slot
+//! hit:
 //! host = lin + e.addend                                // a RAM (or ROM) byte
 //! slow: the interpreter's access (`Cpu::read_op` / `write_op`), then `fill`
 //! ```
@@ -46,11 +46,15 @@
 //!   when its first and last byte lie on the entry's page, so every byte
 //!   is canonical.
 //! - Which entry an access uses (the instruction's micro slot, or the TLB
-//!   entry of its page) decides nothing: the page check comes first, and
-//!   the tag comparison then proves that the entry maps that very page.
-//!   (Comparing the tag with the page of the last byte alone is not
-//!   enough: a micro slot is chosen by the instruction, not the page, so
-//!   it can hold the page after the one the access starts on.)
+//!   entry of its page) decides nothing: either check proves that every
+//!   byte lies on the page the entry maps. A micro slot is chosen by a
+//!   hash of the instruction's address, so instructions of any access
+//!   size may share one: its bound `hi` is that of the largest inline
+//!   access (16 bytes), whatever instruction filled it, and an access in
+//!   the last bytes of a page that a smaller size would allow simply takes
+//!   the exact check out of line. (Comparing a tag with the page of the
+//!   last byte alone would not do: a micro slot can hold the page after
+//!   the one the access starts on.)
 //! - Micro entries are copies of TLB entries and are dropped whenever the
 //!   TLB is flushed; `forget_code_page` clears write tags in both.
 //! - Write tags never point at a page holding translated code (the
@@ -78,12 +82,17 @@ pub const MICRO_ENTRIES: usize = 1024;
 /// - 64-bit mode compares the page of the access with the tag for
 ///   equality: a page address is 4 KiB-aligned, this tag is not;
 /// - elsewhere the check is `lin - tag <= 4096 - size` (unsigned, mod
-///   2^64) with `lin < 2^32`: here `lin - tag = lin + 0x1fff >= 8191`.
+///   2^64) with `lin < 2^32`: here `lin - tag = lin + 0x1fff >= 8191`;
+/// - a micro slot's check is `tag <= lin <= hi`, and an empty entry's
+///   `hi` is 0.
 pub const INVALID_TAG: u64 = 0u64.wrapping_sub(0x1fff);
 const _: () = assert!(INVALID_TAG & 0xfff != 0 && INVALID_TAG.wrapping_neg() > 4096);
 
-/// One host-address TLB entry.
-#[repr(C)]
+/// The largest inline access (an m128).
+pub const MAX_INLINE_ACCESS: u64 = 16;
+
+/// One host-address TLB entry (64 bytes: a cache line).
+#[repr(C, align(64))]
 #[derive(Clone, Copy, Debug)]
 pub struct FastEntry {
     /// Linear page address readable through `addend`, or `INVALID_TAG`.
@@ -94,6 +103,19 @@ pub struct FastEntry {
     pub addend: u64,
     /// Physical page number the entry maps.
     pub phys_page: u64,
+    /// The last linear address at which an access of up to
+    /// `MAX_INLINE_ACCESS` bytes lies on the `read_tag` page
+    /// (`read_tag + 4096 - 16`), or 0 when `read_tag` is invalid: the
+    /// micro slot's check is `read_tag <= lin <= read_hi`, which an empty
+    /// entry (`INVALID_TAG` > 0) never passes.
+    pub read_hi: u64,
+    /// The same for `write_tag`.
+    pub write_hi: u64,
+}
+
+/// `hi` of a valid tag (see `FastEntry::read_hi`).
+pub fn hi_of(tag: u64) -> u64 {
+    tag + (4096 - MAX_INLINE_ACCESS)
 }
 
 const EMPTY: FastEntry = FastEntry {
@@ -101,6 +123,8 @@ const EMPTY: FastEntry = FastEntry {
     write_tag: INVALID_TAG,
     addend: 0,
     phys_page: u64::MAX,
+    read_hi: 0,
+    write_hi: 0,
 };
 
 /// The micro-TLB slot of the memory access of the instruction at `ip`.
@@ -354,6 +378,51 @@ impl FastMem {
         size: u32,
         write: bool,
     ) -> Option<usize> {
+        let kind = if write {
+            AccessKind::Write
+        } else {
+            AccessKind::Read
+        };
+        let lin = cpu.linearize(seg, offset, size, kind).ok()?;
+        self.fill_linear_entry(cpu, bus, lin, size, write)
+    }
+
+    /// The miss path of generated code (`emit::memory`): the access of
+    /// `size` bytes at linear address `lin` (its segment checks already
+    /// passed inline) found no entry. Enter its page as the interpreter
+    /// would map it for this access, and copy the entry into micro slot
+    /// `slot`; the host address of the access, or None when the access
+    /// must take the slow path (a page that is not present or not
+    /// accessible this way, a non-canonical address, a page crossing, a
+    /// page that is not RAM). The page walk sets the accessed (and for a
+    /// write the dirty) bit, as the access that follows would.
+    pub fn fill_for_access(
+        &mut self,
+        cpu: &mut Cpu,
+        bus: &mut dyn Bus,
+        lin: u64,
+        size: u32,
+        write: bool,
+        slot: usize,
+    ) -> Option<u64> {
+        if cpu.state.mode() == CpuMode::Long64 && !cpu_model::mmu::paging::is_canonical(lin) {
+            return None;
+        }
+        let index = self.fill_linear_entry(cpu, bus, lin, size, write)?;
+        self.micro[slot % MICRO_ENTRIES] = self.tlb[index];
+        Some(lin.wrapping_add(self.tlb[index].addend))
+    }
+
+    /// Enter the page of linear address `lin` for an access of `size`
+    /// bytes; the index of the entry, if any.
+    fn fill_linear_entry(
+        &mut self,
+        cpu: &mut Cpu,
+        bus: &mut dyn Bus,
+        lin: u64,
+        size: u32,
+        write: bool,
+    ) -> Option<usize> {
         let key = FastKey::of(cpu);
         if self.key != Some(key) || key.alignment_checks || !matches!(size, 1 | 2 | 4 | 8 | 16) {
             return None;
@@ -363,9 +432,6 @@ impl FastMem {
             AccessKind::Write
         } else {
             AccessKind::Read
-        };
-        let Ok(lin) = cpu.linearize(seg, offset, size as u32, kind) else {
-            return None;
         };
         if cpu.state.mode() != CpuMode::Long64 && lin > 0xffff_ffff {
             return None;
@@ -391,8 +457,10 @@ impl FastMem {
         e.addend = (host.as_ptr() as u64).wrapping_sub(page);
         e.phys_page = phys.0 >> 12;
         e.read_tag = page;
+        e.read_hi = hi_of(page);
         if write {
             e.write_tag = page;
+            e.write_hi = hi_of(page);
         }
         Some(index)
     }
@@ -430,6 +498,7 @@ impl FastMem {
             .filter(|e| e.phys_page == phys_page)
         {
             e.write_tag = INVALID_TAG;
+            e.write_hi = 0;
         }
     }
 }
@@ -491,8 +560,10 @@ mod tests {
         );
         f.fill(&mut cpu, &mut bus, &ins, true);
         assert_eq!(f.tlb[2].write_tag, 0x2000);
+        assert_eq!((f.tlb[2].read_hi, f.tlb[2].write_hi), (0x2ff0, 0x2ff0));
         f.forget_code_page(2);
         assert_eq!(f.tlb[2].write_tag, INVALID_TAG);
+        assert_eq!(f.tlb[2].write_hi, 0);
         assert_eq!(f.tlb[2].read_tag, 0x2000);
         // Beyond the bus: no host page, nothing filled.
         cpu.state.gpr[3] = 0x10_0000;
@@ -502,6 +573,50 @@ mod tests {
         cpu.tlb.flush_all();
         f.sync(&cpu);
         assert_eq!(f.tlb[2].read_tag, INVALID_TAG);
+    }
+
+    /// The miss path's fill: the host address of the access and the
+    /// entry in the TLB and the micro slot; nothing for a page crossing,
+    /// a page beyond the bus, an address beyond 4 GiB outside 64-bit mode
+    /// or a stale key.
+    #[test]
+    fn fill_for_access_enters_the_page_or_declines() {
+        let mut cpu = prot32();
+        let mut bus = FlatBus::new(0x10000);
+        let mut f = FastMem::default();
+        assert_eq!(
+            f.fill_for_access(&mut cpu, &mut bus, 0x2345, 4, true, 7),
+            None
+        );
+        f.sync(&cpu);
+        let host = f.fill_for_access(&mut cpu, &mut bus, 0x2345, 4, true, 7);
+        assert_eq!(host, Some(bus.ram.as_ptr().wrapping_add(0x2345) as u64));
+        let m = f.micro[7];
+        assert_eq!(
+            (m.read_tag, m.write_tag, m.read_hi),
+            (0x2000, 0x2000, 0x2ff0)
+        );
+        assert_eq!(m.addend, f.tlb[2].addend);
+        assert_eq!(
+            f.fill_for_access(&mut cpu, &mut bus, 0x2ffe, 4, false, 7),
+            None
+        );
+        assert!(f
+            .fill_for_access(&mut cpu, &mut bus, 0x2ff0, 16, false, 8)
+            .is_some());
+        assert_eq!(
+            f.fill_for_access(&mut cpu, &mut bus, 0x10_0000, 1, false, 7),
+            None
+        );
+        assert_eq!(
+            f.fill_for_access(&mut cpu, &mut bus, 1 << 32, 1, false, 7),
+            None
+        );
+        cpu.tlb.flush_all();
+        assert_eq!(
+            f.fill_for_access(&mut cpu, &mut bus, 0x2345, 4, false, 7),
+            None
+        );
     }
 
     /// Return-cache entries point only at live blocks of the current

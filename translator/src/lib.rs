@@ -583,6 +583,7 @@ impl Jit {
             mem_write,
             stack,
             simd_slow: exec::simd_slow_shim_addr(),
+            fill: exec::fill_shim_addr(),
         };
         let ins_addr = |i: usize| {
             plan.get(i)

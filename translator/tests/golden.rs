@@ -17,6 +17,7 @@ const ADDRS: Addrs = Addrs {
     mem_write: 0x7777_4000,
     stack: 0x7777_5000,
     simd_slow: 0x7777_7000,
+    fill: 0x7777_9000,
 };
 const SLOTS: [u64; 2] = [0x7777_2000, 0x7777_2008];
 

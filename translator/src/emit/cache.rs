@@ -53,7 +53,11 @@ impl RegCache {
                 }
             }
         }
-        let mut order: Vec<usize> = (0..16).filter(|&i| uses[i] >= 2 && !high[i]).collect();
+        // In a block that loops to its own start every read repeats.
+        let min_uses = if plan::loops_to_start(plan) { 1 } else { 2 };
+        let mut order: Vec<usize> = (0..16)
+            .filter(|&i| uses[i] >= min_uses && !high[i])
+            .collect();
         order.sort_by_key(|&i| core::cmp::Reverse(uses[i]));
         let mut c = RegCache::default();
         for (&g, &h) in order.iter().zip(CACHE_HOSTS.iter()) {

@@ -6,7 +6,9 @@
 use super::plan::{gpr, Loc, RSP};
 use super::{flush_cache, reload_cache, Asm, InsCtx, ST_RIP};
 use crate::exec::Ctx;
-use crate::fastmem::{FastEntry, FastMem, SegWindow, FAST_ENTRIES, MICRO_ENTRIES};
+use crate::fastmem::{
+    FastEntry, FastMem, SegWindow, FAST_ENTRIES, MAX_INLINE_ACCESS, MICRO_ENTRIES,
+};
 use cpu_model::state::{SegReg, Segment};
 use cpu_model::{Cpu, CpuState};
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi};
@@ -25,15 +27,16 @@ const WIN_WRITE_END: i32 = core::mem::offset_of!(SegWindow, write_end) as i32;
 const TLB_READ_TAG: i32 = core::mem::offset_of!(FastEntry, read_tag) as i32;
 const TLB_WRITE_TAG: i32 = core::mem::offset_of!(FastEntry, write_tag) as i32;
 const TLB_ADDEND: i32 = core::mem::offset_of!(FastEntry, addend) as i32;
-const _: () = assert!(TLB_ADDEND == 16 && core::mem::size_of::<FastEntry>() == 32);
+const TLB_READ_HI: i32 = core::mem::offset_of!(FastEntry, read_hi) as i32;
+const TLB_WRITE_HI: i32 = core::mem::offset_of!(FastEntry, write_hi) as i32;
 const ST_SEG: i32 = core::mem::offset_of!(CpuState, seg) as i32;
 const SEG_SIZE: i32 = core::mem::size_of::<Segment>() as i32;
 const SEG_BASE: i32 = core::mem::offset_of!(Segment, base) as i32;
 
-// The index arithmetic below: entry = ((lin >> 12) % FAST_ENTRIES) * 32
-// = (lin >> 7) & ((FAST_ENTRIES - 1) << 5).
-const _: () = assert!(core::mem::size_of::<FastEntry>() == 32);
-const TLB_INDEX_MASK: i32 = ((FAST_ENTRIES - 1) << 5) as i32;
+// The index arithmetic below: entry = ((lin >> 12) % FAST_ENTRIES) * 64
+// = (lin >> 6) & ((FAST_ENTRIES - 1) << 6).
+const _: () = assert!(core::mem::size_of::<FastEntry>() == 64);
+const TLB_INDEX_MASK: i32 = ((FAST_ENTRIES - 1) << 6) as i32;
 
 /// A memory operand as the fast path computes it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -199,54 +202,26 @@ pub(super) fn fast_address(a: &mut Asm, f: &FastAccess, write: bool) {
             ; jnz =>slow
         );
     }
-    // The page check (see `crate::fastmem`): an access is taken inline
-    // only when every byte lies on the page of the entry it uses, first
-    // the instruction's own micro slot (a constant address), on a miss,
-    // out of line, the TLB entry of the page, copied into the slot.
-    // Outside 64-bit mode (lin < 2^32) one unsigned comparison does it:
-    // lin - tag <= 4096 - size. In 64-bit mode the page of the last byte
-    // must be the page of the first (no carry out of bit 63 either: an
-    // access that wraps at 2^64 is split by the slow path) and equal the
-    // tag; only canonical pages have tags, so every byte is canonical.
-    let field = if write { TLB_WRITE_TAG } else { TLB_READ_TAG };
+    // The page check (see `crate::fastmem`): inline, the instruction's
+    // own micro slot (a constant address) by its bounds, which hold for
+    // any access of at most 16 bytes; on a miss, out of line, the exact
+    // check on the TLB entry of the page, whose hit is copied into the
+    // slot.
+    debug_assert!(u64::from(m.size) <= MAX_INLINE_ACCESS);
+    let (lo, hi) = if write {
+        (TLB_WRITE_TAG, TLB_WRITE_HI)
+    } else {
+        (TLB_READ_TAG, TLB_READ_HI)
+    };
     let entry = CX_MICRO + (f.slot % MICRO_ENTRIES) as i32 * ENTRY_SIZE;
-    let last = (m.size - 1) as i32;
-    let room = 4096 - m.size as i32;
     let miss = a.new_dynamic_label();
     let done = a.new_dynamic_label();
-    let check = if !f.long64 {
-        dynasm!(a
-            ; .arch x64
-            ; mov r10, r8
-            ; sub r10, [r13 + entry + field]
-            ; cmp r10, room
-            ; ja =>miss
-        );
-        PageCheck::Range(room)
-    } else {
-        if last == 0 {
-            // One byte never crosses a page.
-            dynasm!(a ; .arch x64 ; mov r10, r8 ; and r10, -4096);
-        } else {
-            dynasm!(a
-                ; .arch x64
-                ; mov r10, r8
-                ; add r10, last
-                ; jc =>slow
-                ; and r10, -4096
-                ; cmp r8, r10
-                ; jb =>slow
-            );
-        }
-        dynasm!(a
-            ; .arch x64
-            ; cmp r10, [r13 + entry + field]
-            ; jne =>miss
-        );
-        PageCheck::Equal
-    };
     dynasm!(a
         ; .arch x64
+        ; cmp r8, [r13 + entry + lo]
+        ; jb =>miss
+        ; cmp r8, [r13 + entry + hi]
+        ; ja =>miss
         ; add r8, [r13 + entry + TLB_ADDEND]
         ; =>done
     );
@@ -255,8 +230,10 @@ pub(super) fn fast_address(a: &mut Asm, f: &FastAccess, write: bool) {
         done,
         slow,
         entry,
-        field,
-        check,
+        field: lo,
+        size: m.size,
+        write,
+        long64: f.long64,
     });
 }
 
@@ -269,62 +246,108 @@ pub(crate) struct MicroMiss {
     entry: i32,
     /// Offset of the tag compared (read or write) in an entry.
     field: i32,
-    check: PageCheck,
-}
-
-/// How `fast_address` proves that an access lies on an entry's page.
-#[derive(Clone, Copy, Debug)]
-enum PageCheck {
-    /// lin - tag <= the value (4096 - size), unsigned (lin < 2^32).
-    Range(i32),
-    /// r10 (the page of every byte) == tag.
-    Equal,
+    /// Bytes accessed.
+    size: u32,
+    write: bool,
+    long64: bool,
 }
 
 const ENTRY_SIZE: i32 = core::mem::size_of::<FastEntry>() as i32;
+/// The words of an entry's fields (the rest is alignment padding).
+const ENTRY_WORDS: i32 = TLB_WRITE_HI / 8 + 1;
+const _: () = assert!(TLB_WRITE_HI == 40);
 
-/// Emit the TLB lookups of the micro-slot misses of a block: r8 = linear
-/// address (and in 64-bit mode r10 = its page), as `fast_address` left
-/// them. The entry is that of the page of the first byte, checked as the
-/// slot was; a hit is copied into the slot. Uses r9, r10 and rax (free at
-/// the start of every memory instruction).
-pub(super) fn emit_micro_misses(a: &mut Asm) {
+/// Emit the TLB lookups of the micro-slot misses of a block, r8 = the
+/// linear address as `fast_address` left it: the exact page check (see
+/// `crate::fastmem`) on the TLB entry of the page of the first byte; a
+/// hit is copied into the slot. A TLB miss calls `fill` (the fill shim
+/// of `exec`), which walks the guest's page tables and enters the page
+/// if it is RAM accessible this way, returning the host address (and
+/// leaving the entry in the slot), else 0: then the slow form runs the
+/// instruction. Nothing else is live at the start of a memory
+/// instruction: r9, r10, rax and the argument registers are free, the
+/// guest's registers are in the cache (written back around the call).
+pub(super) fn emit_micro_misses(a: &mut Asm, fill: u64) {
     let misses = std::mem::take(&mut a.micro_misses);
     for m in misses {
         let (miss, done, slow, entry, field) = (m.miss, m.done, m.slow, m.entry, m.field);
+        let tlb_miss = a.new_dynamic_label();
+        let last = (m.size - 1) as i32;
+        let room = 4096 - m.size as i32;
         dynasm!(a
             ; .arch x64
             ; =>miss
             ; mov r9, r8
-            ; shr r9, 7
+            ; shr r9, 6
             ; and r9d, TLB_INDEX_MASK
         );
-        match m.check {
-            PageCheck::Range(room) => dynasm!(a
+        if !m.long64 {
+            // lin < 2^32: one unsigned comparison.
+            dynasm!(a
                 ; .arch x64
                 ; mov r10, r8
                 ; sub r10, [r13 + r9 + CX_TLB + field]
                 ; cmp r10, room
-                ; ja =>slow
-            ),
-            PageCheck::Equal => dynasm!(a
+                ; ja =>tlb_miss
+            );
+        } else {
+            // The page of the last byte must be the page of the first (no
+            // carry out of bit 63 either: an access that wraps at 2^64 is
+            // split by the slow path) and equal the tag; only canonical
+            // pages have tags, so every byte is canonical.
+            if last == 0 {
+                dynasm!(a ; .arch x64 ; mov r10, r8 ; and r10, -4096);
+            } else {
+                dynasm!(a
+                    ; .arch x64
+                    ; mov r10, r8
+                    ; add r10, last
+                    ; jc =>slow
+                    ; and r10, -4096
+                    ; cmp r8, r10
+                    ; jb =>slow
+                );
+            }
+            dynasm!(a
                 ; .arch x64
                 ; cmp r10, [r13 + r9 + CX_TLB + field]
-                ; jne =>slow
-            ),
+                ; jne =>tlb_miss
+            );
+        }
+        for w in 0..ENTRY_WORDS {
+            let o = w * 8;
+            dynasm!(a
+                ; .arch x64
+                ; mov rax, [r13 + r9 + CX_TLB + o]
+                ; mov [r13 + entry + o], rax
+            );
         }
         dynasm!(a
             ; .arch x64
-            ; mov rax, [r13 + r9 + CX_TLB]
-            ; mov [r13 + entry], rax
-            ; mov rax, [r13 + r9 + CX_TLB + 8]
-            ; mov [r13 + entry + 8], rax
-            ; mov rax, [r13 + r9 + CX_TLB + 16]
-            ; mov [r13 + entry + 16], rax
-            ; mov rax, [r13 + r9 + CX_TLB + 24]
-            ; mov [r13 + entry + 24], rax
             ; add r8, [r13 + entry + TLB_ADDEND]
             ; jmp =>done
+            ; =>tlb_miss
+        );
+        let size_write = m.size as i32 | if m.write { 0x100 } else { 0 };
+        let slot = (entry - CX_MICRO) / ENTRY_SIZE;
+        let fill = fill as i64;
+        flush_cache(a);
+        dynasm!(a
+            ; .arch x64
+            ; mov rdi, r13
+            ; mov rsi, r8
+            ; mov edx, size_write
+            ; mov ecx, slot
+            ; mov rax, QWORD fill
+            ; call rax
+            ; mov r8, rax
+        );
+        reload_cache(a);
+        dynasm!(a
+            ; .arch x64
+            ; test r8, r8
+            ; jnz =>done
+            ; jmp =>slow
         );
     }
 }

@@ -93,6 +93,9 @@ pub struct Addrs {
     /// The slow form of a native SIMD instruction's memory access: a
     /// monitor call that also enters the operand's page into the host TLB.
     pub simd_slow: u64,
+    /// The miss path of an inline access: enter the page into the host
+    /// TLB (`exec::fill_shim`).
+    pub fill: u64,
 }
 
 /// A block exit through slot `k` (the index in [`Emitted::exits`]).
@@ -530,7 +533,7 @@ pub fn emit_block(
         }
         dynasm!(a ; .arch x64 ; jmp =>resume);
     }
-    emit_micro_misses(&mut a);
+    emit_micro_misses(&mut a, addrs.fill);
     let common = addrs.exit_common as i64;
     dynasm!(a
         ; .arch x64

@@ -279,6 +279,15 @@ pub enum FlagOp {
     Cld,
 }
 
+/// The block ends in a direct branch (JMP or Jcc) to its own start.
+pub fn loops_to_start(plan: &[Planned]) -> bool {
+    let (Some(first), Some(last)) = (plan.first(), plan.last()) else {
+        return false;
+    };
+    matches!(last.kind, Kind::Branch(Branch::Jcc { target, .. } | Branch::Jmp { target })
+        if target == first.ins.ip())
+}
+
 /// A direct branch that ends a block natively.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Branch {
