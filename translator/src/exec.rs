@@ -44,6 +44,14 @@ pub struct Ctx {
     /// Guest instructions (steps) the running code may still retire; each
     /// block subtracts its length at entry and exits if it would go below 0.
     pub countdown: i64,
+    /// `state.icount + countdown` with every block instruction charged so
+    /// far retired: generated code keeps no instruction count of its own.
+    /// Wherever Rust sees the state, `state.icount` is derived from it
+    /// (`icount_before`): `icount_origin - countdown` less the charged
+    /// instructions of the current block not yet retired; it moves only
+    /// when a charged step does not retire (a fault, a REP iteration that
+    /// yields: `settle_icount`).
+    pub icount_origin: u64,
     /// Address of the exit slot of the last `EXIT_BRANCH`.
     pub last_slot: u64,
     /// Value read by the memory-read helper.
@@ -85,6 +93,7 @@ impl Default for Ctx {
     fn default() -> Self {
         Ctx {
             countdown: 0,
+            icount_origin: 0,
             last_slot: 0,
             tmp: 0,
             tmp2: 0,
@@ -249,6 +258,30 @@ unsafe fn lent<'a>(
     (ctx, cpu, bus, env)
 }
 
+/// `state.icount` := the instructions retired before the current one, a
+/// block instruction with `remaining` more after it (all charged to the
+/// countdown at the block's start); returns it for `settle_icount`.
+fn icount_before(ctx: &Ctx, cpu: &mut Cpu, remaining: u64) -> u64 {
+    let n = ctx
+        .icount_origin
+        .wrapping_sub(ctx.countdown as u64)
+        .wrapping_sub(remaining)
+        .wrapping_sub(1);
+    cpu.state.icount = n;
+    n
+}
+
+/// After a helper that began at instruction count `before`: what it
+/// retired moves the origin, less the current instruction's own charge if
+/// the helper took that step (`took_step`: it ran the whole instruction,
+/// or ended it with a fault), since generated code no longer will.
+fn settle_icount(ctx: &mut Ctx, cpu: &Cpu, before: u64, took_step: bool) {
+    ctx.icount_origin = ctx
+        .icount_origin
+        .wrapping_add(cpu.state.icount.wrapping_sub(before))
+        .wrapping_sub(u64::from(took_step));
+}
+
 /// Monitor call from generated code: run one instruction, `ins`, in the
 /// interpreter. `remaining` is the number of block instructions after this
 /// one (refunded to the countdown if the block exits here), `next_rip` the
@@ -265,7 +298,9 @@ extern "sysv64" fn monitor_shim(
     // running; blocks are freed only by the dispatcher.
     let ins = unsafe { &*ins };
     env.last = None;
+    let before = icount_before(ctx, cpu, remaining);
     let r = monitor::call(cpu, bus, env, &mut ctx.countdown, ins, remaining, next_rip);
+    settle_icount(ctx, cpu, before, true);
     // A near CALL/RET done here (the slow form of a native one, or its
     // first run) enters its stack slot's page for the next one.
     if let Some((m, inc)) = env.last {
@@ -301,7 +336,9 @@ extern "sysv64" fn mem_read_shim(
     // running; blocks are freed only by the dispatcher.
     let ins = unsafe { &*ins };
     ctx.slow_accesses += 1;
+    let before = icount_before(ctx, cpu, remaining);
     let (r, v) = monitor::mem_read(cpu, bus, env, &mut ctx.countdown, ins, remaining, mode);
+    settle_icount(ctx, cpu, before, r != 0);
     ctx.tmp = v;
     if r == 0 {
         let write = mode as i32 == crate::emit::READ_RMW;
@@ -325,7 +362,9 @@ extern "sysv64" fn mem_write_shim(
     // SAFETY: as in `mem_read_shim`.
     let ins = unsafe { &*ins };
     ctx.slow_accesses += 1;
+    let before = icount_before(ctx, cpu, remaining);
     let r = monitor::mem_write(cpu, bus, env, &mut ctx.countdown, ins, value, remaining);
+    settle_icount(ctx, cpu, before, r != 0);
     if r == 0 {
         ctx.fast.fill(cpu, bus, ins, true);
         if monitor::must_exit(cpu, bus) {
@@ -342,7 +381,9 @@ extern "sysv64" fn stack_shim(ctx: *mut Ctx, ins: *const Instruction, remaining:
     // SAFETY: as in `mem_read_shim`.
     let ins = unsafe { &*ins };
     ctx.slow_accesses += 1;
+    let before = icount_before(ctx, cpu, remaining);
     let r = monitor::stack(cpu, bus, env, &mut ctx.countdown, ins, remaining);
+    settle_icount(ctx, cpu, before, r != 0);
     if r == 0 {
         let push = ins.mnemonic() == iced_x86::Mnemonic::Push;
         let size = ins.stack_pointer_increment().unsigned_abs();
@@ -372,7 +413,9 @@ extern "sysv64" fn simd_slow_shim(
     ctx.slow_accesses += 1;
     let operand = crate::fastmem::Operand::of(cpu, ins);
     env.last = None;
+    let before = icount_before(ctx, cpu, remaining);
     let r = monitor::call(cpu, bus, env, &mut ctx.countdown, ins, remaining, next_rip);
+    settle_icount(ctx, cpu, before, true);
     if r == 0 {
         ctx.fast.fill_operand(cpu, bus, operand, ins.ip());
     }

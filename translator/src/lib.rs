@@ -428,10 +428,17 @@ impl Jit {
             // as unlimited.
             let left = (budget - done).min(i64::MAX as u64);
             self.ctx.countdown = left as i64;
+            self.ctx.icount_origin = cpu.state.icount.wrapping_add(left);
             self.env.steps = 0;
             self.env.snapshot = Snapshot::of(cpu);
             self.env.deliver = self.config.deliver_exceptions;
             let code = self.rt.enter(entry, &mut self.ctx, cpu, jb, &mut self.env);
+            // Generated code counts no instructions: the count is what the
+            // countdown consumed, less the steps that did not retire.
+            cpu.state.icount = self
+                .ctx
+                .icount_origin
+                .wrapping_sub(self.ctx.countdown as u64);
             let mut used = left - self.ctx.countdown as u64;
             if code == EXIT_STOP && self.env.stop.is_some() {
                 // The step that stopped the machine (a triple fault, an

@@ -130,31 +130,6 @@ pub(super) fn fast_address(a: &mut Asm, f: &FastAccess, write: bool) {
             ; jne =>slow
         );
     }
-    match m.base {
-        Some(b) => match a.cache.host(b) {
-            Some(h) => dynasm!(a ; .arch x64 ; mov r8, Rq(h)),
-            None => {
-                let o = b.off();
-                dynasm!(a ; .arch x64 ; mov r8, [rbx + o]);
-            }
-        },
-        None => dynasm!(a ; .arch x64 ; xor r8d, r8d),
-    }
-    if let Some((ix, scale)) = m.index {
-        match a.cache.host(ix) {
-            Some(h) => dynasm!(a ; .arch x64 ; mov r9, Rq(h)),
-            None => {
-                let o = ix.off();
-                dynasm!(a ; .arch x64 ; mov r9, [rbx + o]);
-            }
-        }
-        match scale {
-            1 => dynasm!(a ; .arch x64 ; add r8, r9),
-            2 => dynasm!(a ; .arch x64 ; lea r8, [r8 + r9 * 2]),
-            4 => dynasm!(a ; .arch x64 ; lea r8, [r8 + r9 * 4]),
-            _ => dynasm!(a ; .arch x64 ; lea r8, [r8 + r9 * 8]),
-        }
-    }
     // Below 64-bit addressing the sum is truncated anyway, so a 32-bit
     // displacement of any value is exact.
     let disp = if m.addr_size == 8 {
@@ -162,11 +137,38 @@ pub(super) fn fast_address(a: &mut Asm, f: &FastAccess, write: bool) {
     } else {
         i64::from(m.disp as u32 as i32)
     };
-    if disp != 0 {
-        if let Ok(d) = i32::try_from(disp) {
-            dynasm!(a ; .arch x64 ; lea r8, [r8 + d]);
-        } else {
-            dynasm!(a ; .arch x64 ; mov r9, QWORD disp ; add r8, r9);
+    if !address_in_one_lea(a, m, disp) {
+        match m.base {
+            Some(b) => match a.cache.host(b) {
+                Some(h) => dynasm!(a ; .arch x64 ; mov r8, Rq(h)),
+                None => {
+                    let o = b.off();
+                    dynasm!(a ; .arch x64 ; mov r8, [rbx + o]);
+                }
+            },
+            None => dynasm!(a ; .arch x64 ; xor r8d, r8d),
+        }
+        if let Some((ix, scale)) = m.index {
+            match a.cache.host(ix) {
+                Some(h) => dynasm!(a ; .arch x64 ; mov r9, Rq(h)),
+                None => {
+                    let o = ix.off();
+                    dynasm!(a ; .arch x64 ; mov r9, [rbx + o]);
+                }
+            }
+            match scale {
+                1 => dynasm!(a ; .arch x64 ; add r8, r9),
+                2 => dynasm!(a ; .arch x64 ; lea r8, [r8 + r9 * 2]),
+                4 => dynasm!(a ; .arch x64 ; lea r8, [r8 + r9 * 4]),
+                _ => dynasm!(a ; .arch x64 ; lea r8, [r8 + r9 * 8]),
+            }
+        }
+        if disp != 0 {
+            if let Ok(d) = i32::try_from(disp) {
+                dynasm!(a ; .arch x64 ; lea r8, [r8 + d]);
+            } else {
+                dynasm!(a ; .arch x64 ; mov r9, QWORD disp ; add r8, r9);
+            }
         }
     }
     match m.addr_size {
@@ -235,6 +237,36 @@ pub(super) fn fast_address(a: &mut Asm, f: &FastAccess, write: bool) {
         write,
         long64: f.long64,
     });
+}
+
+/// r8 := base + index * scale + disp in one LEA when every register of
+/// the operand is cached and the displacement fits in 32 bits (the
+/// common case in loops); false (nothing emitted) otherwise.
+fn address_in_one_lea(a: &mut Asm, m: &MemRef, disp: i64) -> bool {
+    let Ok(d) = i32::try_from(disp) else {
+        return false;
+    };
+    let host = |l: Option<Loc>| match l {
+        None => Some(None),
+        Some(l) => a.cache.host(l).map(Some),
+    };
+    let (Some(base), Some(index)) = (host(m.base), host(m.index.map(|(l, _)| l))) else {
+        return false;
+    };
+    let scale = m.index.map_or(1, |(_, s)| s);
+    match (base, index, scale) {
+        (Some(b), None, _) => dynasm!(a ; .arch x64 ; lea r8, [Rq(b) + d]),
+        (Some(b), Some(i), 1) => dynasm!(a ; .arch x64 ; lea r8, [Rq(b) + Rq(i) + d]),
+        (Some(b), Some(i), 2) => dynasm!(a ; .arch x64 ; lea r8, [Rq(b) + Rq(i) * 2 + d]),
+        (Some(b), Some(i), 4) => dynasm!(a ; .arch x64 ; lea r8, [Rq(b) + Rq(i) * 4 + d]),
+        (Some(b), Some(i), _) => dynasm!(a ; .arch x64 ; lea r8, [Rq(b) + Rq(i) * 8 + d]),
+        (None, Some(i), 1) => dynasm!(a ; .arch x64 ; lea r8, [Rq(i) + d]),
+        (None, Some(i), 2) => dynasm!(a ; .arch x64 ; lea r8, [Rq(i) * 2 + d]),
+        (None, Some(i), 4) => dynasm!(a ; .arch x64 ; lea r8, [Rq(i) * 4 + d]),
+        (None, Some(i), _) => dynasm!(a ; .arch x64 ; lea r8, [Rq(i) * 8 + d]),
+        (None, None, _) => return false,
+    }
+    true
 }
 
 /// The out-of-line part of an inline access whose micro slot missed.

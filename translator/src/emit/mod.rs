@@ -22,32 +22,37 @@
 //!     if ctx.countdown < 0 { ctx.countdown += N; flush; state.rip = start; eax = EXIT_BUDGET; goto exit_common }
 //!     block.runs += 1                             // this block's own count
 //!     for each guest instruction:
-//!       native:   rax = guest dst; rcx = guest src / imm     (cache register or CpuState)
+//!       native:   OP hostD, hostS/imm                  (both cached: the guest's instruction in place)
+//!                 or: rax = guest dst; rcx = guest src / imm  (cache register or CpuState)
 //!                 [restore guest flags]  OP al/ax/eax/rax, cl/imm  [capture + merge into r11]
 //!                 guest dst = rax (byte/word writes merge, dword writes zero-extend)
 //!       memory:   (MOV/ALU/MOVZX/MOVSX/CMOVcc reg, [mem]; MOV [mem], reg/imm; ALU [mem], ..)
 //!                 r8 = host address by the inline fast path (`memory::fast_address`),
-//!                      or goto slow_i                    // TLB miss, limit, page crossing
+//!                      or goto slow_i                    // limit, page crossing, no page
 //!                 ... as native, on [r8] ...
 //!       resume_i:
-//!       monitor:  state.icount += natives so far; state.rip = rip; flush
+//!       monitor:  state.rip = rip; flush
 //!                 eax = monitor_shim(ctx, remaining = N - i - 1, next_rip, &plan[i].ins)
 //!                                                 // Cpu::execute_decoded + step's rules
 //!                 if eax != 0 goto exit_common                  // state already precise
 //!                 reload the cache
-//!     end:        state.icount += natives since the last monitor call
+//!     end:
 //!       Jcc:      [restore guest flags]; j<cc> taken   (fused: the host flags of the previous ALU op)
 //!                 flush; state.rip = fallthrough; rax = &slot[0]; jmp [rax]   (or jmp loop_head)
 //!       taken:    flush; state.rip = target;      rax = &slot[1]; jmp [rax]   (or jmp loop_head)
 //! slow_i:     (after the block; one per inline memory access)
-//!     state.icount += natives before i; state.rip = rip_i; flush
+//!     state.rip = rip_i; flush
 //!     eax = mem_read/mem_write(ctx, &ins, remaining)   // the interpreter's read_op/write_op
 //!     if eax != 0 goto exit_common                     // fault delivered, state precise
 //!     reload the cache; ... the instruction on ctx.tmp ...
 //!     if ctx.exit_req { flush; ...; eax = EXIT_MONITOR; goto exit_common }
 //!                       // a code page was written or an event is pending
-//!     state.icount -= natives before i; goto resume_i
+//!     goto resume_i
 //! ```
+//!
+//! No instruction count is kept here: the Rust side derives
+//! `state.icount` from the countdown (`exec::Ctx::icount_origin`), which
+//! every block already charges at its head.
 //!
 //! An exit slot holds the address of `exit_branch` (back to the
 //! dispatcher, which learns the slot from rax) until the dispatcher chains
@@ -145,7 +150,6 @@ const _: () = assert!(core::mem::size_of::<crate::fastmem::ReturnEntry>() == 32)
 
 pub(super) const ST_RIP: i32 = core::mem::offset_of!(CpuState, rip) as i32;
 pub(super) const ST_RFLAGS: i32 = core::mem::offset_of!(CpuState, rflags) as i32;
-pub(super) const ST_ICOUNT: i32 = core::mem::offset_of!(CpuState, icount) as i32;
 pub(super) const CX_COUNTDOWN: i32 = core::mem::offset_of!(Ctx, countdown) as i32;
 pub(super) const CX_TMP: i32 = core::mem::offset_of!(Ctx, tmp) as i32;
 pub(super) const CX_TMP2: i32 = core::mem::offset_of!(Ctx, tmp2) as i32;
@@ -174,16 +178,13 @@ struct SlowForm {
     resume: DynamicLabel,
     /// The instruction's index in the plan.
     index: usize,
-    /// Native instructions before it not yet added to `state.icount`.
-    pending: i32,
 }
 
-/// After a helper call of instruction `ictx` (`natives` = instructions
-/// not yet added to `state.icount`, itself included): if the helper asked
-/// to end the block (a code page was written or an event is pending), the
-/// block exits with RIP after the instruction and the rest of the block's
+/// After a helper call of instruction `ictx`: if the helper asked to end
+/// the block (a code page was written or an event is pending), the block
+/// exits with RIP after the instruction and the rest of the block's
 /// budget refunded.
-fn exit_request_check(a: &mut Asm, ictx: &InsCtx<'_>, next: u64, natives: i32) {
+fn exit_request_check(a: &mut Asm, ictx: &InsCtx<'_>, next: u64) {
     let next = next as i64;
     let common = ictx.addrs.exit_common as i64;
     let refund = ictx.remaining;
@@ -196,7 +197,6 @@ fn exit_request_check(a: &mut Asm, ictx: &InsCtx<'_>, next: u64, natives: i32) {
     dynasm!(a
         ; .arch x64
         ; mov QWORD [r13 + CX_EXIT_REQ], 0
-        ; add QWORD [rbx + ST_ICOUNT], natives
         ; mov rax, QWORD next
         ; mov [rbx + ST_RIP], rax
         ; mov rax, QWORD refund
@@ -259,7 +259,6 @@ pub fn emit_block(
     // Flag masks of the previous instruction when it left its flags in
     // the host RFLAGS (and in rdx) for a fused Jcc.
     let mut fused: Option<(u64, u64)> = None;
-    let mut natives = 0i32;
     let mut exits = Vec::new();
     let mut ended = false;
     let mut slow_forms: Vec<SlowForm> = Vec::new();
@@ -301,12 +300,9 @@ pub fn emit_block(
                         label: f.slow,
                         resume,
                         index: i,
-                        pending: natives,
                     });
-                    natives += 1;
                     continue;
                 }
-                flush_icount(&mut a, &mut natives);
                 if let Native::Simd(_) = nat {
                     // No inline form (an operand the fast path does not
                     // compute): the whole instruction in the interpreter.
@@ -318,8 +314,7 @@ pub fn emit_block(
                     continue;
                 }
                 emit_native(&mut a, nat, live[i], MemPath::Slow(&ictx), false);
-                natives += 1;
-                exit_request_check(&mut a, &ictx, p.next_rip, natives);
+                exit_request_check(&mut a, &ictx, p.next_rip);
             }
             Kind::Native(nat) => {
                 let fuse = match plan.get(i + 1).map(|q| q.kind) {
@@ -327,18 +322,14 @@ pub fn emit_block(
                     _ => None,
                 };
                 emit_native(&mut a, nat, live[i], MemPath::None, fuse.is_some());
-                natives += 1;
                 fused = fuse;
             }
             Kind::Monitor => {
-                flush_icount(&mut a, &mut natives);
                 let remaining = (plan.len() - i - 1) as i64;
                 monitor_call(&mut a, p, ins_addr(i), remaining, addrs.monitor, addrs);
             }
             Kind::Branch(Branch::Jcc { cc, target }) if fused.is_some() => {
                 let (take, clear) = fused.take().unwrap_or((0, 0));
-                natives += 1;
-                let k = natives;
                 jcc_taken(&mut a, cc);
                 for (exit, t) in [(0, p.next_rip), (1, target)] {
                     if exit == 1 {
@@ -350,18 +341,12 @@ pub fn emit_block(
                     } else {
                         merge_flags(&mut a, take, clear);
                     }
-                    dynasm!(a ; .arch x64 ; add QWORD [rbx + ST_ICOUNT], k);
                     exit_or_loop(&mut a, t, slots[exit], start);
                     exits.push(Exit { target: t });
                 }
-                natives = 0;
                 ended = true;
             }
             Kind::Branch(Branch::Call { size, target }) => {
-                // Instructions before the CALL are counted now; the CALL
-                // itself once its push succeeded (the slow form's monitor
-                // call counts it itself).
-                flush_icount(&mut a, &mut natives);
                 let width = bitness / 8;
                 let f = stack_access(&mut a, true, size, bitness, p.ins.ip());
                 fast_address(&mut a, &f, true);
@@ -369,7 +354,6 @@ pub fn emit_block(
                 dynasm!(a ; .arch x64 ; mov rcx, QWORD ret);
                 memory::store_host(&mut a, size, true);
                 memory::adjust_sp(&mut a, -(size as i32), width);
-                dynasm!(a ; .arch x64 ; add QWORD [rbx + ST_ICOUNT], 1);
                 exit_or_loop(&mut a, target, slots[0], start);
                 exits.push(Exit { target });
                 let slow = f.slow;
@@ -382,7 +366,6 @@ pub fn emit_block(
                 release,
                 limit,
             }) => {
-                flush_icount(&mut a, &mut natives);
                 let width = bitness / 8;
                 let f = stack_access(&mut a, false, size, bitness, p.ins.ip());
                 let slow = f.slow;
@@ -417,7 +400,6 @@ pub fn emit_block(
                 let mask = (RETURN_ENTRIES - 1) as i32;
                 dynasm!(a
                     ; .arch x64
-                    ; add QWORD [rbx + ST_ICOUNT], 1
                     ; mov [rbx + ST_RIP], rcx
                     ; mov rax, rcx
                     ; shr rax, 10
@@ -437,8 +419,6 @@ pub fn emit_block(
                 ended = true;
             }
             Kind::Branch(b) => {
-                natives += 1;
-                flush_icount(&mut a, &mut natives);
                 match b {
                     Branch::Jmp { target } => {
                         exit_or_loop(&mut a, target, slots[0], start);
@@ -486,14 +466,12 @@ pub fn emit_block(
         }
     }
     if !ended {
-        flush_icount(&mut a, &mut natives);
         let next = plan.last().map_or(0, |p| p.next_rip);
         exit_or_loop(&mut a, next, slots[0], start);
         exits.push(Exit { target: next });
     }
     // The slow forms of inline memory accesses: the whole instruction
-    // through the interpreter's operand access, with the instruction count
-    // made exact for a fault or an exit (and restored for the way back).
+    // through the interpreter's operand access.
     for sf in slow_forms {
         let p = &plan[sf.index];
         let Kind::Native(nat) = p.kind else {
@@ -505,32 +483,20 @@ pub fn emit_block(
             remaining: (plan.len() - sf.index - 1) as i64,
             addrs,
         };
-        let (label, resume, pending) = (sf.label, sf.resume, sf.pending);
+        let (label, resume) = (sf.label, sf.resume);
         dynasm!(a ; .arch x64 ; =>label);
-        if pending > 0 {
-            dynasm!(a ; .arch x64 ; add QWORD [rbx + ST_ICOUNT], pending);
-        }
         if let Some(d) = in_prefix(sf.index) {
             merge_pending(&mut a, d);
         }
         if let Native::Simd(_) = nat {
-            // A monitor call of the whole instruction, which counts it
-            // (the inline form counts it with the natives after it).
+            // A monitor call of the whole instruction.
             let shim = addrs.simd_slow;
             monitor_call(&mut a, p, ictx.ins_addr, ictx.remaining, shim, addrs);
-            let counted = pending + 1;
-            dynasm!(a
-                ; .arch x64
-                ; sub QWORD [rbx + ST_ICOUNT], counted
-                ; jmp =>resume
-            );
+            dynasm!(a ; .arch x64 ; jmp =>resume);
             continue;
         }
         emit_native(&mut a, nat, live[sf.index], MemPath::Slow(&ictx), false);
-        exit_request_check(&mut a, &ictx, p.next_rip, 1);
-        if pending > 0 {
-            dynasm!(a ; .arch x64 ; sub QWORD [rbx + ST_ICOUNT], pending);
-        }
+        exit_request_check(&mut a, &ictx, p.next_rip);
         dynasm!(a ; .arch x64 ; jmp =>resume);
     }
     emit_micro_misses(&mut a, addrs.fill);
@@ -586,14 +552,6 @@ fn monitor_call(a: &mut Asm, p: &Planned, ins: u64, remaining: i64, shim: u64, a
         ; cont:
     );
     reload_cache(a);
-}
-
-pub(super) fn flush_icount(a: &mut Asm, natives: &mut i32) {
-    if *natives > 0 {
-        let k = *natives;
-        dynasm!(a ; .arch x64 ; add QWORD [rbx + ST_ICOUNT], k);
-        *natives = 0;
-    }
 }
 
 /// The inline access to the stack slot of a PUSH (`push`) or POP of

@@ -20,7 +20,7 @@
 //!     if D = xmm0: state.fx.xmm[dst] = xmm0 | guest dst GPR = rax (32-bit writes zero-extended)
 //!     (U)COMISS/SD: guest ZF PF CF := host's, OF SF AF := 0   (live flags only)
 //! slow_i: (after the block)
-//!     state.icount += natives before i; state.rip = rip_i
+//!     state.rip = rip_i
 //!     monitor call of the whole instruction (the interpreter raises #GP for
 //!     a misaligned m128, page faults, #AC...), then the page of its memory
 //!     operand is entered into the host TLB; back at resume_i
