@@ -52,6 +52,9 @@ pub struct Ctx {
     /// when a charged step does not retire (a fault, a REP iteration that
     /// yields: `settle_icount`).
     pub icount_origin: u64,
+    /// The countdown when the running loop block was entered (its passes
+    /// are counted from it where the loop is left).
+    pub loop_entry: i64,
     /// Address of the exit slot of the last `EXIT_BRANCH`.
     pub last_slot: u64,
     /// Value read by the memory-read helper.
@@ -94,6 +97,7 @@ impl Default for Ctx {
         Ctx {
             countdown: 0,
             icount_origin: 0,
+            loop_entry: 0,
             last_slot: 0,
             tmp: 0,
             tmp2: 0,

@@ -7,12 +7,13 @@
 use super::plan::{self, Kind, Loc, Native, Planned};
 use super::simd::xmm_off;
 use super::simd_plan::SimdArg;
-use super::{Asm, CX_HOST_MXCSR, ST_MXCSR, ST_RFLAGS};
+use super::{Asm, CX_COUNTDOWN, CX_HOST_MXCSR, ST_MXCSR, ST_RFLAGS};
 use cpu_model::CpuState;
 use dynasmrt::{dynasm, DynasmApi};
 
 /// Host registers that cache guest GPRs (callee-saved: they survive
-/// helper calls; the trampoline saves them).
+/// helper calls; the trampoline saves them). In a block that loops to its
+/// own start rbp holds the countdown instead (`RegCache::countdown`).
 const CACHE_HOSTS: [u8; 4] = [12, 14, 15, 5]; // r12, r14, r15, rbp
 
 /// Guest registers held in host registers for a whole block, write-back:
@@ -32,6 +33,10 @@ pub(crate) struct RegCache {
     /// block's native SIMD instructions use (XMM0 and XMM1 are their
     /// scratch registers).
     xmm: [Option<u8>; 16],
+    /// `Ctx::countdown` lives in rbp (a loop block: its budget check on
+    /// every pass is then a register operation, not a read-modify-write
+    /// of memory whose store-to-load latency would bound the loop).
+    pub countdown: bool,
 }
 
 impl RegCache {
@@ -54,13 +59,22 @@ impl RegCache {
             }
         }
         // In a block that loops to its own start every read repeats.
-        let min_uses = if plan::loops_to_start(plan) { 1 } else { 2 };
+        let loops = plan::loops_to_start(plan);
+        let min_uses = if loops { 1 } else { 2 };
+        let hosts = if loops {
+            &CACHE_HOSTS[..3]
+        } else {
+            &CACHE_HOSTS[..]
+        };
         let mut order: Vec<usize> = (0..16)
             .filter(|&i| uses[i] >= min_uses && !high[i])
             .collect();
         order.sort_by_key(|&i| core::cmp::Reverse(uses[i]));
-        let mut c = RegCache::default();
-        for (&g, &h) in order.iter().zip(CACHE_HOSTS.iter()) {
+        let mut c = RegCache {
+            countdown: loops,
+            ..RegCache::default()
+        };
+        for (&g, &h) in order.iter().zip(hosts.iter()) {
             c.gpr[g] = Some(h);
         }
         // Every guest XMM register the native SIMD instructions use, the
@@ -123,6 +137,9 @@ pub(super) fn flush_cache(a: &mut Asm) {
         }
     }
     dynasm!(a ; .arch x64 ; mov [rbx + ST_RFLAGS], r11);
+    if c.countdown {
+        dynasm!(a ; .arch x64 ; mov [r13 + CX_COUNTDOWN], rbp);
+    }
 }
 
 /// Load the cache from `CpuState` (block entry, after every call), and
@@ -145,4 +162,7 @@ pub(super) fn reload_cache(a: &mut Asm) {
         }
     }
     dynasm!(a ; .arch x64 ; mov r11, [rbx + ST_RFLAGS]);
+    if c.countdown {
+        dynasm!(a ; .arch x64 ; mov rbp, [r13 + CX_COUNTDOWN]);
+    }
 }

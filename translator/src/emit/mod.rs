@@ -128,6 +128,8 @@ pub(super) struct Asm {
     /// Set when an instruction could not be emitted: the block is not
     /// used (`emit_block` fails).
     pub(super) error: Option<String>,
+    /// A loop block's run counter and length (`count_loop_passes`).
+    loop_passes: Option<(i64, i32)>,
 }
 
 impl core::ops::Deref for Asm {
@@ -151,6 +153,7 @@ const _: () = assert!(core::mem::size_of::<crate::fastmem::ReturnEntry>() == 32)
 pub(super) const ST_RIP: i32 = core::mem::offset_of!(CpuState, rip) as i32;
 pub(super) const ST_RFLAGS: i32 = core::mem::offset_of!(CpuState, rflags) as i32;
 pub(super) const CX_COUNTDOWN: i32 = core::mem::offset_of!(Ctx, countdown) as i32;
+const CX_LOOP_ENTRY: i32 = core::mem::offset_of!(Ctx, loop_entry) as i32;
 pub(super) const CX_TMP: i32 = core::mem::offset_of!(Ctx, tmp) as i32;
 pub(super) const CX_TMP2: i32 = core::mem::offset_of!(Ctx, tmp2) as i32;
 pub(super) const CX_EXIT_REQ: i32 = core::mem::offset_of!(Ctx, exit_req) as i32;
@@ -229,6 +232,7 @@ pub fn emit_block(
             .iter()
             .any(|p| matches!(p.kind, Kind::Native(Native::Simd(s)) if s.fp())),
         error: None,
+        loop_passes: None,
     };
     let n = plan.len() as i32;
     reload_cache(&mut a);
@@ -247,14 +251,31 @@ pub fn emit_block(
     // dispatcher derives the chained transitions from it, the eviction's
     // second chance and the self-modifying-code policy read it).
     let counter = run_counter as i64;
-    dynasm!(a
-        ; .arch x64
-        ; ->loop_head:
-        ; sub QWORD [r13 + CX_COUNTDOWN], n
-        ; jl ->no_budget
-        ; mov rax, QWORD counter
-        ; add QWORD [rax], 1
-    );
+    if a.cache.countdown {
+        // A loop block: the countdown in rbp (see `RegCache::countdown`);
+        // the entry is counted here, the passes after the first where the
+        // loop is left (`count_loop_passes`), as they are the countdown
+        // consumed since this point.
+        a.loop_passes = Some((counter, n));
+        dynasm!(a
+            ; .arch x64
+            ; mov [r13 + CX_LOOP_ENTRY], rbp
+            ; mov rax, QWORD counter
+            ; add QWORD [rax], 1
+            ; ->loop_head:
+            ; sub rbp, n
+            ; jl ->no_budget
+        );
+    } else {
+        dynasm!(a
+            ; .arch x64
+            ; ->loop_head:
+            ; sub QWORD [r13 + CX_COUNTDOWN], n
+            ; jl ->no_budget
+            ; mov rax, QWORD counter
+            ; add QWORD [rax], 1
+        );
+    }
     let live = live_flags(plan);
     // Flag masks of the previous instruction when it left its flags in
     // the host RFLAGS (and in rdx) for a fused Jcc.
@@ -501,11 +522,13 @@ pub fn emit_block(
     }
     emit_micro_misses(&mut a, addrs.fill);
     let common = addrs.exit_common as i64;
-    dynasm!(a
-        ; .arch x64
-        ; ->no_budget:
-        ; add QWORD [r13 + CX_COUNTDOWN], n
-    );
+    dynasm!(a ; .arch x64 ; ->no_budget:);
+    if a.cache.countdown {
+        dynasm!(a ; .arch x64 ; add rbp, n);
+        count_loop_passes(&mut a);
+    } else {
+        dynasm!(a ; .arch x64 ; add QWORD [r13 + CX_COUNTDOWN], n);
+    }
     if let Some(d) = deferred {
         merge_pending(&mut a, d);
     }
@@ -624,8 +647,33 @@ fn exit_or_loop(a: &mut Asm, target: u64, slot: u64, start: u64) {
     if target == start {
         dynasm!(a ; .arch x64 ; jmp ->loop_head);
     } else {
+        count_loop_passes(a);
         exit_stub(a, target, slot);
     }
+}
+
+/// Where a loop block is left at its end or for its budget: its run count
+/// += the passes after the first (the countdown each consumed since the
+/// entry, `n` a pass). Uses rax, rcx and rdx. (A loop left through a
+/// fault or a monitor call's exit does not count its passes: the count
+/// is a heuristic's, never lower than the entries.)
+fn count_loop_passes(a: &mut Asm) {
+    let Some((counter, n)) = a.loop_passes else {
+        return;
+    };
+    dynasm!(a
+        ; .arch x64
+        ; mov rax, [r13 + CX_LOOP_ENTRY]
+        ; sub rax, rbp
+        ; xor edx, edx
+        ; mov ecx, n
+        ; div rcx
+        ; sub rax, 1
+        ; jbe >none
+        ; mov rcx, QWORD counter
+        ; add [rcx], rax
+        ; none:
+    );
 }
 
 /// state.rip = target; continue through the exit slot.
