@@ -44,6 +44,20 @@
 ;   the faulting store writes nothing; the #GP(0) comes before an unmasked
 ;   #XM of the same instruction; CLFLUSH checks the limit, PREFETCHT0 does
 ;   not fault (Vol. 2 "CLFLUSH", "PREFETCHh").
+; - Data breakpoints (DR0 on a linear address, segment base included; Vol. 3
+;   §18.2.4, §18.3.1.2) hit by part of a MOVAPS/MOVQ/MASKMOVDQU store, a
+;   MOVUPS load, LDMXCSR or FXSAVE: #DB after the instruction; none next to
+;   the access, none (but the #GP(0)) for a faulting one. Decoding in 32-bit
+;   mode: 0x48 is DEC EAX (no REX), F2 0F C2 is CMPSD xmm (not the string
+;   instruction), 66 before F3 0F 58 is still ADDSS; MOVNTPS misaligned
+;   #GP(0); PINSRW m16.
+; - At CPL 3 (INT 0x80 back; its line starts with "#80"): SSE runs, #XM
+;   arrives through the TSS stack; with CR0.AM = 1 and EFLAGS.AC = 1 a
+;   misaligned MOVSS/LDMXCSR m32, MOVSD m64 or MMX MOVQ m64 raises #AC(0)
+;   (vector 17), a misaligned MOVAPS #GP(0), aligned operands and CPL 0 run.
+; - In a 16-bit code segment: the mandatory prefixes keep their meaning,
+;   16-bit and 67-prefixed addressing, #GP(0) with CS = 0x70, and FXSAVE's
+;   FIP/FCS (the 16-bit IP and selector).
 ; - FXSAVE/FXRSTOR, 32-bit format (Vol. 2 "FXSAVE" Table 3-53, Vol. 1
 ;   §8.1.8-8.1.9): FCW, FSW, abridged FTW, FOP, FIP, FCS, FDP, FDS after an
 ;   FLD m32 through DS = 0xb8 (FDP is the offset, FDS the selector) and after
@@ -70,13 +84,13 @@
 ; sse-prot.qemu-fix.patch turns its log into the SDM's, which is Bochs's log
 ; except for the one FXSAVE limit line above. gen/sse_prot_native.py runs
 ; the tests a Linux user program can run (no CR0/CR4 or segment changes) on
-; the host's CPU (AMD EPYC) and agrees with every one of its lines (97 of
+; the host's CPU (AMD EPYC) and agrees with every one of its lines (101 of
 ; them, the disputed #XM, DE, LDMXCSR, #MF and MMX-state lines among them).
 ; What the patch changes:
 ; - an unmasked SIMD floating-point exception (ZE, IE, UE with FTZ) gets the
-;   masked response instead of #XM with CR4.OSXMMEXCPT = 1 or #UD with it 0
-;   (SDM Vol. 1 §11.5.1, Vol. 3 §6.15; FTZ only with UE masked, Vol. 1
-;   §10.2.3.3), as in sse-long; the denormal-operand flag DE is never set
+;   masked response instead of #XM with CR4.OSXMMEXCPT = 1 (at CPL 3 too) or
+;   #UD with it 0 (SDM Vol. 1 §11.5.1, Vol. 3 §6.15; FTZ only with UE
+;   masked, Vol. 1 §10.2.3.3), as in sse-long; the denormal-operand flag DE is never set
 ;   (Vol. 1 §11.5.2.2);
 ; - LDMXCSR and FXRSTOR load reserved MXCSR bits instead of raising #GP(0):
 ;   SDM Vol. 2 "LDMXCSR", "FXRSTOR" (Protected Mode Exceptions);
@@ -93,6 +107,7 @@
 ;   (Vol. 1 §9.5.1: all ones), so FNSTENV's tags and the FXSAVE image differ;
 ; - FXSAVE writes no FOP (the 0x5a fill stays) and zeros for FIP, FCS, FDP,
 ;   FDS, FXRSTOR loads none of them (Vol. 1 §8.1.8-8.1.9, Vol. 2 "FXSAVE");
+; - no #AC at all (as in ac-prot; SDM Vol. 3 §6.15 "Interrupt 17");
 ; - no segment limit or type checks on data accesses (as in seglimit-prot):
 ;   past DS's limit (an m128, m64, m32, an FXSAVE image, CLFLUSH), below an
 ;   expand-down segment's, a write to a read-only segment or through a null
@@ -4349,12 +4364,923 @@ SOFF equ 0x3000
     jmp .e132
 .s132: db 'maskmovq ds:edi', 0
 .e132:
+; dr0 w on bytes 8-11 of movaps store
+    mov dword [RESUME], ROMBASE + .a133
+    mov esi, 0x1000
+    mov edi, 0x3000
+    mov ebx, 0x0
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    movdqu xmm1, [ROMBASE + cst1]
+    push dword 0xb8
+    pop ds
+    mov eax, SEGBASE + SOFF + 0x108
+    mov dr0, eax
+    mov eax, 0xd0001
+    mov dr7, eax
+    movaps [edi + 0x100], xmm1
+    mov ebx, 1
+.a133:
+    push dword 0x10
+    pop ds
+    xor eax, eax
+    mov dr7, eax
+    mov [SCR + 0x80], ebx
+    mov eax, dword [SEGBASE + SOFF + 0x10c]
+    mov [SCR + 0x100], eax
+    mov eax, [SCR + 0x80]
+    mov ebx, [SCR + 0x100]
+    pushfd
+    push dword 0x0
+    push dword 0x3
+    push dword ROMBASE + .s133
+    call dump
+    jmp .e133
+.s133: db 'dr0 w on bytes 8-11 of movaps store', 0
+.e133:
+; dr0 rw on bytes 12-15 of movups load
+    mov dword [RESUME], ROMBASE + .a134
+    mov esi, 0x1000
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    push dword 0xb8
+    pop ds
+    mov eax, SEGBASE + DOFF + al16 - dstart + 12
+    mov dr0, eax
+    mov eax, 0xf0001
+    mov dr7, eax
+    movups xmm0, [esi + al16 - dstart + 1]
+.a134:
+    push dword 0x10
+    pop ds
+    xor eax, eax
+    mov dr7, eax
+    movdqu [SCR + 0x0], xmm0
+    stmxcsr [SCR + 0xf0]
+    mov eax, [SCR + 0x0]
+    mov ebx, [SCR + 0x4]
+    mov ecx, [SCR + 0x8]
+    mov edx, [SCR + 0xc]
+    mov esi, [SCR + 0xf0]
+    pushfd
+    push dword 0x0
+    push dword 0x1f
+    push dword ROMBASE + .s134
+    call dump
+    jmp .e134
+.s134: db 'dr0 rw on bytes 12-15 of movups load', 0
+.e134:
+; dr0 rw on ldmxcsr
+    mov dword [RESUME], ROMBASE + .a135
+    mov esi, 0x1000
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    push dword 0xb8
+    pop ds
+    mov eax, SEGBASE + DOFF + mx_some - dstart
+    mov dr0, eax
+    mov eax, 0xf0001
+    mov dr7, eax
+    ldmxcsr [esi + mx_some - dstart + 0]
+.a135:
+    push dword 0x10
+    pop ds
+    xor eax, eax
+    mov dr7, eax
+    stmxcsr [SCR + 0xf0]
+    mov eax, [SCR + 0xf0]
+    pushfd
+    push dword 0x0
+    push dword 0x1
+    push dword ROMBASE + .s135
+    call dump
+    jmp .e135
+.s135: db 'dr0 rw on ldmxcsr', 0
+.e135:
+; dr0 w on fxsave's xmm0 area
+    mov dword [RESUME], ROMBASE + .a136
+    mov esi, 0x1000
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    push dword 0xb8
+    pop ds
+    mov eax, SEGBASE + SOFF + 0x4a4
+    mov dr0, eax
+    mov eax, 0xd0001
+    mov dr7, eax
+    fxsave [edi + 0x400]
+.a136:
+    push dword 0x10
+    pop ds
+    xor eax, eax
+    mov dr7, eax
+    pushfd
+    push dword 0x0
+    push dword 0x0
+    push dword ROMBASE + .s136
+    call dump
+    jmp .e136
+.s136: db "dr0 w on fxsave's xmm0 area", 0
+.e136:
+; dr0 w on movq mm store
+    mov dword [RESUME], ROMBASE + .a137
+    mov esi, 0x1000
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    push dword 0xb8
+    pop ds
+    mov eax, SEGBASE + SOFF + 0x134
+    mov dr0, eax
+    mov eax, 0xd0001
+    mov dr7, eax
+    movq mm0, [esi + cst5 - dstart + 0]
+    movq [edi + 0x130], mm0
+    emms
+.a137:
+    push dword 0x10
+    pop ds
+    xor eax, eax
+    mov dr7, eax
+    pushfd
+    push dword 0x0
+    push dword 0x0
+    push dword ROMBASE + .s137
+    call dump
+    jmp .e137
+.s137: db 'dr0 w on movq mm store', 0
+.e137:
+; dr0 w on maskmovdqu, every byte stored
+    mov dword [RESUME], ROMBASE + .a138
+    mov esi, 0x1000
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    movdqu xmm1, [ROMBASE + cst3]
+    movdqu xmm2, [ROMBASE + cst66]
+    push dword 0xb8
+    pop ds
+    mov eax, SEGBASE + SOFF + 0x144
+    mov dr0, eax
+    mov eax, 0xd0001
+    mov dr7, eax
+    add edi, 0x140
+    maskmovdqu xmm1, xmm2
+.a138:
+    push dword 0x10
+    pop ds
+    xor eax, eax
+    mov dr7, eax
+    pushfd
+    push dword 0x0
+    push dword 0x0
+    push dword ROMBASE + .s138
+    call dump
+    jmp .e138
+.s138: db 'dr0 w on maskmovdqu, every byte stored', 0
+.e138:
+; dr0 w next to a movss store: no #DB
+    mov dword [RESUME], ROMBASE + .a139
+    mov esi, 0x1000
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    movdqu xmm1, [ROMBASE + cst1]
+    push dword 0xb8
+    pop ds
+    mov eax, SEGBASE + SOFF + 0x108
+    mov dr0, eax
+    mov eax, 0xd0001
+    mov dr7, eax
+    movss [edi + 0x104], xmm1
+.a139:
+    push dword 0x10
+    pop ds
+    xor eax, eax
+    mov dr7, eax
+    pushfd
+    push dword 0x0
+    push dword 0x0
+    push dword ROMBASE + .s139
+    call dump
+    jmp .e139
+.s139: db 'dr0 w next to a movss store: no #DB', 0
+.e139:
+; dr0 w on a misaligned movaps store: #GP only
+    mov dword [RESUME], ROMBASE + .a140
+    mov esi, 0x1000
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    movdqu xmm1, [ROMBASE + cst1]
+    push dword 0xb8
+    pop ds
+    mov eax, SEGBASE + SOFF + 0x108
+    mov dr0, eax
+    mov eax, 0xd0001
+    mov dr7, eax
+    movaps [edi + 0x108], xmm1
+.a140:
+    push dword 0x10
+    pop ds
+    xor eax, eax
+    mov dr7, eax
+    pushfd
+    push dword 0x0
+    push dword 0x0
+    push dword ROMBASE + .s140
+    call dump
+    jmp .e140
+.s140: db 'dr0 w on a misaligned movaps store: #GP only', 0
+.e140:
+; 0x48 before addps is dec eax
+    mov dword [RESUME], ROMBASE + .a141
+    mov esi, 0x1000
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    movdqu xmm0, [ROMBASE + cst1]
+    movdqu xmm1, [ROMBASE + cst2]
+    push dword 0xb8
+    pop ds
+    mov eax, 5
+    db 0x48
+    addps xmm0, xmm1
+    mov ebx, eax
+.a141:
+    push dword 0x10
+    pop ds
+    movdqu [SCR + 0x0], xmm0
+    mov [SCR + 0x80], ebx
+    stmxcsr [SCR + 0xf0]
+    mov eax, [SCR + 0x0]
+    mov ebx, [SCR + 0x4]
+    mov ecx, [SCR + 0x8]
+    mov edx, [SCR + 0xc]
+    mov esi, [SCR + 0x80]
+    mov edi, [SCR + 0xf0]
+    pushfd
+    push dword 0x0
+    push dword 0x3f
+    push dword ROMBASE + .s141
+    call dump
+    jmp .e141
+.s141: db '0x48 before addps is dec eax', 0
+.e141:
+; 66 before addss: still addss
+    mov dword [RESUME], ROMBASE + .a142
+    mov esi, 0x1000
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    movdqu xmm0, [ROMBASE + cst1]
+    movdqu xmm1, [ROMBASE + cst2]
+    push dword 0xb8
+    pop ds
+    db 0x66
+    addss xmm0, xmm1
+.a142:
+    push dword 0x10
+    pop ds
+    movdqu [SCR + 0x0], xmm0
+    stmxcsr [SCR + 0xf0]
+    mov eax, [SCR + 0x0]
+    mov ebx, [SCR + 0x4]
+    mov ecx, [SCR + 0x8]
+    mov edx, [SCR + 0xc]
+    mov esi, [SCR + 0xf0]
+    pushfd
+    push dword 0x0
+    push dword 0x1f
+    push dword ROMBASE + .s142
+    call dump
+    jmp .e142
+.s142: db '66 before addss: still addss', 0
+.e142:
+; cmpsd xmm m64 (F2 0F C2), not the string op
+    mov dword [RESUME], ROMBASE + .a143
+    mov esi, 0x1000
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    movdqu xmm0, [ROMBASE + cst67]
+    push dword 0xb8
+    pop ds
+    mov ecx, 7
+    cmpsd xmm0, [esi + cst26 - dstart + 0], 1
+.a143:
+    push dword 0x10
+    pop ds
+    movdqu [SCR + 0x0], xmm0
+    mov [SCR + 0x80], ecx
+    stmxcsr [SCR + 0xf0]
+    mov eax, [SCR + 0x0]
+    mov ebx, [SCR + 0x4]
+    mov ecx, [SCR + 0x8]
+    mov edx, [SCR + 0xc]
+    mov esi, [SCR + 0x80]
+    mov edi, [SCR + 0xf0]
+    pushfd
+    push dword 0x0
+    push dword 0x3f
+    push dword ROMBASE + .s143
+    call dump
+    jmp .e143
+.s143: db 'cmpsd xmm m64 (F2 0F C2), not the string op', 0
+.e143:
+; movntps misaligned: #GP
+    mov dword [RESUME], ROMBASE + .a144
+    mov esi, 0x1000
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    movdqu xmm1, [ROMBASE + cst1]
+    push dword 0xb8
+    pop ds
+    movntps [edi + 0x158], xmm1
+.a144:
+    push dword 0x10
+    pop ds
+    stmxcsr [SCR + 0xf0]
+    mov eax, [SCR + 0xf0]
+    pushfd
+    push dword 0x0
+    push dword 0x1
+    push dword ROMBASE + .s144
+    call dump
+    jmp .e144
+.s144: db 'movntps misaligned: #GP', 0
+.e144:
+; pinsrw/pextrw m16 via ds
+    mov dword [RESUME], ROMBASE + .a145
+    mov esi, 0x1000
+    mov edi, 0x3000
+    mov ebx, -0x1
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    movdqu xmm0, [ROMBASE + cst3]
+    push dword 0xb8
+    pop ds
+    pinsrw xmm0, [esi + al16 - dstart + 5], 6
+    pextrw ebx, xmm0, 6
+.a145:
+    push dword 0x10
+    pop ds
+    movdqu [SCR + 0x0], xmm0
+    mov [SCR + 0x80], ebx
+    mov eax, [SCR + 0x0]
+    mov ebx, [SCR + 0x4]
+    mov ecx, [SCR + 0x8]
+    mov edx, [SCR + 0xc]
+    mov esi, [SCR + 0x80]
+    pushfd
+    push dword 0x0
+    push dword 0x1f
+    push dword ROMBASE + .s145
+    call dump
+    jmp .e145
+.s145: db 'pinsrw/pextrw m16 via ds', 0
+.e145:
+; cpl3: addps m128, stmxcsr
+    mov dword [RESUME], ROMBASE + .a146
+    mov esi, 0x1000
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    movdqu xmm0, [ROMBASE + cst1]
+    push dword 0xcb
+    pop ds
+    push dword 0x23
+    push dword STACK3
+    push dword 0x2
+    push dword 0x1b
+    push dword ROMBASE + .r3_1
+    iretd
+.r3_1:
+    addps xmm0, [esi + cst2 - dstart + 0]
+    stmxcsr [edi]
+    int 0x80
+.a146:
+    push dword 0x10
+    pop ds
+    movdqu [SCR + 0x0], xmm0
+    mov eax, dword [SEGBASE + SOFF]
+    mov [SCR + 0x100], eax
+    stmxcsr [SCR + 0xf0]
+    mov eax, [SCR + 0x0]
+    mov ebx, [SCR + 0x4]
+    mov ecx, [SCR + 0x8]
+    mov edx, [SCR + 0xc]
+    mov esi, [SCR + 0x100]
+    mov edi, [SCR + 0xf0]
+    pushfd
+    push dword 0x0
+    push dword 0x3f
+    push dword ROMBASE + .s146
+    call dump
+    jmp .e146
+.s146: db 'cpl3: addps m128, stmxcsr', 0
+.e146:
+; cpl3: unmasked ZE: #XM
+    mov dword [RESUME], ROMBASE + .a147
+    mov esi, 0x1000
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst8]
+    movdqu xmm0, [ROMBASE + cst9]
+    push dword 0xcb
+    pop ds
+    push dword 0x23
+    push dword STACK3
+    push dword 0x2
+    push dword 0x1b
+    push dword ROMBASE + .r3_2
+    iretd
+.r3_2:
+    divss xmm0, [esi + cst7 - dstart + 0]
+    int 0x80
+.a147:
+    push dword 0x10
+    pop ds
+    movdqu [SCR + 0x0], xmm0
+    stmxcsr [SCR + 0xf0]
+    mov eax, [SCR + 0x0]
+    mov ebx, [SCR + 0x4]
+    mov ecx, [SCR + 0x8]
+    mov edx, [SCR + 0xc]
+    mov esi, [SCR + 0xf0]
+    pushfd
+    push dword 0x0
+    push dword 0x1f
+    push dword ROMBASE + .s147
+    call dump
+    jmp .e147
+.s147: db 'cpl3: unmasked ZE: #XM', 0
+.e147:
+; cpl3 ac=1: movss m32 at 2 mod 4: #AC
+    mov dword [RESUME], ROMBASE + .a148
+    mov esi, 0x1000
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    movdqu xmm0, [ROMBASE + cst7]
+    mov eax, cr0
+    and eax, ~0x0
+    or eax, 0x40000
+    mov cr0, eax
+    push dword 0xcb
+    pop ds
+    push dword 0x23
+    push dword STACK3
+    push dword 0x40002
+    push dword 0x1b
+    push dword ROMBASE + .r3_3
+    iretd
+.r3_3:
+    movss xmm0, [esi + al16 - dstart + 2]
+    int 0x80
+.a148:
+    push dword 0x10
+    pop ds
+    mov eax, cr0
+    and eax, ~0x40000
+    or eax, 0x0
+    mov cr0, eax
+    emms
+    movdqu [SCR + 0x0], xmm0
+    stmxcsr [SCR + 0xf0]
+    mov eax, [SCR + 0x0]
+    mov ebx, [SCR + 0x4]
+    mov ecx, [SCR + 0x8]
+    mov edx, [SCR + 0xc]
+    mov esi, [SCR + 0xf0]
+    pushfd
+    push dword 0x0
+    push dword 0x1f
+    push dword ROMBASE + .s148
+    call dump
+    jmp .e148
+.s148: db 'cpl3 ac=1: movss m32 at 2 mod 4: #AC', 0
+.e148:
+; cpl3 ac=1: movsd m64 at 4 mod 8: #AC
+    mov dword [RESUME], ROMBASE + .a149
+    mov esi, 0x1000
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    movdqu xmm0, [ROMBASE + cst7]
+    mov eax, cr0
+    and eax, ~0x0
+    or eax, 0x40000
+    mov cr0, eax
+    push dword 0xcb
+    pop ds
+    push dword 0x23
+    push dword STACK3
+    push dword 0x40002
+    push dword 0x1b
+    push dword ROMBASE + .r3_4
+    iretd
+.r3_4:
+    movsd xmm0, [esi + al16 - dstart + 4]
+    int 0x80
+.a149:
+    push dword 0x10
+    pop ds
+    mov eax, cr0
+    and eax, ~0x40000
+    or eax, 0x0
+    mov cr0, eax
+    emms
+    movdqu [SCR + 0x0], xmm0
+    stmxcsr [SCR + 0xf0]
+    mov eax, [SCR + 0x0]
+    mov ebx, [SCR + 0x4]
+    mov ecx, [SCR + 0x8]
+    mov edx, [SCR + 0xc]
+    mov esi, [SCR + 0xf0]
+    pushfd
+    push dword 0x0
+    push dword 0x1f
+    push dword ROMBASE + .s149
+    call dump
+    jmp .e149
+.s149: db 'cpl3 ac=1: movsd m64 at 4 mod 8: #AC', 0
+.e149:
+; cpl3 ac=1: movq mm m64 at 1 mod 8: #AC
+    mov dword [RESUME], ROMBASE + .a150
+    mov esi, 0x1000
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    movdqu xmm0, [ROMBASE + cst7]
+    mov eax, cr0
+    and eax, ~0x0
+    or eax, 0x40000
+    mov cr0, eax
+    push dword 0xcb
+    pop ds
+    push dword 0x23
+    push dword STACK3
+    push dword 0x40002
+    push dword 0x1b
+    push dword ROMBASE + .r3_5
+    iretd
+.r3_5:
+    movq mm0, [esi + al16 - dstart + 1]
+    int 0x80
+.a150:
+    push dword 0x10
+    pop ds
+    mov eax, cr0
+    and eax, ~0x40000
+    or eax, 0x0
+    mov cr0, eax
+    emms
+    movdqu [SCR + 0x0], xmm0
+    stmxcsr [SCR + 0xf0]
+    mov eax, [SCR + 0x0]
+    mov ebx, [SCR + 0x4]
+    mov ecx, [SCR + 0x8]
+    mov edx, [SCR + 0xc]
+    mov esi, [SCR + 0xf0]
+    pushfd
+    push dword 0x0
+    push dword 0x1f
+    push dword ROMBASE + .s150
+    call dump
+    jmp .e150
+.s150: db 'cpl3 ac=1: movq mm m64 at 1 mod 8: #AC', 0
+.e150:
+; cpl3 ac=1: ldmxcsr m32 at 1 mod 4: #AC
+    mov dword [RESUME], ROMBASE + .a151
+    mov esi, 0x1000
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    movdqu xmm0, [ROMBASE + cst7]
+    mov eax, cr0
+    and eax, ~0x0
+    or eax, 0x40000
+    mov cr0, eax
+    push dword 0xcb
+    pop ds
+    push dword 0x23
+    push dword STACK3
+    push dword 0x40002
+    push dword 0x1b
+    push dword ROMBASE + .r3_6
+    iretd
+.r3_6:
+    ldmxcsr [esi + mx_some_1 - dstart + 0]
+    int 0x80
+.a151:
+    push dword 0x10
+    pop ds
+    mov eax, cr0
+    and eax, ~0x40000
+    or eax, 0x0
+    mov cr0, eax
+    emms
+    movdqu [SCR + 0x0], xmm0
+    stmxcsr [SCR + 0xf0]
+    mov eax, [SCR + 0x0]
+    mov ebx, [SCR + 0x4]
+    mov ecx, [SCR + 0x8]
+    mov edx, [SCR + 0xc]
+    mov esi, [SCR + 0xf0]
+    pushfd
+    push dword 0x0
+    push dword 0x1f
+    push dword ROMBASE + .s151
+    call dump
+    jmp .e151
+.s151: db 'cpl3 ac=1: ldmxcsr m32 at 1 mod 4: #AC', 0
+.e151:
+; cpl3 ac=1: movaps m128 at 4 mod 16: #GP
+    mov dword [RESUME], ROMBASE + .a152
+    mov esi, 0x1000
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    movdqu xmm0, [ROMBASE + cst7]
+    mov eax, cr0
+    and eax, ~0x0
+    or eax, 0x40000
+    mov cr0, eax
+    push dword 0xcb
+    pop ds
+    push dword 0x23
+    push dword STACK3
+    push dword 0x40002
+    push dword 0x1b
+    push dword ROMBASE + .r3_7
+    iretd
+.r3_7:
+    movaps xmm0, [esi + al16 - dstart + 4]
+    int 0x80
+.a152:
+    push dword 0x10
+    pop ds
+    mov eax, cr0
+    and eax, ~0x40000
+    or eax, 0x0
+    mov cr0, eax
+    emms
+    movdqu [SCR + 0x0], xmm0
+    stmxcsr [SCR + 0xf0]
+    mov eax, [SCR + 0x0]
+    mov ebx, [SCR + 0x4]
+    mov ecx, [SCR + 0x8]
+    mov edx, [SCR + 0xc]
+    mov esi, [SCR + 0xf0]
+    pushfd
+    push dword 0x0
+    push dword 0x1f
+    push dword ROMBASE + .s152
+    call dump
+    jmp .e152
+.s152: db 'cpl3 ac=1: movaps m128 at 4 mod 16: #GP', 0
+.e152:
+; cpl3 ac=1: movss m32, movd m32 aligned run
+    mov dword [RESUME], ROMBASE + .a153
+    mov esi, 0x1000
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    movdqu xmm0, [ROMBASE + cst7]
+    mov eax, cr0
+    and eax, ~0x0
+    or eax, 0x40000
+    mov cr0, eax
+    push dword 0xcb
+    pop ds
+    push dword 0x23
+    push dword STACK3
+    push dword 0x40002
+    push dword 0x1b
+    push dword ROMBASE + .r3_8
+    iretd
+.r3_8:
+    movss xmm0, [esi + al16 - dstart + 4]
+    movd xmm1, [esi + al16 - dstart + 12]
+    int 0x80
+.a153:
+    push dword 0x10
+    pop ds
+    mov eax, cr0
+    and eax, ~0x40000
+    or eax, 0x0
+    mov cr0, eax
+    emms
+    movdqu [SCR + 0x0], xmm0
+    stmxcsr [SCR + 0xf0]
+    mov eax, [SCR + 0x0]
+    mov ebx, [SCR + 0x4]
+    mov ecx, [SCR + 0x8]
+    mov edx, [SCR + 0xc]
+    mov esi, [SCR + 0xf0]
+    pushfd
+    push dword 0x0
+    push dword 0x1f
+    push dword ROMBASE + .s153
+    call dump
+    jmp .e153
+.s153: db 'cpl3 ac=1: movss m32, movd m32 aligned run', 0
+.e153:
+; cpl0 ac=1: movss m32 at 2 mod 4 runs
+    mov dword [RESUME], ROMBASE + .a154
+    mov esi, 0x1000
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    movdqu xmm0, [ROMBASE + cst7]
+    push dword 0xb8
+    pop ds
+    mov eax, cr0
+    and eax, ~0x0
+    or eax, 0x40000
+    mov cr0, eax
+    push dword 0x40002
+    popfd
+    movss xmm0, [esi + al16 - dstart + 2]
+    push dword 2
+    popfd
+.a154:
+    push dword 0x10
+    pop ds
+    mov eax, cr0
+    and eax, ~0x40000
+    or eax, 0x0
+    mov cr0, eax
+    movdqu [SCR + 0x0], xmm0
+    stmxcsr [SCR + 0xf0]
+    mov eax, [SCR + 0x0]
+    mov ebx, [SCR + 0x4]
+    mov ecx, [SCR + 0x8]
+    mov edx, [SCR + 0xc]
+    mov esi, [SCR + 0xf0]
+    pushfd
+    push dword 0x0
+    push dword 0x1f
+    push dword ROMBASE + .s154
+    call dump
+    jmp .e154
+.s154: db 'cpl0 ac=1: movss m32 at 2 mod 4 runs', 0
+.e154:
+; code16: movups [si], addps [esi], movd
+    mov dword [RESUME], ROMBASE + .a155
+    mov esi, 0x1000
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    push dword 0xb8
+    pop ds
+    jmp 0x70:.c16_1
+    bits 16
+.c16_1:
+    movups xmm0, [si + al16 - dstart]
+    addps xmm0, [esi + cst15 - dstart]
+    mov eax, 0x7fff0001
+    movd mm1, eax
+    paddw mm1, mm1
+    movd ebx, mm1
+    emms
+    jmp dword 0x08:ROMBASE + .c32_1
+    bits 32
+.c32_1:
+.a155:
+    push dword 0x10
+    pop ds
+    movdqu [SCR + 0x0], xmm0
+    mov [SCR + 0x80], ebx
+    stmxcsr [SCR + 0xf0]
+    mov eax, [SCR + 0x0]
+    mov ebx, [SCR + 0x4]
+    mov ecx, [SCR + 0x8]
+    mov edx, [SCR + 0xc]
+    mov esi, [SCR + 0x80]
+    mov edi, [SCR + 0xf0]
+    pushfd
+    push dword 0x0
+    push dword 0x3f
+    push dword ROMBASE + .s155
+    call dump
+    jmp .e155
+.s155: db 'code16: movups [si], addps [esi], movd', 0
+.e155:
+; code16: movaps [si] misaligned: #GP
+    mov dword [RESUME], ROMBASE + .a156
+    mov esi, 0x1000
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    movdqu xmm0, [ROMBASE + cst7]
+    push dword 0xb8
+    pop ds
+    jmp 0x70:.c16_2
+    bits 16
+.c16_2:
+    movaps xmm0, [si + al16 - dstart + 4]
+    jmp dword 0x08:ROMBASE + .c32_2
+    bits 32
+.c32_2:
+.a156:
+    push dword 0x10
+    pop ds
+    movdqu [SCR + 0x0], xmm0
+    stmxcsr [SCR + 0xf0]
+    mov eax, [SCR + 0x0]
+    mov ebx, [SCR + 0x4]
+    mov ecx, [SCR + 0x8]
+    mov edx, [SCR + 0xc]
+    mov esi, [SCR + 0xf0]
+    pushfd
+    push dword 0x0
+    push dword 0x1f
+    push dword ROMBASE + .s156
+    call dump
+    jmp .e156
+.s156: db 'code16: movaps [si] misaligned: #GP', 0
+.e156:
+; code16: fld m32 [si], fxsave [di]: FIP, FCS
+    mov dword [RESUME], ROMBASE + .a157
+    mov esi, 0x1000
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    push dword 0xb8
+    pop ds
+    jmp 0x70:.c16_3
+    bits 16
+.c16_3:
+    fninit
+    fld dword [si + cst68 - dstart]
+    fxsave [di + 0x600]
+    fninit
+    jmp dword 0x08:ROMBASE + .c32_3
+    bits 32
+.c32_3:
+.a157:
+    push dword 0x10
+    pop ds
+    movzx eax, word [SEGBASE + SOFF + 0x600 + 6]
+    mov [SCR + 0x100], eax
+    mov eax, dword [SEGBASE + SOFF + 0x600 + 8]
+    mov [SCR + 0x104], eax
+    movzx eax, word [SEGBASE + SOFF + 0x600 + 12]
+    mov [SCR + 0x108], eax
+    mov eax, dword [SEGBASE + SOFF + 0x600 + 16]
+    mov [SCR + 0x10c], eax
+    movzx eax, word [SEGBASE + SOFF + 0x600 + 20]
+    mov [SCR + 0x110], eax
+    mov eax, [SCR + 0x100]
+    mov ebx, [SCR + 0x104]
+    mov ecx, [SCR + 0x108]
+    mov edx, [SCR + 0x10c]
+    mov esi, [SCR + 0x110]
+    pushfd
+    push dword 0x0
+    push dword 0x1f
+    push dword ROMBASE + .s157
+    call dump
+    jmp .e157
+.s157: db 'code16: fld m32 [si], fxsave [di]: FIP, FCS', 0
+.e157:
     mov edi, SEGBASE + SOFF + 0x200
     mov ecx, 512 / 4
     mov eax, 0x5a5a5a5a
     rep stosd
 ; fxsave after fld m32 via ds
-    mov dword [RESUME], ROMBASE + .a133
+    mov dword [RESUME], ROMBASE + .a158
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -4364,18 +5290,18 @@ SOFF equ 0x3000
     pop ds
     fninit
     ldmxcsr [esi + mx_some - dstart + 0]
-    movdqu xmm0, [esi + cst66 - dstart + 0]
-    movdqu xmm1, [esi + cst67 - dstart + 0]
-    movdqu xmm2, [esi + cst68 - dstart + 0]
-    movdqu xmm3, [esi + cst69 - dstart + 0]
-    movdqu xmm4, [esi + cst70 - dstart + 0]
-    movdqu xmm5, [esi + cst71 - dstart + 0]
-    movdqu xmm6, [esi + cst72 - dstart + 0]
-    movdqu xmm7, [esi + cst73 - dstart + 0]
-    fld dword [esi + cst74 - dstart + 0]
+    movdqu xmm0, [esi + cst69 - dstart + 0]
+    movdqu xmm1, [esi + cst70 - dstart + 0]
+    movdqu xmm2, [esi + cst71 - dstart + 0]
+    movdqu xmm3, [esi + cst72 - dstart + 0]
+    movdqu xmm4, [esi + cst73 - dstart + 0]
+    movdqu xmm5, [esi + cst74 - dstart + 0]
+    movdqu xmm6, [esi + cst75 - dstart + 0]
+    movdqu xmm7, [esi + cst76 - dstart + 0]
+    fld dword [esi + cst68 - dstart + 0]
     fxsave [edi + 0x200]
     fninit
-.a133:
+.a158:
     push dword 0x10
     pop ds
     movzx eax, word [SEGBASE + SOFF + 0x200]
@@ -4407,11 +5333,11 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x3f
-    push dword ROMBASE + .s133
+    push dword ROMBASE + .s158
     call dump
-    jmp .e133
-.s133: db 'fxsave after fld m32 via ds', 0
-.e133:
+    jmp .e158
+.s158: db 'fxsave after fld m32 via ds', 0
+.e158:
     mov eax, [SCR + 0x118]
     mov ebx, [SCR + 0x11c]
     mov ecx, [SCR + 0x120]
@@ -4425,13 +5351,13 @@ SOFF equ 0x3000
     .c14: db 'fxsave after fld m32 via ds +', 0
 .d14:
 ; fxsave xmm0, xmm7, low dwords of xmm1-6
-    mov dword [RESUME], ROMBASE + .a134
+    mov dword [RESUME], ROMBASE + .a159
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
     popfd
     ldmxcsr [ROMBASE + cst0]
-.a134:
+.a159:
     push dword 0x10
     pop ds
     mov eax, dword [SEGBASE + SOFF + 0x200 + 0xa0]
@@ -4471,11 +5397,11 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x3f
-    push dword ROMBASE + .s134
+    push dword ROMBASE + .s159
     call dump
-    jmp .e134
-.s134: db 'fxsave xmm0, xmm7, low dwords of xmm1-6', 0
-.e134:
+    jmp .e159
+.s159: db 'fxsave xmm0, xmm7, low dwords of xmm1-6', 0
+.e159:
     mov eax, [SCR + 0x118]
     mov ebx, [SCR + 0x11c]
     mov ecx, [SCR + 0x120]
@@ -4501,13 +5427,13 @@ SOFF equ 0x3000
     .c16: db 'fxsave xmm0, xmm7, low dwords of xmm1-6 +', 0
 .d16:
 ; fxsave leaves xmm8-15 and 464-511
-    mov dword [RESUME], ROMBASE + .a135
+    mov dword [RESUME], ROMBASE + .a160
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
     popfd
     ldmxcsr [ROMBASE + cst0]
-.a135:
+.a160:
     push dword 0x10
     pop ds
     mov eax, dword [SEGBASE + SOFF + 0x200 + 0x120]
@@ -4528,13 +5454,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x1f
-    push dword ROMBASE + .s135
+    push dword ROMBASE + .s160
     call dump
-    jmp .e135
-.s135: db 'fxsave leaves xmm8-15 and 464-511', 0
-.e135:
+    jmp .e160
+.s160: db 'fxsave leaves xmm8-15 and 464-511', 0
+.e160:
 ; fxrstor via ds
-    mov dword [RESUME], ROMBASE + .a136
+    mov dword [RESUME], ROMBASE + .a161
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -4552,7 +5478,7 @@ SOFF equ 0x3000
     movzx eax, ax
     movzx ebx, word [edi + 0x100]
     fninit
-.a136:
+.a161:
     push dword 0x10
     pop ds
     movdqu [SCR + 0x0], xmm1
@@ -4568,11 +5494,11 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x3f
-    push dword ROMBASE + .s136
+    push dword ROMBASE + .s161
     call dump
-    jmp .e136
-.s136: db 'fxrstor via ds', 0
-.e136:
+    jmp .e161
+.s161: db 'fxrstor via ds', 0
+.e161:
     mov eax, [SCR + 0xf0]
     pushfd
     push dword 0
@@ -4583,7 +5509,7 @@ SOFF equ 0x3000
     .c17: db 'fxrstor via ds +', 0
 .d17:
 ; fxrstor reserved mxcsr: #GP
-    mov dword [RESUME], ROMBASE + .a137
+    mov dword [RESUME], ROMBASE + .a162
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -4593,7 +5519,7 @@ SOFF equ 0x3000
     pop ds
     mov dword [edi + 0x200 + 24], 0x11f80
     fxrstor [edi + 0x200]
-.a137:
+.a162:
     push dword 0x10
     pop ds
     stmxcsr [SCR + 0xf0]
@@ -4601,13 +5527,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x1
-    push dword ROMBASE + .s137
+    push dword ROMBASE + .s162
     call dump
-    jmp .e137
-.s137: db 'fxrstor reserved mxcsr: #GP', 0
-.e137:
+    jmp .e162
+.s162: db 'fxrstor reserved mxcsr: #GP', 0
+.e162:
 ; fxsave misaligned: #GP
-    mov dword [RESUME], ROMBASE + .a138
+    mov dword [RESUME], ROMBASE + .a163
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -4616,7 +5542,7 @@ SOFF equ 0x3000
     push dword 0xb8
     pop ds
     fxsave [edi + 0x208]
-.a138:
+.a163:
     push dword 0x10
     pop ds
     stmxcsr [SCR + 0xf0]
@@ -4624,13 +5550,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x1
-    push dword ROMBASE + .s138
+    push dword ROMBASE + .s163
     call dump
-    jmp .e138
-.s138: db 'fxsave misaligned: #GP', 0
-.e138:
+    jmp .e163
+.s163: db 'fxsave misaligned: #GP', 0
+.e163:
 ; fxrstor misaligned: #GP
-    mov dword [RESUME], ROMBASE + .a139
+    mov dword [RESUME], ROMBASE + .a164
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -4640,7 +5566,7 @@ SOFF equ 0x3000
     pop ds
     mov dword [edi + 0x200 + 24], 0x1f80
     fxrstor [edi + 0x208]
-.a139:
+.a164:
     push dword 0x10
     pop ds
     stmxcsr [SCR + 0xf0]
@@ -4648,13 +5574,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x1
-    push dword ROMBASE + .s139
+    push dword ROMBASE + .s164
     call dump
-    jmp .e139
-.s139: db 'fxrstor misaligned: #GP', 0
-.e139:
+    jmp .e164
+.s164: db 'fxrstor misaligned: #GP', 0
+.e164:
 ; base+8: fxsave offset ..8 runs, fninit's pointers
-    mov dword [RESUME], ROMBASE + .a140
+    mov dword [RESUME], ROMBASE + .a165
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -4664,7 +5590,7 @@ SOFF equ 0x3000
     pop ds
     fninit
     fxsave [edi + 0x1f8]
-.a140:
+.a165:
     push dword 0x10
     pop ds
     movzx eax, word [SEGBASE + SOFF + 0x200]
@@ -4690,11 +5616,11 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x3f
-    push dword ROMBASE + .s140
+    push dword ROMBASE + .s165
     call dump
-    jmp .e140
-.s140: db "base+8: fxsave offset ..8 runs, fninit's pointers", 0
-.e140:
+    jmp .e165
+.s165: db "base+8: fxsave offset ..8 runs, fninit's pointers", 0
+.e165:
     mov eax, [SCR + 0x118]
     pushfd
     push dword 0
@@ -4705,7 +5631,7 @@ SOFF equ 0x3000
     .c18: db "base+8: fxsave offset ..8 runs, fninit's pointers +", 0
 .d18:
 ; fxsave past the limit: #GP
-    mov dword [RESUME], ROMBASE + .a141
+    mov dword [RESUME], ROMBASE + .a166
     mov esi, 0x1000
     mov edi, 0xff00
     push dword 0x2
@@ -4714,19 +5640,19 @@ SOFF equ 0x3000
     push dword 0xb8
     pop ds
     fxsave [edi]
-.a141:
+.a166:
     push dword 0x10
     pop ds
     pushfd
     push dword 0x0
     push dword 0x0
-    push dword ROMBASE + .s141
+    push dword ROMBASE + .s166
     call dump
-    jmp .e141
-.s141: db 'fxsave past the limit: #GP', 0
-.e141:
+    jmp .e166
+.s166: db 'fxsave past the limit: #GP', 0
+.e166:
 ; fxsave, bytes 496-511 past the limit: #GP
-    mov dword [RESUME], ROMBASE + .a142
+    mov dword [RESUME], ROMBASE + .a167
     mov esi, 0x1000
     mov edi, 0xfe10
     push dword 0x2
@@ -4735,19 +5661,19 @@ SOFF equ 0x3000
     push dword 0xb8
     pop ds
     fxsave [edi]
-.a142:
+.a167:
     push dword 0x10
     pop ds
     pushfd
     push dword 0x0
     push dword 0x0
-    push dword ROMBASE + .s142
+    push dword ROMBASE + .s167
     call dump
-    jmp .e142
-.s142: db 'fxsave, bytes 496-511 past the limit: #GP', 0
-.e142:
+    jmp .e167
+.s167: db 'fxsave, bytes 496-511 past the limit: #GP', 0
+.e167:
 ; fxrstor loads the pointers
-    mov dword [RESUME], ROMBASE + .a143
+    mov dword [RESUME], ROMBASE + .a168
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -4763,7 +5689,7 @@ SOFF equ 0x3000
     fxrstor [edi + 0x200]
     fxsave [edi + 0x600]
     fninit
-.a143:
+.a168:
     push dword 0x10
     pop ds
     movzx eax, word [SEGBASE + SOFF + 0x600 + 6]
@@ -4784,13 +5710,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x1f
-    push dword ROMBASE + .s143
+    push dword ROMBASE + .s168
     call dump
-    jmp .e143
-.s143: db 'fxrstor loads the pointers', 0
-.e143:
+    jmp .e168
+.s168: db 'fxrstor loads the pointers', 0
+.e168:
 ; fxsave after fld m32 via fs, fadd st0: FDP kept
-    mov dword [RESUME], ROMBASE + .a144
+    mov dword [RESUME], ROMBASE + .a169
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -4801,11 +5727,11 @@ SOFF equ 0x3000
     fninit
     push dword 0xc0
     pop fs
-    fld qword [fs:esi + cst75 - dstart]
+    fld qword [fs:esi + cst77 - dstart]
     fadd st0, st0
     fxsave [edi + 0x600]
     fninit
-.a144:
+.a169:
     push dword 0x10
     pop ds
     movzx eax, word [SEGBASE + SOFF + 0x600 + 6]
@@ -4826,11 +5752,11 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x1f
-    push dword ROMBASE + .s144
+    push dword ROMBASE + .s169
     call dump
-    jmp .e144
-.s144: db 'fxsave after fld m32 via fs, fadd st0: FDP kept', 0
-.e144:
+    jmp .e169
+.s169: db 'fxsave after fld m32 via fs, fadd st0: FDP kept', 0
+.e169:
 %include "inc/prot-postlude.inc"
 msg_hello: db `SSE, MMX, FXSAVE (32-bit protected mode)\n`, 0
 align 16
@@ -4840,6 +5766,8 @@ mx_all: dd 0xffff
 mx_res16: dd 0x11f80
 mx_res31: dd 0x80001f80
 mx_some: dd 0x3f81
+db 0
+mx_some_1: dd 0x3f81
 cw_zm: dw 0x037b
 align 16
 cst0: dq 0x0000000000001f80, 0x0000000000000000
@@ -4908,16 +5836,18 @@ cst62: dq 0xf800000000000005, 0x0000000000000000
 cst63: dq 0x40600000c0200000, 0x0000000040e00000
 cst64: dq 0x2323232323232323, 0x0000000000000000
 cst65: dq 0x800000817fff0080, 0x0000000000000000
-cst66: dq 0x1010101001010101, 0x5a5a0000f0f0f0f0
-cst67: dq 0x2020202002020202, 0x5a5a0001f0f0f0f1
-cst68: dq 0x3030303003030303, 0x5a5a0002f0f0f0f2
-cst69: dq 0x4040404004040404, 0x5a5a0003f0f0f0f3
-cst70: dq 0x5050505005050505, 0x5a5a0004f0f0f0f4
-cst71: dq 0x6060606006060606, 0x5a5a0005f0f0f0f5
-cst72: dq 0x7070707007070707, 0x5a5a0006f0f0f0f6
-cst73: dq 0x8080808008080808, 0x5a5a0007f0f0f0f7
-cst74: dq 0x000000003fc00000, 0x0000000000000000
-cst75: dq 0x4004000000000000, 0x0000000000000000
+cst66: dq 0x8080808080808080, 0x8080808080808080
+cst67: dq 0x3ff0000000000000, 0x4022000000000000
+cst68: dq 0x000000003fc00000, 0x0000000000000000
+cst69: dq 0x1010101001010101, 0x5a5a0000f0f0f0f0
+cst70: dq 0x2020202002020202, 0x5a5a0001f0f0f0f1
+cst71: dq 0x3030303003030303, 0x5a5a0002f0f0f0f2
+cst72: dq 0x4040404004040404, 0x5a5a0003f0f0f0f3
+cst73: dq 0x5050505005050505, 0x5a5a0004f0f0f0f4
+cst74: dq 0x6060606006060606, 0x5a5a0005f0f0f0f5
+cst75: dq 0x7070707007070707, 0x5a5a0006f0f0f0f6
+cst76: dq 0x8080808008080808, 0x5a5a0007f0f0f0f7
+cst77: dq 0x4004000000000000, 0x0000000000000000
 dend:
 
 align 8
@@ -4947,5 +5877,6 @@ gdt:
     dq 0x00cfff000000ffff  ; 0xb0 code32 DPL3 conforming
     dq 0x004093040000ffff  ; 0xb8 data DPL0 base SEGBASE limit 0xffff
     dq 0x004093040008ffff  ; 0xc0 data DPL0 base SEGBASE + 8 limit 0xffff
+    dq 0x0040f3040000ffff  ; 0xc8 data DPL3 base SEGBASE limit 0xffff
 gdt_end:
 RESET_VECTOR

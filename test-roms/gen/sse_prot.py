@@ -50,6 +50,20 @@ and Table 13-1 (CR4.OSFXSR, OSXMMEXCPT, CR0.EM/TS for SSE), Table 12-1
   the faulting store writes nothing; the #GP(0) comes before an unmasked
   #XM of the same instruction; CLFLUSH checks the limit, PREFETCHT0 does
   not fault (Vol. 2 "CLFLUSH", "PREFETCHh").
+- Data breakpoints (DR0 on a linear address, segment base included; Vol. 3
+  §18.2.4, §18.3.1.2) hit by part of a MOVAPS/MOVQ/MASKMOVDQU store, a
+  MOVUPS load, LDMXCSR or FXSAVE: #DB after the instruction; none next to
+  the access, none (but the #GP(0)) for a faulting one. Decoding in 32-bit
+  mode: 0x48 is DEC EAX (no REX), F2 0F C2 is CMPSD xmm (not the string
+  instruction), 66 before F3 0F 58 is still ADDSS; MOVNTPS misaligned
+  #GP(0); PINSRW m16.
+- At CPL 3 (INT 0x80 back; its line starts with "#80"): SSE runs, #XM
+  arrives through the TSS stack; with CR0.AM = 1 and EFLAGS.AC = 1 a
+  misaligned MOVSS/LDMXCSR m32, MOVSD m64 or MMX MOVQ m64 raises #AC(0)
+  (vector 17), a misaligned MOVAPS #GP(0), aligned operands and CPL 0 run.
+- In a 16-bit code segment: the mandatory prefixes keep their meaning,
+  16-bit and 67-prefixed addressing, #GP(0) with CS = 0x70, and FXSAVE's
+  FIP/FCS (the 16-bit IP and selector).
 - FXSAVE/FXRSTOR, 32-bit format (Vol. 2 "FXSAVE" Table 3-53, Vol. 1
   §8.1.8-8.1.9): FCW, FSW, abridged FTW, FOP, FIP, FCS, FDP, FDS after an
   FLD m32 through DS = 0xb8 (FDP is the offset, FDS the selector) and after
@@ -76,13 +90,13 @@ REFERENCE: QEMU 7.2 (qemu64) departs from the SDM in many places here;
 sse-prot.qemu-fix.patch turns its log into the SDM's, which is Bochs's log
 except for the one FXSAVE limit line above. gen/sse_prot_native.py runs
 the tests a Linux user program can run (no CR0/CR4 or segment changes) on
-the host's CPU (AMD EPYC) and agrees with every one of its lines (97 of
+the host's CPU (AMD EPYC) and agrees with every one of its lines (101 of
 them, the disputed #XM, DE, LDMXCSR, #MF and MMX-state lines among them).
 What the patch changes:
 - an unmasked SIMD floating-point exception (ZE, IE, UE with FTZ) gets the
-  masked response instead of #XM with CR4.OSXMMEXCPT = 1 or #UD with it 0
-  (SDM Vol. 1 §11.5.1, Vol. 3 §6.15; FTZ only with UE masked, Vol. 1
-  §10.2.3.3), as in sse-long; the denormal-operand flag DE is never set
+  masked response instead of #XM with CR4.OSXMMEXCPT = 1 (at CPL 3 too) or
+  #UD with it 0 (SDM Vol. 1 §11.5.1, Vol. 3 §6.15; FTZ only with UE
+  masked, Vol. 1 §10.2.3.3), as in sse-long; the denormal-operand flag DE is never set
   (Vol. 1 §11.5.2.2);
 - LDMXCSR and FXRSTOR load reserved MXCSR bits instead of raising #GP(0):
   SDM Vol. 2 "LDMXCSR", "FXRSTOR" (Protected Mode Exceptions);
@@ -99,6 +113,7 @@ What the patch changes:
   (Vol. 1 §9.5.1: all ones), so FNSTENV's tags and the FXSAVE image differ;
 - FXSAVE writes no FOP (the 0x5a fill stays) and zeros for FIP, FCS, FDP,
   FDS, FXRSTOR loads none of them (Vol. 1 §8.1.8-8.1.9, Vol. 2 "FXSAVE");
+- no #AC at all (as in ac-prot; SDM Vol. 3 §6.15 "Interrupt 17");
 - no segment limit or type checks on data accesses (as in seglimit-prot):
   past DS's limit (an m128, m64, m32, an FXSAVE image, CLFLUSH), below an
   expand-down segment's, a write to a read-only segment or through a null
@@ -110,7 +125,7 @@ SCR = 0x30000       # flat scratch for the printed values
 SEGBASE = 0x40000   # base of the data segment 0xb8 (0xc0: SEGBASE + 8)
 DOFF = 0x1000       # segment offset of the copied constants (ESI)
 SOFF = 0x3000       # segment offset of the store area (EDI)
-SEG, SEG8 = 0xb8, 0xc0
+SEG, SEG8, SEG3 = 0xb8, 0xc0, 0xcb   # SEG3: SEG's twin for CPL 3 (RPL 3)
 # protgen's dump prints EBP's slot of its own PUSHAD, i.e. its frame pointer,
 # not the caller's EBP: six registers per line.
 PRINTED = REGS[:6]
@@ -120,14 +135,15 @@ r.head = [f"SCR equ {SCR:#x}", f"SEGBASE equ {SEGBASE:#x}",
           f"DOFF equ {DOFF:#x}", f"SOFF equ {SOFF:#x}"]
 r.gdt_extra = [(SEG, desc(SEGBASE, 0xffff, 0x93, 0x4), "data DPL0 base SEGBASE limit 0xffff"),
                (SEG8, desc(SEGBASE + 8, 0xffff, 0x93, 0x4),
-                "data DPL0 base SEGBASE + 8 limit 0xffff")]
+                "data DPL0 base SEGBASE + 8 limit 0xffff"),
+               (SEG3 & ~3, desc(SEGBASE, 0xffff, 0xf3, 0x4), "data DPL3 base SEGBASE limit 0xffff")]
 consts = {}
 cont = [0]
 TESTS = []  # for gen/sse_prot_native.py: the tests and raw lines, in order
 # What a Linux user program cannot do (or does differently): the native
 # run leaves out tests whose lines name these.
 NOT_NATIVE = ("cr0", "cr4", "clts", "mov ss", "SS_SEL", "fs:", "es:", "es maskmov", "[bx", "[bp",
-              "push ", "pop ")
+              "push ", "pop ", "bits 16", "int 0x80", "dr7")
 
 
 def raw(lines):
@@ -508,6 +524,117 @@ t("maskmovq ds:edi", [f"movq mm3, {m(bstr(b'########'))}", "movq [edi + 0xe0], m
                       "maskmovq mm1, mm2", "emms"],
   out=(), show_mxcsr=False, mems=[(4, f"{SEGS} + 0xe0"), (4, f"{SEGS} + 0xe4")])
 
+# ---- data breakpoints (DR0, 4 bytes; SDM Vol. 3 §18.2.4, §18.3.1.2) ----
+# on a linear address (the segment base included) that an SSE, MMX or
+# FXSAVE access covers in part: a trap after the instruction, DR6.B0 set;
+# a faulting access raises its fault and no #DB.
+def watch(linear, rw):
+    dr7 = 0x1 | {"w": 1, "rw": 3}[rw] << 16 | 3 << 18
+    return [f"mov eax, {linear}", "mov dr0, eax", f"mov eax, {dr7:#x}", "mov dr7, eax"]
+
+
+UNWATCH = ["xor eax, eax", "mov dr7, eax"]
+t("dr0 w on bytes 8-11 of movaps store", watch(f"{SEGS} + 0x108", "w") +
+  ["movaps [edi + 0x100], xmm1", "mov ebx, 1"], ins={"xmm1": A4}, out=(), gprs=("ebx",),
+  setup={"ebx": 0}, show_mxcsr=False, pre_post=UNWATCH, mems=[(4, f"{SEGS} + 0x10c")])
+t("dr0 rw on bytes 12-15 of movups load", watch("SEGBASE + DOFF + al16 - dstart + 12", "rw") +
+  [f"movups xmm0, {m('al16', 1)}"], pre_post=UNWATCH)
+t("dr0 rw on ldmxcsr", watch("SEGBASE + DOFF + mx_some - dstart", "rw") +
+  [f"ldmxcsr {m('mx_some')}"], out=(), pre_post=UNWATCH)
+t("dr0 w on fxsave's xmm0 area", watch(f"{SEGS} + 0x4a4", "w") + ["fxsave [edi + 0x400]"],
+  out=(), show_mxcsr=False, pre_post=UNWATCH)
+t("dr0 w on movq mm store", watch(f"{SEGS} + 0x134", "w") +
+  [f"movq mm0, {m(MMA)}", "movq [edi + 0x130], mm0", "emms"],
+  out=(), show_mxcsr=False, pre_post=UNWATCH)
+t("dr0 w on maskmovdqu, every byte stored", watch(f"{SEGS} + 0x144", "w") +
+  ["add edi, 0x140", "maskmovdqu xmm1, xmm2"], ins={"xmm1": IA, "xmm2": ints(1, *[0x80] * 16)},
+  out=(), show_mxcsr=False, pre_post=UNWATCH)
+t("dr0 w next to a movss store: no #DB", watch(f"{SEGS} + 0x108", "w") +
+  ["movss [edi + 0x104], xmm1"], ins={"xmm1": A4}, out=(), show_mxcsr=False,
+  pre_post=UNWATCH)
+t("dr0 w on a misaligned movaps store: #GP only", watch(f"{SEGS} + 0x108", "w") +
+  ["movaps [edi + 0x108], xmm1"], ins={"xmm1": A4}, out=(), show_mxcsr=False,
+  pre_post=UNWATCH)
+
+# ---- decoding in 32-bit mode ----
+t("0x48 before addps is dec eax", ["mov eax, 5", "db 0x48", "addps xmm0, xmm1",
+                                   "mov ebx, eax"],
+  ins={"xmm0": A4, "xmm1": B4}, gprs=("ebx",), native=False)   # a REX prefix in 64-bit mode
+t("66 before addss: still addss", ["db 0x66", "addss xmm0, xmm1"],
+  ins={"xmm0": A4, "xmm1": B4})
+t("cmpsd xmm m64 (F2 0F C2), not the string op", ["mov ecx, 7",
+                                                  f"cmpsd xmm0, {m(f64(2.0))}, 1"],
+  ins={"xmm0": f64(1.0, 9.0)}, gprs=("ecx",))
+t("movntps misaligned: #GP", ["movntps [edi + 0x158], xmm1"], ins={"xmm1": A4}, out=())
+t("pinsrw/pextrw m16 via ds", [f"pinsrw xmm0, {m('al16', 5)}, 6", "pextrw ebx, xmm0, 6"],
+  ins={"xmm0": IA}, gprs=("ebx",), show_mxcsr=False, setup={"ebx": -1})
+
+# ---- CPL 3 and alignment checking ----
+# At CPL 3 (DS = SEG3, SS = 0x23) with EFLAGS.AC = 1 and CR0.AM = 1 a
+# misaligned scalar operand raises #AC(0) (SDM Vol. 2 exception types 5
+# and the MMX tables: "If alignment checking is enabled and an unaligned
+# memory reference is made while the current privilege level is 3"; Vol.
+# 3 §6.15 "Interrupt 17": 4 bytes for m32, 8 for m64), a misaligned m128 of
+# an aligned form #GP(0) all the same. INT 0x80 is the way back (its line
+# starts with "#80").
+ring3 = [0]
+
+
+def cpl3(eflags=0x2):
+    ring3[0] += 1
+    u = ring3[0]
+    return [f"push dword {SEG3:#x}", "pop ds", "push dword 0x23", "push dword STACK3",
+            f"push dword {eflags:#x}", "push dword 0x1b", f"push dword ROMBASE + .r3_{u}",
+            "iretd", f".r3_{u}:"]
+
+
+AM_ON, AM_OFF = cr0(0x40000, 0), cr0(0, 0x40000)
+AC = 0x40002
+t("cpl3: addps m128, stmxcsr", cpl3() + [f"addps xmm0, {m(B4)}", "stmxcsr [edi]",
+                                          "int 0x80"],
+  ins={"xmm0": A4}, seg=None, mems=[(4, f"{SEGS}")])
+t("cpl3: unmasked ZE: #XM", cpl3() + [f"divss xmm0, {m(f32(0.0))}", "int 0x80"],
+  ins={"xmm0": f32(1.0, 2.0)}, mxcsr=MXCSR & ~0x200, seg=None)
+for name, code in [("movss m32 at 2 mod 4: #AC", [f"movss xmm0, {m('al16', 2)}"]),
+                   ("movsd m64 at 4 mod 8: #AC", [f"movsd xmm0, {m('al16', 4)}"]),
+                   ("movq mm m64 at 1 mod 8: #AC", [f"movq mm0, {m('al16', 1)}"]),
+                   ("ldmxcsr m32 at 1 mod 4: #AC", [f"ldmxcsr {m('mx_some_1')}"]),
+                   ("movaps m128 at 4 mod 16: #GP", [f"movaps xmm0, {m('al16', 4)}"]),
+                   ("movss m32, movd m32 aligned run", [f"movss xmm0, {m('al16', 4)}",
+                                                        f"movd xmm1, {m('al16', 12)}"])]:
+    t(f"cpl3 ac=1: {name}", AM_ON + cpl3(AC) + code + ["int 0x80"], ins={"xmm0": 0},
+      seg=None, pre_post=AM_OFF + ["emms"])
+t("cpl0 ac=1: movss m32 at 2 mod 4 runs", AM_ON + ["push dword 0x40002", "popfd",
+                                                  f"movss xmm0, {m('al16', 2)}",
+                                                  "push dword 2", "popfd"],
+  ins={"xmm0": 0}, pre_post=AM_OFF)
+
+# ---- SSE in a 16-bit code segment (0x70, base 0xf0000) ----
+# The mandatory 66/F2/F3 prefixes keep their meaning, addresses are 16-bit
+# unless 67; FXSAVE's FIP is the 16-bit IP and FCS the 16-bit selector.
+code16 = [0]
+
+
+def in16(lines):
+    code16[0] += 1
+    c = code16[0]
+    return ([f"jmp 0x70:.c16_{c}", "bits 16", f".c16_{c}:"] + lines +
+            [f"jmp dword 0x08:ROMBASE + .c32_{c}", "bits 32", f".c32_{c}:"])
+
+
+t("code16: movups [si], addps [esi], movd", in16([
+    "movups xmm0, [si + al16 - dstart]", f"addps xmm0, [esi + {k(f32(1.0))} - dstart]",
+    "mov eax, 0x7fff0001", "movd mm1, eax", "paddw mm1, mm1", "movd ebx, mm1", "emms"]),
+  gprs=("ebx",))
+t("code16: movaps [si] misaligned: #GP", in16(["movaps xmm0, [si + al16 - dstart + 4]"]),
+  ins={"xmm0": 0})
+FX3 = f"{SEGS} + 0x600"
+t("code16: fld m32 [si], fxsave [di]: FIP, FCS", in16([
+    "fninit", f"fld dword [si + {k(f32(1.5))} - dstart]", "fxsave [di + 0x600]", "fninit"]),
+  out=(), show_mxcsr=False,
+  mems=[(2, f"{FX3} + 6"), (4, f"{FX3} + 8"), (2, f"{FX3} + 12"), (4, f"{FX3} + 16"),
+        (2, f"{FX3} + 20")])
+
 # ---- FXSAVE / FXRSTOR, 32-bit format ----
 XMMS = [ints(4, 0x01010101 * (i + 1), 0x10101010 * (i + 1), 0xf0f0f0f0 ^ i, 0x5a5a0000 + i)
         for i in range(8)]
@@ -567,7 +694,7 @@ t("fxsave after fld m32 via fs, fadd st0: FDP kept",
 data = ["align 16", "dstart:",
         "al16: db " + ", ".join(str(i + 1) for i in range(48)),
         "mx_all: dd 0xffff", "mx_res16: dd 0x11f80", "mx_res31: dd 0x80001f80",
-        "mx_some: dd 0x3f81", "cw_zm: dw 0x037b", "align 16"]
+        "mx_some: dd 0x3f81", "db 0", "mx_some_1: dd 0x3f81", "cw_zm: dw 0x037b", "align 16"]
 for val, label in consts.items():
     data.append(f"{label}: dq {val & (2**64 - 1):#018x}, {val >> 64:#018x}")
 data.append("dend:")
