@@ -11,7 +11,9 @@
 ;   unchanged; CR0.EM = 1: #UD for SSE, MMX, EMMS, LDMXCSR, also with TS = 1
 ;   (EM wins), but #NM for FXSAVE (Vol. 2 "FXSAVE": #NM if CR0.TS or
 ;   CR0.EM); CR0.TS = 1: #NM for SSE, MMX, EMMS, FXSAVE, STMXCSR, and after
-;   CLTS they run; a pending unmasked x87 exception (CR0.NE = 1) is #MF at an
+;   CLTS they run (MP = 0 changes nothing for SSE); MOVNTI, the fences,
+;   PREFETCHh and CLFLUSH run with EM = TS = 1 and OSFXSR = 0 (no SSE
+;   register state); a pending unmasked x87 exception (CR0.NE = 1) is #MF at an
 ;   MMX instruction, EMMS and CVTPI2PD xmm, mm (Vol. 2 "PADDW", "EMMS",
 ;   "CVTPI2PD"), never at an SSE one or CVTPI2PD xmm, m64.
 ; - Memory operands go through ESI/EDI with DS = 0xb8, a data segment based
@@ -39,8 +41,9 @@
 ;   and Bochs do not.)
 ; - Alignment, limits and types: MOVAPS/MOVDQA/ADDPS m128 misaligned #GP(0),
 ;   MOVUPS/MOVDQU/MOVSS not; an operand that ends past the segment limit
-;   (also of an expand-down segment), a write to a read-only segment (MOVAPS,
-;   STMXCSR, MASKMOVDQU, FXSAVE) and a null DS: #GP(0), through SS #SS(0);
+;   (byte- and page-granular, expand-down with B = 1 and B = 0), a write to
+;   a read-only segment (MOVAPS, STMXCSR, MASKMOVDQU, FXSAVE) or through a CS
+;   override, and a null DS: #GP(0), through SS (MOVDQU, FXSAVE) #SS(0);
 ;   the faulting store writes nothing; the #GP(0) comes before an unmasked
 ;   #XM of the same instruction; CLFLUSH checks the limit, PREFETCHT0 does
 ;   not fault (Vol. 2 "CLFLUSH", "PREFETCHh").
@@ -64,7 +67,8 @@
 ;   FLD m64 through FS then FADD (FIP and FOP move on, FDP and FDS stay), all
 ;   zero after FNINIT; MXCSR and MXCSR_MASK, XMM0-7; the XMM8-15 area and
 ;   bytes 464-511 are left as they were (0x5a); FXRSTOR of the image and of
-;   the pointers; #GP(0) for a reserved MXCSR bit in FXRSTOR's image, for a
+;   the pointers, and FNSTENV's tags after FXRSTOR of an abridged tag byte
+;   (derived from the registers' contents); #GP(0) for a reserved MXCSR bit in FXRSTOR's image, for a
 ;   misaligned image and for one past the segment limit: all 512 bytes of
 ;   the m512byte operand are checked, also the bytes 464-511 it does not
 ;   write (Bochs checks only the bytes it writes; see BOCHS-DIFFS).
@@ -943,8 +947,127 @@ SOFF equ 0x3000
     jmp .e25
 .s25: db 'after clts addps runs', 0
 .e25:
-; pending x87 #Z: addps runs
+; TS=1 MP=0 addps: #NM
     mov dword [RESUME], ROMBASE + .a26
+    mov esi, 0x1000
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    movdqu xmm0, [ROMBASE + cst1]
+    movdqu xmm1, [ROMBASE + cst2]
+    push dword 0xb8
+    pop ds
+    mov eax, cr0
+    and eax, ~0x2
+    or eax, 0x8
+    mov cr0, eax
+    addps xmm0, xmm1
+.a26:
+    push dword 0x10
+    pop ds
+    mov eax, cr0
+    and eax, ~0x8
+    or eax, 0x2
+    mov cr0, eax
+    movdqu [SCR + 0x0], xmm0
+    stmxcsr [SCR + 0xf0]
+    mov eax, [SCR + 0x0]
+    mov ebx, [SCR + 0x4]
+    mov ecx, [SCR + 0x8]
+    mov edx, [SCR + 0xc]
+    mov esi, [SCR + 0xf0]
+    pushfd
+    push dword 0x0
+    push dword 0x1f
+    push dword ROMBASE + .s26
+    call dump
+    jmp .e26
+.s26: db 'TS=1 MP=0 addps: #NM', 0
+.e26:
+; EM=1 stmxcsr: #UD
+    mov dword [RESUME], ROMBASE + .a27
+    mov esi, 0x1000
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    push dword 0xb8
+    pop ds
+    mov eax, cr0
+    and eax, ~0x0
+    or eax, 0x4
+    mov cr0, eax
+    stmxcsr [edi]
+.a27:
+    push dword 0x10
+    pop ds
+    mov eax, cr0
+    and eax, ~0x4
+    or eax, 0x0
+    mov cr0, eax
+    stmxcsr [SCR + 0xf0]
+    mov eax, [SCR + 0xf0]
+    pushfd
+    push dword 0x0
+    push dword 0x1
+    push dword ROMBASE + .s27
+    call dump
+    jmp .e27
+.s27: db 'EM=1 stmxcsr: #UD', 0
+.e27:
+; EM=1 TS=1 OSFXSR=0: movnti, fences, prefetch, clflush run
+    mov dword [RESUME], ROMBASE + .a28
+    mov esi, 0x1000
+    mov edi, 0x3000
+    mov ecx, 0x0
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    push dword 0xb8
+    pop ds
+    mov eax, cr0
+    and eax, ~0x0
+    or eax, 0xc
+    mov cr0, eax
+    mov eax, cr4
+    and eax, ~0x600
+    or eax, 0x0
+    mov cr4, eax
+    mov ebx, 0x600d600d
+    movnti [edi + 0x170], ebx
+    sfence
+    lfence
+    mfence
+    prefetchnta [esi]
+    clflush [edi + 0x170]
+    mov ecx, 1
+.a28:
+    push dword 0x10
+    pop ds
+    mov eax, cr0
+    and eax, ~0xc
+    or eax, 0x0
+    mov cr0, eax
+    mov eax, cr4
+    and eax, ~0x600
+    or eax, 0x600
+    mov cr4, eax
+    mov [SCR + 0x80], ecx
+    mov eax, dword [SEGBASE + SOFF + 0x170]
+    mov [SCR + 0x100], eax
+    mov eax, [SCR + 0x80]
+    mov ebx, [SCR + 0x100]
+    pushfd
+    push dword 0x0
+    push dword 0x3
+    push dword ROMBASE + .s28
+    call dump
+    jmp .e28
+.s28: db 'EM=1 TS=1 OSFXSR=0: movnti, fences, prefetch, clflush run', 0
+.e28:
+; pending x87 #Z: addps runs
+    mov dword [RESUME], ROMBASE + .a29
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -962,7 +1085,7 @@ SOFF equ 0x3000
     addps xmm0, xmm1
     fnstsw ax
     movzx eax, ax
-.a26:
+.a29:
     push dword 0x10
     pop ds
     fninit
@@ -978,13 +1101,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x3f
-    push dword ROMBASE + .s26
+    push dword ROMBASE + .s29
     call dump
-    jmp .e26
-.s26: db 'pending x87 #Z: addps runs', 0
-.e26:
+    jmp .e29
+.s29: db 'pending x87 #Z: addps runs', 0
+.e29:
 ; pending x87 #Z: paddw mm: #MF
-    mov dword [RESUME], ROMBASE + .a27
+    mov dword [RESUME], ROMBASE + .a30
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -1000,7 +1123,7 @@ SOFF equ 0x3000
     mov ebx, 1
     paddw mm0, mm1
     mov ebx, 2
-.a27:
+.a30:
     push dword 0x10
     pop ds
     fninit
@@ -1009,13 +1132,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x1
-    push dword ROMBASE + .s27
+    push dword ROMBASE + .s30
     call dump
-    jmp .e27
-.s27: db 'pending x87 #Z: paddw mm: #MF', 0
-.e27:
+    jmp .e30
+.s30: db 'pending x87 #Z: paddw mm: #MF', 0
+.e30:
 ; pending x87 #Z: emms: #MF
-    mov dword [RESUME], ROMBASE + .a28
+    mov dword [RESUME], ROMBASE + .a31
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -1031,7 +1154,7 @@ SOFF equ 0x3000
     mov ebx, 1
     emms
     mov ebx, 2
-.a28:
+.a31:
     push dword 0x10
     pop ds
     fninit
@@ -1040,13 +1163,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x1
-    push dword ROMBASE + .s28
+    push dword ROMBASE + .s31
     call dump
-    jmp .e28
-.s28: db 'pending x87 #Z: emms: #MF', 0
-.e28:
+    jmp .e31
+.s31: db 'pending x87 #Z: emms: #MF', 0
+.e31:
 ; movaps m128
-    mov dword [RESUME], ROMBASE + .a29
+    mov dword [RESUME], ROMBASE + .a32
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -1055,92 +1178,6 @@ SOFF equ 0x3000
     push dword 0xb8
     pop ds
     movaps xmm0, [esi + al16 - dstart + 0]
-.a29:
-    push dword 0x10
-    pop ds
-    movdqu [SCR + 0x0], xmm0
-    stmxcsr [SCR + 0xf0]
-    mov eax, [SCR + 0x0]
-    mov ebx, [SCR + 0x4]
-    mov ecx, [SCR + 0x8]
-    mov edx, [SCR + 0xc]
-    mov esi, [SCR + 0xf0]
-    pushfd
-    push dword 0x0
-    push dword 0x1f
-    push dword ROMBASE + .s29
-    call dump
-    jmp .e29
-.s29: db 'movaps m128', 0
-.e29:
-; movaps misaligned: #GP
-    mov dword [RESUME], ROMBASE + .a30
-    mov esi, 0x1000
-    mov edi, 0x3000
-    push dword 0x2
-    popfd
-    ldmxcsr [ROMBASE + cst0]
-    movdqu xmm0, [ROMBASE + cst7]
-    push dword 0xb8
-    pop ds
-    movaps xmm0, [esi + al16 - dstart + 4]
-.a30:
-    push dword 0x10
-    pop ds
-    movdqu [SCR + 0x0], xmm0
-    stmxcsr [SCR + 0xf0]
-    mov eax, [SCR + 0x0]
-    mov ebx, [SCR + 0x4]
-    mov ecx, [SCR + 0x8]
-    mov edx, [SCR + 0xc]
-    mov esi, [SCR + 0xf0]
-    pushfd
-    push dword 0x0
-    push dword 0x1f
-    push dword ROMBASE + .s30
-    call dump
-    jmp .e30
-.s30: db 'movaps misaligned: #GP', 0
-.e30:
-; movups misaligned
-    mov dword [RESUME], ROMBASE + .a31
-    mov esi, 0x1000
-    mov edi, 0x3000
-    push dword 0x2
-    popfd
-    ldmxcsr [ROMBASE + cst0]
-    push dword 0xb8
-    pop ds
-    movups xmm0, [esi + al16 - dstart + 4]
-.a31:
-    push dword 0x10
-    pop ds
-    movdqu [SCR + 0x0], xmm0
-    stmxcsr [SCR + 0xf0]
-    mov eax, [SCR + 0x0]
-    mov ebx, [SCR + 0x4]
-    mov ecx, [SCR + 0x8]
-    mov edx, [SCR + 0xc]
-    mov esi, [SCR + 0xf0]
-    pushfd
-    push dword 0x0
-    push dword 0x1f
-    push dword ROMBASE + .s31
-    call dump
-    jmp .e31
-.s31: db 'movups misaligned', 0
-.e31:
-; movdqa misaligned: #GP
-    mov dword [RESUME], ROMBASE + .a32
-    mov esi, 0x1000
-    mov edi, 0x3000
-    push dword 0x2
-    popfd
-    ldmxcsr [ROMBASE + cst0]
-    movdqu xmm0, [ROMBASE + cst7]
-    push dword 0xb8
-    pop ds
-    movdqa xmm0, [esi + al16 - dstart + 1]
 .a32:
     push dword 0x10
     pop ds
@@ -1157,18 +1194,19 @@ SOFF equ 0x3000
     push dword ROMBASE + .s32
     call dump
     jmp .e32
-.s32: db 'movdqa misaligned: #GP', 0
+.s32: db 'movaps m128', 0
 .e32:
-; movdqu misaligned
+; movaps misaligned: #GP
     mov dword [RESUME], ROMBASE + .a33
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
     popfd
     ldmxcsr [ROMBASE + cst0]
+    movdqu xmm0, [ROMBASE + cst7]
     push dword 0xb8
     pop ds
-    movdqu xmm0, [esi + al16 - dstart + 1]
+    movaps xmm0, [esi + al16 - dstart + 4]
 .a33:
     push dword 0x10
     pop ds
@@ -1185,19 +1223,18 @@ SOFF equ 0x3000
     push dword ROMBASE + .s33
     call dump
     jmp .e33
-.s33: db 'movdqu misaligned', 0
+.s33: db 'movaps misaligned: #GP', 0
 .e33:
-; addps m128 misaligned: #GP
+; movups misaligned
     mov dword [RESUME], ROMBASE + .a34
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
     popfd
     ldmxcsr [ROMBASE + cst0]
-    movdqu xmm0, [ROMBASE + cst1]
     push dword 0xb8
     pop ds
-    addps xmm0, [esi + al16 - dstart + 8]
+    movups xmm0, [esi + al16 - dstart + 4]
 .a34:
     push dword 0x10
     pop ds
@@ -1214,10 +1251,96 @@ SOFF equ 0x3000
     push dword ROMBASE + .s34
     call dump
     jmp .e34
-.s34: db 'addps m128 misaligned: #GP', 0
+.s34: db 'movups misaligned', 0
 .e34:
-; movaps store misaligned: #GP
+; movdqa misaligned: #GP
     mov dword [RESUME], ROMBASE + .a35
+    mov esi, 0x1000
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    movdqu xmm0, [ROMBASE + cst7]
+    push dword 0xb8
+    pop ds
+    movdqa xmm0, [esi + al16 - dstart + 1]
+.a35:
+    push dword 0x10
+    pop ds
+    movdqu [SCR + 0x0], xmm0
+    stmxcsr [SCR + 0xf0]
+    mov eax, [SCR + 0x0]
+    mov ebx, [SCR + 0x4]
+    mov ecx, [SCR + 0x8]
+    mov edx, [SCR + 0xc]
+    mov esi, [SCR + 0xf0]
+    pushfd
+    push dword 0x0
+    push dword 0x1f
+    push dword ROMBASE + .s35
+    call dump
+    jmp .e35
+.s35: db 'movdqa misaligned: #GP', 0
+.e35:
+; movdqu misaligned
+    mov dword [RESUME], ROMBASE + .a36
+    mov esi, 0x1000
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    push dword 0xb8
+    pop ds
+    movdqu xmm0, [esi + al16 - dstart + 1]
+.a36:
+    push dword 0x10
+    pop ds
+    movdqu [SCR + 0x0], xmm0
+    stmxcsr [SCR + 0xf0]
+    mov eax, [SCR + 0x0]
+    mov ebx, [SCR + 0x4]
+    mov ecx, [SCR + 0x8]
+    mov edx, [SCR + 0xc]
+    mov esi, [SCR + 0xf0]
+    pushfd
+    push dword 0x0
+    push dword 0x1f
+    push dword ROMBASE + .s36
+    call dump
+    jmp .e36
+.s36: db 'movdqu misaligned', 0
+.e36:
+; addps m128 misaligned: #GP
+    mov dword [RESUME], ROMBASE + .a37
+    mov esi, 0x1000
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    movdqu xmm0, [ROMBASE + cst1]
+    push dword 0xb8
+    pop ds
+    addps xmm0, [esi + al16 - dstart + 8]
+.a37:
+    push dword 0x10
+    pop ds
+    movdqu [SCR + 0x0], xmm0
+    stmxcsr [SCR + 0xf0]
+    mov eax, [SCR + 0x0]
+    mov ebx, [SCR + 0x4]
+    mov ecx, [SCR + 0x8]
+    mov edx, [SCR + 0xc]
+    mov esi, [SCR + 0xf0]
+    pushfd
+    push dword 0x0
+    push dword 0x1f
+    push dword ROMBASE + .s37
+    call dump
+    jmp .e37
+.s37: db 'addps m128 misaligned: #GP', 0
+.e37:
+; movaps store misaligned: #GP
+    mov dword [RESUME], ROMBASE + .a38
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -1227,7 +1350,7 @@ SOFF equ 0x3000
     push dword 0xb8
     pop ds
     movaps [edi + 8], xmm1
-.a35:
+.a38:
     push dword 0x10
     pop ds
     mov eax, dword [SEGBASE + SOFF + 8]
@@ -1238,13 +1361,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x3
-    push dword ROMBASE + .s35
+    push dword ROMBASE + .s38
     call dump
-    jmp .e35
-.s35: db 'movaps store misaligned: #GP', 0
-.e35:
+    jmp .e38
+.s38: db 'movaps store misaligned: #GP', 0
+.e38:
 ; movaps/movdqa/movups store
-    mov dword [RESUME], ROMBASE + .a36
+    mov dword [RESUME], ROMBASE + .a39
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -1257,7 +1380,7 @@ SOFF equ 0x3000
     movaps [edi], xmm1
     movdqa [edi + 0x10], xmm2
     movups [edi + 0x21], xmm1
-.a36:
+.a39:
     push dword 0x10
     pop ds
     mov eax, dword [SEGBASE + SOFF + 0x0]
@@ -1283,11 +1406,11 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x3f
-    push dword ROMBASE + .s36
+    push dword ROMBASE + .s39
     call dump
-    jmp .e36
-.s36: db 'movaps/movdqa/movups store', 0
-.e36:
+    jmp .e39
+.s39: db 'movaps/movdqa/movups store', 0
+.e39:
     mov eax, [SCR + 0x118]
     pushfd
     push dword 0
@@ -1298,7 +1421,7 @@ SOFF equ 0x3000
     .c1: db 'movaps/movdqa/movups store +', 0
 .d1:
 ; base+8: movaps offset ..8 is aligned
-    mov dword [RESUME], ROMBASE + .a37
+    mov dword [RESUME], ROMBASE + .a40
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -1307,7 +1430,7 @@ SOFF equ 0x3000
     push dword 0xc0
     pop ds
     movaps xmm0, [esi + al16 - dstart + 8]
-.a37:
+.a40:
     push dword 0x10
     pop ds
     movdqu [SCR + 0x0], xmm0
@@ -1320,13 +1443,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x1f
-    push dword ROMBASE + .s37
+    push dword ROMBASE + .s40
     call dump
-    jmp .e37
-.s37: db 'base+8: movaps offset ..8 is aligned', 0
-.e37:
+    jmp .e40
+.s40: db 'base+8: movaps offset ..8 is aligned', 0
+.e40:
 ; base+8: movaps offset ..0 misaligned: #GP
-    mov dword [RESUME], ROMBASE + .a38
+    mov dword [RESUME], ROMBASE + .a41
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -1336,7 +1459,7 @@ SOFF equ 0x3000
     push dword 0xc0
     pop ds
     movaps xmm0, [esi + al16 - dstart + 0]
-.a38:
+.a41:
     push dword 0x10
     pop ds
     movdqu [SCR + 0x0], xmm0
@@ -1349,13 +1472,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x1f
-    push dword ROMBASE + .s38
+    push dword ROMBASE + .s41
     call dump
-    jmp .e38
-.s38: db 'base+8: movaps offset ..0 misaligned: #GP', 0
-.e38:
+    jmp .e41
+.s41: db 'base+8: movaps offset ..0 misaligned: #GP', 0
+.e41:
 ; movss load zeroes, store
-    mov dword [RESUME], ROMBASE + .a39
+    mov dword [RESUME], ROMBASE + .a42
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -1367,7 +1490,7 @@ SOFF equ 0x3000
     pop ds
     movss xmm0, [esi + al16 - dstart + 1]
     movss [edi + 3], xmm1
-.a39:
+.a42:
     push dword 0x10
     pop ds
     movdqu [SCR + 0x0], xmm0
@@ -1383,13 +1506,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x3f
-    push dword ROMBASE + .s39
+    push dword ROMBASE + .s42
     call dump
-    jmp .e39
-.s39: db 'movss load zeroes, store', 0
-.e39:
+    jmp .e42
+.s42: db 'movss load zeroes, store', 0
+.e42:
 ; movsd load zeroes, store
-    mov dword [RESUME], ROMBASE + .a40
+    mov dword [RESUME], ROMBASE + .a43
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -1401,7 +1524,7 @@ SOFF equ 0x3000
     pop ds
     movsd xmm0, [esi + al16 - dstart + 5]
     movsd [edi + 0x41], xmm1
-.a40:
+.a43:
     push dword 0x10
     pop ds
     movdqu [SCR + 0x0], xmm0
@@ -1419,11 +1542,11 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x3f
-    push dword ROMBASE + .s40
+    push dword ROMBASE + .s43
     call dump
-    jmp .e40
-.s40: db 'movsd load zeroes, store', 0
-.e40:
+    jmp .e43
+.s43: db 'movsd load zeroes, store', 0
+.e43:
     mov eax, [SCR + 0xf0]
     pushfd
     push dword 0
@@ -1434,7 +1557,7 @@ SOFF equ 0x3000
     .c2: db 'movsd load zeroes, store +', 0
 .d2:
 ; movq xmm m64 zeroes, store
-    mov dword [RESUME], ROMBASE + .a41
+    mov dword [RESUME], ROMBASE + .a44
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -1446,7 +1569,7 @@ SOFF equ 0x3000
     pop ds
     movq xmm0, [esi + al16 - dstart + 7]
     movq [edi + 0x50], xmm1
-.a41:
+.a44:
     push dword 0x10
     pop ds
     movdqu [SCR + 0x0], xmm0
@@ -1464,11 +1587,11 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x3f
-    push dword ROMBASE + .s41
+    push dword ROMBASE + .s44
     call dump
-    jmp .e41
-.s41: db 'movq xmm m64 zeroes, store', 0
-.e41:
+    jmp .e44
+.s44: db 'movq xmm m64 zeroes, store', 0
+.e44:
     mov eax, [SCR + 0xf0]
     pushfd
     push dword 0
@@ -1479,7 +1602,7 @@ SOFF equ 0x3000
     .c3: db 'movq xmm m64 zeroes, store +', 0
 .d3:
 ; movd xmm m32/r32
-    mov dword [RESUME], ROMBASE + .a42
+    mov dword [RESUME], ROMBASE + .a45
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -1494,7 +1617,7 @@ SOFF equ 0x3000
     movd xmm1, ebx
     movd [edi + 0x60], xmm1
     movd ecx, xmm0
-.a42:
+.a45:
     push dword 0x10
     pop ds
     movdqu [SCR + 0x0], xmm1
@@ -1510,13 +1633,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x3f
-    push dword ROMBASE + .s42
+    push dword ROMBASE + .s45
     call dump
-    jmp .e42
-.s42: db 'movd xmm m32/r32', 0
-.e42:
+    jmp .e45
+.s45: db 'movd xmm m32/r32', 0
+.e45:
 ; movups ending at the limit
-    mov dword [RESUME], ROMBASE + .a43
+    mov dword [RESUME], ROMBASE + .a46
     mov esi, 0xfff0
     mov edi, 0x3000
     push dword 0x2
@@ -1527,88 +1650,6 @@ SOFF equ 0x3000
     pop ds
     movups [esi], xmm1
     movups xmm0, [esi]
-.a43:
-    push dword 0x10
-    pop ds
-    movdqu [SCR + 0x0], xmm0
-    stmxcsr [SCR + 0xf0]
-    mov eax, [SCR + 0x0]
-    mov ebx, [SCR + 0x4]
-    mov ecx, [SCR + 0x8]
-    mov edx, [SCR + 0xc]
-    mov esi, [SCR + 0xf0]
-    pushfd
-    push dword 0x0
-    push dword 0x1f
-    push dword ROMBASE + .s43
-    call dump
-    jmp .e43
-.s43: db 'movups ending at the limit', 0
-.e43:
-; movups past the limit: #GP
-    mov dword [RESUME], ROMBASE + .a44
-    mov esi, 0xfff8
-    mov edi, 0x3000
-    push dword 0x2
-    popfd
-    ldmxcsr [ROMBASE + cst0]
-    movdqu xmm0, [ROMBASE + cst7]
-    push dword 0xb8
-    pop ds
-    movups xmm0, [esi]
-.a44:
-    push dword 0x10
-    pop ds
-    movdqu [SCR + 0x0], xmm0
-    stmxcsr [SCR + 0xf0]
-    mov eax, [SCR + 0x0]
-    mov ebx, [SCR + 0x4]
-    mov ecx, [SCR + 0x8]
-    mov edx, [SCR + 0xc]
-    mov esi, [SCR + 0xf0]
-    pushfd
-    push dword 0x0
-    push dword 0x1f
-    push dword ROMBASE + .s44
-    call dump
-    jmp .e44
-.s44: db 'movups past the limit: #GP', 0
-.e44:
-; movdqa store past the limit: #GP
-    mov dword [RESUME], ROMBASE + .a45
-    mov esi, 0xfffffff0
-    mov edi, 0x3000
-    push dword 0x2
-    popfd
-    ldmxcsr [ROMBASE + cst0]
-    movdqu xmm1, [ROMBASE + cst1]
-    push dword 0xb8
-    pop ds
-    movdqa [esi], xmm1
-.a45:
-    push dword 0x10
-    pop ds
-    stmxcsr [SCR + 0xf0]
-    mov eax, [SCR + 0xf0]
-    pushfd
-    push dword 0x0
-    push dword 0x1
-    push dword ROMBASE + .s45
-    call dump
-    jmp .e45
-.s45: db 'movdqa store past the limit: #GP', 0
-.e45:
-; movss past the limit: #GP
-    mov dword [RESUME], ROMBASE + .a46
-    mov esi, 0xfffd
-    mov edi, 0x3000
-    push dword 0x2
-    popfd
-    ldmxcsr [ROMBASE + cst0]
-    movdqu xmm0, [ROMBASE + cst7]
-    push dword 0xb8
-    pop ds
-    movss xmm0, [esi]
 .a46:
     push dword 0x10
     pop ds
@@ -1625,11 +1666,11 @@ SOFF equ 0x3000
     push dword ROMBASE + .s46
     call dump
     jmp .e46
-.s46: db 'movss past the limit: #GP', 0
+.s46: db 'movups ending at the limit', 0
 .e46:
-; movq past the limit: #GP
+; movups past the limit: #GP
     mov dword [RESUME], ROMBASE + .a47
-    mov esi, 0xfff9
+    mov esi, 0xfff8
     mov edi, 0x3000
     push dword 0x2
     popfd
@@ -1637,7 +1678,7 @@ SOFF equ 0x3000
     movdqu xmm0, [ROMBASE + cst7]
     push dword 0xb8
     pop ds
-    movq xmm0, [esi]
+    movups xmm0, [esi]
 .a47:
     push dword 0x10
     pop ds
@@ -1654,53 +1695,44 @@ SOFF equ 0x3000
     push dword ROMBASE + .s47
     call dump
     jmp .e47
-.s47: db 'movq past the limit: #GP', 0
+.s47: db 'movups past the limit: #GP', 0
 .e47:
-; movdqu through ss past the limit: #SS
+; movdqa store past the limit: #GP
     mov dword [RESUME], ROMBASE + .a48
-    mov esi, 0x1000
+    mov esi, 0xfffffff0
     mov edi, 0x3000
-    mov ebp, 0xfff8
     push dword 0x2
     popfd
     ldmxcsr [ROMBASE + cst0]
-    movdqu xmm0, [ROMBASE + cst7]
-    mov eax, 0xb8
-    mov ss, eax
-    movdqu xmm0, [ebp]
+    movdqu xmm1, [ROMBASE + cst1]
+    push dword 0xb8
+    pop ds
+    movdqa [esi], xmm1
 .a48:
-    mov ss, [SS_SEL]
     push dword 0x10
     pop ds
-    movdqu [SCR + 0x0], xmm0
     stmxcsr [SCR + 0xf0]
-    mov eax, [SCR + 0x0]
-    mov ebx, [SCR + 0x4]
-    mov ecx, [SCR + 0x8]
-    mov edx, [SCR + 0xc]
-    mov esi, [SCR + 0xf0]
+    mov eax, [SCR + 0xf0]
     pushfd
     push dword 0x0
-    push dword 0x1f
+    push dword 0x1
     push dword ROMBASE + .s48
     call dump
     jmp .e48
-.s48: db 'movdqu through ss past the limit: #SS', 0
+.s48: db 'movdqa store past the limit: #GP', 0
 .e48:
-; movdqu through ss within the limit
+; movss past the limit: #GP
     mov dword [RESUME], ROMBASE + .a49
-    mov esi, 0x1000
+    mov esi, 0xfffd
     mov edi, 0x3000
-    mov ebp, 0x1000
     push dword 0x2
     popfd
     ldmxcsr [ROMBASE + cst0]
     movdqu xmm0, [ROMBASE + cst7]
-    mov eax, 0xb8
-    mov ss, eax
-    movdqu xmm0, [ebp]
+    push dword 0xb8
+    pop ds
+    movss xmm0, [esi]
 .a49:
-    mov ss, [SS_SEL]
     push dword 0x10
     pop ds
     movdqu [SCR + 0x0], xmm0
@@ -1716,52 +1748,51 @@ SOFF equ 0x3000
     push dword ROMBASE + .s49
     call dump
     jmp .e49
-.s49: db 'movdqu through ss within the limit', 0
+.s49: db 'movss past the limit: #GP', 0
 .e49:
-; movups store past the limit: #GP, memory unchanged
+; movq past the limit: #GP
     mov dword [RESUME], ROMBASE + .a50
-    mov esi, 0xfff0
+    mov esi, 0xfff9
     mov edi, 0x3000
     push dword 0x2
     popfd
     ldmxcsr [ROMBASE + cst0]
-    movdqu xmm1, [ROMBASE + cst1]
-    movdqu xmm2, [ROMBASE + cst2]
+    movdqu xmm0, [ROMBASE + cst7]
     push dword 0xb8
     pop ds
-    movups [esi], xmm1
-    movups [esi + 8], xmm2
+    movq xmm0, [esi]
 .a50:
     push dword 0x10
     pop ds
-    mov eax, dword [SEGBASE + 0xfff8]
-    mov [SCR + 0x100], eax
-    mov eax, dword [SEGBASE + 0xfffc]
-    mov [SCR + 0x104], eax
+    movdqu [SCR + 0x0], xmm0
     stmxcsr [SCR + 0xf0]
-    mov eax, [SCR + 0x100]
-    mov ebx, [SCR + 0x104]
-    mov ecx, [SCR + 0xf0]
+    mov eax, [SCR + 0x0]
+    mov ebx, [SCR + 0x4]
+    mov ecx, [SCR + 0x8]
+    mov edx, [SCR + 0xc]
+    mov esi, [SCR + 0xf0]
     pushfd
     push dword 0x0
-    push dword 0x7
+    push dword 0x1f
     push dword ROMBASE + .s50
     call dump
     jmp .e50
-.s50: db 'movups store past the limit: #GP, memory unchanged', 0
+.s50: db 'movq past the limit: #GP', 0
 .e50:
-; divss m32 past the limit, ZE unmasked: #GP
+; movdqu through ss past the limit: #SS
     mov dword [RESUME], ROMBASE + .a51
-    mov esi, 0xfffe
+    mov esi, 0x1000
     mov edi, 0x3000
+    mov ebp, 0xfff8
     push dword 0x2
     popfd
-    ldmxcsr [ROMBASE + cst8]
-    movdqu xmm0, [ROMBASE + cst15]
-    push dword 0xb8
-    pop ds
-    divss xmm0, [esi]
+    ldmxcsr [ROMBASE + cst0]
+    movdqu xmm0, [ROMBASE + cst7]
+    mov eax, 0xb8
+    mov ss, eax
+    movdqu xmm0, [ebp]
 .a51:
+    mov ss, [SS_SEL]
     push dword 0x10
     pop ds
     movdqu [SCR + 0x0], xmm0
@@ -1777,69 +1808,82 @@ SOFF equ 0x3000
     push dword ROMBASE + .s51
     call dump
     jmp .e51
-.s51: db 'divss m32 past the limit, ZE unmasked: #GP', 0
+.s51: db 'movdqu through ss past the limit: #SS', 0
 .e51:
-; prefetcht0 past the limit: no fault
+; movdqu through ss within the limit
     mov dword [RESUME], ROMBASE + .a52
-    mov esi, 0x20000
+    mov esi, 0x1000
     mov edi, 0x3000
-    push dword 0x2
-    popfd
-    ldmxcsr [ROMBASE + cst0]
-    push dword 0xb8
-    pop ds
-    mov ebx, 1
-    prefetcht0 [esi]
-    mov ebx, 2
-.a52:
-    push dword 0x10
-    pop ds
-    mov [SCR + 0x80], ebx
-    mov eax, [SCR + 0x80]
-    pushfd
-    push dword 0x0
-    push dword 0x1
-    push dword ROMBASE + .s52
-    call dump
-    jmp .e52
-.s52: db 'prefetcht0 past the limit: no fault', 0
-.e52:
-; clflush past the limit: #GP
-    mov dword [RESUME], ROMBASE + .a53
-    mov esi, 0x20000
-    mov edi, 0x3000
-    push dword 0x2
-    popfd
-    ldmxcsr [ROMBASE + cst0]
-    push dword 0xb8
-    pop ds
-    mov ebx, 1
-    clflush [esi]
-    mov ebx, 2
-.a53:
-    push dword 0x10
-    pop ds
-    mov [SCR + 0x80], ebx
-    mov eax, [SCR + 0x80]
-    pushfd
-    push dword 0x0
-    push dword 0x1
-    push dword ROMBASE + .s53
-    call dump
-    jmp .e53
-.s53: db 'clflush past the limit: #GP', 0
-.e53:
-; expand-down: movups at the limit: #GP
-    mov dword [RESUME], ROMBASE + .a54
-    mov esi, 0xff8
-    mov edi, 0x3000
+    mov ebp, 0x1000
     push dword 0x2
     popfd
     ldmxcsr [ROMBASE + cst0]
     movdqu xmm0, [ROMBASE + cst7]
-    push dword 0x40
+    mov eax, 0xb8
+    mov ss, eax
+    movdqu xmm0, [ebp]
+.a52:
+    mov ss, [SS_SEL]
+    push dword 0x10
     pop ds
-    movups xmm0, [esi]
+    movdqu [SCR + 0x0], xmm0
+    stmxcsr [SCR + 0xf0]
+    mov eax, [SCR + 0x0]
+    mov ebx, [SCR + 0x4]
+    mov ecx, [SCR + 0x8]
+    mov edx, [SCR + 0xc]
+    mov esi, [SCR + 0xf0]
+    pushfd
+    push dword 0x0
+    push dword 0x1f
+    push dword ROMBASE + .s52
+    call dump
+    jmp .e52
+.s52: db 'movdqu through ss within the limit', 0
+.e52:
+; movups store past the limit: #GP, memory unchanged
+    mov dword [RESUME], ROMBASE + .a53
+    mov esi, 0xfff0
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    movdqu xmm1, [ROMBASE + cst1]
+    movdqu xmm2, [ROMBASE + cst2]
+    push dword 0xb8
+    pop ds
+    movups [esi], xmm1
+    movups [esi + 8], xmm2
+.a53:
+    push dword 0x10
+    pop ds
+    mov eax, dword [SEGBASE + 0xfff8]
+    mov [SCR + 0x100], eax
+    mov eax, dword [SEGBASE + 0xfffc]
+    mov [SCR + 0x104], eax
+    stmxcsr [SCR + 0xf0]
+    mov eax, [SCR + 0x100]
+    mov ebx, [SCR + 0x104]
+    mov ecx, [SCR + 0xf0]
+    pushfd
+    push dword 0x0
+    push dword 0x7
+    push dword ROMBASE + .s53
+    call dump
+    jmp .e53
+.s53: db 'movups store past the limit: #GP, memory unchanged', 0
+.e53:
+; divss m32 past the limit, ZE unmasked: #GP
+    mov dword [RESUME], ROMBASE + .a54
+    mov esi, 0xfffe
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst8]
+    movdqu xmm0, [ROMBASE + cst15]
+    push dword 0xb8
+    pop ds
+    divss xmm0, [esi]
 .a54:
     push dword 0x10
     pop ds
@@ -1856,10 +1900,89 @@ SOFF equ 0x3000
     push dword ROMBASE + .s54
     call dump
     jmp .e54
-.s54: db 'expand-down: movups at the limit: #GP', 0
+.s54: db 'divss m32 past the limit, ZE unmasked: #GP', 0
 .e54:
-; expand-down: movups above the limit
+; prefetcht0 past the limit: no fault
     mov dword [RESUME], ROMBASE + .a55
+    mov esi, 0x20000
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    push dword 0xb8
+    pop ds
+    mov ebx, 1
+    prefetcht0 [esi]
+    mov ebx, 2
+.a55:
+    push dword 0x10
+    pop ds
+    mov [SCR + 0x80], ebx
+    mov eax, [SCR + 0x80]
+    pushfd
+    push dword 0x0
+    push dword 0x1
+    push dword ROMBASE + .s55
+    call dump
+    jmp .e55
+.s55: db 'prefetcht0 past the limit: no fault', 0
+.e55:
+; clflush past the limit: #GP
+    mov dword [RESUME], ROMBASE + .a56
+    mov esi, 0x20000
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    push dword 0xb8
+    pop ds
+    mov ebx, 1
+    clflush [esi]
+    mov ebx, 2
+.a56:
+    push dword 0x10
+    pop ds
+    mov [SCR + 0x80], ebx
+    mov eax, [SCR + 0x80]
+    pushfd
+    push dword 0x0
+    push dword 0x1
+    push dword ROMBASE + .s56
+    call dump
+    jmp .e56
+.s56: db 'clflush past the limit: #GP', 0
+.e56:
+; expand-down: movups at the limit: #GP
+    mov dword [RESUME], ROMBASE + .a57
+    mov esi, 0xff8
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    movdqu xmm0, [ROMBASE + cst7]
+    push dword 0x40
+    pop ds
+    movups xmm0, [esi]
+.a57:
+    push dword 0x10
+    pop ds
+    movdqu [SCR + 0x0], xmm0
+    stmxcsr [SCR + 0xf0]
+    mov eax, [SCR + 0x0]
+    mov ebx, [SCR + 0x4]
+    mov ecx, [SCR + 0x8]
+    mov edx, [SCR + 0xc]
+    mov esi, [SCR + 0xf0]
+    pushfd
+    push dword 0x0
+    push dword 0x1f
+    push dword ROMBASE + .s57
+    call dump
+    jmp .e57
+.s57: db 'expand-down: movups at the limit: #GP', 0
+.e57:
+; expand-down: movups above the limit
+    mov dword [RESUME], ROMBASE + .a58
     mov esi, 0x41000
     mov edi, 0x3000
     push dword 0x2
@@ -1869,7 +1992,7 @@ SOFF equ 0x3000
     push dword 0x40
     pop ds
     movups xmm0, [esi + al16 - dstart + 0]
-.a55:
+.a58:
     push dword 0x10
     pop ds
     movdqu [SCR + 0x0], xmm0
@@ -1882,22 +2005,24 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x1f
-    push dword ROMBASE + .s55
+    push dword ROMBASE + .s58
     call dump
-    jmp .e55
-.s55: db 'expand-down: movups above the limit', 0
-.e55:
-; read-only: movaps load
-    mov dword [RESUME], ROMBASE + .a56
-    mov esi, 0x41000
+    jmp .e58
+.s58: db 'expand-down: movups above the limit', 0
+.e58:
+; expand-down B=0: movups ending at 0xffff
+    mov dword [RESUME], ROMBASE + .a59
+    mov esi, 0xfff0
     mov edi, 0x3000
     push dword 0x2
     popfd
     ldmxcsr [ROMBASE + cst0]
-    push dword 0x48
+    movdqu xmm1, [ROMBASE + cst1]
+    push dword 0xd0
     pop ds
-    movaps xmm0, [esi + al16 - dstart + 16]
-.a56:
+    movups [esi], xmm1
+    movups xmm0, [esi]
+.a59:
     push dword 0x10
     pop ds
     movdqu [SCR + 0x0], xmm0
@@ -1910,115 +2035,51 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x1f
-    push dword ROMBASE + .s56
-    call dump
-    jmp .e56
-.s56: db 'read-only: movaps load', 0
-.e56:
-; read-only: movaps store: #GP
-    mov dword [RESUME], ROMBASE + .a57
-    mov esi, 0x1000
-    mov edi, 0x43000
-    push dword 0x2
-    popfd
-    ldmxcsr [ROMBASE + cst0]
-    movdqu xmm1, [ROMBASE + cst1]
-    push dword 0x48
-    pop ds
-    movaps [edi], xmm1
-.a57:
-    push dword 0x10
-    pop ds
-    stmxcsr [SCR + 0xf0]
-    mov eax, [SCR + 0xf0]
-    pushfd
-    push dword 0x0
-    push dword 0x1
-    push dword ROMBASE + .s57
-    call dump
-    jmp .e57
-.s57: db 'read-only: movaps store: #GP', 0
-.e57:
-; read-only: stmxcsr: #GP
-    mov dword [RESUME], ROMBASE + .a58
-    mov esi, 0x1000
-    mov edi, 0x43000
-    push dword 0x2
-    popfd
-    ldmxcsr [ROMBASE + cst0]
-    push dword 0x48
-    pop ds
-    stmxcsr [edi]
-.a58:
-    push dword 0x10
-    pop ds
-    stmxcsr [SCR + 0xf0]
-    mov eax, [SCR + 0xf0]
-    pushfd
-    push dword 0x0
-    push dword 0x1
-    push dword ROMBASE + .s58
-    call dump
-    jmp .e58
-.s58: db 'read-only: stmxcsr: #GP', 0
-.e58:
-; read-only: maskmovdqu: #GP
-    mov dword [RESUME], ROMBASE + .a59
-    mov esi, 0x1000
-    mov edi, 0x43000
-    push dword 0x2
-    popfd
-    ldmxcsr [ROMBASE + cst0]
-    movdqu xmm1, [ROMBASE + cst3]
-    movdqu xmm2, [ROMBASE + cst4]
-    push dword 0x48
-    pop ds
-    maskmovdqu xmm1, xmm2
-.a59:
-    push dword 0x10
-    pop ds
-    stmxcsr [SCR + 0xf0]
-    mov eax, [SCR + 0xf0]
-    pushfd
-    push dword 0x0
-    push dword 0x1
     push dword ROMBASE + .s59
     call dump
     jmp .e59
-.s59: db 'read-only: maskmovdqu: #GP', 0
+.s59: db 'expand-down B=0: movups ending at 0xffff', 0
 .e59:
-; read-only: fxsave: #GP
+; expand-down B=0: movups past 0xffff: #GP
     mov dword [RESUME], ROMBASE + .a60
-    mov esi, 0x1000
-    mov edi, 0x43000
-    push dword 0x2
-    popfd
-    ldmxcsr [ROMBASE + cst0]
-    push dword 0x48
-    pop ds
-    fxsave [edi + 0x800]
-.a60:
-    push dword 0x10
-    pop ds
-    pushfd
-    push dword 0x0
-    push dword 0x0
-    push dword ROMBASE + .s60
-    call dump
-    jmp .e60
-.s60: db 'read-only: fxsave: #GP', 0
-.e60:
-; null ds: movaps: #GP
-    mov dword [RESUME], ROMBASE + .a61
-    mov esi, 0x1000
+    mov esi, 0xfff8
     mov edi, 0x3000
     push dword 0x2
     popfd
     ldmxcsr [ROMBASE + cst0]
     movdqu xmm0, [ROMBASE + cst7]
-    push dword 0x0
+    push dword 0xd0
     pop ds
-    movaps xmm0, [esi + al16 - dstart + 0]
+    movups xmm0, [esi]
+.a60:
+    push dword 0x10
+    pop ds
+    movdqu [SCR + 0x0], xmm0
+    stmxcsr [SCR + 0xf0]
+    mov eax, [SCR + 0x0]
+    mov ebx, [SCR + 0x4]
+    mov ecx, [SCR + 0x8]
+    mov edx, [SCR + 0xc]
+    mov esi, [SCR + 0xf0]
+    pushfd
+    push dword 0x0
+    push dword 0x1f
+    push dword ROMBASE + .s60
+    call dump
+    jmp .e60
+.s60: db 'expand-down B=0: movups past 0xffff: #GP', 0
+.e60:
+; expand-down B=0: movups below the limit: #GP
+    mov dword [RESUME], ROMBASE + .a61
+    mov esi, 0xffc
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    movdqu xmm0, [ROMBASE + cst7]
+    push dword 0xd0
+    pop ds
+    movups xmm0, [esi]
 .a61:
     push dword 0x10
     pop ds
@@ -2035,19 +2096,18 @@ SOFF equ 0x3000
     push dword ROMBASE + .s61
     call dump
     jmp .e61
-.s61: db 'null ds: movaps: #GP', 0
+.s61: db 'expand-down B=0: movups below the limit: #GP', 0
 .e61:
-; fs override, base+8: movaps offset ..8
+; G=1 limit 0xf: movups ending at 0xffff
     mov dword [RESUME], ROMBASE + .a62
-    mov esi, 0x1000
+    mov esi, 0xfff0
     mov edi, 0x3000
     push dword 0x2
     popfd
     ldmxcsr [ROMBASE + cst0]
-    movdqu xmm0, [ROMBASE + cst7]
-    push dword 0xc0
-    pop fs
-    movaps xmm0, [fs:esi + al16 - dstart + 8]
+    push dword 0xd8
+    pop ds
+    movups xmm0, [esi]
 .a62:
     push dword 0x10
     pop ds
@@ -2064,10 +2124,289 @@ SOFF equ 0x3000
     push dword ROMBASE + .s62
     call dump
     jmp .e62
-.s62: db 'fs override, base+8: movaps offset ..8', 0
+.s62: db 'G=1 limit 0xf: movups ending at 0xffff', 0
 .e62:
-; es override: maskmovdqu es:edi
+; G=1 limit 0xf: movq past 0xffff: #GP
     mov dword [RESUME], ROMBASE + .a63
+    mov esi, 0xfffc
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    movdqu xmm0, [ROMBASE + cst7]
+    push dword 0xd8
+    pop ds
+    movq xmm0, [esi]
+.a63:
+    push dword 0x10
+    pop ds
+    movdqu [SCR + 0x0], xmm0
+    stmxcsr [SCR + 0xf0]
+    mov eax, [SCR + 0x0]
+    mov ebx, [SCR + 0x4]
+    mov ecx, [SCR + 0x8]
+    mov edx, [SCR + 0xc]
+    mov esi, [SCR + 0xf0]
+    pushfd
+    push dword 0x0
+    push dword 0x1f
+    push dword ROMBASE + .s63
+    call dump
+    jmp .e63
+.s63: db 'G=1 limit 0xf: movq past 0xffff: #GP', 0
+.e63:
+; cs override: movups load
+    mov dword [RESUME], ROMBASE + .a64
+    mov esi, ROMBASE + al16
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    movups xmm0, [cs:esi]
+.a64:
+    push dword 0x10
+    pop ds
+    movdqu [SCR + 0x0], xmm0
+    stmxcsr [SCR + 0xf0]
+    mov eax, [SCR + 0x0]
+    mov ebx, [SCR + 0x4]
+    mov ecx, [SCR + 0x8]
+    mov edx, [SCR + 0xc]
+    mov esi, [SCR + 0xf0]
+    pushfd
+    push dword 0x0
+    push dword 0x1f
+    push dword ROMBASE + .s64
+    call dump
+    jmp .e64
+.s64: db 'cs override: movups load', 0
+.e64:
+; cs override: movups store: #GP
+    mov dword [RESUME], ROMBASE + .a65
+    mov esi, 0x43000
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    movdqu xmm1, [ROMBASE + cst1]
+    movups [cs:esi], xmm1
+.a65:
+    push dword 0x10
+    pop ds
+    stmxcsr [SCR + 0xf0]
+    mov eax, [SCR + 0xf0]
+    pushfd
+    push dword 0x0
+    push dword 0x1
+    push dword ROMBASE + .s65
+    call dump
+    jmp .e65
+.s65: db 'cs override: movups store: #GP', 0
+.e65:
+; fxsave through ss past the limit: #SS
+    mov dword [RESUME], ROMBASE + .a66
+    mov esi, 0x1000
+    mov edi, 0x3000
+    mov ebp, 0xff00
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    mov eax, 0xb8
+    mov ss, eax
+    fxsave [ebp]
+.a66:
+    mov ss, [SS_SEL]
+    push dword 0x10
+    pop ds
+    pushfd
+    push dword 0x0
+    push dword 0x0
+    push dword ROMBASE + .s66
+    call dump
+    jmp .e66
+.s66: db 'fxsave through ss past the limit: #SS', 0
+.e66:
+; read-only: movaps load
+    mov dword [RESUME], ROMBASE + .a67
+    mov esi, 0x41000
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    push dword 0x48
+    pop ds
+    movaps xmm0, [esi + al16 - dstart + 16]
+.a67:
+    push dword 0x10
+    pop ds
+    movdqu [SCR + 0x0], xmm0
+    stmxcsr [SCR + 0xf0]
+    mov eax, [SCR + 0x0]
+    mov ebx, [SCR + 0x4]
+    mov ecx, [SCR + 0x8]
+    mov edx, [SCR + 0xc]
+    mov esi, [SCR + 0xf0]
+    pushfd
+    push dword 0x0
+    push dword 0x1f
+    push dword ROMBASE + .s67
+    call dump
+    jmp .e67
+.s67: db 'read-only: movaps load', 0
+.e67:
+; read-only: movaps store: #GP
+    mov dword [RESUME], ROMBASE + .a68
+    mov esi, 0x1000
+    mov edi, 0x43000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    movdqu xmm1, [ROMBASE + cst1]
+    push dword 0x48
+    pop ds
+    movaps [edi], xmm1
+.a68:
+    push dword 0x10
+    pop ds
+    stmxcsr [SCR + 0xf0]
+    mov eax, [SCR + 0xf0]
+    pushfd
+    push dword 0x0
+    push dword 0x1
+    push dword ROMBASE + .s68
+    call dump
+    jmp .e68
+.s68: db 'read-only: movaps store: #GP', 0
+.e68:
+; read-only: stmxcsr: #GP
+    mov dword [RESUME], ROMBASE + .a69
+    mov esi, 0x1000
+    mov edi, 0x43000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    push dword 0x48
+    pop ds
+    stmxcsr [edi]
+.a69:
+    push dword 0x10
+    pop ds
+    stmxcsr [SCR + 0xf0]
+    mov eax, [SCR + 0xf0]
+    pushfd
+    push dword 0x0
+    push dword 0x1
+    push dword ROMBASE + .s69
+    call dump
+    jmp .e69
+.s69: db 'read-only: stmxcsr: #GP', 0
+.e69:
+; read-only: maskmovdqu: #GP
+    mov dword [RESUME], ROMBASE + .a70
+    mov esi, 0x1000
+    mov edi, 0x43000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    movdqu xmm1, [ROMBASE + cst3]
+    movdqu xmm2, [ROMBASE + cst4]
+    push dword 0x48
+    pop ds
+    maskmovdqu xmm1, xmm2
+.a70:
+    push dword 0x10
+    pop ds
+    stmxcsr [SCR + 0xf0]
+    mov eax, [SCR + 0xf0]
+    pushfd
+    push dword 0x0
+    push dword 0x1
+    push dword ROMBASE + .s70
+    call dump
+    jmp .e70
+.s70: db 'read-only: maskmovdqu: #GP', 0
+.e70:
+; read-only: fxsave: #GP
+    mov dword [RESUME], ROMBASE + .a71
+    mov esi, 0x1000
+    mov edi, 0x43000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    push dword 0x48
+    pop ds
+    fxsave [edi + 0x800]
+.a71:
+    push dword 0x10
+    pop ds
+    pushfd
+    push dword 0x0
+    push dword 0x0
+    push dword ROMBASE + .s71
+    call dump
+    jmp .e71
+.s71: db 'read-only: fxsave: #GP', 0
+.e71:
+; null ds: movaps: #GP
+    mov dword [RESUME], ROMBASE + .a72
+    mov esi, 0x1000
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    movdqu xmm0, [ROMBASE + cst7]
+    push dword 0x0
+    pop ds
+    movaps xmm0, [esi + al16 - dstart + 0]
+.a72:
+    push dword 0x10
+    pop ds
+    movdqu [SCR + 0x0], xmm0
+    stmxcsr [SCR + 0xf0]
+    mov eax, [SCR + 0x0]
+    mov ebx, [SCR + 0x4]
+    mov ecx, [SCR + 0x8]
+    mov edx, [SCR + 0xc]
+    mov esi, [SCR + 0xf0]
+    pushfd
+    push dword 0x0
+    push dword 0x1f
+    push dword ROMBASE + .s72
+    call dump
+    jmp .e72
+.s72: db 'null ds: movaps: #GP', 0
+.e72:
+; fs override, base+8: movaps offset ..8
+    mov dword [RESUME], ROMBASE + .a73
+    mov esi, 0x1000
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    movdqu xmm0, [ROMBASE + cst7]
+    push dword 0xc0
+    pop fs
+    movaps xmm0, [fs:esi + al16 - dstart + 8]
+.a73:
+    push dword 0x10
+    pop ds
+    movdqu [SCR + 0x0], xmm0
+    stmxcsr [SCR + 0xf0]
+    mov eax, [SCR + 0x0]
+    mov ebx, [SCR + 0x4]
+    mov ecx, [SCR + 0x8]
+    mov edx, [SCR + 0xc]
+    mov esi, [SCR + 0xf0]
+    pushfd
+    push dword 0x0
+    push dword 0x1f
+    push dword ROMBASE + .s73
+    call dump
+    jmp .e73
+.s73: db 'fs override, base+8: movaps offset ..8', 0
+.e73:
+; es override: maskmovdqu es:edi
+    mov dword [RESUME], ROMBASE + .a74
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -2083,7 +2422,7 @@ SOFF equ 0x3000
     movdqa [es:edi + 0x78], xmm3
     add edi, 0x78
     es maskmovdqu xmm1, xmm2
-.a63:
+.a74:
     push dword 0x10
     pop ds
     mov eax, dword [SEGBASE + SOFF + 0x80 + 0]
@@ -2101,13 +2440,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0xf
-    push dword ROMBASE + .s63
+    push dword ROMBASE + .s74
     call dump
-    jmp .e63
-.s63: db 'es override: maskmovdqu es:edi', 0
-.e63:
+    jmp .e74
+.s74: db 'es override: maskmovdqu es:edi', 0
+.e74:
 ; a16: movups [bx + disp16] wraps at 64K
-    mov dword [RESUME], ROMBASE + .a64
+    mov dword [RESUME], ROMBASE + .a75
     mov esi, 0x1000
     mov edi, 0x3000
     mov ebx, 0xabcdf000
@@ -2117,343 +2456,6 @@ SOFF equ 0x3000
     push dword 0xb8
     pop ds
     movups xmm0, [bx + 0x2000 + al16 - dstart]
-.a64:
-    push dword 0x10
-    pop ds
-    movdqu [SCR + 0x0], xmm0
-    stmxcsr [SCR + 0xf0]
-    mov eax, [SCR + 0x0]
-    mov ebx, [SCR + 0x4]
-    mov ecx, [SCR + 0x8]
-    mov edx, [SCR + 0xc]
-    mov esi, [SCR + 0xf0]
-    pushfd
-    push dword 0x0
-    push dword 0x1f
-    push dword ROMBASE + .s64
-    call dump
-    jmp .e64
-.s64: db 'a16: movups [bx + disp16] wraps at 64K', 0
-.e64:
-; a16: movaps [bp + di] through ss
-    mov dword [RESUME], ROMBASE + .a65
-    mov esi, 0x1000
-    mov edi, 0x77770010
-    mov ebp, 0xffff1000
-    push dword 0x2
-    popfd
-    ldmxcsr [ROMBASE + cst0]
-    mov eax, 0xb8
-    mov ss, eax
-    movaps xmm0, [bp + di]
-.a65:
-    mov ss, [SS_SEL]
-    push dword 0x10
-    pop ds
-    movdqu [SCR + 0x0], xmm0
-    stmxcsr [SCR + 0xf0]
-    mov eax, [SCR + 0x0]
-    mov ebx, [SCR + 0x4]
-    mov ecx, [SCR + 0x8]
-    mov edx, [SCR + 0xc]
-    mov esi, [SCR + 0xf0]
-    pushfd
-    push dword 0x0
-    push dword 0x1f
-    push dword ROMBASE + .s65
-    call dump
-    jmp .e65
-.s65: db 'a16: movaps [bp + di] through ss', 0
-.e65:
-; lock addps: #UD
-    mov dword [RESUME], ROMBASE + .a66
-    mov esi, 0x1000
-    mov edi, 0x3000
-    push dword 0x2
-    popfd
-    ldmxcsr [ROMBASE + cst0]
-    movdqu xmm0, [ROMBASE + cst1]
-    movdqu xmm1, [ROMBASE + cst2]
-    push dword 0xb8
-    pop ds
-    db 0xf0  ; LOCK
-    addps xmm0, xmm1
-.a66:
-    push dword 0x10
-    pop ds
-    movdqu [SCR + 0x0], xmm0
-    stmxcsr [SCR + 0xf0]
-    mov eax, [SCR + 0x0]
-    mov ebx, [SCR + 0x4]
-    mov ecx, [SCR + 0x8]
-    mov edx, [SCR + 0xc]
-    mov esi, [SCR + 0xf0]
-    pushfd
-    push dword 0x0
-    push dword 0x1f
-    push dword ROMBASE + .s66
-    call dump
-    jmp .e66
-.s66: db 'lock addps: #UD', 0
-.e66:
-; addps m128
-    mov dword [RESUME], ROMBASE + .a67
-    mov esi, 0x1000
-    mov edi, 0x3000
-    push dword 0x2
-    popfd
-    ldmxcsr [ROMBASE + cst0]
-    movdqu xmm0, [ROMBASE + cst1]
-    push dword 0xb8
-    pop ds
-    addps xmm0, [esi + cst2 - dstart + 0]
-.a67:
-    push dword 0x10
-    pop ds
-    movdqu [SCR + 0x0], xmm0
-    stmxcsr [SCR + 0xf0]
-    mov eax, [SCR + 0x0]
-    mov ebx, [SCR + 0x4]
-    mov ecx, [SCR + 0x8]
-    mov edx, [SCR + 0xc]
-    mov esi, [SCR + 0xf0]
-    pushfd
-    push dword 0x0
-    push dword 0x1f
-    push dword ROMBASE + .s67
-    call dump
-    jmp .e67
-.s67: db 'addps m128', 0
-.e67:
-; mulsd m64
-    mov dword [RESUME], ROMBASE + .a68
-    mov esi, 0x1000
-    mov edi, 0x3000
-    push dword 0x2
-    popfd
-    ldmxcsr [ROMBASE + cst0]
-    movdqu xmm0, [ROMBASE + cst12]
-    push dword 0xb8
-    pop ds
-    mulsd xmm0, [esi + cst19 - dstart + 0]
-.a68:
-    push dword 0x10
-    pop ds
-    movdqu [SCR + 0x0], xmm0
-    stmxcsr [SCR + 0xf0]
-    mov eax, [SCR + 0x0]
-    mov ebx, [SCR + 0x4]
-    mov ecx, [SCR + 0x8]
-    mov edx, [SCR + 0xc]
-    mov esi, [SCR + 0xf0]
-    pushfd
-    push dword 0x0
-    push dword 0x1f
-    push dword ROMBASE + .s68
-    call dump
-    jmp .e68
-.s68: db 'mulsd m64', 0
-.e68:
-; divss m32 inexact
-    mov dword [RESUME], ROMBASE + .a69
-    mov esi, 0x1000
-    mov edi, 0x3000
-    push dword 0x2
-    popfd
-    ldmxcsr [ROMBASE + cst0]
-    movdqu xmm0, [ROMBASE + cst21]
-    push dword 0xb8
-    pop ds
-    divss xmm0, [esi + cst20 - dstart + 0]
-.a69:
-    push dword 0x10
-    pop ds
-    movdqu [SCR + 0x0], xmm0
-    stmxcsr [SCR + 0xf0]
-    mov eax, [SCR + 0x0]
-    mov ebx, [SCR + 0x4]
-    mov ecx, [SCR + 0x8]
-    mov edx, [SCR + 0xc]
-    mov esi, [SCR + 0xf0]
-    pushfd
-    push dword 0x0
-    push dword 0x1f
-    push dword ROMBASE + .s69
-    call dump
-    jmp .e69
-.s69: db 'divss m32 inexact', 0
-.e69:
-; divss m32 by zero, masked
-    mov dword [RESUME], ROMBASE + .a70
-    mov esi, 0x1000
-    mov edi, 0x3000
-    push dword 0x2
-    popfd
-    ldmxcsr [ROMBASE + cst0]
-    movdqu xmm0, [ROMBASE + cst22]
-    push dword 0xb8
-    pop ds
-    divss xmm0, [esi + cst7 - dstart + 0]
-.a70:
-    push dword 0x10
-    pop ds
-    movdqu [SCR + 0x0], xmm0
-    stmxcsr [SCR + 0xf0]
-    mov eax, [SCR + 0x0]
-    mov ebx, [SCR + 0x4]
-    mov ecx, [SCR + 0x8]
-    mov edx, [SCR + 0xc]
-    mov esi, [SCR + 0xf0]
-    pushfd
-    push dword 0x0
-    push dword 0x1f
-    push dword ROMBASE + .s70
-    call dump
-    jmp .e70
-.s70: db 'divss m32 by zero, masked', 0
-.e70:
-; sqrtpd m128
-    mov dword [RESUME], ROMBASE + .a71
-    mov esi, 0x1000
-    mov edi, 0x3000
-    push dword 0x2
-    popfd
-    ldmxcsr [ROMBASE + cst0]
-    movdqu xmm0, [ROMBASE + cst12]
-    push dword 0xb8
-    pop ds
-    sqrtpd xmm0, [esi + cst23 - dstart + 0]
-.a71:
-    push dword 0x10
-    pop ds
-    movdqu [SCR + 0x0], xmm0
-    stmxcsr [SCR + 0xf0]
-    mov eax, [SCR + 0x0]
-    mov ebx, [SCR + 0x4]
-    mov ecx, [SCR + 0x8]
-    mov edx, [SCR + 0xc]
-    mov esi, [SCR + 0xf0]
-    pushfd
-    push dword 0x0
-    push dword 0x1f
-    push dword ROMBASE + .s71
-    call dump
-    jmp .e71
-.s71: db 'sqrtpd m128', 0
-.e71:
-; minps m128 zeros, nan
-    mov dword [RESUME], ROMBASE + .a72
-    mov esi, 0x1000
-    mov edi, 0x3000
-    push dword 0x2
-    popfd
-    ldmxcsr [ROMBASE + cst0]
-    movdqu xmm0, [ROMBASE + cst25]
-    push dword 0xb8
-    pop ds
-    minps xmm0, [esi + cst24 - dstart + 0]
-.a72:
-    push dword 0x10
-    pop ds
-    movdqu [SCR + 0x0], xmm0
-    stmxcsr [SCR + 0xf0]
-    mov eax, [SCR + 0x0]
-    mov ebx, [SCR + 0x4]
-    mov ecx, [SCR + 0x8]
-    mov edx, [SCR + 0xc]
-    mov esi, [SCR + 0xf0]
-    pushfd
-    push dword 0x0
-    push dword 0x1f
-    push dword ROMBASE + .s72
-    call dump
-    jmp .e72
-.s72: db 'minps m128 zeros, nan', 0
-.e72:
-; maxsd m64
-    mov dword [RESUME], ROMBASE + .a73
-    mov esi, 0x1000
-    mov edi, 0x3000
-    push dword 0x2
-    popfd
-    ldmxcsr [ROMBASE + cst0]
-    movdqu xmm0, [ROMBASE + cst28]
-    movdqu xmm1, [ROMBASE + cst29]
-    push dword 0xb8
-    pop ds
-    maxsd xmm0, [esi + cst26 - dstart + 0]
-    maxsd xmm1, [esi + cst27 - dstart + 0]
-.a73:
-    push dword 0x10
-    pop ds
-    movdqu [SCR + 0x0], xmm0
-    movdqu [SCR + 0x10], xmm1
-    stmxcsr [SCR + 0xf0]
-    mov eax, [SCR + 0x0]
-    mov ebx, [SCR + 0x4]
-    mov ecx, [SCR + 0x8]
-    mov edx, [SCR + 0xc]
-    mov esi, [SCR + 0x10]
-    mov edi, [SCR + 0x14]
-    pushfd
-    push dword 0x0
-    push dword 0x3f
-    push dword ROMBASE + .s73
-    call dump
-    jmp .e73
-.s73: db 'maxsd m64', 0
-.e73:
-    mov eax, [SCR + 0x18]
-    mov ebx, [SCR + 0x1c]
-    mov ecx, [SCR + 0xf0]
-    pushfd
-    push dword 0
-    push dword 0x7
-    push dword ROMBASE + .c4
-    call dump
-    jmp .d4
-    .c4: db 'maxsd m64 +', 0
-.d4:
-; cmpps m128 pred 0
-    mov dword [RESUME], ROMBASE + .a74
-    mov esi, 0x1000
-    mov edi, 0x3000
-    push dword 0x2
-    popfd
-    ldmxcsr [ROMBASE + cst0]
-    movdqu xmm0, [ROMBASE + cst31]
-    push dword 0xb8
-    pop ds
-    cmpps xmm0, [esi + cst30 - dstart + 0], 0
-.a74:
-    push dword 0x10
-    pop ds
-    movdqu [SCR + 0x0], xmm0
-    stmxcsr [SCR + 0xf0]
-    mov eax, [SCR + 0x0]
-    mov ebx, [SCR + 0x4]
-    mov ecx, [SCR + 0x8]
-    mov edx, [SCR + 0xc]
-    mov esi, [SCR + 0xf0]
-    pushfd
-    push dword 0x0
-    push dword 0x1f
-    push dword ROMBASE + .s74
-    call dump
-    jmp .e74
-.s74: db 'cmpps m128 pred 0', 0
-.e74:
-; cmpps m128 pred 1
-    mov dword [RESUME], ROMBASE + .a75
-    mov esi, 0x1000
-    mov edi, 0x3000
-    push dword 0x2
-    popfd
-    ldmxcsr [ROMBASE + cst0]
-    movdqu xmm0, [ROMBASE + cst31]
-    push dword 0xb8
-    pop ds
-    cmpps xmm0, [esi + cst30 - dstart + 0], 1
 .a75:
     push dword 0x10
     pop ds
@@ -2470,20 +2472,21 @@ SOFF equ 0x3000
     push dword ROMBASE + .s75
     call dump
     jmp .e75
-.s75: db 'cmpps m128 pred 1', 0
+.s75: db 'a16: movups [bx + disp16] wraps at 64K', 0
 .e75:
-; cmpps m128 pred 3
+; a16: movaps [bp + di] through ss
     mov dword [RESUME], ROMBASE + .a76
     mov esi, 0x1000
-    mov edi, 0x3000
+    mov edi, 0x77770010
+    mov ebp, 0xffff1000
     push dword 0x2
     popfd
     ldmxcsr [ROMBASE + cst0]
-    movdqu xmm0, [ROMBASE + cst31]
-    push dword 0xb8
-    pop ds
-    cmpps xmm0, [esi + cst30 - dstart + 0], 3
+    mov eax, 0xb8
+    mov ss, eax
+    movaps xmm0, [bp + di]
 .a76:
+    mov ss, [SS_SEL]
     push dword 0x10
     pop ds
     movdqu [SCR + 0x0], xmm0
@@ -2499,19 +2502,21 @@ SOFF equ 0x3000
     push dword ROMBASE + .s76
     call dump
     jmp .e76
-.s76: db 'cmpps m128 pred 3', 0
+.s76: db 'a16: movaps [bp + di] through ss', 0
 .e76:
-; cmpps m128 pred 6
+; lock addps: #UD
     mov dword [RESUME], ROMBASE + .a77
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
     popfd
     ldmxcsr [ROMBASE + cst0]
-    movdqu xmm0, [ROMBASE + cst31]
+    movdqu xmm0, [ROMBASE + cst1]
+    movdqu xmm1, [ROMBASE + cst2]
     push dword 0xb8
     pop ds
-    cmpps xmm0, [esi + cst30 - dstart + 0], 6
+    db 0xf0  ; LOCK
+    addps xmm0, xmm1
 .a77:
     push dword 0x10
     pop ds
@@ -2528,190 +2533,196 @@ SOFF equ 0x3000
     push dword ROMBASE + .s77
     call dump
     jmp .e77
-.s77: db 'cmpps m128 pred 6', 0
+.s77: db 'lock addps: #UD', 0
 .e77:
-; comiss m32 1.0,2.0
+; addps m128
     mov dword [RESUME], ROMBASE + .a78
-    mov esi, 0x1000
-    mov edi, 0x3000
-    push dword 0x8d5
-    popfd
-    ldmxcsr [ROMBASE + cst0]
-    movdqu xmm0, [ROMBASE + cst15]
-    push dword 0xb8
-    pop ds
-    comiss xmm0, [esi + cst13 - dstart + 0]
-.a78:
-    push dword 0x10
-    pop ds
-    stmxcsr [SCR + 0xf0]
-    mov eax, [SCR + 0xf0]
-    pushfd
-    push dword 0x8d5
-    push dword 0x1
-    push dword ROMBASE + .s78
-    call dump
-    jmp .e78
-.s78: db 'comiss m32 1.0,2.0', 0
-.e78:
-; comiss m32 2.0,1.0
-    mov dword [RESUME], ROMBASE + .a79
-    mov esi, 0x1000
-    mov edi, 0x3000
-    push dword 0x8d5
-    popfd
-    ldmxcsr [ROMBASE + cst0]
-    movdqu xmm0, [ROMBASE + cst13]
-    push dword 0xb8
-    pop ds
-    comiss xmm0, [esi + cst15 - dstart + 0]
-.a79:
-    push dword 0x10
-    pop ds
-    stmxcsr [SCR + 0xf0]
-    mov eax, [SCR + 0xf0]
-    pushfd
-    push dword 0x8d5
-    push dword 0x1
-    push dword ROMBASE + .s79
-    call dump
-    jmp .e79
-.s79: db 'comiss m32 2.0,1.0', 0
-.e79:
-; comiss m32 3.0,3.0
-    mov dword [RESUME], ROMBASE + .a80
-    mov esi, 0x1000
-    mov edi, 0x3000
-    push dword 0x8d5
-    popfd
-    ldmxcsr [ROMBASE + cst0]
-    movdqu xmm0, [ROMBASE + cst20]
-    push dword 0xb8
-    pop ds
-    comiss xmm0, [esi + cst20 - dstart + 0]
-.a80:
-    push dword 0x10
-    pop ds
-    stmxcsr [SCR + 0xf0]
-    mov eax, [SCR + 0xf0]
-    pushfd
-    push dword 0x8d5
-    push dword 0x1
-    push dword ROMBASE + .s80
-    call dump
-    jmp .e80
-.s80: db 'comiss m32 3.0,3.0', 0
-.e80:
-; comiss m32 0x7fc00000,1.0
-    mov dword [RESUME], ROMBASE + .a81
-    mov esi, 0x1000
-    mov edi, 0x3000
-    push dword 0x8d5
-    popfd
-    ldmxcsr [ROMBASE + cst0]
-    movdqu xmm0, [ROMBASE + cst32]
-    push dword 0xb8
-    pop ds
-    comiss xmm0, [esi + cst15 - dstart + 0]
-.a81:
-    push dword 0x10
-    pop ds
-    stmxcsr [SCR + 0xf0]
-    mov eax, [SCR + 0xf0]
-    pushfd
-    push dword 0x8d5
-    push dword 0x1
-    push dword ROMBASE + .s81
-    call dump
-    jmp .e81
-.s81: db 'comiss m32 0x7fc00000,1.0', 0
-.e81:
-; ucomisd m64 1.0,2.0
-    mov dword [RESUME], ROMBASE + .a82
-    mov esi, 0x1000
-    mov edi, 0x3000
-    push dword 0x8d5
-    popfd
-    ldmxcsr [ROMBASE + cst0]
-    movdqu xmm0, [ROMBASE + cst33]
-    push dword 0xb8
-    pop ds
-    ucomisd xmm0, [esi + cst26 - dstart + 0]
-.a82:
-    push dword 0x10
-    pop ds
-    stmxcsr [SCR + 0xf0]
-    mov eax, [SCR + 0xf0]
-    pushfd
-    push dword 0x8d5
-    push dword 0x1
-    push dword ROMBASE + .s82
-    call dump
-    jmp .e82
-.s82: db 'ucomisd m64 1.0,2.0', 0
-.e82:
-; ucomisd m64 0x7ff8000000000000,1.0
-    mov dword [RESUME], ROMBASE + .a83
-    mov esi, 0x1000
-    mov edi, 0x3000
-    push dword 0x8d5
-    popfd
-    ldmxcsr [ROMBASE + cst0]
-    movdqu xmm0, [ROMBASE + cst34]
-    push dword 0xb8
-    pop ds
-    ucomisd xmm0, [esi + cst33 - dstart + 0]
-.a83:
-    push dword 0x10
-    pop ds
-    stmxcsr [SCR + 0xf0]
-    mov eax, [SCR + 0xf0]
-    pushfd
-    push dword 0x8d5
-    push dword 0x1
-    push dword ROMBASE + .s83
-    call dump
-    jmp .e83
-.s83: db 'ucomisd m64 0x7ff8000000000000,1.0', 0
-.e83:
-; ucomisd m64 0x7ff4000000000000,1.0
-    mov dword [RESUME], ROMBASE + .a84
-    mov esi, 0x1000
-    mov edi, 0x3000
-    push dword 0x8d5
-    popfd
-    ldmxcsr [ROMBASE + cst0]
-    movdqu xmm0, [ROMBASE + cst35]
-    push dword 0xb8
-    pop ds
-    ucomisd xmm0, [esi + cst33 - dstart + 0]
-.a84:
-    push dword 0x10
-    pop ds
-    stmxcsr [SCR + 0xf0]
-    mov eax, [SCR + 0xf0]
-    pushfd
-    push dword 0x8d5
-    push dword 0x1
-    push dword ROMBASE + .s84
-    call dump
-    jmp .e84
-.s84: db 'ucomisd m64 0x7ff4000000000000,1.0', 0
-.e84:
-; cvtsi2ss m32, addss rc0
-    mov dword [RESUME], ROMBASE + .a85
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
     popfd
     ldmxcsr [ROMBASE + cst0]
     movdqu xmm0, [ROMBASE + cst1]
-    movdqu xmm1, [ROMBASE + cst38]
     push dword 0xb8
     pop ds
-    cvtsi2ss xmm0, [esi + cst36 - dstart + 0]
-    addss xmm1, [esi + cst37 - dstart + 0]
-.a85:
+    addps xmm0, [esi + cst2 - dstart + 0]
+.a78:
+    push dword 0x10
+    pop ds
+    movdqu [SCR + 0x0], xmm0
+    stmxcsr [SCR + 0xf0]
+    mov eax, [SCR + 0x0]
+    mov ebx, [SCR + 0x4]
+    mov ecx, [SCR + 0x8]
+    mov edx, [SCR + 0xc]
+    mov esi, [SCR + 0xf0]
+    pushfd
+    push dword 0x0
+    push dword 0x1f
+    push dword ROMBASE + .s78
+    call dump
+    jmp .e78
+.s78: db 'addps m128', 0
+.e78:
+; mulsd m64
+    mov dword [RESUME], ROMBASE + .a79
+    mov esi, 0x1000
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    movdqu xmm0, [ROMBASE + cst12]
+    push dword 0xb8
+    pop ds
+    mulsd xmm0, [esi + cst19 - dstart + 0]
+.a79:
+    push dword 0x10
+    pop ds
+    movdqu [SCR + 0x0], xmm0
+    stmxcsr [SCR + 0xf0]
+    mov eax, [SCR + 0x0]
+    mov ebx, [SCR + 0x4]
+    mov ecx, [SCR + 0x8]
+    mov edx, [SCR + 0xc]
+    mov esi, [SCR + 0xf0]
+    pushfd
+    push dword 0x0
+    push dword 0x1f
+    push dword ROMBASE + .s79
+    call dump
+    jmp .e79
+.s79: db 'mulsd m64', 0
+.e79:
+; divss m32 inexact
+    mov dword [RESUME], ROMBASE + .a80
+    mov esi, 0x1000
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    movdqu xmm0, [ROMBASE + cst21]
+    push dword 0xb8
+    pop ds
+    divss xmm0, [esi + cst20 - dstart + 0]
+.a80:
+    push dword 0x10
+    pop ds
+    movdqu [SCR + 0x0], xmm0
+    stmxcsr [SCR + 0xf0]
+    mov eax, [SCR + 0x0]
+    mov ebx, [SCR + 0x4]
+    mov ecx, [SCR + 0x8]
+    mov edx, [SCR + 0xc]
+    mov esi, [SCR + 0xf0]
+    pushfd
+    push dword 0x0
+    push dword 0x1f
+    push dword ROMBASE + .s80
+    call dump
+    jmp .e80
+.s80: db 'divss m32 inexact', 0
+.e80:
+; divss m32 by zero, masked
+    mov dword [RESUME], ROMBASE + .a81
+    mov esi, 0x1000
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    movdqu xmm0, [ROMBASE + cst22]
+    push dword 0xb8
+    pop ds
+    divss xmm0, [esi + cst7 - dstart + 0]
+.a81:
+    push dword 0x10
+    pop ds
+    movdqu [SCR + 0x0], xmm0
+    stmxcsr [SCR + 0xf0]
+    mov eax, [SCR + 0x0]
+    mov ebx, [SCR + 0x4]
+    mov ecx, [SCR + 0x8]
+    mov edx, [SCR + 0xc]
+    mov esi, [SCR + 0xf0]
+    pushfd
+    push dword 0x0
+    push dword 0x1f
+    push dword ROMBASE + .s81
+    call dump
+    jmp .e81
+.s81: db 'divss m32 by zero, masked', 0
+.e81:
+; sqrtpd m128
+    mov dword [RESUME], ROMBASE + .a82
+    mov esi, 0x1000
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    movdqu xmm0, [ROMBASE + cst12]
+    push dword 0xb8
+    pop ds
+    sqrtpd xmm0, [esi + cst23 - dstart + 0]
+.a82:
+    push dword 0x10
+    pop ds
+    movdqu [SCR + 0x0], xmm0
+    stmxcsr [SCR + 0xf0]
+    mov eax, [SCR + 0x0]
+    mov ebx, [SCR + 0x4]
+    mov ecx, [SCR + 0x8]
+    mov edx, [SCR + 0xc]
+    mov esi, [SCR + 0xf0]
+    pushfd
+    push dword 0x0
+    push dword 0x1f
+    push dword ROMBASE + .s82
+    call dump
+    jmp .e82
+.s82: db 'sqrtpd m128', 0
+.e82:
+; minps m128 zeros, nan
+    mov dword [RESUME], ROMBASE + .a83
+    mov esi, 0x1000
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    movdqu xmm0, [ROMBASE + cst25]
+    push dword 0xb8
+    pop ds
+    minps xmm0, [esi + cst24 - dstart + 0]
+.a83:
+    push dword 0x10
+    pop ds
+    movdqu [SCR + 0x0], xmm0
+    stmxcsr [SCR + 0xf0]
+    mov eax, [SCR + 0x0]
+    mov ebx, [SCR + 0x4]
+    mov ecx, [SCR + 0x8]
+    mov edx, [SCR + 0xc]
+    mov esi, [SCR + 0xf0]
+    pushfd
+    push dword 0x0
+    push dword 0x1f
+    push dword ROMBASE + .s83
+    call dump
+    jmp .e83
+.s83: db 'minps m128 zeros, nan', 0
+.e83:
+; maxsd m64
+    mov dword [RESUME], ROMBASE + .a84
+    mov esi, 0x1000
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    movdqu xmm0, [ROMBASE + cst28]
+    movdqu xmm1, [ROMBASE + cst29]
+    push dword 0xb8
+    pop ds
+    maxsd xmm0, [esi + cst26 - dstart + 0]
+    maxsd xmm1, [esi + cst27 - dstart + 0]
+.a84:
     push dword 0x10
     pop ds
     movdqu [SCR + 0x0], xmm0
@@ -2726,53 +2737,71 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x3f
-    push dword ROMBASE + .s85
+    push dword ROMBASE + .s84
     call dump
-    jmp .e85
-.s85: db 'cvtsi2ss m32, addss rc0', 0
-.e85:
+    jmp .e84
+.s84: db 'maxsd m64', 0
+.e84:
     mov eax, [SCR + 0x18]
     mov ebx, [SCR + 0x1c]
     mov ecx, [SCR + 0xf0]
     pushfd
     push dword 0
     push dword 0x7
-    push dword ROMBASE + .c5
+    push dword ROMBASE + .c4
     call dump
-    jmp .d5
-    .c5: db 'cvtsi2ss m32, addss rc0 +', 0
-.d5:
-; cvtss2si/cvttsd2si rc0
-    mov dword [RESUME], ROMBASE + .a86
+    jmp .d4
+    .c4: db 'maxsd m64 +', 0
+.d4:
+; cmpps m128 pred 0
+    mov dword [RESUME], ROMBASE + .a85
     mov esi, 0x1000
     mov edi, 0x3000
-    mov eax, 0x0
-    mov ebx, 0x0
-    mov ecx, 0x0
-    mov edx, 0x0
     push dword 0x2
     popfd
     ldmxcsr [ROMBASE + cst0]
-    movdqu xmm1, [ROMBASE + cst41]
-    movdqu xmm2, [ROMBASE + cst42]
+    movdqu xmm0, [ROMBASE + cst31]
     push dword 0xb8
     pop ds
-    cvtss2si eax, [esi + cst39 - dstart + 0]
-    cvtss2si ebx, xmm1
-    cvttsd2si ecx, [esi + cst40 - dstart + 0]
-    cvttsd2si edx, xmm2
+    cmpps xmm0, [esi + cst30 - dstart + 0], 0
+.a85:
+    push dword 0x10
+    pop ds
+    movdqu [SCR + 0x0], xmm0
+    stmxcsr [SCR + 0xf0]
+    mov eax, [SCR + 0x0]
+    mov ebx, [SCR + 0x4]
+    mov ecx, [SCR + 0x8]
+    mov edx, [SCR + 0xc]
+    mov esi, [SCR + 0xf0]
+    pushfd
+    push dword 0x0
+    push dword 0x1f
+    push dword ROMBASE + .s85
+    call dump
+    jmp .e85
+.s85: db 'cmpps m128 pred 0', 0
+.e85:
+; cmpps m128 pred 1
+    mov dword [RESUME], ROMBASE + .a86
+    mov esi, 0x1000
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    movdqu xmm0, [ROMBASE + cst31]
+    push dword 0xb8
+    pop ds
+    cmpps xmm0, [esi + cst30 - dstart + 0], 1
 .a86:
     push dword 0x10
     pop ds
-    mov [SCR + 0x80], eax
-    mov [SCR + 0x84], ebx
-    mov [SCR + 0x88], ecx
-    mov [SCR + 0x8c], edx
+    movdqu [SCR + 0x0], xmm0
     stmxcsr [SCR + 0xf0]
-    mov eax, [SCR + 0x80]
-    mov ebx, [SCR + 0x84]
-    mov ecx, [SCR + 0x88]
-    mov edx, [SCR + 0x8c]
+    mov eax, [SCR + 0x0]
+    mov ebx, [SCR + 0x4]
+    mov ecx, [SCR + 0x8]
+    mov edx, [SCR + 0xc]
     mov esi, [SCR + 0xf0]
     pushfd
     push dword 0x0
@@ -2780,18 +2809,19 @@ SOFF equ 0x3000
     push dword ROMBASE + .s86
     call dump
     jmp .e86
-.s86: db 'cvtss2si/cvttsd2si rc0', 0
+.s86: db 'cmpps m128 pred 1', 0
 .e86:
-; cvtdq2ps m128 rc0
+; cmpps m128 pred 3
     mov dword [RESUME], ROMBASE + .a87
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
     popfd
     ldmxcsr [ROMBASE + cst0]
+    movdqu xmm0, [ROMBASE + cst31]
     push dword 0xb8
     pop ds
-    cvtdq2ps xmm0, [esi + cst43 - dstart + 0]
+    cmpps xmm0, [esi + cst30 - dstart + 0], 3
 .a87:
     push dword 0x10
     pop ds
@@ -2808,363 +2838,280 @@ SOFF equ 0x3000
     push dword ROMBASE + .s87
     call dump
     jmp .e87
-.s87: db 'cvtdq2ps m128 rc0', 0
+.s87: db 'cmpps m128 pred 3', 0
 .e87:
-; cvtsi2ss m32, addss rc1
+; cmpps m128 pred 6
     mov dword [RESUME], ROMBASE + .a88
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
     popfd
-    ldmxcsr [ROMBASE + cst44]
-    movdqu xmm0, [ROMBASE + cst1]
-    movdqu xmm1, [ROMBASE + cst38]
+    ldmxcsr [ROMBASE + cst0]
+    movdqu xmm0, [ROMBASE + cst31]
     push dword 0xb8
     pop ds
-    cvtsi2ss xmm0, [esi + cst36 - dstart + 0]
-    addss xmm1, [esi + cst37 - dstart + 0]
+    cmpps xmm0, [esi + cst30 - dstart + 0], 6
 .a88:
     push dword 0x10
     pop ds
     movdqu [SCR + 0x0], xmm0
-    movdqu [SCR + 0x10], xmm1
     stmxcsr [SCR + 0xf0]
     mov eax, [SCR + 0x0]
     mov ebx, [SCR + 0x4]
     mov ecx, [SCR + 0x8]
     mov edx, [SCR + 0xc]
-    mov esi, [SCR + 0x10]
-    mov edi, [SCR + 0x14]
+    mov esi, [SCR + 0xf0]
     pushfd
     push dword 0x0
-    push dword 0x3f
+    push dword 0x1f
     push dword ROMBASE + .s88
     call dump
     jmp .e88
-.s88: db 'cvtsi2ss m32, addss rc1', 0
+.s88: db 'cmpps m128 pred 6', 0
 .e88:
-    mov eax, [SCR + 0x18]
-    mov ebx, [SCR + 0x1c]
-    mov ecx, [SCR + 0xf0]
-    pushfd
-    push dword 0
-    push dword 0x7
-    push dword ROMBASE + .c6
-    call dump
-    jmp .d6
-    .c6: db 'cvtsi2ss m32, addss rc1 +', 0
-.d6:
-; cvtss2si/cvttsd2si rc1
+; comiss m32 1.0,2.0
     mov dword [RESUME], ROMBASE + .a89
     mov esi, 0x1000
     mov edi, 0x3000
-    mov eax, 0x0
-    mov ebx, 0x0
-    mov ecx, 0x0
-    mov edx, 0x0
-    push dword 0x2
+    push dword 0x8d5
     popfd
-    ldmxcsr [ROMBASE + cst44]
-    movdqu xmm1, [ROMBASE + cst41]
-    movdqu xmm2, [ROMBASE + cst42]
+    ldmxcsr [ROMBASE + cst0]
+    movdqu xmm0, [ROMBASE + cst15]
     push dword 0xb8
     pop ds
-    cvtss2si eax, [esi + cst39 - dstart + 0]
-    cvtss2si ebx, xmm1
-    cvttsd2si ecx, [esi + cst40 - dstart + 0]
-    cvttsd2si edx, xmm2
+    comiss xmm0, [esi + cst13 - dstart + 0]
 .a89:
     push dword 0x10
     pop ds
-    mov [SCR + 0x80], eax
-    mov [SCR + 0x84], ebx
-    mov [SCR + 0x88], ecx
-    mov [SCR + 0x8c], edx
     stmxcsr [SCR + 0xf0]
-    mov eax, [SCR + 0x80]
-    mov ebx, [SCR + 0x84]
-    mov ecx, [SCR + 0x88]
-    mov edx, [SCR + 0x8c]
-    mov esi, [SCR + 0xf0]
+    mov eax, [SCR + 0xf0]
     pushfd
-    push dword 0x0
-    push dword 0x1f
+    push dword 0x8d5
+    push dword 0x1
     push dword ROMBASE + .s89
     call dump
     jmp .e89
-.s89: db 'cvtss2si/cvttsd2si rc1', 0
+.s89: db 'comiss m32 1.0,2.0', 0
 .e89:
-; cvtdq2ps m128 rc1
+; comiss m32 2.0,1.0
     mov dword [RESUME], ROMBASE + .a90
     mov esi, 0x1000
     mov edi, 0x3000
-    push dword 0x2
+    push dword 0x8d5
     popfd
-    ldmxcsr [ROMBASE + cst44]
+    ldmxcsr [ROMBASE + cst0]
+    movdqu xmm0, [ROMBASE + cst13]
     push dword 0xb8
     pop ds
-    cvtdq2ps xmm0, [esi + cst43 - dstart + 0]
+    comiss xmm0, [esi + cst15 - dstart + 0]
 .a90:
     push dword 0x10
     pop ds
-    movdqu [SCR + 0x0], xmm0
     stmxcsr [SCR + 0xf0]
-    mov eax, [SCR + 0x0]
-    mov ebx, [SCR + 0x4]
-    mov ecx, [SCR + 0x8]
-    mov edx, [SCR + 0xc]
-    mov esi, [SCR + 0xf0]
+    mov eax, [SCR + 0xf0]
     pushfd
-    push dword 0x0
-    push dword 0x1f
+    push dword 0x8d5
+    push dword 0x1
     push dword ROMBASE + .s90
     call dump
     jmp .e90
-.s90: db 'cvtdq2ps m128 rc1', 0
+.s90: db 'comiss m32 2.0,1.0', 0
 .e90:
-; cvtsi2ss m32, addss rc2
+; comiss m32 3.0,3.0
     mov dword [RESUME], ROMBASE + .a91
     mov esi, 0x1000
     mov edi, 0x3000
-    push dword 0x2
+    push dword 0x8d5
     popfd
-    ldmxcsr [ROMBASE + cst45]
-    movdqu xmm0, [ROMBASE + cst1]
-    movdqu xmm1, [ROMBASE + cst38]
+    ldmxcsr [ROMBASE + cst0]
+    movdqu xmm0, [ROMBASE + cst20]
     push dword 0xb8
     pop ds
-    cvtsi2ss xmm0, [esi + cst36 - dstart + 0]
-    addss xmm1, [esi + cst37 - dstart + 0]
+    comiss xmm0, [esi + cst20 - dstart + 0]
 .a91:
     push dword 0x10
     pop ds
-    movdqu [SCR + 0x0], xmm0
-    movdqu [SCR + 0x10], xmm1
     stmxcsr [SCR + 0xf0]
-    mov eax, [SCR + 0x0]
-    mov ebx, [SCR + 0x4]
-    mov ecx, [SCR + 0x8]
-    mov edx, [SCR + 0xc]
-    mov esi, [SCR + 0x10]
-    mov edi, [SCR + 0x14]
+    mov eax, [SCR + 0xf0]
     pushfd
-    push dword 0x0
-    push dword 0x3f
+    push dword 0x8d5
+    push dword 0x1
     push dword ROMBASE + .s91
     call dump
     jmp .e91
-.s91: db 'cvtsi2ss m32, addss rc2', 0
+.s91: db 'comiss m32 3.0,3.0', 0
 .e91:
-    mov eax, [SCR + 0x18]
-    mov ebx, [SCR + 0x1c]
-    mov ecx, [SCR + 0xf0]
-    pushfd
-    push dword 0
-    push dword 0x7
-    push dword ROMBASE + .c7
-    call dump
-    jmp .d7
-    .c7: db 'cvtsi2ss m32, addss rc2 +', 0
-.d7:
-; cvtss2si/cvttsd2si rc2
+; comiss m32 0x7fc00000,1.0
     mov dword [RESUME], ROMBASE + .a92
     mov esi, 0x1000
     mov edi, 0x3000
-    mov eax, 0x0
-    mov ebx, 0x0
-    mov ecx, 0x0
-    mov edx, 0x0
-    push dword 0x2
+    push dword 0x8d5
     popfd
-    ldmxcsr [ROMBASE + cst45]
-    movdqu xmm1, [ROMBASE + cst41]
-    movdqu xmm2, [ROMBASE + cst42]
+    ldmxcsr [ROMBASE + cst0]
+    movdqu xmm0, [ROMBASE + cst32]
     push dword 0xb8
     pop ds
-    cvtss2si eax, [esi + cst39 - dstart + 0]
-    cvtss2si ebx, xmm1
-    cvttsd2si ecx, [esi + cst40 - dstart + 0]
-    cvttsd2si edx, xmm2
+    comiss xmm0, [esi + cst15 - dstart + 0]
 .a92:
     push dword 0x10
     pop ds
-    mov [SCR + 0x80], eax
-    mov [SCR + 0x84], ebx
-    mov [SCR + 0x88], ecx
-    mov [SCR + 0x8c], edx
     stmxcsr [SCR + 0xf0]
-    mov eax, [SCR + 0x80]
-    mov ebx, [SCR + 0x84]
-    mov ecx, [SCR + 0x88]
-    mov edx, [SCR + 0x8c]
-    mov esi, [SCR + 0xf0]
+    mov eax, [SCR + 0xf0]
     pushfd
-    push dword 0x0
-    push dword 0x1f
+    push dword 0x8d5
+    push dword 0x1
     push dword ROMBASE + .s92
     call dump
     jmp .e92
-.s92: db 'cvtss2si/cvttsd2si rc2', 0
+.s92: db 'comiss m32 0x7fc00000,1.0', 0
 .e92:
-; cvtdq2ps m128 rc2
+; ucomisd m64 1.0,2.0
     mov dword [RESUME], ROMBASE + .a93
     mov esi, 0x1000
     mov edi, 0x3000
-    push dword 0x2
+    push dword 0x8d5
     popfd
-    ldmxcsr [ROMBASE + cst45]
+    ldmxcsr [ROMBASE + cst0]
+    movdqu xmm0, [ROMBASE + cst33]
     push dword 0xb8
     pop ds
-    cvtdq2ps xmm0, [esi + cst43 - dstart + 0]
+    ucomisd xmm0, [esi + cst26 - dstart + 0]
 .a93:
     push dword 0x10
     pop ds
-    movdqu [SCR + 0x0], xmm0
     stmxcsr [SCR + 0xf0]
-    mov eax, [SCR + 0x0]
-    mov ebx, [SCR + 0x4]
-    mov ecx, [SCR + 0x8]
-    mov edx, [SCR + 0xc]
-    mov esi, [SCR + 0xf0]
+    mov eax, [SCR + 0xf0]
     pushfd
-    push dword 0x0
-    push dword 0x1f
+    push dword 0x8d5
+    push dword 0x1
     push dword ROMBASE + .s93
     call dump
     jmp .e93
-.s93: db 'cvtdq2ps m128 rc2', 0
+.s93: db 'ucomisd m64 1.0,2.0', 0
 .e93:
-; cvtsi2ss m32, addss rc3
+; ucomisd m64 0x7ff8000000000000,1.0
     mov dword [RESUME], ROMBASE + .a94
     mov esi, 0x1000
     mov edi, 0x3000
-    push dword 0x2
+    push dword 0x8d5
     popfd
-    ldmxcsr [ROMBASE + cst46]
-    movdqu xmm0, [ROMBASE + cst1]
-    movdqu xmm1, [ROMBASE + cst38]
+    ldmxcsr [ROMBASE + cst0]
+    movdqu xmm0, [ROMBASE + cst34]
     push dword 0xb8
     pop ds
-    cvtsi2ss xmm0, [esi + cst36 - dstart + 0]
-    addss xmm1, [esi + cst37 - dstart + 0]
+    ucomisd xmm0, [esi + cst33 - dstart + 0]
 .a94:
     push dword 0x10
     pop ds
-    movdqu [SCR + 0x0], xmm0
-    movdqu [SCR + 0x10], xmm1
     stmxcsr [SCR + 0xf0]
-    mov eax, [SCR + 0x0]
-    mov ebx, [SCR + 0x4]
-    mov ecx, [SCR + 0x8]
-    mov edx, [SCR + 0xc]
-    mov esi, [SCR + 0x10]
-    mov edi, [SCR + 0x14]
+    mov eax, [SCR + 0xf0]
     pushfd
-    push dword 0x0
-    push dword 0x3f
+    push dword 0x8d5
+    push dword 0x1
     push dword ROMBASE + .s94
     call dump
     jmp .e94
-.s94: db 'cvtsi2ss m32, addss rc3', 0
+.s94: db 'ucomisd m64 0x7ff8000000000000,1.0', 0
 .e94:
-    mov eax, [SCR + 0x18]
-    mov ebx, [SCR + 0x1c]
-    mov ecx, [SCR + 0xf0]
-    pushfd
-    push dword 0
-    push dword 0x7
-    push dword ROMBASE + .c8
-    call dump
-    jmp .d8
-    .c8: db 'cvtsi2ss m32, addss rc3 +', 0
-.d8:
-; cvtss2si/cvttsd2si rc3
+; ucomisd m64 0x7ff4000000000000,1.0
     mov dword [RESUME], ROMBASE + .a95
     mov esi, 0x1000
     mov edi, 0x3000
-    mov eax, 0x0
-    mov ebx, 0x0
-    mov ecx, 0x0
-    mov edx, 0x0
-    push dword 0x2
+    push dword 0x8d5
     popfd
-    ldmxcsr [ROMBASE + cst46]
-    movdqu xmm1, [ROMBASE + cst41]
-    movdqu xmm2, [ROMBASE + cst42]
+    ldmxcsr [ROMBASE + cst0]
+    movdqu xmm0, [ROMBASE + cst35]
     push dword 0xb8
     pop ds
-    cvtss2si eax, [esi + cst39 - dstart + 0]
-    cvtss2si ebx, xmm1
-    cvttsd2si ecx, [esi + cst40 - dstart + 0]
-    cvttsd2si edx, xmm2
+    ucomisd xmm0, [esi + cst33 - dstart + 0]
 .a95:
     push dword 0x10
     pop ds
-    mov [SCR + 0x80], eax
-    mov [SCR + 0x84], ebx
-    mov [SCR + 0x88], ecx
-    mov [SCR + 0x8c], edx
     stmxcsr [SCR + 0xf0]
-    mov eax, [SCR + 0x80]
-    mov ebx, [SCR + 0x84]
-    mov ecx, [SCR + 0x88]
-    mov edx, [SCR + 0x8c]
-    mov esi, [SCR + 0xf0]
+    mov eax, [SCR + 0xf0]
     pushfd
-    push dword 0x0
-    push dword 0x1f
+    push dword 0x8d5
+    push dword 0x1
     push dword ROMBASE + .s95
     call dump
     jmp .e95
-.s95: db 'cvtss2si/cvttsd2si rc3', 0
+.s95: db 'ucomisd m64 0x7ff4000000000000,1.0', 0
 .e95:
-; cvtdq2ps m128 rc3
+; cvtsi2ss m32, addss rc0
     mov dword [RESUME], ROMBASE + .a96
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
     popfd
-    ldmxcsr [ROMBASE + cst46]
+    ldmxcsr [ROMBASE + cst0]
+    movdqu xmm0, [ROMBASE + cst1]
+    movdqu xmm1, [ROMBASE + cst38]
     push dword 0xb8
     pop ds
-    cvtdq2ps xmm0, [esi + cst43 - dstart + 0]
+    cvtsi2ss xmm0, [esi + cst36 - dstart + 0]
+    addss xmm1, [esi + cst37 - dstart + 0]
 .a96:
     push dword 0x10
     pop ds
     movdqu [SCR + 0x0], xmm0
+    movdqu [SCR + 0x10], xmm1
     stmxcsr [SCR + 0xf0]
     mov eax, [SCR + 0x0]
     mov ebx, [SCR + 0x4]
     mov ecx, [SCR + 0x8]
     mov edx, [SCR + 0xc]
-    mov esi, [SCR + 0xf0]
+    mov esi, [SCR + 0x10]
+    mov edi, [SCR + 0x14]
     pushfd
     push dword 0x0
-    push dword 0x1f
+    push dword 0x3f
     push dword ROMBASE + .s96
     call dump
     jmp .e96
-.s96: db 'cvtdq2ps m128 rc3', 0
+.s96: db 'cvtsi2ss m32, addss rc0', 0
 .e96:
-; cvtps2pd m64
+    mov eax, [SCR + 0x18]
+    mov ebx, [SCR + 0x1c]
+    mov ecx, [SCR + 0xf0]
+    pushfd
+    push dword 0
+    push dword 0x7
+    push dword ROMBASE + .c5
+    call dump
+    jmp .d5
+    .c5: db 'cvtsi2ss m32, addss rc0 +', 0
+.d5:
+; cvtss2si/cvttsd2si rc0
     mov dword [RESUME], ROMBASE + .a97
     mov esi, 0x1000
     mov edi, 0x3000
+    mov eax, 0x0
+    mov ebx, 0x0
+    mov ecx, 0x0
+    mov edx, 0x0
     push dword 0x2
     popfd
     ldmxcsr [ROMBASE + cst0]
+    movdqu xmm1, [ROMBASE + cst41]
+    movdqu xmm2, [ROMBASE + cst42]
     push dword 0xb8
     pop ds
-    cvtps2pd xmm0, [esi + cst47 - dstart + 0]
+    cvtss2si eax, [esi + cst39 - dstart + 0]
+    cvtss2si ebx, xmm1
+    cvttsd2si ecx, [esi + cst40 - dstart + 0]
+    cvttsd2si edx, xmm2
 .a97:
     push dword 0x10
     pop ds
-    movdqu [SCR + 0x0], xmm0
+    mov [SCR + 0x80], eax
+    mov [SCR + 0x84], ebx
+    mov [SCR + 0x88], ecx
+    mov [SCR + 0x8c], edx
     stmxcsr [SCR + 0xf0]
-    mov eax, [SCR + 0x0]
-    mov ebx, [SCR + 0x4]
-    mov ecx, [SCR + 0x8]
-    mov edx, [SCR + 0xc]
+    mov eax, [SCR + 0x80]
+    mov ebx, [SCR + 0x84]
+    mov ecx, [SCR + 0x88]
+    mov edx, [SCR + 0x8c]
     mov esi, [SCR + 0xf0]
     pushfd
     push dword 0x0
@@ -3172,19 +3119,18 @@ SOFF equ 0x3000
     push dword ROMBASE + .s97
     call dump
     jmp .e97
-.s97: db 'cvtps2pd m64', 0
+.s97: db 'cvtss2si/cvttsd2si rc0', 0
 .e97:
-; daz=0 mulps m128 denormal
+; cvtdq2ps m128 rc0
     mov dword [RESUME], ROMBASE + .a98
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
     popfd
     ldmxcsr [ROMBASE + cst0]
-    movdqu xmm0, [ROMBASE + cst49]
     push dword 0xb8
     pop ds
-    mulps xmm0, [esi + cst48 - dstart + 0]
+    cvtdq2ps xmm0, [esi + cst43 - dstart + 0]
 .a98:
     push dword 0x10
     pop ds
@@ -3201,57 +3147,83 @@ SOFF equ 0x3000
     push dword ROMBASE + .s98
     call dump
     jmp .e98
-.s98: db 'daz=0 mulps m128 denormal', 0
+.s98: db 'cvtdq2ps m128 rc0', 0
 .e98:
-; daz=1 mulps m128 denormal
+; cvtsi2ss m32, addss rc1
     mov dword [RESUME], ROMBASE + .a99
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
     popfd
-    ldmxcsr [ROMBASE + cst50]
-    movdqu xmm0, [ROMBASE + cst49]
+    ldmxcsr [ROMBASE + cst44]
+    movdqu xmm0, [ROMBASE + cst1]
+    movdqu xmm1, [ROMBASE + cst38]
     push dword 0xb8
     pop ds
-    mulps xmm0, [esi + cst48 - dstart + 0]
+    cvtsi2ss xmm0, [esi + cst36 - dstart + 0]
+    addss xmm1, [esi + cst37 - dstart + 0]
 .a99:
     push dword 0x10
     pop ds
     movdqu [SCR + 0x0], xmm0
+    movdqu [SCR + 0x10], xmm1
     stmxcsr [SCR + 0xf0]
     mov eax, [SCR + 0x0]
     mov ebx, [SCR + 0x4]
     mov ecx, [SCR + 0x8]
     mov edx, [SCR + 0xc]
-    mov esi, [SCR + 0xf0]
+    mov esi, [SCR + 0x10]
+    mov edi, [SCR + 0x14]
     pushfd
     push dword 0x0
-    push dword 0x1f
+    push dword 0x3f
     push dword ROMBASE + .s99
     call dump
     jmp .e99
-.s99: db 'daz=1 mulps m128 denormal', 0
+.s99: db 'cvtsi2ss m32, addss rc1', 0
 .e99:
-; ftz=0 mulss m32 underflow
+    mov eax, [SCR + 0x18]
+    mov ebx, [SCR + 0x1c]
+    mov ecx, [SCR + 0xf0]
+    pushfd
+    push dword 0
+    push dword 0x7
+    push dword ROMBASE + .c6
+    call dump
+    jmp .d6
+    .c6: db 'cvtsi2ss m32, addss rc1 +', 0
+.d6:
+; cvtss2si/cvttsd2si rc1
     mov dword [RESUME], ROMBASE + .a100
     mov esi, 0x1000
     mov edi, 0x3000
+    mov eax, 0x0
+    mov ebx, 0x0
+    mov ecx, 0x0
+    mov edx, 0x0
     push dword 0x2
     popfd
-    ldmxcsr [ROMBASE + cst0]
-    movdqu xmm0, [ROMBASE + cst52]
+    ldmxcsr [ROMBASE + cst44]
+    movdqu xmm1, [ROMBASE + cst41]
+    movdqu xmm2, [ROMBASE + cst42]
     push dword 0xb8
     pop ds
-    mulss xmm0, [esi + cst51 - dstart + 0]
+    cvtss2si eax, [esi + cst39 - dstart + 0]
+    cvtss2si ebx, xmm1
+    cvttsd2si ecx, [esi + cst40 - dstart + 0]
+    cvttsd2si edx, xmm2
 .a100:
     push dword 0x10
     pop ds
-    movdqu [SCR + 0x0], xmm0
+    mov [SCR + 0x80], eax
+    mov [SCR + 0x84], ebx
+    mov [SCR + 0x88], ecx
+    mov [SCR + 0x8c], edx
     stmxcsr [SCR + 0xf0]
-    mov eax, [SCR + 0x0]
-    mov ebx, [SCR + 0x4]
-    mov ecx, [SCR + 0x8]
-    mov edx, [SCR + 0xc]
+    mov eax, [SCR + 0x80]
+    mov ebx, [SCR + 0x84]
+    mov ecx, [SCR + 0x88]
+    mov edx, [SCR + 0x8c]
     mov esi, [SCR + 0xf0]
     pushfd
     push dword 0x0
@@ -3259,19 +3231,18 @@ SOFF equ 0x3000
     push dword ROMBASE + .s100
     call dump
     jmp .e100
-.s100: db 'ftz=0 mulss m32 underflow', 0
+.s100: db 'cvtss2si/cvttsd2si rc1', 0
 .e100:
-; ftz=1 mulss m32 underflow
+; cvtdq2ps m128 rc1
     mov dword [RESUME], ROMBASE + .a101
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
     popfd
-    ldmxcsr [ROMBASE + cst53]
-    movdqu xmm0, [ROMBASE + cst52]
+    ldmxcsr [ROMBASE + cst44]
     push dword 0xb8
     pop ds
-    mulss xmm0, [esi + cst51 - dstart + 0]
+    cvtdq2ps xmm0, [esi + cst43 - dstart + 0]
 .a101:
     push dword 0x10
     pop ds
@@ -3288,20 +3259,103 @@ SOFF equ 0x3000
     push dword ROMBASE + .s101
     call dump
     jmp .e101
-.s101: db 'ftz=1 mulss m32 underflow', 0
+.s101: db 'cvtdq2ps m128 rc1', 0
 .e101:
-; ftz, underflow unmasked: #XM
+; cvtsi2ss m32, addss rc2
     mov dword [RESUME], ROMBASE + .a102
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
     popfd
-    ldmxcsr [ROMBASE + cst54]
-    movdqu xmm0, [ROMBASE + cst52]
+    ldmxcsr [ROMBASE + cst45]
+    movdqu xmm0, [ROMBASE + cst1]
+    movdqu xmm1, [ROMBASE + cst38]
     push dword 0xb8
     pop ds
-    mulss xmm0, [esi + cst51 - dstart + 0]
+    cvtsi2ss xmm0, [esi + cst36 - dstart + 0]
+    addss xmm1, [esi + cst37 - dstart + 0]
 .a102:
+    push dword 0x10
+    pop ds
+    movdqu [SCR + 0x0], xmm0
+    movdqu [SCR + 0x10], xmm1
+    stmxcsr [SCR + 0xf0]
+    mov eax, [SCR + 0x0]
+    mov ebx, [SCR + 0x4]
+    mov ecx, [SCR + 0x8]
+    mov edx, [SCR + 0xc]
+    mov esi, [SCR + 0x10]
+    mov edi, [SCR + 0x14]
+    pushfd
+    push dword 0x0
+    push dword 0x3f
+    push dword ROMBASE + .s102
+    call dump
+    jmp .e102
+.s102: db 'cvtsi2ss m32, addss rc2', 0
+.e102:
+    mov eax, [SCR + 0x18]
+    mov ebx, [SCR + 0x1c]
+    mov ecx, [SCR + 0xf0]
+    pushfd
+    push dword 0
+    push dword 0x7
+    push dword ROMBASE + .c7
+    call dump
+    jmp .d7
+    .c7: db 'cvtsi2ss m32, addss rc2 +', 0
+.d7:
+; cvtss2si/cvttsd2si rc2
+    mov dword [RESUME], ROMBASE + .a103
+    mov esi, 0x1000
+    mov edi, 0x3000
+    mov eax, 0x0
+    mov ebx, 0x0
+    mov ecx, 0x0
+    mov edx, 0x0
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst45]
+    movdqu xmm1, [ROMBASE + cst41]
+    movdqu xmm2, [ROMBASE + cst42]
+    push dword 0xb8
+    pop ds
+    cvtss2si eax, [esi + cst39 - dstart + 0]
+    cvtss2si ebx, xmm1
+    cvttsd2si ecx, [esi + cst40 - dstart + 0]
+    cvttsd2si edx, xmm2
+.a103:
+    push dword 0x10
+    pop ds
+    mov [SCR + 0x80], eax
+    mov [SCR + 0x84], ebx
+    mov [SCR + 0x88], ecx
+    mov [SCR + 0x8c], edx
+    stmxcsr [SCR + 0xf0]
+    mov eax, [SCR + 0x80]
+    mov ebx, [SCR + 0x84]
+    mov ecx, [SCR + 0x88]
+    mov edx, [SCR + 0x8c]
+    mov esi, [SCR + 0xf0]
+    pushfd
+    push dword 0x0
+    push dword 0x1f
+    push dword ROMBASE + .s103
+    call dump
+    jmp .e103
+.s103: db 'cvtss2si/cvttsd2si rc2', 0
+.e103:
+; cvtdq2ps m128 rc2
+    mov dword [RESUME], ROMBASE + .a104
+    mov esi, 0x1000
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst45]
+    push dword 0xb8
+    pop ds
+    cvtdq2ps xmm0, [esi + cst43 - dstart + 0]
+.a104:
     push dword 0x10
     pop ds
     movdqu [SCR + 0x0], xmm0
@@ -3314,13 +3368,298 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x1f
-    push dword ROMBASE + .s102
+    push dword ROMBASE + .s104
     call dump
-    jmp .e102
-.s102: db 'ftz, underflow unmasked: #XM', 0
-.e102:
+    jmp .e104
+.s104: db 'cvtdq2ps m128 rc2', 0
+.e104:
+; cvtsi2ss m32, addss rc3
+    mov dword [RESUME], ROMBASE + .a105
+    mov esi, 0x1000
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst46]
+    movdqu xmm0, [ROMBASE + cst1]
+    movdqu xmm1, [ROMBASE + cst38]
+    push dword 0xb8
+    pop ds
+    cvtsi2ss xmm0, [esi + cst36 - dstart + 0]
+    addss xmm1, [esi + cst37 - dstart + 0]
+.a105:
+    push dword 0x10
+    pop ds
+    movdqu [SCR + 0x0], xmm0
+    movdqu [SCR + 0x10], xmm1
+    stmxcsr [SCR + 0xf0]
+    mov eax, [SCR + 0x0]
+    mov ebx, [SCR + 0x4]
+    mov ecx, [SCR + 0x8]
+    mov edx, [SCR + 0xc]
+    mov esi, [SCR + 0x10]
+    mov edi, [SCR + 0x14]
+    pushfd
+    push dword 0x0
+    push dword 0x3f
+    push dword ROMBASE + .s105
+    call dump
+    jmp .e105
+.s105: db 'cvtsi2ss m32, addss rc3', 0
+.e105:
+    mov eax, [SCR + 0x18]
+    mov ebx, [SCR + 0x1c]
+    mov ecx, [SCR + 0xf0]
+    pushfd
+    push dword 0
+    push dword 0x7
+    push dword ROMBASE + .c8
+    call dump
+    jmp .d8
+    .c8: db 'cvtsi2ss m32, addss rc3 +', 0
+.d8:
+; cvtss2si/cvttsd2si rc3
+    mov dword [RESUME], ROMBASE + .a106
+    mov esi, 0x1000
+    mov edi, 0x3000
+    mov eax, 0x0
+    mov ebx, 0x0
+    mov ecx, 0x0
+    mov edx, 0x0
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst46]
+    movdqu xmm1, [ROMBASE + cst41]
+    movdqu xmm2, [ROMBASE + cst42]
+    push dword 0xb8
+    pop ds
+    cvtss2si eax, [esi + cst39 - dstart + 0]
+    cvtss2si ebx, xmm1
+    cvttsd2si ecx, [esi + cst40 - dstart + 0]
+    cvttsd2si edx, xmm2
+.a106:
+    push dword 0x10
+    pop ds
+    mov [SCR + 0x80], eax
+    mov [SCR + 0x84], ebx
+    mov [SCR + 0x88], ecx
+    mov [SCR + 0x8c], edx
+    stmxcsr [SCR + 0xf0]
+    mov eax, [SCR + 0x80]
+    mov ebx, [SCR + 0x84]
+    mov ecx, [SCR + 0x88]
+    mov edx, [SCR + 0x8c]
+    mov esi, [SCR + 0xf0]
+    pushfd
+    push dword 0x0
+    push dword 0x1f
+    push dword ROMBASE + .s106
+    call dump
+    jmp .e106
+.s106: db 'cvtss2si/cvttsd2si rc3', 0
+.e106:
+; cvtdq2ps m128 rc3
+    mov dword [RESUME], ROMBASE + .a107
+    mov esi, 0x1000
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst46]
+    push dword 0xb8
+    pop ds
+    cvtdq2ps xmm0, [esi + cst43 - dstart + 0]
+.a107:
+    push dword 0x10
+    pop ds
+    movdqu [SCR + 0x0], xmm0
+    stmxcsr [SCR + 0xf0]
+    mov eax, [SCR + 0x0]
+    mov ebx, [SCR + 0x4]
+    mov ecx, [SCR + 0x8]
+    mov edx, [SCR + 0xc]
+    mov esi, [SCR + 0xf0]
+    pushfd
+    push dword 0x0
+    push dword 0x1f
+    push dword ROMBASE + .s107
+    call dump
+    jmp .e107
+.s107: db 'cvtdq2ps m128 rc3', 0
+.e107:
+; cvtps2pd m64
+    mov dword [RESUME], ROMBASE + .a108
+    mov esi, 0x1000
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    push dword 0xb8
+    pop ds
+    cvtps2pd xmm0, [esi + cst47 - dstart + 0]
+.a108:
+    push dword 0x10
+    pop ds
+    movdqu [SCR + 0x0], xmm0
+    stmxcsr [SCR + 0xf0]
+    mov eax, [SCR + 0x0]
+    mov ebx, [SCR + 0x4]
+    mov ecx, [SCR + 0x8]
+    mov edx, [SCR + 0xc]
+    mov esi, [SCR + 0xf0]
+    pushfd
+    push dword 0x0
+    push dword 0x1f
+    push dword ROMBASE + .s108
+    call dump
+    jmp .e108
+.s108: db 'cvtps2pd m64', 0
+.e108:
+; daz=0 mulps m128 denormal
+    mov dword [RESUME], ROMBASE + .a109
+    mov esi, 0x1000
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    movdqu xmm0, [ROMBASE + cst49]
+    push dword 0xb8
+    pop ds
+    mulps xmm0, [esi + cst48 - dstart + 0]
+.a109:
+    push dword 0x10
+    pop ds
+    movdqu [SCR + 0x0], xmm0
+    stmxcsr [SCR + 0xf0]
+    mov eax, [SCR + 0x0]
+    mov ebx, [SCR + 0x4]
+    mov ecx, [SCR + 0x8]
+    mov edx, [SCR + 0xc]
+    mov esi, [SCR + 0xf0]
+    pushfd
+    push dword 0x0
+    push dword 0x1f
+    push dword ROMBASE + .s109
+    call dump
+    jmp .e109
+.s109: db 'daz=0 mulps m128 denormal', 0
+.e109:
+; daz=1 mulps m128 denormal
+    mov dword [RESUME], ROMBASE + .a110
+    mov esi, 0x1000
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst50]
+    movdqu xmm0, [ROMBASE + cst49]
+    push dword 0xb8
+    pop ds
+    mulps xmm0, [esi + cst48 - dstart + 0]
+.a110:
+    push dword 0x10
+    pop ds
+    movdqu [SCR + 0x0], xmm0
+    stmxcsr [SCR + 0xf0]
+    mov eax, [SCR + 0x0]
+    mov ebx, [SCR + 0x4]
+    mov ecx, [SCR + 0x8]
+    mov edx, [SCR + 0xc]
+    mov esi, [SCR + 0xf0]
+    pushfd
+    push dword 0x0
+    push dword 0x1f
+    push dword ROMBASE + .s110
+    call dump
+    jmp .e110
+.s110: db 'daz=1 mulps m128 denormal', 0
+.e110:
+; ftz=0 mulss m32 underflow
+    mov dword [RESUME], ROMBASE + .a111
+    mov esi, 0x1000
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    movdqu xmm0, [ROMBASE + cst52]
+    push dword 0xb8
+    pop ds
+    mulss xmm0, [esi + cst51 - dstart + 0]
+.a111:
+    push dword 0x10
+    pop ds
+    movdqu [SCR + 0x0], xmm0
+    stmxcsr [SCR + 0xf0]
+    mov eax, [SCR + 0x0]
+    mov ebx, [SCR + 0x4]
+    mov ecx, [SCR + 0x8]
+    mov edx, [SCR + 0xc]
+    mov esi, [SCR + 0xf0]
+    pushfd
+    push dword 0x0
+    push dword 0x1f
+    push dword ROMBASE + .s111
+    call dump
+    jmp .e111
+.s111: db 'ftz=0 mulss m32 underflow', 0
+.e111:
+; ftz=1 mulss m32 underflow
+    mov dword [RESUME], ROMBASE + .a112
+    mov esi, 0x1000
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst53]
+    movdqu xmm0, [ROMBASE + cst52]
+    push dword 0xb8
+    pop ds
+    mulss xmm0, [esi + cst51 - dstart + 0]
+.a112:
+    push dword 0x10
+    pop ds
+    movdqu [SCR + 0x0], xmm0
+    stmxcsr [SCR + 0xf0]
+    mov eax, [SCR + 0x0]
+    mov ebx, [SCR + 0x4]
+    mov ecx, [SCR + 0x8]
+    mov edx, [SCR + 0xc]
+    mov esi, [SCR + 0xf0]
+    pushfd
+    push dword 0x0
+    push dword 0x1f
+    push dword ROMBASE + .s112
+    call dump
+    jmp .e112
+.s112: db 'ftz=1 mulss m32 underflow', 0
+.e112:
+; ftz, underflow unmasked: #XM
+    mov dword [RESUME], ROMBASE + .a113
+    mov esi, 0x1000
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst54]
+    movdqu xmm0, [ROMBASE + cst52]
+    push dword 0xb8
+    pop ds
+    mulss xmm0, [esi + cst51 - dstart + 0]
+.a113:
+    push dword 0x10
+    pop ds
+    movdqu [SCR + 0x0], xmm0
+    stmxcsr [SCR + 0xf0]
+    mov eax, [SCR + 0x0]
+    mov ebx, [SCR + 0x4]
+    mov ecx, [SCR + 0x8]
+    mov edx, [SCR + 0xc]
+    mov esi, [SCR + 0xf0]
+    pushfd
+    push dword 0x0
+    push dword 0x1f
+    push dword ROMBASE + .s113
+    call dump
+    jmp .e113
+.s113: db 'ftz, underflow unmasked: #XM', 0
+.e113:
 ; shufps m128 0x1b
-    mov dword [RESUME], ROMBASE + .a103
+    mov dword [RESUME], ROMBASE + .a114
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -3330,7 +3669,7 @@ SOFF equ 0x3000
     push dword 0xb8
     pop ds
     shufps xmm0, [esi + cst55 - dstart + 0], 0x1b
-.a103:
+.a114:
     push dword 0x10
     pop ds
     movdqu [SCR + 0x0], xmm0
@@ -3341,13 +3680,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0xf
-    push dword ROMBASE + .s103
+    push dword ROMBASE + .s114
     call dump
-    jmp .e103
-.s103: db 'shufps m128 0x1b', 0
-.e103:
+    jmp .e114
+.s114: db 'shufps m128 0x1b', 0
+.e114:
 ; unpcklpd m128
-    mov dword [RESUME], ROMBASE + .a104
+    mov dword [RESUME], ROMBASE + .a115
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -3357,7 +3696,7 @@ SOFF equ 0x3000
     push dword 0xb8
     pop ds
     unpcklpd xmm0, [esi + cst55 - dstart + 0]
-.a104:
+.a115:
     push dword 0x10
     pop ds
     movdqu [SCR + 0x0], xmm0
@@ -3368,13 +3707,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0xf
-    push dword ROMBASE + .s104
+    push dword ROMBASE + .s115
     call dump
-    jmp .e104
-.s104: db 'unpcklpd m128', 0
-.e104:
+    jmp .e115
+.s115: db 'unpcklpd m128', 0
+.e115:
 ; pshufd m128 0x4e
-    mov dword [RESUME], ROMBASE + .a105
+    mov dword [RESUME], ROMBASE + .a116
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -3383,7 +3722,7 @@ SOFF equ 0x3000
     push dword 0xb8
     pop ds
     pshufd xmm0, [esi + cst55 - dstart + 0], 0x4e
-.a105:
+.a116:
     push dword 0x10
     pop ds
     movdqu [SCR + 0x0], xmm0
@@ -3394,13 +3733,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0xf
-    push dword ROMBASE + .s105
+    push dword ROMBASE + .s116
     call dump
-    jmp .e105
-.s105: db 'pshufd m128 0x4e', 0
-.e105:
+    jmp .e116
+.s116: db 'pshufd m128 0x4e', 0
+.e116:
 ; paddb m128
-    mov dword [RESUME], ROMBASE + .a106
+    mov dword [RESUME], ROMBASE + .a117
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -3410,7 +3749,7 @@ SOFF equ 0x3000
     push dword 0xb8
     pop ds
     paddb xmm0, [esi + cst4 - dstart + 0]
-.a106:
+.a117:
     push dword 0x10
     pop ds
     movdqu [SCR + 0x0], xmm0
@@ -3421,13 +3760,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0xf
-    push dword ROMBASE + .s106
+    push dword ROMBASE + .s117
     call dump
-    jmp .e106
-.s106: db 'paddb m128', 0
-.e106:
+    jmp .e117
+.s117: db 'paddb m128', 0
+.e117:
 ; psubusw m128
-    mov dword [RESUME], ROMBASE + .a107
+    mov dword [RESUME], ROMBASE + .a118
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -3437,7 +3776,7 @@ SOFF equ 0x3000
     push dword 0xb8
     pop ds
     psubusw xmm0, [esi + cst4 - dstart + 0]
-.a107:
+.a118:
     push dword 0x10
     pop ds
     movdqu [SCR + 0x0], xmm0
@@ -3448,13 +3787,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0xf
-    push dword ROMBASE + .s107
+    push dword ROMBASE + .s118
     call dump
-    jmp .e107
-.s107: db 'psubusw m128', 0
-.e107:
+    jmp .e118
+.s118: db 'psubusw m128', 0
+.e118:
 ; pmaddwd m128
-    mov dword [RESUME], ROMBASE + .a108
+    mov dword [RESUME], ROMBASE + .a119
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -3464,7 +3803,7 @@ SOFF equ 0x3000
     push dword 0xb8
     pop ds
     pmaddwd xmm0, [esi + cst4 - dstart + 0]
-.a108:
+.a119:
     push dword 0x10
     pop ds
     movdqu [SCR + 0x0], xmm0
@@ -3475,13 +3814,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0xf
-    push dword ROMBASE + .s108
+    push dword ROMBASE + .s119
     call dump
-    jmp .e108
-.s108: db 'pmaddwd m128', 0
-.e108:
+    jmp .e119
+.s119: db 'pmaddwd m128', 0
+.e119:
 ; psraw m128 count, imm
-    mov dword [RESUME], ROMBASE + .a109
+    mov dword [RESUME], ROMBASE + .a120
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -3493,7 +3832,7 @@ SOFF equ 0x3000
     pop ds
     psraw xmm0, [esi + cst57 - dstart + 0]
     psraw xmm1, 15
-.a109:
+.a120:
     push dword 0x10
     pop ds
     movdqu [SCR + 0x0], xmm0
@@ -3507,11 +3846,11 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x3f
-    push dword ROMBASE + .s109
+    push dword ROMBASE + .s120
     call dump
-    jmp .e109
-.s109: db 'psraw m128 count, imm', 0
-.e109:
+    jmp .e120
+.s120: db 'psraw m128 count, imm', 0
+.e120:
     mov eax, [SCR + 0x18]
     mov ebx, [SCR + 0x1c]
     pushfd
@@ -3523,7 +3862,7 @@ SOFF equ 0x3000
     .c9: db 'psraw m128 count, imm +', 0
 .d9:
 ; pslldq 5
-    mov dword [RESUME], ROMBASE + .a110
+    mov dword [RESUME], ROMBASE + .a121
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -3533,7 +3872,7 @@ SOFF equ 0x3000
     push dword 0xb8
     pop ds
     pslldq xmm0, 5
-.a110:
+.a121:
     push dword 0x10
     pop ds
     movdqu [SCR + 0x0], xmm0
@@ -3544,13 +3883,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0xf
-    push dword ROMBASE + .s110
+    push dword ROMBASE + .s121
     call dump
-    jmp .e110
-.s110: db 'pslldq 5', 0
-.e110:
+    jmp .e121
+.s121: db 'pslldq 5', 0
+.e121:
 ; pmovmskb, movmskps
-    mov dword [RESUME], ROMBASE + .a111
+    mov dword [RESUME], ROMBASE + .a122
     mov esi, 0x1000
     mov edi, 0x3000
     mov eax, -0x1
@@ -3564,7 +3903,7 @@ SOFF equ 0x3000
     pop ds
     pmovmskb eax, xmm1
     movmskps ebx, xmm2
-.a111:
+.a122:
     push dword 0x10
     pop ds
     mov [SCR + 0x80], eax
@@ -3574,13 +3913,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x3
-    push dword ROMBASE + .s111
+    push dword ROMBASE + .s122
     call dump
-    jmp .e111
-.s111: db 'pmovmskb, movmskps', 0
-.e111:
+    jmp .e122
+.s122: db 'pmovmskb, movmskps', 0
+.e122:
 ; maskmovdqu ds:edi
-    mov dword [RESUME], ROMBASE + .a112
+    mov dword [RESUME], ROMBASE + .a123
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -3594,7 +3933,7 @@ SOFF equ 0x3000
     movdqa [edi + 0x70], xmm3
     add edi, 0x70
     maskmovdqu xmm1, xmm2
-.a112:
+.a123:
     push dword 0x10
     pop ds
     mov eax, dword [SEGBASE + SOFF + 0x70 + 0]
@@ -3612,13 +3951,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0xf
-    push dword ROMBASE + .s112
+    push dword ROMBASE + .s123
     call dump
-    jmp .e112
-.s112: db 'maskmovdqu ds:edi', 0
-.e112:
+    jmp .e123
+.s123: db 'maskmovdqu ds:edi', 0
+.e123:
 ; ldmxcsr/stmxcsr m32
-    mov dword [RESUME], ROMBASE + .a113
+    mov dword [RESUME], ROMBASE + .a124
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -3628,7 +3967,7 @@ SOFF equ 0x3000
     pop ds
     ldmxcsr [esi + mx_all - dstart + 0]
     stmxcsr [edi + 0x82]
-.a113:
+.a124:
     push dword 0x10
     pop ds
     mov eax, dword [SEGBASE + SOFF + 0x82]
@@ -3639,13 +3978,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x3
-    push dword ROMBASE + .s113
+    push dword ROMBASE + .s124
     call dump
-    jmp .e113
-.s113: db 'ldmxcsr/stmxcsr m32', 0
-.e113:
+    jmp .e124
+.s124: db 'ldmxcsr/stmxcsr m32', 0
+.e124:
 ; ldmxcsr reserved bit 16: #GP
-    mov dword [RESUME], ROMBASE + .a114
+    mov dword [RESUME], ROMBASE + .a125
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -3654,7 +3993,7 @@ SOFF equ 0x3000
     push dword 0xb8
     pop ds
     ldmxcsr [esi + mx_res16 - dstart + 0]
-.a114:
+.a125:
     push dword 0x10
     pop ds
     stmxcsr [SCR + 0xf0]
@@ -3662,13 +4001,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x1
-    push dword ROMBASE + .s114
+    push dword ROMBASE + .s125
     call dump
-    jmp .e114
-.s114: db 'ldmxcsr reserved bit 16: #GP', 0
-.e114:
+    jmp .e125
+.s125: db 'ldmxcsr reserved bit 16: #GP', 0
+.e125:
 ; ldmxcsr reserved bit 31: #GP
-    mov dword [RESUME], ROMBASE + .a115
+    mov dword [RESUME], ROMBASE + .a126
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -3677,7 +4016,7 @@ SOFF equ 0x3000
     push dword 0xb8
     pop ds
     ldmxcsr [esi + mx_res31 - dstart + 0]
-.a115:
+.a126:
     push dword 0x10
     pop ds
     stmxcsr [SCR + 0xf0]
@@ -3685,13 +4024,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x1
-    push dword ROMBASE + .s115
+    push dword ROMBASE + .s126
     call dump
-    jmp .e115
-.s115: db 'ldmxcsr reserved bit 31: #GP', 0
-.e115:
+    jmp .e126
+.s126: db 'ldmxcsr reserved bit 31: #GP', 0
+.e126:
 ; mmx movq/paddw m64, fnstsw
-    mov dword [RESUME], ROMBASE + .a116
+    mov dword [RESUME], ROMBASE + .a127
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -3706,7 +4045,7 @@ SOFF equ 0x3000
     movq [edi + 0x90], mm0
     fnstsw ax
     movzx eax, ax
-.a116:
+.a127:
     push dword 0x10
     pop ds
     mov [SCR + 0x80], eax
@@ -3720,13 +4059,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x7
-    push dword ROMBASE + .s116
+    push dword ROMBASE + .s127
     call dump
-    jmp .e116
-.s116: db 'mmx movq/paddw m64, fnstsw', 0
-.e116:
+    jmp .e127
+.s127: db 'mmx movq/paddw m64, fnstsw', 0
+.e127:
 ; mmx movd
-    mov dword [RESUME], ROMBASE + .a117
+    mov dword [RESUME], ROMBASE + .a128
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -3739,7 +4078,7 @@ SOFF equ 0x3000
     movd mm2, [esi + al16 - dstart + 3]
     movd ebx, mm2
     movd [edi + 0xa0], mm1
-.a117:
+.a128:
     push dword 0x10
     pop ds
     mov [SCR + 0x80], ebx
@@ -3756,13 +4095,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x3f
-    push dword ROMBASE + .s117
+    push dword ROMBASE + .s128
     call dump
-    jmp .e117
-.s117: db 'mmx movd', 0
-.e117:
+    jmp .e128
+.s128: db 'mmx movd', 0
+.e128:
 ; mmx all eight written: fnstenv
-    mov dword [RESUME], ROMBASE + .a118
+    mov dword [RESUME], ROMBASE + .a129
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -3781,7 +4120,7 @@ SOFF equ 0x3000
     movq mm6, [esi + cst6 - dstart + 0]
     movq mm7, [esi + cst5 - dstart + 0]
     fnstenv [edi + 0xb0]
-.a118:
+.a129:
     push dword 0x10
     pop ds
     movzx eax, word [SEGBASE + SOFF + 0xb0 + 0]
@@ -3796,13 +4135,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x7
-    push dword ROMBASE + .s118
+    push dword ROMBASE + .s129
     call dump
-    jmp .e118
-.s118: db 'mmx all eight written: fnstenv', 0
-.e118:
+    jmp .e129
+.s129: db 'mmx all eight written: fnstenv', 0
+.e129:
 ; mmx: fxsave abridged ftw, mm0 image
-    mov dword [RESUME], ROMBASE + .a119
+    mov dword [RESUME], ROMBASE + .a130
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -3814,7 +4153,7 @@ SOFF equ 0x3000
     fld1
     movq mm0, [esi + cst5 - dstart + 0]
     fxsave [edi + 0x400]
-.a119:
+.a130:
     push dword 0x10
     pop ds
     movzx eax, word [SEGBASE + SOFF + 0x400 + 2]
@@ -3835,13 +4174,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x1f
-    push dword ROMBASE + .s119
+    push dword ROMBASE + .s130
     call dump
-    jmp .e119
-.s119: db 'mmx: fxsave abridged ftw, mm0 image', 0
-.e119:
+    jmp .e130
+.s130: db 'mmx: fxsave abridged ftw, mm0 image', 0
+.e130:
 ; emms: fnstenv
-    mov dword [RESUME], ROMBASE + .a120
+    mov dword [RESUME], ROMBASE + .a131
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -3852,7 +4191,7 @@ SOFF equ 0x3000
     movq mm0, [esi + cst5 - dstart + 0]
     emms
     fnstenv [edi + 0xd0]
-.a120:
+.a131:
     push dword 0x10
     pop ds
     movzx eax, word [SEGBASE + SOFF + 0xd0 + 0]
@@ -3867,13 +4206,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x7
-    push dword ROMBASE + .s120
+    push dword ROMBASE + .s131
     call dump
-    jmp .e120
-.s120: db 'emms: fnstenv', 0
-.e120:
+    jmp .e131
+.s131: db 'emms: fnstenv', 0
+.e131:
 ; cvtpi2ps xmm, mm
-    mov dword [RESUME], ROMBASE + .a121
+    mov dword [RESUME], ROMBASE + .a132
     mov esi, 0x1000
     mov edi, 0x3000
     mov eax, 0x0
@@ -3889,7 +4228,7 @@ SOFF equ 0x3000
     fld1
     cvtpi2ps xmm0, mm1
     fxsave [edi + 0x400]
-.a121:
+.a132:
     push dword 0x10
     pop ds
     fninit
@@ -3908,11 +4247,11 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x3f
-    push dword ROMBASE + .s121
+    push dword ROMBASE + .s132
     call dump
-    jmp .e121
-.s121: db 'cvtpi2ps xmm, mm', 0
-.e121:
+    jmp .e132
+.s132: db 'cvtpi2ps xmm, mm', 0
+.e132:
     mov eax, [SCR + 0xf0]
     pushfd
     push dword 0
@@ -3923,7 +4262,7 @@ SOFF equ 0x3000
     .c10: db 'cvtpi2ps xmm, mm +', 0
 .d10:
 ; cvtpi2pd xmm, m64
-    mov dword [RESUME], ROMBASE + .a122
+    mov dword [RESUME], ROMBASE + .a133
     mov esi, 0x1000
     mov edi, 0x3000
     mov eax, 0x0
@@ -3939,7 +4278,7 @@ SOFF equ 0x3000
     fld1
     cvtpi2pd xmm0, [esi + cst60 - dstart + 0]
     fxsave [edi + 0x400]
-.a122:
+.a133:
     push dword 0x10
     pop ds
     fninit
@@ -3958,11 +4297,11 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x3f
-    push dword ROMBASE + .s122
+    push dword ROMBASE + .s133
     call dump
-    jmp .e122
-.s122: db 'cvtpi2pd xmm, m64', 0
-.e122:
+    jmp .e133
+.s133: db 'cvtpi2pd xmm, m64', 0
+.e133:
     mov eax, [SCR + 0xf0]
     pushfd
     push dword 0
@@ -3973,7 +4312,7 @@ SOFF equ 0x3000
     .c11: db 'cvtpi2pd xmm, m64 +', 0
 .d11:
 ; cvtpi2pd xmm, mm
-    mov dword [RESUME], ROMBASE + .a123
+    mov dword [RESUME], ROMBASE + .a134
     mov esi, 0x1000
     mov edi, 0x3000
     mov eax, 0x0
@@ -3989,7 +4328,7 @@ SOFF equ 0x3000
     fld1
     cvtpi2pd xmm0, mm1
     fxsave [edi + 0x400]
-.a123:
+.a134:
     push dword 0x10
     pop ds
     fninit
@@ -4008,11 +4347,11 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x3f
-    push dword ROMBASE + .s123
+    push dword ROMBASE + .s134
     call dump
-    jmp .e123
-.s123: db 'cvtpi2pd xmm, mm', 0
-.e123:
+    jmp .e134
+.s134: db 'cvtpi2pd xmm, mm', 0
+.e134:
     mov eax, [SCR + 0xf0]
     pushfd
     push dword 0
@@ -4023,7 +4362,7 @@ SOFF equ 0x3000
     .c12: db 'cvtpi2pd xmm, mm +', 0
 .d12:
 ; cvtps2pi mm, m64
-    mov dword [RESUME], ROMBASE + .a124
+    mov dword [RESUME], ROMBASE + .a135
     mov esi, 0x1000
     mov edi, 0x3000
     mov eax, 0x0
@@ -4039,7 +4378,7 @@ SOFF equ 0x3000
     fld1
     cvtps2pi mm0, [esi + cst61 - dstart + 0]
     fxsave [edi + 0x400]
-.a124:
+.a135:
     push dword 0x10
     pop ds
     fninit
@@ -4057,13 +4396,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x1f
-    push dword ROMBASE + .s124
+    push dword ROMBASE + .s135
     call dump
-    jmp .e124
-.s124: db 'cvtps2pi mm, m64', 0
-.e124:
+    jmp .e135
+.s135: db 'cvtps2pi mm, m64', 0
+.e135:
 ; cvttps2pi mm, xmm
-    mov dword [RESUME], ROMBASE + .a125
+    mov dword [RESUME], ROMBASE + .a136
     mov esi, 0x1000
     mov edi, 0x3000
     mov eax, 0x0
@@ -4079,7 +4418,7 @@ SOFF equ 0x3000
     fld1
     cvttps2pi mm0, xmm1
     fxsave [edi + 0x400]
-.a125:
+.a136:
     push dword 0x10
     pop ds
     fninit
@@ -4097,13 +4436,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x1f
-    push dword ROMBASE + .s125
+    push dword ROMBASE + .s136
     call dump
-    jmp .e125
-.s125: db 'cvttps2pi mm, xmm', 0
-.e125:
+    jmp .e136
+.s136: db 'cvttps2pi mm, xmm', 0
+.e136:
 ; movq2dq, movdq2q
-    mov dword [RESUME], ROMBASE + .a126
+    mov dword [RESUME], ROMBASE + .a137
     mov esi, 0x1000
     mov edi, 0x3000
     mov eax, 0x0
@@ -4120,7 +4459,7 @@ SOFF equ 0x3000
     movq2dq xmm0, mm1
     movdq2q mm0, xmm1
     fxsave [edi + 0x400]
-.a126:
+.a137:
     push dword 0x10
     pop ds
     fninit
@@ -4139,11 +4478,11 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x3f
-    push dword ROMBASE + .s126
+    push dword ROMBASE + .s137
     call dump
-    jmp .e126
-.s126: db 'movq2dq, movdq2q', 0
-.e126:
+    jmp .e137
+.s137: db 'movq2dq, movdq2q', 0
+.e137:
     mov eax, [SCR + 0xf0]
     pushfd
     push dword 0
@@ -4154,7 +4493,7 @@ SOFF equ 0x3000
     .c13: db 'movq2dq, movdq2q +', 0
 .d13:
 ; pending x87 #Z: cvtpi2pd xmm, m64 runs
-    mov dword [RESUME], ROMBASE + .a127
+    mov dword [RESUME], ROMBASE + .a138
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -4171,7 +4510,7 @@ SOFF equ 0x3000
     cvtpi2pd xmm0, [esi + cst60 - dstart + 0]
     fnstsw ax
     movzx eax, ax
-.a127:
+.a138:
     push dword 0x10
     pop ds
     fninit
@@ -4185,13 +4524,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x1f
-    push dword ROMBASE + .s127
+    push dword ROMBASE + .s138
     call dump
-    jmp .e127
-.s127: db 'pending x87 #Z: cvtpi2pd xmm, m64 runs', 0
-.e127:
+    jmp .e138
+.s138: db 'pending x87 #Z: cvtpi2pd xmm, m64 runs', 0
+.e138:
 ; pending x87 #Z: cvtpi2pd xmm, mm: #MF
-    mov dword [RESUME], ROMBASE + .a128
+    mov dword [RESUME], ROMBASE + .a139
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -4206,7 +4545,7 @@ SOFF equ 0x3000
     fldz
     fdivp st1, st0
     cvtpi2pd xmm0, mm1
-.a128:
+.a139:
     push dword 0x10
     pop ds
     fninit
@@ -4218,13 +4557,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0xf
-    push dword ROMBASE + .s128
+    push dword ROMBASE + .s139
     call dump
-    jmp .e128
-.s128: db 'pending x87 #Z: cvtpi2pd xmm, mm: #MF', 0
-.e128:
+    jmp .e139
+.s139: db 'pending x87 #Z: cvtpi2pd xmm, mm: #MF', 0
+.e139:
 ; OSFXSR=0 cvtpi2ps: #UD
-    mov dword [RESUME], ROMBASE + .a129
+    mov dword [RESUME], ROMBASE + .a140
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -4238,7 +4577,7 @@ SOFF equ 0x3000
     or eax, 0x0
     mov cr4, eax
     cvtpi2ps xmm0, mm1
-.a129:
+.a140:
     push dword 0x10
     pop ds
     mov eax, cr4
@@ -4255,13 +4594,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x1f
-    push dword ROMBASE + .s129
+    push dword ROMBASE + .s140
     call dump
-    jmp .e129
-.s129: db 'OSFXSR=0 cvtpi2ps: #UD', 0
-.e129:
+    jmp .e140
+.s140: db 'OSFXSR=0 cvtpi2ps: #UD', 0
+.e140:
 ; OSFXSR=0 movq2dq: #UD
-    mov dword [RESUME], ROMBASE + .a130
+    mov dword [RESUME], ROMBASE + .a141
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -4275,7 +4614,7 @@ SOFF equ 0x3000
     or eax, 0x0
     mov cr4, eax
     movq2dq xmm0, mm1
-.a130:
+.a141:
     push dword 0x10
     pop ds
     mov eax, cr4
@@ -4292,13 +4631,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x1f
-    push dword ROMBASE + .s130
+    push dword ROMBASE + .s141
     call dump
-    jmp .e130
-.s130: db 'OSFXSR=0 movq2dq: #UD', 0
-.e130:
+    jmp .e141
+.s141: db 'OSFXSR=0 movq2dq: #UD', 0
+.e141:
 ; TS=1 cvtpi2pd xmm, m64: #NM
-    mov dword [RESUME], ROMBASE + .a131
+    mov dword [RESUME], ROMBASE + .a142
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -4312,7 +4651,7 @@ SOFF equ 0x3000
     or eax, 0x8
     mov cr0, eax
     cvtpi2pd xmm0, [esi + cst60 - dstart + 0]
-.a131:
+.a142:
     push dword 0x10
     pop ds
     clts
@@ -4326,13 +4665,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x1f
-    push dword ROMBASE + .s131
+    push dword ROMBASE + .s142
     call dump
-    jmp .e131
-.s131: db 'TS=1 cvtpi2pd xmm, m64: #NM', 0
-.e131:
+    jmp .e142
+.s142: db 'TS=1 cvtpi2pd xmm, m64: #NM', 0
+.e142:
 ; maskmovq ds:edi
-    mov dword [RESUME], ROMBASE + .a132
+    mov dword [RESUME], ROMBASE + .a143
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -4347,7 +4686,7 @@ SOFF equ 0x3000
     movq mm2, [esi + cst65 - dstart + 0]
     maskmovq mm1, mm2
     emms
-.a132:
+.a143:
     push dword 0x10
     pop ds
     mov eax, dword [SEGBASE + SOFF + 0xe0]
@@ -4359,13 +4698,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x3
-    push dword ROMBASE + .s132
+    push dword ROMBASE + .s143
     call dump
-    jmp .e132
-.s132: db 'maskmovq ds:edi', 0
-.e132:
+    jmp .e143
+.s143: db 'maskmovq ds:edi', 0
+.e143:
 ; dr0 w on bytes 8-11 of movaps store
-    mov dword [RESUME], ROMBASE + .a133
+    mov dword [RESUME], ROMBASE + .a144
     mov esi, 0x1000
     mov edi, 0x3000
     mov ebx, 0x0
@@ -4381,7 +4720,7 @@ SOFF equ 0x3000
     mov dr7, eax
     movaps [edi + 0x100], xmm1
     mov ebx, 1
-.a133:
+.a144:
     push dword 0x10
     pop ds
     xor eax, eax
@@ -4394,13 +4733,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x3
-    push dword ROMBASE + .s133
+    push dword ROMBASE + .s144
     call dump
-    jmp .e133
-.s133: db 'dr0 w on bytes 8-11 of movaps store', 0
-.e133:
+    jmp .e144
+.s144: db 'dr0 w on bytes 8-11 of movaps store', 0
+.e144:
 ; dr0 rw on bytes 12-15 of movups load
-    mov dword [RESUME], ROMBASE + .a134
+    mov dword [RESUME], ROMBASE + .a145
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -4413,7 +4752,7 @@ SOFF equ 0x3000
     mov eax, 0xf0001
     mov dr7, eax
     movups xmm0, [esi + al16 - dstart + 1]
-.a134:
+.a145:
     push dword 0x10
     pop ds
     xor eax, eax
@@ -4428,13 +4767,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x1f
-    push dword ROMBASE + .s134
+    push dword ROMBASE + .s145
     call dump
-    jmp .e134
-.s134: db 'dr0 rw on bytes 12-15 of movups load', 0
-.e134:
+    jmp .e145
+.s145: db 'dr0 rw on bytes 12-15 of movups load', 0
+.e145:
 ; dr0 rw on ldmxcsr
-    mov dword [RESUME], ROMBASE + .a135
+    mov dword [RESUME], ROMBASE + .a146
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -4447,7 +4786,7 @@ SOFF equ 0x3000
     mov eax, 0xf0001
     mov dr7, eax
     ldmxcsr [esi + mx_some - dstart + 0]
-.a135:
+.a146:
     push dword 0x10
     pop ds
     xor eax, eax
@@ -4457,13 +4796,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x1
-    push dword ROMBASE + .s135
+    push dword ROMBASE + .s146
     call dump
-    jmp .e135
-.s135: db 'dr0 rw on ldmxcsr', 0
-.e135:
+    jmp .e146
+.s146: db 'dr0 rw on ldmxcsr', 0
+.e146:
 ; dr0 w on fxsave's xmm0 area
-    mov dword [RESUME], ROMBASE + .a136
+    mov dword [RESUME], ROMBASE + .a147
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -4476,7 +4815,7 @@ SOFF equ 0x3000
     mov eax, 0xd0001
     mov dr7, eax
     fxsave [edi + 0x400]
-.a136:
+.a147:
     push dword 0x10
     pop ds
     xor eax, eax
@@ -4484,13 +4823,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x0
-    push dword ROMBASE + .s136
+    push dword ROMBASE + .s147
     call dump
-    jmp .e136
-.s136: db "dr0 w on fxsave's xmm0 area", 0
-.e136:
+    jmp .e147
+.s147: db "dr0 w on fxsave's xmm0 area", 0
+.e147:
 ; dr0 w on movq mm store
-    mov dword [RESUME], ROMBASE + .a137
+    mov dword [RESUME], ROMBASE + .a148
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -4505,7 +4844,7 @@ SOFF equ 0x3000
     movq mm0, [esi + cst5 - dstart + 0]
     movq [edi + 0x130], mm0
     emms
-.a137:
+.a148:
     push dword 0x10
     pop ds
     xor eax, eax
@@ -4513,13 +4852,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x0
-    push dword ROMBASE + .s137
+    push dword ROMBASE + .s148
     call dump
-    jmp .e137
-.s137: db 'dr0 w on movq mm store', 0
-.e137:
+    jmp .e148
+.s148: db 'dr0 w on movq mm store', 0
+.e148:
 ; dr0 w on maskmovdqu, every byte stored
-    mov dword [RESUME], ROMBASE + .a138
+    mov dword [RESUME], ROMBASE + .a149
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -4535,7 +4874,7 @@ SOFF equ 0x3000
     mov dr7, eax
     add edi, 0x140
     maskmovdqu xmm1, xmm2
-.a138:
+.a149:
     push dword 0x10
     pop ds
     xor eax, eax
@@ -4543,13 +4882,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x0
-    push dword ROMBASE + .s138
+    push dword ROMBASE + .s149
     call dump
-    jmp .e138
-.s138: db 'dr0 w on maskmovdqu, every byte stored', 0
-.e138:
+    jmp .e149
+.s149: db 'dr0 w on maskmovdqu, every byte stored', 0
+.e149:
 ; dr0 w next to a movss store: no #DB
-    mov dword [RESUME], ROMBASE + .a139
+    mov dword [RESUME], ROMBASE + .a150
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -4563,7 +4902,7 @@ SOFF equ 0x3000
     mov eax, 0xd0001
     mov dr7, eax
     movss [edi + 0x104], xmm1
-.a139:
+.a150:
     push dword 0x10
     pop ds
     xor eax, eax
@@ -4571,13 +4910,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x0
-    push dword ROMBASE + .s139
+    push dword ROMBASE + .s150
     call dump
-    jmp .e139
-.s139: db 'dr0 w next to a movss store: no #DB', 0
-.e139:
+    jmp .e150
+.s150: db 'dr0 w next to a movss store: no #DB', 0
+.e150:
 ; dr0 w on a misaligned movaps store: #GP only
-    mov dword [RESUME], ROMBASE + .a140
+    mov dword [RESUME], ROMBASE + .a151
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -4591,7 +4930,7 @@ SOFF equ 0x3000
     mov eax, 0xd0001
     mov dr7, eax
     movaps [edi + 0x108], xmm1
-.a140:
+.a151:
     push dword 0x10
     pop ds
     xor eax, eax
@@ -4599,13 +4938,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x0
-    push dword ROMBASE + .s140
+    push dword ROMBASE + .s151
     call dump
-    jmp .e140
-.s140: db 'dr0 w on a misaligned movaps store: #GP only', 0
-.e140:
+    jmp .e151
+.s151: db 'dr0 w on a misaligned movaps store: #GP only', 0
+.e151:
 ; 0x48 before addps is dec eax
-    mov dword [RESUME], ROMBASE + .a141
+    mov dword [RESUME], ROMBASE + .a152
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -4619,7 +4958,7 @@ SOFF equ 0x3000
     db 0x48
     addps xmm0, xmm1
     mov ebx, eax
-.a141:
+.a152:
     push dword 0x10
     pop ds
     movdqu [SCR + 0x0], xmm0
@@ -4634,13 +4973,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x3f
-    push dword ROMBASE + .s141
+    push dword ROMBASE + .s152
     call dump
-    jmp .e141
-.s141: db '0x48 before addps is dec eax', 0
-.e141:
+    jmp .e152
+.s152: db '0x48 before addps is dec eax', 0
+.e152:
 ; 66 before addss: still addss
-    mov dword [RESUME], ROMBASE + .a142
+    mov dword [RESUME], ROMBASE + .a153
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -4652,7 +4991,7 @@ SOFF equ 0x3000
     pop ds
     db 0x66
     addss xmm0, xmm1
-.a142:
+.a153:
     push dword 0x10
     pop ds
     movdqu [SCR + 0x0], xmm0
@@ -4665,13 +5004,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x1f
-    push dword ROMBASE + .s142
+    push dword ROMBASE + .s153
     call dump
-    jmp .e142
-.s142: db '66 before addss: still addss', 0
-.e142:
+    jmp .e153
+.s153: db '66 before addss: still addss', 0
+.e153:
 ; cmpsd xmm m64 (F2 0F C2), not the string op
-    mov dword [RESUME], ROMBASE + .a143
+    mov dword [RESUME], ROMBASE + .a154
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -4682,7 +5021,7 @@ SOFF equ 0x3000
     pop ds
     mov ecx, 7
     cmpsd xmm0, [esi + cst26 - dstart + 0], 1
-.a143:
+.a154:
     push dword 0x10
     pop ds
     movdqu [SCR + 0x0], xmm0
@@ -4697,13 +5036,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x3f
-    push dword ROMBASE + .s143
+    push dword ROMBASE + .s154
     call dump
-    jmp .e143
-.s143: db 'cmpsd xmm m64 (F2 0F C2), not the string op', 0
-.e143:
+    jmp .e154
+.s154: db 'cmpsd xmm m64 (F2 0F C2), not the string op', 0
+.e154:
 ; movntps misaligned: #GP
-    mov dword [RESUME], ROMBASE + .a144
+    mov dword [RESUME], ROMBASE + .a155
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -4713,7 +5052,7 @@ SOFF equ 0x3000
     push dword 0xb8
     pop ds
     movntps [edi + 0x158], xmm1
-.a144:
+.a155:
     push dword 0x10
     pop ds
     stmxcsr [SCR + 0xf0]
@@ -4721,13 +5060,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x1
-    push dword ROMBASE + .s144
+    push dword ROMBASE + .s155
     call dump
-    jmp .e144
-.s144: db 'movntps misaligned: #GP', 0
-.e144:
+    jmp .e155
+.s155: db 'movntps misaligned: #GP', 0
+.e155:
 ; pinsrw/pextrw m16 via ds
-    mov dword [RESUME], ROMBASE + .a145
+    mov dword [RESUME], ROMBASE + .a156
     mov esi, 0x1000
     mov edi, 0x3000
     mov ebx, -0x1
@@ -4739,7 +5078,7 @@ SOFF equ 0x3000
     pop ds
     pinsrw xmm0, [esi + al16 - dstart + 5], 6
     pextrw ebx, xmm0, 6
-.a145:
+.a156:
     push dword 0x10
     pop ds
     movdqu [SCR + 0x0], xmm0
@@ -4752,13 +5091,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x1f
-    push dword ROMBASE + .s145
+    push dword ROMBASE + .s156
     call dump
-    jmp .e145
-.s145: db 'pinsrw/pextrw m16 via ds', 0
-.e145:
+    jmp .e156
+.s156: db 'pinsrw/pextrw m16 via ds', 0
+.e156:
 ; cpl3: addps m128, stmxcsr
-    mov dword [RESUME], ROMBASE + .a146
+    mov dword [RESUME], ROMBASE + .a157
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -4777,7 +5116,7 @@ SOFF equ 0x3000
     addps xmm0, [esi + cst2 - dstart + 0]
     stmxcsr [edi]
     int 0x80
-.a146:
+.a157:
     push dword 0x10
     pop ds
     movdqu [SCR + 0x0], xmm0
@@ -4793,13 +5132,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x3f
-    push dword ROMBASE + .s146
+    push dword ROMBASE + .s157
     call dump
-    jmp .e146
-.s146: db 'cpl3: addps m128, stmxcsr', 0
-.e146:
+    jmp .e157
+.s157: db 'cpl3: addps m128, stmxcsr', 0
+.e157:
 ; cpl3: unmasked ZE: #XM
-    mov dword [RESUME], ROMBASE + .a147
+    mov dword [RESUME], ROMBASE + .a158
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -4817,7 +5156,7 @@ SOFF equ 0x3000
 .r3_2:
     divss xmm0, [esi + cst7 - dstart + 0]
     int 0x80
-.a147:
+.a158:
     push dword 0x10
     pop ds
     movdqu [SCR + 0x0], xmm0
@@ -4830,13 +5169,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x1f
-    push dword ROMBASE + .s147
+    push dword ROMBASE + .s158
     call dump
-    jmp .e147
-.s147: db 'cpl3: unmasked ZE: #XM', 0
-.e147:
+    jmp .e158
+.s158: db 'cpl3: unmasked ZE: #XM', 0
+.e158:
 ; cpl3 ac=1: movss m32 at 2 mod 4: #AC
-    mov dword [RESUME], ROMBASE + .a148
+    mov dword [RESUME], ROMBASE + .a159
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -4858,7 +5197,7 @@ SOFF equ 0x3000
 .r3_3:
     movss xmm0, [esi + al16 - dstart + 2]
     int 0x80
-.a148:
+.a159:
     push dword 0x10
     pop ds
     mov eax, cr0
@@ -4876,13 +5215,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x1f
-    push dword ROMBASE + .s148
+    push dword ROMBASE + .s159
     call dump
-    jmp .e148
-.s148: db 'cpl3 ac=1: movss m32 at 2 mod 4: #AC', 0
-.e148:
+    jmp .e159
+.s159: db 'cpl3 ac=1: movss m32 at 2 mod 4: #AC', 0
+.e159:
 ; cpl3 ac=1: movsd m64 at 4 mod 8: #AC
-    mov dword [RESUME], ROMBASE + .a149
+    mov dword [RESUME], ROMBASE + .a160
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -4904,7 +5243,7 @@ SOFF equ 0x3000
 .r3_4:
     movsd xmm0, [esi + al16 - dstart + 4]
     int 0x80
-.a149:
+.a160:
     push dword 0x10
     pop ds
     mov eax, cr0
@@ -4922,13 +5261,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x1f
-    push dword ROMBASE + .s149
+    push dword ROMBASE + .s160
     call dump
-    jmp .e149
-.s149: db 'cpl3 ac=1: movsd m64 at 4 mod 8: #AC', 0
-.e149:
+    jmp .e160
+.s160: db 'cpl3 ac=1: movsd m64 at 4 mod 8: #AC', 0
+.e160:
 ; cpl3 ac=1: movq mm m64 at 1 mod 8: #AC
-    mov dword [RESUME], ROMBASE + .a150
+    mov dword [RESUME], ROMBASE + .a161
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -4950,7 +5289,7 @@ SOFF equ 0x3000
 .r3_5:
     movq mm0, [esi + al16 - dstart + 1]
     int 0x80
-.a150:
+.a161:
     push dword 0x10
     pop ds
     mov eax, cr0
@@ -4968,13 +5307,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x1f
-    push dword ROMBASE + .s150
+    push dword ROMBASE + .s161
     call dump
-    jmp .e150
-.s150: db 'cpl3 ac=1: movq mm m64 at 1 mod 8: #AC', 0
-.e150:
+    jmp .e161
+.s161: db 'cpl3 ac=1: movq mm m64 at 1 mod 8: #AC', 0
+.e161:
 ; cpl3 ac=1: ldmxcsr m32 at 1 mod 4: #AC
-    mov dword [RESUME], ROMBASE + .a151
+    mov dword [RESUME], ROMBASE + .a162
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -4996,7 +5335,7 @@ SOFF equ 0x3000
 .r3_6:
     ldmxcsr [esi + mx_some_1 - dstart + 0]
     int 0x80
-.a151:
+.a162:
     push dword 0x10
     pop ds
     mov eax, cr0
@@ -5014,13 +5353,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x1f
-    push dword ROMBASE + .s151
+    push dword ROMBASE + .s162
     call dump
-    jmp .e151
-.s151: db 'cpl3 ac=1: ldmxcsr m32 at 1 mod 4: #AC', 0
-.e151:
+    jmp .e162
+.s162: db 'cpl3 ac=1: ldmxcsr m32 at 1 mod 4: #AC', 0
+.e162:
 ; cpl3 ac=1: movaps m128 at 4 mod 16: #GP
-    mov dword [RESUME], ROMBASE + .a152
+    mov dword [RESUME], ROMBASE + .a163
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -5042,7 +5381,7 @@ SOFF equ 0x3000
 .r3_7:
     movaps xmm0, [esi + al16 - dstart + 4]
     int 0x80
-.a152:
+.a163:
     push dword 0x10
     pop ds
     mov eax, cr0
@@ -5060,13 +5399,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x1f
-    push dword ROMBASE + .s152
+    push dword ROMBASE + .s163
     call dump
-    jmp .e152
-.s152: db 'cpl3 ac=1: movaps m128 at 4 mod 16: #GP', 0
-.e152:
+    jmp .e163
+.s163: db 'cpl3 ac=1: movaps m128 at 4 mod 16: #GP', 0
+.e163:
 ; cpl3 ac=1: movss m32, movd m32 aligned run
-    mov dword [RESUME], ROMBASE + .a153
+    mov dword [RESUME], ROMBASE + .a164
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -5089,7 +5428,7 @@ SOFF equ 0x3000
     movss xmm0, [esi + al16 - dstart + 4]
     movd xmm1, [esi + al16 - dstart + 12]
     int 0x80
-.a153:
+.a164:
     push dword 0x10
     pop ds
     mov eax, cr0
@@ -5107,13 +5446,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x1f
-    push dword ROMBASE + .s153
+    push dword ROMBASE + .s164
     call dump
-    jmp .e153
-.s153: db 'cpl3 ac=1: movss m32, movd m32 aligned run', 0
-.e153:
+    jmp .e164
+.s164: db 'cpl3 ac=1: movss m32, movd m32 aligned run', 0
+.e164:
 ; cpl0 ac=1: movss m32 at 2 mod 4 runs
-    mov dword [RESUME], ROMBASE + .a154
+    mov dword [RESUME], ROMBASE + .a165
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -5131,7 +5470,7 @@ SOFF equ 0x3000
     movss xmm0, [esi + al16 - dstart + 2]
     push dword 2
     popfd
-.a154:
+.a165:
     push dword 0x10
     pop ds
     mov eax, cr0
@@ -5148,13 +5487,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x1f
-    push dword ROMBASE + .s154
+    push dword ROMBASE + .s165
     call dump
-    jmp .e154
-.s154: db 'cpl0 ac=1: movss m32 at 2 mod 4 runs', 0
-.e154:
+    jmp .e165
+.s165: db 'cpl0 ac=1: movss m32 at 2 mod 4 runs', 0
+.e165:
 ; code16: movups [si], addps [esi], movd
-    mov dword [RESUME], ROMBASE + .a155
+    mov dword [RESUME], ROMBASE + .a166
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -5175,7 +5514,7 @@ SOFF equ 0x3000
     jmp dword 0x08:ROMBASE + .c32_1
     bits 32
 .c32_1:
-.a155:
+.a166:
     push dword 0x10
     pop ds
     movdqu [SCR + 0x0], xmm0
@@ -5190,13 +5529,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x3f
-    push dword ROMBASE + .s155
+    push dword ROMBASE + .s166
     call dump
-    jmp .e155
-.s155: db 'code16: movups [si], addps [esi], movd', 0
-.e155:
+    jmp .e166
+.s166: db 'code16: movups [si], addps [esi], movd', 0
+.e166:
 ; code16: movaps [si] misaligned: #GP
-    mov dword [RESUME], ROMBASE + .a156
+    mov dword [RESUME], ROMBASE + .a167
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -5212,7 +5551,7 @@ SOFF equ 0x3000
     jmp dword 0x08:ROMBASE + .c32_2
     bits 32
 .c32_2:
-.a156:
+.a167:
     push dword 0x10
     pop ds
     movdqu [SCR + 0x0], xmm0
@@ -5225,13 +5564,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x1f
-    push dword ROMBASE + .s156
+    push dword ROMBASE + .s167
     call dump
-    jmp .e156
-.s156: db 'code16: movaps [si] misaligned: #GP', 0
-.e156:
+    jmp .e167
+.s167: db 'code16: movaps [si] misaligned: #GP', 0
+.e167:
 ; code16: fld m32 [si], fxsave [di]: FIP, FCS
-    mov dword [RESUME], ROMBASE + .a157
+    mov dword [RESUME], ROMBASE + .a168
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -5249,7 +5588,7 @@ SOFF equ 0x3000
     jmp dword 0x08:ROMBASE + .c32_3
     bits 32
 .c32_3:
-.a157:
+.a168:
     push dword 0x10
     pop ds
     movzx eax, word [SEGBASE + SOFF + 0x600 + 6]
@@ -5270,17 +5609,17 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x1f
-    push dword ROMBASE + .s157
+    push dword ROMBASE + .s168
     call dump
-    jmp .e157
-.s157: db 'code16: fld m32 [si], fxsave [di]: FIP, FCS', 0
-.e157:
+    jmp .e168
+.s168: db 'code16: fld m32 [si], fxsave [di]: FIP, FCS', 0
+.e168:
     mov edi, SEGBASE + SOFF + 0x200
     mov ecx, 512 / 4
     mov eax, 0x5a5a5a5a
     rep stosd
 ; fxsave after fld m32 via ds
-    mov dword [RESUME], ROMBASE + .a158
+    mov dword [RESUME], ROMBASE + .a169
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -5301,7 +5640,7 @@ SOFF equ 0x3000
     fld dword [esi + cst68 - dstart + 0]
     fxsave [edi + 0x200]
     fninit
-.a158:
+.a169:
     push dword 0x10
     pop ds
     movzx eax, word [SEGBASE + SOFF + 0x200]
@@ -5333,11 +5672,11 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x3f
-    push dword ROMBASE + .s158
+    push dword ROMBASE + .s169
     call dump
-    jmp .e158
-.s158: db 'fxsave after fld m32 via ds', 0
-.e158:
+    jmp .e169
+.s169: db 'fxsave after fld m32 via ds', 0
+.e169:
     mov eax, [SCR + 0x118]
     mov ebx, [SCR + 0x11c]
     mov ecx, [SCR + 0x120]
@@ -5351,13 +5690,13 @@ SOFF equ 0x3000
     .c14: db 'fxsave after fld m32 via ds +', 0
 .d14:
 ; fxsave xmm0, xmm7, low dwords of xmm1-6
-    mov dword [RESUME], ROMBASE + .a159
+    mov dword [RESUME], ROMBASE + .a170
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
     popfd
     ldmxcsr [ROMBASE + cst0]
-.a159:
+.a170:
     push dword 0x10
     pop ds
     mov eax, dword [SEGBASE + SOFF + 0x200 + 0xa0]
@@ -5397,11 +5736,11 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x3f
-    push dword ROMBASE + .s159
+    push dword ROMBASE + .s170
     call dump
-    jmp .e159
-.s159: db 'fxsave xmm0, xmm7, low dwords of xmm1-6', 0
-.e159:
+    jmp .e170
+.s170: db 'fxsave xmm0, xmm7, low dwords of xmm1-6', 0
+.e170:
     mov eax, [SCR + 0x118]
     mov ebx, [SCR + 0x11c]
     mov ecx, [SCR + 0x120]
@@ -5427,13 +5766,13 @@ SOFF equ 0x3000
     .c16: db 'fxsave xmm0, xmm7, low dwords of xmm1-6 +', 0
 .d16:
 ; fxsave leaves xmm8-15 and 464-511
-    mov dword [RESUME], ROMBASE + .a160
+    mov dword [RESUME], ROMBASE + .a171
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
     popfd
     ldmxcsr [ROMBASE + cst0]
-.a160:
+.a171:
     push dword 0x10
     pop ds
     mov eax, dword [SEGBASE + SOFF + 0x200 + 0x120]
@@ -5454,13 +5793,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x1f
-    push dword ROMBASE + .s160
+    push dword ROMBASE + .s171
     call dump
-    jmp .e160
-.s160: db 'fxsave leaves xmm8-15 and 464-511', 0
-.e160:
+    jmp .e171
+.s171: db 'fxsave leaves xmm8-15 and 464-511', 0
+.e171:
 ; fxrstor via ds
-    mov dword [RESUME], ROMBASE + .a161
+    mov dword [RESUME], ROMBASE + .a172
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -5478,7 +5817,7 @@ SOFF equ 0x3000
     movzx eax, ax
     movzx ebx, word [edi + 0x100]
     fninit
-.a161:
+.a172:
     push dword 0x10
     pop ds
     movdqu [SCR + 0x0], xmm1
@@ -5494,11 +5833,11 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x3f
-    push dword ROMBASE + .s161
+    push dword ROMBASE + .s172
     call dump
-    jmp .e161
-.s161: db 'fxrstor via ds', 0
-.e161:
+    jmp .e172
+.s172: db 'fxrstor via ds', 0
+.e172:
     mov eax, [SCR + 0xf0]
     pushfd
     push dword 0
@@ -5508,8 +5847,49 @@ SOFF equ 0x3000
     jmp .d17
     .c17: db 'fxrstor via ds +', 0
 .d17:
+; fxrstor abridged tags, fnstenv
+    mov dword [RESUME], ROMBASE + .a173
+    mov esi, 0x1000
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    push dword 0xb8
+    pop ds
+    mov dword [edi + 0x200], 0x3800037f
+    mov dword [edi + 0x200 + 4], 0x81
+    mov dword [edi + 0x200 + 24], 0x1f80
+    mov dword [edi + 0x200 + 32], 0
+    mov dword [edi + 0x200 + 36], 0
+    mov dword [edi + 0x200 + 40], 0
+    mov dword [edi + 0x200 + 48], 0
+    mov dword [edi + 0x200 + 52], 0xc0000000
+    mov dword [edi + 0x200 + 56], 0x7fff
+    fxrstor [edi + 0x200]
+    fnstenv [edi + 0x180]
+    fninit
+.a173:
+    push dword 0x10
+    pop ds
+    movzx eax, word [SEGBASE + SOFF + 0x180 + 0]
+    mov [SCR + 0x100], eax
+    movzx eax, word [SEGBASE + SOFF + 0x180 + 4]
+    mov [SCR + 0x104], eax
+    movzx eax, word [SEGBASE + SOFF + 0x180 + 8]
+    mov [SCR + 0x108], eax
+    mov eax, [SCR + 0x100]
+    mov ebx, [SCR + 0x104]
+    mov ecx, [SCR + 0x108]
+    pushfd
+    push dword 0x0
+    push dword 0x7
+    push dword ROMBASE + .s173
+    call dump
+    jmp .e173
+.s173: db 'fxrstor abridged tags, fnstenv', 0
+.e173:
 ; fxrstor reserved mxcsr: #GP
-    mov dword [RESUME], ROMBASE + .a162
+    mov dword [RESUME], ROMBASE + .a174
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -5519,7 +5899,7 @@ SOFF equ 0x3000
     pop ds
     mov dword [edi + 0x200 + 24], 0x11f80
     fxrstor [edi + 0x200]
-.a162:
+.a174:
     push dword 0x10
     pop ds
     stmxcsr [SCR + 0xf0]
@@ -5527,13 +5907,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x1
-    push dword ROMBASE + .s162
+    push dword ROMBASE + .s174
     call dump
-    jmp .e162
-.s162: db 'fxrstor reserved mxcsr: #GP', 0
-.e162:
+    jmp .e174
+.s174: db 'fxrstor reserved mxcsr: #GP', 0
+.e174:
 ; fxsave misaligned: #GP
-    mov dword [RESUME], ROMBASE + .a163
+    mov dword [RESUME], ROMBASE + .a175
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -5542,7 +5922,7 @@ SOFF equ 0x3000
     push dword 0xb8
     pop ds
     fxsave [edi + 0x208]
-.a163:
+.a175:
     push dword 0x10
     pop ds
     stmxcsr [SCR + 0xf0]
@@ -5550,13 +5930,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x1
-    push dword ROMBASE + .s163
+    push dword ROMBASE + .s175
     call dump
-    jmp .e163
-.s163: db 'fxsave misaligned: #GP', 0
-.e163:
+    jmp .e175
+.s175: db 'fxsave misaligned: #GP', 0
+.e175:
 ; fxrstor misaligned: #GP
-    mov dword [RESUME], ROMBASE + .a164
+    mov dword [RESUME], ROMBASE + .a176
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -5566,7 +5946,7 @@ SOFF equ 0x3000
     pop ds
     mov dword [edi + 0x200 + 24], 0x1f80
     fxrstor [edi + 0x208]
-.a164:
+.a176:
     push dword 0x10
     pop ds
     stmxcsr [SCR + 0xf0]
@@ -5574,13 +5954,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x1
-    push dword ROMBASE + .s164
+    push dword ROMBASE + .s176
     call dump
-    jmp .e164
-.s164: db 'fxrstor misaligned: #GP', 0
-.e164:
+    jmp .e176
+.s176: db 'fxrstor misaligned: #GP', 0
+.e176:
 ; base+8: fxsave offset ..8 runs, fninit's pointers
-    mov dword [RESUME], ROMBASE + .a165
+    mov dword [RESUME], ROMBASE + .a177
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -5590,7 +5970,7 @@ SOFF equ 0x3000
     pop ds
     fninit
     fxsave [edi + 0x1f8]
-.a165:
+.a177:
     push dword 0x10
     pop ds
     movzx eax, word [SEGBASE + SOFF + 0x200]
@@ -5616,11 +5996,11 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x3f
-    push dword ROMBASE + .s165
+    push dword ROMBASE + .s177
     call dump
-    jmp .e165
-.s165: db "base+8: fxsave offset ..8 runs, fninit's pointers", 0
-.e165:
+    jmp .e177
+.s177: db "base+8: fxsave offset ..8 runs, fninit's pointers", 0
+.e177:
     mov eax, [SCR + 0x118]
     pushfd
     push dword 0
@@ -5631,7 +6011,7 @@ SOFF equ 0x3000
     .c18: db "base+8: fxsave offset ..8 runs, fninit's pointers +", 0
 .d18:
 ; fxsave past the limit: #GP
-    mov dword [RESUME], ROMBASE + .a166
+    mov dword [RESUME], ROMBASE + .a178
     mov esi, 0x1000
     mov edi, 0xff00
     push dword 0x2
@@ -5640,19 +6020,19 @@ SOFF equ 0x3000
     push dword 0xb8
     pop ds
     fxsave [edi]
-.a166:
+.a178:
     push dword 0x10
     pop ds
     pushfd
     push dword 0x0
     push dword 0x0
-    push dword ROMBASE + .s166
+    push dword ROMBASE + .s178
     call dump
-    jmp .e166
-.s166: db 'fxsave past the limit: #GP', 0
-.e166:
+    jmp .e178
+.s178: db 'fxsave past the limit: #GP', 0
+.e178:
 ; fxsave, bytes 496-511 past the limit: #GP
-    mov dword [RESUME], ROMBASE + .a167
+    mov dword [RESUME], ROMBASE + .a179
     mov esi, 0x1000
     mov edi, 0xfe10
     push dword 0x2
@@ -5661,19 +6041,19 @@ SOFF equ 0x3000
     push dword 0xb8
     pop ds
     fxsave [edi]
-.a167:
+.a179:
     push dword 0x10
     pop ds
     pushfd
     push dword 0x0
     push dword 0x0
-    push dword ROMBASE + .s167
+    push dword ROMBASE + .s179
     call dump
-    jmp .e167
-.s167: db 'fxsave, bytes 496-511 past the limit: #GP', 0
-.e167:
+    jmp .e179
+.s179: db 'fxsave, bytes 496-511 past the limit: #GP', 0
+.e179:
 ; fxrstor loads the pointers
-    mov dword [RESUME], ROMBASE + .a168
+    mov dword [RESUME], ROMBASE + .a180
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -5689,7 +6069,7 @@ SOFF equ 0x3000
     fxrstor [edi + 0x200]
     fxsave [edi + 0x600]
     fninit
-.a168:
+.a180:
     push dword 0x10
     pop ds
     movzx eax, word [SEGBASE + SOFF + 0x600 + 6]
@@ -5710,13 +6090,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x1f
-    push dword ROMBASE + .s168
+    push dword ROMBASE + .s180
     call dump
-    jmp .e168
-.s168: db 'fxrstor loads the pointers', 0
-.e168:
+    jmp .e180
+.s180: db 'fxrstor loads the pointers', 0
+.e180:
 ; fxsave after fld m32 via fs, fadd st0: FDP kept
-    mov dword [RESUME], ROMBASE + .a169
+    mov dword [RESUME], ROMBASE + .a181
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -5731,7 +6111,7 @@ SOFF equ 0x3000
     fadd st0, st0
     fxsave [edi + 0x600]
     fninit
-.a169:
+.a181:
     push dword 0x10
     pop ds
     movzx eax, word [SEGBASE + SOFF + 0x600 + 6]
@@ -5752,11 +6132,11 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x1f
-    push dword ROMBASE + .s169
+    push dword ROMBASE + .s181
     call dump
-    jmp .e169
-.s169: db 'fxsave after fld m32 via fs, fadd st0: FDP kept', 0
-.e169:
+    jmp .e181
+.s181: db 'fxsave after fld m32 via fs, fadd st0: FDP kept', 0
+.e181:
 %include "inc/prot-postlude.inc"
 msg_hello: db `SSE, MMX, FXSAVE (32-bit protected mode)\n`, 0
 align 16
@@ -5878,5 +6258,7 @@ gdt:
     dq 0x004093040000ffff  ; 0xb8 data DPL0 base SEGBASE limit 0xffff
     dq 0x004093040008ffff  ; 0xc0 data DPL0 base SEGBASE + 8 limit 0xffff
     dq 0x0040f3040000ffff  ; 0xc8 data DPL3 base SEGBASE limit 0xffff
+    dq 0x0000970400000fff  ; 0xd0 data DPL0 expand-down B=0 base SEGBASE limit 0xfff: 0x1000-0xffff
+    dq 0x00c093040000000f  ; 0xd8 data DPL0 base SEGBASE limit 0xf, G=1
 gdt_end:
 RESET_VECTOR

@@ -1,8 +1,8 @@
-"""sse_prot.py: generates sse-prot.asm (see protgen.py; the 16-byte
-constants and lane builders come from ssegen.py)."""
+"""sse_prot.py: generates sse-prot.asm (see protgen.py and sseprotgen.py;
+the lane builders come from ssegen.py)."""
 import sys
-from protgen import Rom, REGS, desc
 from ssegen import f32, f64, ints, bstr, QNAN, SNAN, DENORM, MXCSR
+from sseprotgen import ProtSseRom, cr0, cr4, SEGBASE, DOFF, SOFF, SEGS, SEG, SEG8, SEG3, SEGDN, SEGG
 
 DOC = """
 SSE, SSE2, MMX and FXSAVE/FXRSTOR in 32-bit protected mode (legacy mode,
@@ -17,7 +17,9 @@ and Table 13-1 (CR4.OSFXSR, OSXMMEXCPT, CR0.EM/TS for SSE), Table 12-1
   unchanged; CR0.EM = 1: #UD for SSE, MMX, EMMS, LDMXCSR, also with TS = 1
   (EM wins), but #NM for FXSAVE (Vol. 2 "FXSAVE": #NM if CR0.TS or
   CR0.EM); CR0.TS = 1: #NM for SSE, MMX, EMMS, FXSAVE, STMXCSR, and after
-  CLTS they run; a pending unmasked x87 exception (CR0.NE = 1) is #MF at an
+  CLTS they run (MP = 0 changes nothing for SSE); MOVNTI, the fences,
+  PREFETCHh and CLFLUSH run with EM = TS = 1 and OSFXSR = 0 (no SSE
+  register state); a pending unmasked x87 exception (CR0.NE = 1) is #MF at an
   MMX instruction, EMMS and CVTPI2PD xmm, mm (Vol. 2 "PADDW", "EMMS",
   "CVTPI2PD"), never at an SSE one or CVTPI2PD xmm, m64.
 - Memory operands go through ESI/EDI with DS = 0xb8, a data segment based
@@ -45,8 +47,9 @@ and Table 13-1 (CR4.OSFXSR, OSXMMEXCPT, CR0.EM/TS for SSE), Table 12-1
   and Bochs do not.)
 - Alignment, limits and types: MOVAPS/MOVDQA/ADDPS m128 misaligned #GP(0),
   MOVUPS/MOVDQU/MOVSS not; an operand that ends past the segment limit
-  (also of an expand-down segment), a write to a read-only segment (MOVAPS,
-  STMXCSR, MASKMOVDQU, FXSAVE) and a null DS: #GP(0), through SS #SS(0);
+  (byte- and page-granular, expand-down with B = 1 and B = 0), a write to
+  a read-only segment (MOVAPS, STMXCSR, MASKMOVDQU, FXSAVE) or through a CS
+  override, and a null DS: #GP(0), through SS (MOVDQU, FXSAVE) #SS(0);
   the faulting store writes nothing; the #GP(0) comes before an unmasked
   #XM of the same instruction; CLFLUSH checks the limit, PREFETCHT0 does
   not fault (Vol. 2 "CLFLUSH", "PREFETCHh").
@@ -70,7 +73,8 @@ and Table 13-1 (CR4.OSFXSR, OSXMMEXCPT, CR0.EM/TS for SSE), Table 12-1
   FLD m64 through FS then FADD (FIP and FOP move on, FDP and FDS stay), all
   zero after FNINIT; MXCSR and MXCSR_MASK, XMM0-7; the XMM8-15 area and
   bytes 464-511 are left as they were (0x5a); FXRSTOR of the image and of
-  the pointers; #GP(0) for a reserved MXCSR bit in FXRSTOR's image, for a
+  the pointers, and FNSTENV's tags after FXRSTOR of an abridged tag byte
+  (derived from the registers' contents); #GP(0) for a reserved MXCSR bit in FXRSTOR's image, for a
   misaligned image and for one past the segment limit: all 512 bytes of
   the m512byte operand are checked, also the bytes 464-511 it does not
   write (Bochs checks only the bytes it writes; see BOCHS-DIFFS).
@@ -121,117 +125,9 @@ What the patch changes:
   "Interrupt 13", Vol. 2 "Protected Mode Exceptions").
 """
 
-SCR = 0x30000       # flat scratch for the printed values
-SEGBASE = 0x40000   # base of the data segment 0xb8 (0xc0: SEGBASE + 8)
-DOFF = 0x1000       # segment offset of the copied constants (ESI)
-SOFF = 0x3000       # segment offset of the store area (EDI)
-SEG, SEG8, SEG3 = 0xb8, 0xc0, 0xcb   # SEG3: SEG's twin for CPL 3 (RPL 3)
-# protgen's dump prints EBP's slot of its own PUSHAD, i.e. its frame pointer,
-# not the caller's EBP: six registers per line.
-PRINTED = REGS[:6]
-
-r = Rom("sse-prot.asm", DOC)
-r.head = [f"SCR equ {SCR:#x}", f"SEGBASE equ {SEGBASE:#x}",
-          f"DOFF equ {DOFF:#x}", f"SOFF equ {SOFF:#x}"]
-r.gdt_extra = [(SEG, desc(SEGBASE, 0xffff, 0x93, 0x4), "data DPL0 base SEGBASE limit 0xffff"),
-               (SEG8, desc(SEGBASE + 8, 0xffff, 0x93, 0x4),
-                "data DPL0 base SEGBASE + 8 limit 0xffff"),
-               (SEG3 & ~3, desc(SEGBASE, 0xffff, 0xf3, 0x4), "data DPL3 base SEGBASE limit 0xffff")]
-consts = {}
-cont = [0]
-TESTS = []  # for gen/sse_prot_native.py: the tests and raw lines, in order
-# What a Linux user program cannot do (or does differently): the native
-# run leaves out tests whose lines name these.
-NOT_NATIVE = ("cr0", "cr4", "clts", "mov ss", "SS_SEL", "fs:", "es:", "es maskmov", "[bx", "[bp",
-              "push ", "pop ", "bits 16", "int 0x80", "dr7")
-
-
-def raw(lines):
-    r.raw(lines)
-    TESTS.append(dict(raw=lines))
-
-
-def k(val):
-    """Label of a 16-byte constant (an int, little-endian)."""
-    if val not in consts:
-        consts[val] = f"cst{len(consts)}"
-    return consts[val]
-
-
-def m(val, disp=0):
-    """The constant `val` (or a data label) through DS = SEG and ESI."""
-    label = val if isinstance(val, str) else k(val)
-    return f"[esi + {label} - dstart + {disp}]"
-
-
-def cr4(v):
-    """Set CR4.OSFXSR/OSXMMEXCPT (bits 9, 10) to those of `v`."""
-    return ["mov eax, cr4", "and eax, ~0x600", f"or eax, {v:#x}", "mov cr4, eax"]
-
-
-def cr0(set_bits, clear_bits):
-    return ["mov eax, cr0", f"and eax, ~{clear_bits:#x}", f"or eax, {set_bits:#x}",
-            "mov cr0, eax"]
-
-
-def t(name, code, ins=None, out=("xmm0",), mxcsr=MXCSR, show_mxcsr=True, gprs=(), mems=(),
-      mms=(), seg=SEG, mask=0, f_in=0x2, setup=None, pre_post=(), first_post=(), native=True):
-    """A test: loads MXCSR and the XMM registers `ins` maps to constants
-    (flat DS), sets DS = `seg` (None: stays flat), runs `code`; then (after
-    `first_post`, DS = 0x10 and `pre_post`) prints the `out` XMM registers
-    (four dwords each), the `gprs`, the `mms` MMX registers (two dwords),
-    the `mems` ((size, flat address): a dword, word or byte) and MXCSR.
-    Everything is first stored to SCR, so nothing printed is overwritten
-    before it is saved. `native=False` keeps the test out of
-    gen/sse_prot_native.py's run (which leaves out by itself what NOT_NATIVE
-    names, segments other than SEG and tests that set ESI, EDI or EBP)."""
-    pre = [f"ldmxcsr [ROMBASE + {k(mxcsr)}]"]
-    for x, v in (ins or {}).items():
-        pre.append(f"movdqu {x}, [ROMBASE + {k(v)}]")
-    if seg is not None:
-        pre += [f"push dword {seg:#x}", "pop ds"]
-    post = list(first_post) + ["push dword 0x10", "pop ds"]
-    restore = len(post)
-    post += list(pre_post)
-    slots = []
-    for i, x in enumerate(out):
-        post.append(f"movdqu [SCR + {16 * i:#x}], {x}")
-        slots += [16 * i + 4 * j for j in range(4)]
-    for i, g in enumerate(gprs):
-        post.append(f"mov [SCR + {0x80 + 4 * i:#x}], {g}")
-        slots.append(0x80 + 4 * i)
-    for i, x in enumerate(mms):
-        post.append(f"movq [SCR + {0xa0 + 8 * i:#x}], {x}")
-        slots += [0xa0 + 8 * i, 0xa4 + 8 * i]
-    for i, (size, addr) in enumerate(mems):
-        ld = {4: "mov eax, dword", 2: "movzx eax, word", 1: "movzx eax, byte"}[size]
-        post += [f"{ld} [{addr}]", f"mov [SCR + {0x100 + 4 * i:#x}], eax"]
-        slots.append(0x100 + 4 * i)
-    if show_mxcsr:
-        post.append("stmxcsr [SCR + 0xf0]")
-        slots.append(0xf0)
-    chunks = [slots[i:i + len(PRINTED)] for i in range(0, len(slots), len(PRINTED))] or [[]]
-    first = chunks[0]
-    lines = code + list(first_post) + list(pre_post)
-    TESTS.append(dict(name=name, pre=pre[:len(pre) - 2 * (seg is not None)], code=code,
-                      post=post[restore:], slots=slots, mask=mask, f_in=f_in,
-                      setup=setup or {},
-                      native=native and seg in (SEG, None) and
-                      not any(w in c for c in lines for w in NOT_NATIVE) and
-                      not set(setup or {}) & {"esi", "edi", "ebp"}))
-    post += [f"mov {reg}, [SCR + {a:#x}]" for reg, a in zip(PRINTED, first)]
-    regs = dict(esi=DOFF, edi=SOFF)
-    regs.update(setup or {})
-    r.test(name, pre + code, regs=tuple(PRINTED[:len(first)]), mask=mask, f_in=f_in, setup=regs,
-           post=post)
-    for chunk in chunks[1:]:
-        cont[0] += 1
-        c = cont[0]
-        rm = (1 << len(chunk)) - 1
-        r.raw([f"mov {reg}, [SCR + {a:#x}]" for reg, a in zip(PRINTED, chunk)] +
-              ["pushfd", "push dword 0", f"push dword {rm:#x}", f"push dword ROMBASE + .c{c}",
-               "call dump", f"jmp .d{c}", f".c{c}: db {name + ' +'!r}, 0", f".d{c}:"])
-
+g = ProtSseRom("sse-prot.asm", DOC)
+r, k, m, t, raw = g.r, g.k, g.m, g.t, g.raw
+TESTS = g.tests  # for gen/sse_prot_native.py
 
 A4 = f32(1.5, -2.0, 3.25, 1e30)
 B4 = f32(0.25, 4.0, -3.25, 1e30)
@@ -243,7 +139,6 @@ IB = ints(1, 0x01, 0x01, 0xff, 0x01, 0xff, 0x03, 0x40, 0xc0, 0xf0, 0x60, 0x30, 0
           0xaa, 0x55)
 MMA = ints(2, 0x7fff, -2, 0x1234, -32768)
 MMB = ints(2, 1, -3, 0x1111, -1)
-SEGS = "SEGBASE + SOFF"   # flat address of DS:EDI's store area
 
 # CR0.NE = 1 (an unmasked x87 exception is #MF), MP = 1, EM = TS = 0; the
 # constants copied to the data segment; CR4.OSFXSR | OSXMMEXCPT.
@@ -303,6 +198,19 @@ t("TS=1 fxsave: #NM", TS_ON + ["fxsave [edi]"], out=(), show_mxcsr=False, pre_po
 t("after clts addps runs", TS_ON + ["clts", "mov ebx, cr0", "and ebx, 0xe",
                                     "addps xmm0, xmm1", "paddw mm0, mm0", "emms"],
   ins={"xmm0": A4, "xmm1": B4}, gprs=("ebx",))
+
+t("TS=1 MP=0 addps: #NM", cr0(0x8, 0x2) + ["addps xmm0, xmm1"], ins={"xmm0": A4, "xmm1": B4},
+  pre_post=cr0(0x2, 0x8))
+t("EM=1 stmxcsr: #UD", EM_ON + ["stmxcsr [edi]"], out=(), pre_post=EM_OFF)
+# MOVNTI, the fences, PREFETCHh and CLFLUSH are no SSE register instructions:
+# CR0.EM/TS and CR4.OSFXSR do not apply (SDM Vol. 2 "MOVNTI", "SFENCE",
+# "LFENCE", "MFENCE", "PREFETCHh", "CLFLUSH": no #UD/#NM for them).
+t("EM=1 TS=1 OSFXSR=0: movnti, fences, prefetch, clflush run",
+  cr0(0xc, 0) + cr4(0) + ["mov ebx, 0x600d600d", "movnti [edi + 0x170], ebx", "sfence",
+                          "lfence", "mfence", "prefetchnta [esi]", "clflush [edi + 0x170]",
+                          "mov ecx, 1"],
+  out=(), gprs=("ecx",), setup={"ecx": 0}, show_mxcsr=False,
+  pre_post=cr0(0, 0xc) + ON, mems=[(4, f"{SEGS} + 0x170")])
 
 # ---- a pending x87 exception: #MF at MMX instructions, not at SSE ----
 PENDING = ["fninit", f"fldcw {m('cw_zm')}", "fld1", "fldz", "fdivp st1, st0"]
@@ -370,6 +278,23 @@ t("expand-down: movups at the limit: #GP", ["movups xmm0, [esi]"], ins={"xmm0": 
   seg=0x40, setup={"esi": 0xff8})
 t("expand-down: movups above the limit", [f"movups xmm0, {m('al16')}"], ins={"xmm0": 0},
   seg=0x40, setup={"esi": SEGBASE + DOFF})
+t("expand-down B=0: movups ending at 0xffff", ["movups [esi], xmm1", "movups xmm0, [esi]"],
+  ins={"xmm1": A4}, seg=SEGDN, setup={"esi": 0xfff0})
+t("expand-down B=0: movups past 0xffff: #GP", ["movups xmm0, [esi]"], ins={"xmm0": 0},
+  seg=SEGDN, setup={"esi": 0xfff8})
+t("expand-down B=0: movups below the limit: #GP", ["movups xmm0, [esi]"], ins={"xmm0": 0},
+  seg=SEGDN, setup={"esi": 0xffc})
+t("G=1 limit 0xf: movups ending at 0xffff", ["movups xmm0, [esi]"], seg=SEGG,
+  setup={"esi": 0xfff0})
+t("G=1 limit 0xf: movq past 0xffff: #GP", ["movq xmm0, [esi]"], ins={"xmm0": 0}, seg=SEGG,
+  setup={"esi": 0xfffc})
+t("cs override: movups load", [f"movups xmm0, [cs:esi]"], seg=None,
+  setup={"esi": "ROMBASE + al16"})
+t("cs override: movups store: #GP", [f"movups [cs:esi], xmm1"], ins={"xmm1": A4}, out=(),
+  seg=None, setup={"esi": SEGBASE + SOFF})
+t("fxsave through ss past the limit: #SS", [f"mov eax, {SEG:#x}", "mov ss, eax",
+                                           "fxsave [ebp]"],
+  out=(), show_mxcsr=False, seg=None, setup={"ebp": 0xff00}, first_post=["mov ss, [SS_SEL]"])
 t("read-only: movaps load", [f"movaps xmm0, {m('al16', 16)}"], seg=0x48,
   setup={"esi": SEGBASE + DOFF})
 t("read-only: movaps store: #GP", ["movaps [edi], xmm1"], ins={"xmm1": A4}, out=(),
@@ -660,6 +585,22 @@ t("fxrstor via ds", ["mov dword [edi + 0x200 + 24], 0x9f80",
                      "fxrstor [edi + 0x200]", "fnstcw [edi + 0x100]", "fnstsw ax", "movzx eax, ax",
                      "movzx ebx, word [edi + 0x100]", "fninit"],
   out=("xmm1",), gprs=("eax", "ebx"), native=False)
+# FXRSTOR of an abridged tag byte: FNSTENV then derives each tag from the
+# register (SDM Vol. 2 "FXSAVE", Table 3-55 and the note below it): TOP = 7,
+# ST0 = R7 = +0 (zero, 01), ST1 = R0 = QNaN (special, 10), the rest empty.
+t("fxrstor abridged tags, fnstenv", ["mov dword [edi + 0x200], 0x3800037f",
+                                     "mov dword [edi + 0x200 + 4], 0x81",
+                                     "mov dword [edi + 0x200 + 24], 0x1f80",
+                                     "mov dword [edi + 0x200 + 32], 0",
+                                     "mov dword [edi + 0x200 + 36], 0",
+                                     "mov dword [edi + 0x200 + 40], 0",
+                                     "mov dword [edi + 0x200 + 48], 0",
+                                     "mov dword [edi + 0x200 + 52], 0xc0000000",
+                                     "mov dword [edi + 0x200 + 56], 0x7fff",
+                                     "fxrstor [edi + 0x200]", "fnstenv [edi + 0x180]",
+                                     "fninit"],
+  out=(), show_mxcsr=False, native=False,
+  mems=[(2, f"{SEGS} + 0x180 + {o}") for o in (0, 4, 8)])
 t("fxrstor reserved mxcsr: #GP", ["mov dword [edi + 0x200 + 24], 0x11f80",
                                   "fxrstor [edi + 0x200]"], out=(), native=False)
 t("fxsave misaligned: #GP", ["fxsave [edi + 0x208]"], out=())
@@ -690,15 +631,10 @@ t("fxsave after fld m32 via fs, fadd st0: FDP kept",
   mems=[(2, f"{FX2} + 6"), (4, f"{FX2} + 8"), (2, f"{FX2} + 12"), (4, f"{FX2} + 16"),
         (2, f"{FX2} + 20")])
 
-# the data copied to DS:DOFF (16-byte aligned, so the copy keeps alignment)
-data = ["align 16", "dstart:",
-        "al16: db " + ", ".join(str(i + 1) for i in range(48)),
-        "mx_all: dd 0xffff", "mx_res16: dd 0x11f80", "mx_res31: dd 0x80001f80",
-        "mx_some: dd 0x3f81", "db 0", "mx_some_1: dd 0x3f81", "cw_zm: dw 0x037b", "align 16"]
-for val, label in consts.items():
-    data.append(f"{label}: dq {val & (2**64 - 1):#018x}, {val >> 64:#018x}")
-data.append("dend:")
-r.extra = ("msg_hello: db `SSE, MMX, FXSAVE (32-bit protected mode)\\n`, 0\n" +
-           "\n".join(data) + "\n")
+# the data copied to DS:DOFF
+g.finish("SSE, MMX, FXSAVE (32-bit protected mode)",
+         ["al16: db " + ", ".join(str(i + 1) for i in range(48)),
+          "mx_all: dd 0xffff", "mx_res16: dd 0x11f80", "mx_res31: dd 0x80001f80",
+          "mx_some: dd 0x3f81", "db 0", "mx_some_1: dd 0x3f81", "cw_zm: dw 0x037b"])
 if __name__ == "__main__":
     sys.stdout.write(r.emit())

@@ -10,7 +10,7 @@ addresses, zero-extended) and flat absolute addresses, so the data the ROM
 copies to SEGBASE + DOFF is copied to the same address of a fixed mapping
 (0x30000-0x5ffff) and ESI and EDI get the flat addresses DS = SEGBASE
 would have given (SEGBASE + DOFF, SEGBASE + SOFF). Left out (see
-sse_prot.NOT_NATIVE): CR0/CR4 changes, segment loads and overrides,
+sseprotgen.NOT_NATIVE): CR0/CR4 changes, segment loads and overrides,
 16-bit addressing, the segment-limit tests, and the FXSAVE images whose
 x87 pointers or XMM8-15 area differ in 64-bit mode.
 
@@ -29,6 +29,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sse_prot  # noqa: E402
+import sseprotgen as layout  # noqa: E402
 
 C_SRC = r"""
 #define _GNU_SOURCE
@@ -84,19 +85,19 @@ int main(void) {
 
 
 def build(out):
-    x = sse_prot
-    low, high = x.SCR, x.SEGBASE + 0x20000
+    x, L = sse_prot, layout
+    low, high = L.SCR, L.SEGBASE + 0x20000
     a = ["bits 64", "default abs", "extern report", "global run_tests", "global RESUME",
          "global dstart", "global dend", "%define ROMBASE 0",
-         f"SCR equ {x.SCR:#x}", f"SEGBASE equ {x.SEGBASE:#x}", f"DOFF equ {x.DOFF:#x}",
-         f"SOFF equ {x.SOFF:#x}", "section .data", "align 16", "RESUME: dq 0"]
+         f"SCR equ {L.SCR:#x}", f"SEGBASE equ {L.SEGBASE:#x}", f"DOFF equ {L.DOFF:#x}",
+         f"SOFF equ {L.SOFF:#x}", "section .data", "align 16", "RESUME: dq 0"]
     a += [l for l in x.r.extra.splitlines() if not l.startswith("msg_hello")]
     a += ["section .text", "run_tests:", "    push rbx", "    push rbp", "    push r12",
           "    push r13", "    push r14", "    push r15", "    sub rsp, 8"]
     names = []
     for i, t in enumerate(x.TESTS):
         if "raw" in t:
-            if not any(w in c for c in t["raw"] for w in x.NOT_NATIVE + ("dstart",)):
+            if not any(w in c for c in t["raw"] for w in L.NOT_NATIVE + ("dstart",)):
                 a += ["    " + c for c in t["raw"]]
             continue
         if not t["native"]:
@@ -104,7 +105,7 @@ def build(out):
         names.append(f"name{i}: db {t['name']!r}, 0")
         names.append(f"slots{i}: dd {len(t['slots'])}" +
                      "".join(f", {s:#x}" for s in t["slots"]))
-        setup = dict(esi=x.SEGBASE + x.DOFF, edi=x.SEGBASE + x.SOFF)
+        setup = dict(esi=L.SEGBASE + L.DOFF, edi=L.SEGBASE + L.SOFF)
         setup.update(t["setup"])
         a.append(f"; {t['name']}")
         a += [f"    lea rax, [end{i}]", "    mov [RESUME], rax"]
@@ -124,9 +125,9 @@ def build(out):
     with open(f"{out}/main.c", "w") as f:
         f.write(C_SRC)
     subprocess.run(["nasm", "-f", "elf64", "-o", f"{out}/tests.o", f"{out}/tests.asm"], check=True)
-    subprocess.run(["cc", "-O1", "-no-pie", f"-DSCR={x.SCR:#x}", f"-DLOW={low:#x}",
-                    f"-DLOW_SIZE={high - low:#x}", f"-DSEGBASE={x.SEGBASE:#x}",
-                    f"-DDOFF={x.DOFF:#x}", "-o", f"{out}/sse-prot-native", f"{out}/main.c",
+    subprocess.run(["cc", "-O1", "-no-pie", f"-DSCR={L.SCR:#x}", f"-DLOW={low:#x}",
+                    f"-DLOW_SIZE={high - low:#x}", f"-DSEGBASE={L.SEGBASE:#x}",
+                    f"-DDOFF={L.DOFF:#x}", "-o", f"{out}/sse-prot-native", f"{out}/main.c",
                     f"{out}/tests.o"], check=True)
 
 
