@@ -47,6 +47,11 @@
 ;   the faulting store writes nothing; the #GP(0) comes before an unmasked
 ;   #XM of the same instruction; CLFLUSH checks the limit, PREFETCHT0 does
 ;   not fault (Vol. 2 "CLFLUSH", "PREFETCHh").
+; - Paging (32-bit): an m128 or m64 crossing into a not-present page, a
+;   store to a read-only page with CR0.WP = 1 (MOVAPS, MASKMOVDQU), a CPL 3
+;   access to a supervisor page: #PF with CR2 and the error code, nothing
+;   stored; #GP(0) for misalignment before the page walk; a page mapped
+;   elsewhere; the accessed and dirty bits an SSE load, store and FXSAVE set.
 ; - Data breakpoints (DR0 on a linear address, segment base included; Vol. 3
 ;   §18.2.4, §18.3.1.2) hit by part of a MOVAPS/MOVQ/MASKMOVDQU store, a
 ;   MOVUPS load, LDMXCSR or FXSAVE: #DB after the instruction; none next to
@@ -112,6 +117,9 @@
 ; - FXSAVE writes no FOP (the 0x5a fill stays) and zeros for FIP, FCS, FDP,
 ;   FDS, FXRSTOR loads none of them (Vol. 1 §8.1.8-8.1.9, Vol. 2 "FXSAVE");
 ; - no #AC at all (as in ac-prot; SDM Vol. 3 §6.15 "Interrupt 17");
+; - a MOVUPS store that crosses into a not-present page writes its first 8
+;   bytes before the #PF (SDM Vol. 3 §6.5 "Faults": the faulting instruction
+;   is restarted as if it had not run; Bochs and the host store nothing);
 ; - no segment limit or type checks on data accesses (as in seglimit-prot):
 ;   past DS's limit (an m128, m64, m32, an FXSAVE image, CLFLUSH), below an
 ;   expand-down segment's, a write to a read-only segment or through a null
@@ -5614,12 +5622,360 @@ SOFF equ 0x3000
     jmp .e168
 .s168: db 'code16: fld m32 [si], fxsave [di]: FIP, FCS', 0
 .e168:
+    mov dword [0x60000], 0xa4a3a2a1
+    mov dword [0x60004], 0xb4b3b2b1
+    mov dword [0x60008], 0xc4c3c2c1
+    mov dword [0x6000c], 0xd4d3d2d1
+    mov dword [SEGBASE + 0x5ff8], 0x5a5a5a5a
+    mov dword [SEGBASE + 0x5ffc], 0x5a5a5a5a
+    and dword [ss:PT + (0x46000 >> 12) * 4], ~1
+    and dword [ss:PT + (0x47000 >> 12) * 4], ~2
+    mov dword [ss:PT + (0x48000 >> 12) * 4], 0x60000 | 7
+    and dword [ss:PT + (0x4a000 >> 12) * 4], ~4
+    mov eax, PD
+    mov cr3, eax
+    mov eax, cr0
+    and eax, ~0x0
+    or eax, 0x80010000
+    mov cr0, eax
+; paging: movups load into a not-present page: #PF
+    mov dword [RESUME], ROMBASE + .a169
+    mov esi, 0x5ff8
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    movdqu xmm0, [ROMBASE + cst7]
+    push dword 0xb8
+    pop ds
+    movups xmm0, [esi]
+.a169:
+    push dword 0x10
+    pop ds
+    movdqu [SCR + 0x0], xmm0
+    stmxcsr [SCR + 0xf0]
+    mov eax, [SCR + 0x0]
+    mov ebx, [SCR + 0x4]
+    mov ecx, [SCR + 0x8]
+    mov edx, [SCR + 0xc]
+    mov esi, [SCR + 0xf0]
+    pushfd
+    push dword 0x0
+    push dword 0x1f
+    push dword ROMBASE + .s169
+    call dump
+    jmp .e169
+.s169: db 'paging: movups load into a not-present page: #PF', 0
+.e169:
+; paging: movups store into it: #PF, nothing stored
+    mov dword [RESUME], ROMBASE + .a170
+    mov esi, 0x5ff8
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    movdqu xmm1, [ROMBASE + cst1]
+    push dword 0xb8
+    pop ds
+    movups [esi], xmm1
+.a170:
+    push dword 0x10
+    pop ds
+    mov eax, dword [SEGBASE + 0x5ff8]
+    mov [SCR + 0x100], eax
+    mov eax, dword [SEGBASE + 0x5ffc]
+    mov [SCR + 0x104], eax
+    stmxcsr [SCR + 0xf0]
+    mov eax, [SCR + 0x100]
+    mov ebx, [SCR + 0x104]
+    mov ecx, [SCR + 0xf0]
+    pushfd
+    push dword 0x0
+    push dword 0x7
+    push dword ROMBASE + .s170
+    call dump
+    jmp .e170
+.s170: db 'paging: movups store into it: #PF, nothing stored', 0
+.e170:
+; paging: movq mm load into it: #PF
+    mov dword [RESUME], ROMBASE + .a171
+    mov esi, 0x5ffc
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    push dword 0xb8
+    pop ds
+    movq mm0, [esi]
+    emms
+.a171:
+    push dword 0x10
+    pop ds
+    emms
+    pushfd
+    push dword 0x0
+    push dword 0x0
+    push dword ROMBASE + .s171
+    call dump
+    jmp .e171
+.s171: db 'paging: movq mm load into it: #PF', 0
+.e171:
+; paging: movaps misaligned on it: #GP
+    mov dword [RESUME], ROMBASE + .a172
+    mov esi, 0x6008
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    movdqu xmm0, [ROMBASE + cst7]
+    push dword 0xb8
+    pop ds
+    movaps xmm0, [esi]
+.a172:
+    push dword 0x10
+    pop ds
+    movdqu [SCR + 0x0], xmm0
+    stmxcsr [SCR + 0xf0]
+    mov eax, [SCR + 0x0]
+    mov ebx, [SCR + 0x4]
+    mov ecx, [SCR + 0x8]
+    mov edx, [SCR + 0xc]
+    mov esi, [SCR + 0xf0]
+    pushfd
+    push dword 0x0
+    push dword 0x1f
+    push dword ROMBASE + .s172
+    call dump
+    jmp .e172
+.s172: db 'paging: movaps misaligned on it: #GP', 0
+.e172:
+; paging: movaps load from a read-only page
+    mov dword [RESUME], ROMBASE + .a173
+    mov esi, 0x7000
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    push dword 0xb8
+    pop ds
+    movaps xmm0, [esi]
+.a173:
+    push dword 0x10
+    pop ds
+    movdqu [SCR + 0x0], xmm0
+    stmxcsr [SCR + 0xf0]
+    mov eax, [SCR + 0x0]
+    mov ebx, [SCR + 0x4]
+    mov ecx, [SCR + 0x8]
+    mov edx, [SCR + 0xc]
+    mov esi, [SCR + 0xf0]
+    pushfd
+    push dword 0x0
+    push dword 0x1f
+    push dword ROMBASE + .s173
+    call dump
+    jmp .e173
+.s173: db 'paging: movaps load from a read-only page', 0
+.e173:
+; paging: movaps store to it (WP=1): #PF
+    mov dword [RESUME], ROMBASE + .a174
+    mov esi, 0x7000
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    movdqu xmm1, [ROMBASE + cst1]
+    push dword 0xb8
+    pop ds
+    movaps [esi], xmm1
+.a174:
+    push dword 0x10
+    pop ds
+    stmxcsr [SCR + 0xf0]
+    mov eax, [SCR + 0xf0]
+    pushfd
+    push dword 0x0
+    push dword 0x1
+    push dword ROMBASE + .s174
+    call dump
+    jmp .e174
+.s174: db 'paging: movaps store to it (WP=1): #PF', 0
+.e174:
+; paging: maskmovdqu to it: #PF
+    mov dword [RESUME], ROMBASE + .a175
+    mov esi, 0x1000
+    mov edi, 0x7010
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    movdqu xmm1, [ROMBASE + cst3]
+    movdqu xmm2, [ROMBASE + cst66]
+    push dword 0xb8
+    pop ds
+    maskmovdqu xmm1, xmm2
+.a175:
+    push dword 0x10
+    pop ds
+    stmxcsr [SCR + 0xf0]
+    mov eax, [SCR + 0xf0]
+    pushfd
+    push dword 0x0
+    push dword 0x1
+    push dword ROMBASE + .s175
+    call dump
+    jmp .e175
+.s175: db 'paging: maskmovdqu to it: #PF', 0
+.e175:
+; paging: movups through a page mapped elsewhere
+    mov dword [RESUME], ROMBASE + .a176
+    mov esi, 0x8000
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    push dword 0xb8
+    pop ds
+    movups xmm0, [esi]
+.a176:
+    push dword 0x10
+    pop ds
+    movdqu [SCR + 0x0], xmm0
+    stmxcsr [SCR + 0xf0]
+    mov eax, [SCR + 0x0]
+    mov ebx, [SCR + 0x4]
+    mov ecx, [SCR + 0x8]
+    mov edx, [SCR + 0xc]
+    mov esi, [SCR + 0xf0]
+    pushfd
+    push dword 0x0
+    push dword 0x1f
+    push dword ROMBASE + .s176
+    call dump
+    jmp .e176
+.s176: db 'paging: movups through a page mapped elsewhere', 0
+.e176:
+; paging: A and D after movaps load, store, fxsave
+    mov dword [RESUME], ROMBASE + .a177
+    mov esi, 0x9000
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    push dword 0xb8
+    pop ds
+    and dword [ss:PT + (0x49000 >> 12) * 4], ~0x60
+    invlpg [esi]
+    movaps xmm0, [esi]
+    mov ebx, [ss:PT + (0x49000 >> 12) * 4]
+    movaps [esi], xmm0
+    mov ecx, [ss:PT + (0x49000 >> 12) * 4]
+    and dword [ss:PT + (0x49000 >> 12) * 4], ~0x60
+    invlpg [esi]
+    fxsave [esi]
+    mov edx, [ss:PT + (0x49000 >> 12) * 4]
+    and ebx, 0x60
+    and ecx, 0x60
+    and edx, 0x60
+.a177:
+    push dword 0x10
+    pop ds
+    mov [SCR + 0x80], ebx
+    mov [SCR + 0x84], ecx
+    mov [SCR + 0x88], edx
+    mov eax, [SCR + 0x80]
+    mov ebx, [SCR + 0x84]
+    mov ecx, [SCR + 0x88]
+    pushfd
+    push dword 0x0
+    push dword 0x7
+    push dword ROMBASE + .s177
+    call dump
+    jmp .e177
+.s177: db 'paging: A and D after movaps load, store, fxsave', 0
+.e177:
+; paging cpl3: movss from a supervisor page: #PF
+    mov dword [RESUME], ROMBASE + .a178
+    mov esi, 0xa000
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    movdqu xmm0, [ROMBASE + cst7]
+    push dword 0xcb
+    pop ds
+    push dword 0x23
+    push dword STACK3
+    push dword 0x2
+    push dword 0x1b
+    push dword ROMBASE + .r3_9
+    iretd
+.r3_9:
+    movss xmm0, [esi]
+    int 0x80
+.a178:
+    push dword 0x10
+    pop ds
+    movdqu [SCR + 0x0], xmm0
+    stmxcsr [SCR + 0xf0]
+    mov eax, [SCR + 0x0]
+    mov ebx, [SCR + 0x4]
+    mov ecx, [SCR + 0x8]
+    mov edx, [SCR + 0xc]
+    mov esi, [SCR + 0xf0]
+    pushfd
+    push dword 0x0
+    push dword 0x1f
+    push dword ROMBASE + .s178
+    call dump
+    jmp .e178
+.s178: db 'paging cpl3: movss from a supervisor page: #PF', 0
+.e178:
+; paging cpl3: movaps store to a supervisor page: #PF
+    mov dword [RESUME], ROMBASE + .a179
+    mov esi, 0xa000
+    mov edi, 0x3000
+    push dword 0x2
+    popfd
+    ldmxcsr [ROMBASE + cst0]
+    movdqu xmm1, [ROMBASE + cst1]
+    push dword 0xcb
+    pop ds
+    push dword 0x23
+    push dword STACK3
+    push dword 0x2
+    push dword 0x1b
+    push dword ROMBASE + .r3_10
+    iretd
+.r3_10:
+    movaps [esi], xmm1
+    int 0x80
+.a179:
+    push dword 0x10
+    pop ds
+    stmxcsr [SCR + 0xf0]
+    mov eax, [SCR + 0xf0]
+    pushfd
+    push dword 0x0
+    push dword 0x1
+    push dword ROMBASE + .s179
+    call dump
+    jmp .e179
+.s179: db 'paging cpl3: movaps store to a supervisor page: #PF', 0
+.e179:
+    mov eax, cr0
+    and eax, ~0x80010000
+    or eax, 0x0
+    mov cr0, eax
+    or dword [ss:PT + (0x46000 >> 12) * 4], 1
+    or dword [ss:PT + (0x47000 >> 12) * 4], 2
+    mov dword [ss:PT + (0x48000 >> 12) * 4], 0x48000 | 7
+    or dword [ss:PT + (0x4a000 >> 12) * 4], 4
     mov edi, SEGBASE + SOFF + 0x200
     mov ecx, 512 / 4
     mov eax, 0x5a5a5a5a
     rep stosd
 ; fxsave after fld m32 via ds
-    mov dword [RESUME], ROMBASE + .a169
+    mov dword [RESUME], ROMBASE + .a180
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -5640,7 +5996,7 @@ SOFF equ 0x3000
     fld dword [esi + cst68 - dstart + 0]
     fxsave [edi + 0x200]
     fninit
-.a169:
+.a180:
     push dword 0x10
     pop ds
     movzx eax, word [SEGBASE + SOFF + 0x200]
@@ -5672,11 +6028,11 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x3f
-    push dword ROMBASE + .s169
+    push dword ROMBASE + .s180
     call dump
-    jmp .e169
-.s169: db 'fxsave after fld m32 via ds', 0
-.e169:
+    jmp .e180
+.s180: db 'fxsave after fld m32 via ds', 0
+.e180:
     mov eax, [SCR + 0x118]
     mov ebx, [SCR + 0x11c]
     mov ecx, [SCR + 0x120]
@@ -5690,13 +6046,13 @@ SOFF equ 0x3000
     .c14: db 'fxsave after fld m32 via ds +', 0
 .d14:
 ; fxsave xmm0, xmm7, low dwords of xmm1-6
-    mov dword [RESUME], ROMBASE + .a170
+    mov dword [RESUME], ROMBASE + .a181
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
     popfd
     ldmxcsr [ROMBASE + cst0]
-.a170:
+.a181:
     push dword 0x10
     pop ds
     mov eax, dword [SEGBASE + SOFF + 0x200 + 0xa0]
@@ -5736,11 +6092,11 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x3f
-    push dword ROMBASE + .s170
+    push dword ROMBASE + .s181
     call dump
-    jmp .e170
-.s170: db 'fxsave xmm0, xmm7, low dwords of xmm1-6', 0
-.e170:
+    jmp .e181
+.s181: db 'fxsave xmm0, xmm7, low dwords of xmm1-6', 0
+.e181:
     mov eax, [SCR + 0x118]
     mov ebx, [SCR + 0x11c]
     mov ecx, [SCR + 0x120]
@@ -5766,13 +6122,13 @@ SOFF equ 0x3000
     .c16: db 'fxsave xmm0, xmm7, low dwords of xmm1-6 +', 0
 .d16:
 ; fxsave leaves xmm8-15 and 464-511
-    mov dword [RESUME], ROMBASE + .a171
+    mov dword [RESUME], ROMBASE + .a182
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
     popfd
     ldmxcsr [ROMBASE + cst0]
-.a171:
+.a182:
     push dword 0x10
     pop ds
     mov eax, dword [SEGBASE + SOFF + 0x200 + 0x120]
@@ -5793,13 +6149,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x1f
-    push dword ROMBASE + .s171
+    push dword ROMBASE + .s182
     call dump
-    jmp .e171
-.s171: db 'fxsave leaves xmm8-15 and 464-511', 0
-.e171:
+    jmp .e182
+.s182: db 'fxsave leaves xmm8-15 and 464-511', 0
+.e182:
 ; fxrstor via ds
-    mov dword [RESUME], ROMBASE + .a172
+    mov dword [RESUME], ROMBASE + .a183
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -5817,7 +6173,7 @@ SOFF equ 0x3000
     movzx eax, ax
     movzx ebx, word [edi + 0x100]
     fninit
-.a172:
+.a183:
     push dword 0x10
     pop ds
     movdqu [SCR + 0x0], xmm1
@@ -5833,11 +6189,11 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x3f
-    push dword ROMBASE + .s172
+    push dword ROMBASE + .s183
     call dump
-    jmp .e172
-.s172: db 'fxrstor via ds', 0
-.e172:
+    jmp .e183
+.s183: db 'fxrstor via ds', 0
+.e183:
     mov eax, [SCR + 0xf0]
     pushfd
     push dword 0
@@ -5848,7 +6204,7 @@ SOFF equ 0x3000
     .c17: db 'fxrstor via ds +', 0
 .d17:
 ; fxrstor abridged tags, fnstenv
-    mov dword [RESUME], ROMBASE + .a173
+    mov dword [RESUME], ROMBASE + .a184
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -5868,7 +6224,7 @@ SOFF equ 0x3000
     fxrstor [edi + 0x200]
     fnstenv [edi + 0x180]
     fninit
-.a173:
+.a184:
     push dword 0x10
     pop ds
     movzx eax, word [SEGBASE + SOFF + 0x180 + 0]
@@ -5883,13 +6239,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x7
-    push dword ROMBASE + .s173
+    push dword ROMBASE + .s184
     call dump
-    jmp .e173
-.s173: db 'fxrstor abridged tags, fnstenv', 0
-.e173:
+    jmp .e184
+.s184: db 'fxrstor abridged tags, fnstenv', 0
+.e184:
 ; fxrstor reserved mxcsr: #GP
-    mov dword [RESUME], ROMBASE + .a174
+    mov dword [RESUME], ROMBASE + .a185
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -5899,7 +6255,7 @@ SOFF equ 0x3000
     pop ds
     mov dword [edi + 0x200 + 24], 0x11f80
     fxrstor [edi + 0x200]
-.a174:
+.a185:
     push dword 0x10
     pop ds
     stmxcsr [SCR + 0xf0]
@@ -5907,13 +6263,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x1
-    push dword ROMBASE + .s174
+    push dword ROMBASE + .s185
     call dump
-    jmp .e174
-.s174: db 'fxrstor reserved mxcsr: #GP', 0
-.e174:
+    jmp .e185
+.s185: db 'fxrstor reserved mxcsr: #GP', 0
+.e185:
 ; fxsave misaligned: #GP
-    mov dword [RESUME], ROMBASE + .a175
+    mov dword [RESUME], ROMBASE + .a186
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -5922,7 +6278,7 @@ SOFF equ 0x3000
     push dword 0xb8
     pop ds
     fxsave [edi + 0x208]
-.a175:
+.a186:
     push dword 0x10
     pop ds
     stmxcsr [SCR + 0xf0]
@@ -5930,13 +6286,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x1
-    push dword ROMBASE + .s175
+    push dword ROMBASE + .s186
     call dump
-    jmp .e175
-.s175: db 'fxsave misaligned: #GP', 0
-.e175:
+    jmp .e186
+.s186: db 'fxsave misaligned: #GP', 0
+.e186:
 ; fxrstor misaligned: #GP
-    mov dword [RESUME], ROMBASE + .a176
+    mov dword [RESUME], ROMBASE + .a187
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -5946,7 +6302,7 @@ SOFF equ 0x3000
     pop ds
     mov dword [edi + 0x200 + 24], 0x1f80
     fxrstor [edi + 0x208]
-.a176:
+.a187:
     push dword 0x10
     pop ds
     stmxcsr [SCR + 0xf0]
@@ -5954,13 +6310,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x1
-    push dword ROMBASE + .s176
+    push dword ROMBASE + .s187
     call dump
-    jmp .e176
-.s176: db 'fxrstor misaligned: #GP', 0
-.e176:
+    jmp .e187
+.s187: db 'fxrstor misaligned: #GP', 0
+.e187:
 ; base+8: fxsave offset ..8 runs, fninit's pointers
-    mov dword [RESUME], ROMBASE + .a177
+    mov dword [RESUME], ROMBASE + .a188
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -5970,7 +6326,7 @@ SOFF equ 0x3000
     pop ds
     fninit
     fxsave [edi + 0x1f8]
-.a177:
+.a188:
     push dword 0x10
     pop ds
     movzx eax, word [SEGBASE + SOFF + 0x200]
@@ -5996,11 +6352,11 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x3f
-    push dword ROMBASE + .s177
+    push dword ROMBASE + .s188
     call dump
-    jmp .e177
-.s177: db "base+8: fxsave offset ..8 runs, fninit's pointers", 0
-.e177:
+    jmp .e188
+.s188: db "base+8: fxsave offset ..8 runs, fninit's pointers", 0
+.e188:
     mov eax, [SCR + 0x118]
     pushfd
     push dword 0
@@ -6011,7 +6367,7 @@ SOFF equ 0x3000
     .c18: db "base+8: fxsave offset ..8 runs, fninit's pointers +", 0
 .d18:
 ; fxsave past the limit: #GP
-    mov dword [RESUME], ROMBASE + .a178
+    mov dword [RESUME], ROMBASE + .a189
     mov esi, 0x1000
     mov edi, 0xff00
     push dword 0x2
@@ -6020,19 +6376,19 @@ SOFF equ 0x3000
     push dword 0xb8
     pop ds
     fxsave [edi]
-.a178:
+.a189:
     push dword 0x10
     pop ds
     pushfd
     push dword 0x0
     push dword 0x0
-    push dword ROMBASE + .s178
+    push dword ROMBASE + .s189
     call dump
-    jmp .e178
-.s178: db 'fxsave past the limit: #GP', 0
-.e178:
+    jmp .e189
+.s189: db 'fxsave past the limit: #GP', 0
+.e189:
 ; fxsave, bytes 496-511 past the limit: #GP
-    mov dword [RESUME], ROMBASE + .a179
+    mov dword [RESUME], ROMBASE + .a190
     mov esi, 0x1000
     mov edi, 0xfe10
     push dword 0x2
@@ -6041,19 +6397,19 @@ SOFF equ 0x3000
     push dword 0xb8
     pop ds
     fxsave [edi]
-.a179:
+.a190:
     push dword 0x10
     pop ds
     pushfd
     push dword 0x0
     push dword 0x0
-    push dword ROMBASE + .s179
+    push dword ROMBASE + .s190
     call dump
-    jmp .e179
-.s179: db 'fxsave, bytes 496-511 past the limit: #GP', 0
-.e179:
+    jmp .e190
+.s190: db 'fxsave, bytes 496-511 past the limit: #GP', 0
+.e190:
 ; fxrstor loads the pointers
-    mov dword [RESUME], ROMBASE + .a180
+    mov dword [RESUME], ROMBASE + .a191
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -6069,7 +6425,7 @@ SOFF equ 0x3000
     fxrstor [edi + 0x200]
     fxsave [edi + 0x600]
     fninit
-.a180:
+.a191:
     push dword 0x10
     pop ds
     movzx eax, word [SEGBASE + SOFF + 0x600 + 6]
@@ -6090,13 +6446,13 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x1f
-    push dword ROMBASE + .s180
+    push dword ROMBASE + .s191
     call dump
-    jmp .e180
-.s180: db 'fxrstor loads the pointers', 0
-.e180:
+    jmp .e191
+.s191: db 'fxrstor loads the pointers', 0
+.e191:
 ; fxsave after fld m32 via fs, fadd st0: FDP kept
-    mov dword [RESUME], ROMBASE + .a181
+    mov dword [RESUME], ROMBASE + .a192
     mov esi, 0x1000
     mov edi, 0x3000
     push dword 0x2
@@ -6111,7 +6467,7 @@ SOFF equ 0x3000
     fadd st0, st0
     fxsave [edi + 0x600]
     fninit
-.a181:
+.a192:
     push dword 0x10
     pop ds
     movzx eax, word [SEGBASE + SOFF + 0x600 + 6]
@@ -6132,11 +6488,11 @@ SOFF equ 0x3000
     pushfd
     push dword 0x0
     push dword 0x1f
-    push dword ROMBASE + .s181
+    push dword ROMBASE + .s192
     call dump
-    jmp .e181
-.s181: db 'fxsave after fld m32 via fs, fadd st0: FDP kept', 0
-.e181:
+    jmp .e192
+.s192: db 'fxsave after fld m32 via fs, fadd st0: FDP kept', 0
+.e192:
 %include "inc/prot-postlude.inc"
 msg_hello: db `SSE, MMX, FXSAVE (32-bit protected mode)\n`, 0
 align 16

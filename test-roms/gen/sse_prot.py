@@ -2,7 +2,8 @@
 the lane builders come from ssegen.py)."""
 import sys
 from ssegen import f32, f64, ints, bstr, QNAN, SNAN, DENORM, MXCSR
-from sseprotgen import ProtSseRom, cr0, cr4, SEGBASE, DOFF, SOFF, SEGS, SEG, SEG8, SEG3, SEGDN, SEGG
+from sseprotgen import ProtSseRom, cr0, cr4, SEGS, SEG8, A4, B4, A2, B2, IA, IB, MMA, MMB
+from sse_prot_mem import limits, system
 
 DOC = """
 SSE, SSE2, MMX and FXSAVE/FXRSTOR in 32-bit protected mode (legacy mode,
@@ -53,6 +54,11 @@ and Table 13-1 (CR4.OSFXSR, OSXMMEXCPT, CR0.EM/TS for SSE), Table 12-1
   the faulting store writes nothing; the #GP(0) comes before an unmasked
   #XM of the same instruction; CLFLUSH checks the limit, PREFETCHT0 does
   not fault (Vol. 2 "CLFLUSH", "PREFETCHh").
+- Paging (32-bit): an m128 or m64 crossing into a not-present page, a
+  store to a read-only page with CR0.WP = 1 (MOVAPS, MASKMOVDQU), a CPL 3
+  access to a supervisor page: #PF with CR2 and the error code, nothing
+  stored; #GP(0) for misalignment before the page walk; a page mapped
+  elsewhere; the accessed and dirty bits an SSE load, store and FXSAVE set.
 - Data breakpoints (DR0 on a linear address, segment base included; Vol. 3
   §18.2.4, §18.3.1.2) hit by part of a MOVAPS/MOVQ/MASKMOVDQU store, a
   MOVUPS load, LDMXCSR or FXSAVE: #DB after the instruction; none next to
@@ -118,6 +124,9 @@ What the patch changes:
 - FXSAVE writes no FOP (the 0x5a fill stays) and zeros for FIP, FCS, FDP,
   FDS, FXRSTOR loads none of them (Vol. 1 §8.1.8-8.1.9, Vol. 2 "FXSAVE");
 - no #AC at all (as in ac-prot; SDM Vol. 3 §6.15 "Interrupt 17");
+- a MOVUPS store that crosses into a not-present page writes its first 8
+  bytes before the #PF (SDM Vol. 3 §6.5 "Faults": the faulting instruction
+  is restarted as if it had not run; Bochs and the host store nothing);
 - no segment limit or type checks on data accesses (as in seglimit-prot):
   past DS's limit (an m128, m64, m32, an FXSAVE image, CLFLUSH), below an
   expand-down segment's, a write to a read-only segment or through a null
@@ -129,16 +138,6 @@ g = ProtSseRom("sse-prot.asm", DOC)
 r, k, m, t, raw = g.r, g.k, g.m, g.t, g.raw
 TESTS = g.tests  # for gen/sse_prot_native.py
 
-A4 = f32(1.5, -2.0, 3.25, 1e30)
-B4 = f32(0.25, 4.0, -3.25, 1e30)
-A2 = f64(1.0 / 3.0, -1e300)
-B2 = f64(3.0, 1e300)
-IA = ints(1, 0x00, 0x7f, 0x80, 0xff, 0x01, 0xfe, 0x40, 0xc0, 0x10, 0x20, 0x30, 0x90, 0x7e, 0x81,
-          0x55, 0xaa)
-IB = ints(1, 0x01, 0x01, 0xff, 0x01, 0xff, 0x03, 0x40, 0xc0, 0xf0, 0x60, 0x30, 0x90, 0x02, 0x80,
-          0xaa, 0x55)
-MMA = ints(2, 0x7fff, -2, 0x1234, -32768)
-MMB = ints(2, 1, -3, 0x1111, -1)
 
 # CR0.NE = 1 (an unmasked x87 exception is #MF), MP = 1, EM = TS = 0; the
 # constants copied to the data segment; CR4.OSFXSR | OSXMMEXCPT.
@@ -249,77 +248,7 @@ t("movd xmm m32/r32", [f"movd xmm0, {m('al16', 2)}", "mov ebx, -2", "movd xmm1, 
   ins={"xmm0": A4, "xmm1": B4}, out=("xmm1",), gprs=("ecx",), show_mxcsr=False,
   mems=[(4, f"{SEGS} + 0x60")])
 
-# ---- segment limit (0xffff): #GP(0) through DS, #SS(0) through SS ----
-t("movups ending at the limit", ["movups [esi], xmm1", "movups xmm0, [esi]"],
-  ins={"xmm1": A4}, setup={"esi": 0xfff0})
-t("movups past the limit: #GP", ["movups xmm0, [esi]"], ins={"xmm0": 0},
-  setup={"esi": 0xfff8})
-t("movdqa store past the limit: #GP", ["movdqa [esi], xmm1"], ins={"xmm1": A4}, out=(),
-  setup={"esi": 0xfffffff0})
-t("movss past the limit: #GP", ["movss xmm0, [esi]"], ins={"xmm0": 0}, setup={"esi": 0xfffd})
-t("movq past the limit: #GP", ["movq xmm0, [esi]"], ins={"xmm0": 0}, setup={"esi": 0xfff9})
-t("movdqu through ss past the limit: #SS", [f"mov eax, {SEG:#x}", "mov ss, eax",
-                                            "movdqu xmm0, [ebp]"],
-  ins={"xmm0": 0}, seg=None, setup={"ebp": 0xfff8}, first_post=["mov ss, [SS_SEL]"])
-t("movdqu through ss within the limit", [f"mov eax, {SEG:#x}", "mov ss, eax",
-                                         "movdqu xmm0, [ebp]"],
-  ins={"xmm0": 0}, seg=None, setup={"ebp": DOFF}, first_post=["mov ss, [SS_SEL]"])
-
-t("movups store past the limit: #GP, memory unchanged",
-  ["movups [esi], xmm1", "movups [esi + 8], xmm2"], ins={"xmm1": A4, "xmm2": B4}, out=(),
-  setup={"esi": 0xfff0}, mems=[(4, f"SEGBASE + 0xfff8"), (4, f"SEGBASE + 0xfffc")])
-t("divss m32 past the limit, ZE unmasked: #GP", ["divss xmm0, [esi]"],
-  ins={"xmm0": f32(1.0)}, setup={"esi": 0xfffe}, mxcsr=MXCSR & ~0x200)
-t("prefetcht0 past the limit: no fault", ["mov ebx, 1", "prefetcht0 [esi]", "mov ebx, 2"],
-  out=(), gprs=("ebx",), show_mxcsr=False, setup={"esi": 0x20000})
-t("clflush past the limit: #GP", ["mov ebx, 1", "clflush [esi]", "mov ebx, 2"],
-  out=(), gprs=("ebx",), show_mxcsr=False, setup={"esi": 0x20000})
-t("expand-down: movups at the limit: #GP", ["movups xmm0, [esi]"], ins={"xmm0": 0},
-  seg=0x40, setup={"esi": 0xff8})
-t("expand-down: movups above the limit", [f"movups xmm0, {m('al16')}"], ins={"xmm0": 0},
-  seg=0x40, setup={"esi": SEGBASE + DOFF})
-t("expand-down B=0: movups ending at 0xffff", ["movups [esi], xmm1", "movups xmm0, [esi]"],
-  ins={"xmm1": A4}, seg=SEGDN, setup={"esi": 0xfff0})
-t("expand-down B=0: movups past 0xffff: #GP", ["movups xmm0, [esi]"], ins={"xmm0": 0},
-  seg=SEGDN, setup={"esi": 0xfff8})
-t("expand-down B=0: movups below the limit: #GP", ["movups xmm0, [esi]"], ins={"xmm0": 0},
-  seg=SEGDN, setup={"esi": 0xffc})
-t("G=1 limit 0xf: movups ending at 0xffff", ["movups xmm0, [esi]"], seg=SEGG,
-  setup={"esi": 0xfff0})
-t("G=1 limit 0xf: movq past 0xffff: #GP", ["movq xmm0, [esi]"], ins={"xmm0": 0}, seg=SEGG,
-  setup={"esi": 0xfffc})
-t("cs override: movups load", [f"movups xmm0, [cs:esi]"], seg=None,
-  setup={"esi": "ROMBASE + al16"})
-t("cs override: movups store: #GP", [f"movups [cs:esi], xmm1"], ins={"xmm1": A4}, out=(),
-  seg=None, setup={"esi": SEGBASE + SOFF})
-t("fxsave through ss past the limit: #SS", [f"mov eax, {SEG:#x}", "mov ss, eax",
-                                           "fxsave [ebp]"],
-  out=(), show_mxcsr=False, seg=None, setup={"ebp": 0xff00}, first_post=["mov ss, [SS_SEL]"])
-t("read-only: movaps load", [f"movaps xmm0, {m('al16', 16)}"], seg=0x48,
-  setup={"esi": SEGBASE + DOFF})
-t("read-only: movaps store: #GP", ["movaps [edi], xmm1"], ins={"xmm1": A4}, out=(),
-  seg=0x48, setup={"edi": SEGBASE + SOFF})
-t("read-only: stmxcsr: #GP", ["stmxcsr [edi]"], out=(), seg=0x48,
-  setup={"edi": SEGBASE + SOFF})
-t("read-only: maskmovdqu: #GP", ["maskmovdqu xmm1, xmm2"], ins={"xmm1": IA, "xmm2": IB},
-  out=(), seg=0x48, setup={"edi": SEGBASE + SOFF})
-t("read-only: fxsave: #GP", ["fxsave [edi + 0x800]"], out=(), show_mxcsr=False,
-  seg=0x48, setup={"edi": SEGBASE + SOFF})
-t("null ds: movaps: #GP", [f"movaps xmm0, {m('al16')}"], ins={"xmm0": 0}, seg=0)
-t("fs override, base+8: movaps offset ..8",
-  [f"push dword {SEG8:#x}", "pop fs", f"movaps xmm0, [fs:esi + al16 - dstart + 8]"],
-  ins={"xmm0": 0}, seg=None)
-t("es override: maskmovdqu es:edi", [f"push dword {SEG8:#x}", "pop es",
-                                     "movdqa [es:edi + 0x78], xmm3", "add edi, 0x78",
-                                     "es maskmovdqu xmm1, xmm2"],
-  ins={"xmm1": IA, "xmm2": IB, "xmm3": bstr(b"================")}, out=(), show_mxcsr=False,
-  mems=[(4, f"{SEGS} + 0x80 + {o}") for o in (0, 4, 8, 12)])
-t("a16: movups [bx + disp16] wraps at 64K",
-  [f"movups xmm0, [bx + 0x2000 + al16 - dstart]"], setup={"ebx": 0xabcdf000})
-t("a16: movaps [bp + di] through ss", [f"mov eax, {SEG:#x}", "mov ss, eax",
-                                      "movaps xmm0, [bp + di]"], seg=None,
-  setup={"ebp": 0xffff0000 | DOFF, "edi": 0x77770010}, first_post=["mov ss, [SS_SEL]"])
-t("lock addps: #UD", ["db 0xf0  ; LOCK", "addps xmm0, xmm1"], ins={"xmm0": A4, "xmm1": B4})
+limits(g)
 
 # ---- arithmetic with memory operands ----
 t("addps m128", [f"addps xmm0, {m(B4)}"], ins={"xmm0": A4})
@@ -449,116 +378,7 @@ t("maskmovq ds:edi", [f"movq mm3, {m(bstr(b'########'))}", "movq [edi + 0xe0], m
                       "maskmovq mm1, mm2", "emms"],
   out=(), show_mxcsr=False, mems=[(4, f"{SEGS} + 0xe0"), (4, f"{SEGS} + 0xe4")])
 
-# ---- data breakpoints (DR0, 4 bytes; SDM Vol. 3 §18.2.4, §18.3.1.2) ----
-# on a linear address (the segment base included) that an SSE, MMX or
-# FXSAVE access covers in part: a trap after the instruction, DR6.B0 set;
-# a faulting access raises its fault and no #DB.
-def watch(linear, rw):
-    dr7 = 0x1 | {"w": 1, "rw": 3}[rw] << 16 | 3 << 18
-    return [f"mov eax, {linear}", "mov dr0, eax", f"mov eax, {dr7:#x}", "mov dr7, eax"]
-
-
-UNWATCH = ["xor eax, eax", "mov dr7, eax"]
-t("dr0 w on bytes 8-11 of movaps store", watch(f"{SEGS} + 0x108", "w") +
-  ["movaps [edi + 0x100], xmm1", "mov ebx, 1"], ins={"xmm1": A4}, out=(), gprs=("ebx",),
-  setup={"ebx": 0}, show_mxcsr=False, pre_post=UNWATCH, mems=[(4, f"{SEGS} + 0x10c")])
-t("dr0 rw on bytes 12-15 of movups load", watch("SEGBASE + DOFF + al16 - dstart + 12", "rw") +
-  [f"movups xmm0, {m('al16', 1)}"], pre_post=UNWATCH)
-t("dr0 rw on ldmxcsr", watch("SEGBASE + DOFF + mx_some - dstart", "rw") +
-  [f"ldmxcsr {m('mx_some')}"], out=(), pre_post=UNWATCH)
-t("dr0 w on fxsave's xmm0 area", watch(f"{SEGS} + 0x4a4", "w") + ["fxsave [edi + 0x400]"],
-  out=(), show_mxcsr=False, pre_post=UNWATCH)
-t("dr0 w on movq mm store", watch(f"{SEGS} + 0x134", "w") +
-  [f"movq mm0, {m(MMA)}", "movq [edi + 0x130], mm0", "emms"],
-  out=(), show_mxcsr=False, pre_post=UNWATCH)
-t("dr0 w on maskmovdqu, every byte stored", watch(f"{SEGS} + 0x144", "w") +
-  ["add edi, 0x140", "maskmovdqu xmm1, xmm2"], ins={"xmm1": IA, "xmm2": ints(1, *[0x80] * 16)},
-  out=(), show_mxcsr=False, pre_post=UNWATCH)
-t("dr0 w next to a movss store: no #DB", watch(f"{SEGS} + 0x108", "w") +
-  ["movss [edi + 0x104], xmm1"], ins={"xmm1": A4}, out=(), show_mxcsr=False,
-  pre_post=UNWATCH)
-t("dr0 w on a misaligned movaps store: #GP only", watch(f"{SEGS} + 0x108", "w") +
-  ["movaps [edi + 0x108], xmm1"], ins={"xmm1": A4}, out=(), show_mxcsr=False,
-  pre_post=UNWATCH)
-
-# ---- decoding in 32-bit mode ----
-t("0x48 before addps is dec eax", ["mov eax, 5", "db 0x48", "addps xmm0, xmm1",
-                                   "mov ebx, eax"],
-  ins={"xmm0": A4, "xmm1": B4}, gprs=("ebx",), native=False)   # a REX prefix in 64-bit mode
-t("66 before addss: still addss", ["db 0x66", "addss xmm0, xmm1"],
-  ins={"xmm0": A4, "xmm1": B4})
-t("cmpsd xmm m64 (F2 0F C2), not the string op", ["mov ecx, 7",
-                                                  f"cmpsd xmm0, {m(f64(2.0))}, 1"],
-  ins={"xmm0": f64(1.0, 9.0)}, gprs=("ecx",))
-t("movntps misaligned: #GP", ["movntps [edi + 0x158], xmm1"], ins={"xmm1": A4}, out=())
-t("pinsrw/pextrw m16 via ds", [f"pinsrw xmm0, {m('al16', 5)}, 6", "pextrw ebx, xmm0, 6"],
-  ins={"xmm0": IA}, gprs=("ebx",), show_mxcsr=False, setup={"ebx": -1})
-
-# ---- CPL 3 and alignment checking ----
-# At CPL 3 (DS = SEG3, SS = 0x23) with EFLAGS.AC = 1 and CR0.AM = 1 a
-# misaligned scalar operand raises #AC(0) (SDM Vol. 2 exception types 5
-# and the MMX tables: "If alignment checking is enabled and an unaligned
-# memory reference is made while the current privilege level is 3"; Vol.
-# 3 §6.15 "Interrupt 17": 4 bytes for m32, 8 for m64), a misaligned m128 of
-# an aligned form #GP(0) all the same. INT 0x80 is the way back (its line
-# starts with "#80").
-ring3 = [0]
-
-
-def cpl3(eflags=0x2):
-    ring3[0] += 1
-    u = ring3[0]
-    return [f"push dword {SEG3:#x}", "pop ds", "push dword 0x23", "push dword STACK3",
-            f"push dword {eflags:#x}", "push dword 0x1b", f"push dword ROMBASE + .r3_{u}",
-            "iretd", f".r3_{u}:"]
-
-
-AM_ON, AM_OFF = cr0(0x40000, 0), cr0(0, 0x40000)
-AC = 0x40002
-t("cpl3: addps m128, stmxcsr", cpl3() + [f"addps xmm0, {m(B4)}", "stmxcsr [edi]",
-                                          "int 0x80"],
-  ins={"xmm0": A4}, seg=None, mems=[(4, f"{SEGS}")])
-t("cpl3: unmasked ZE: #XM", cpl3() + [f"divss xmm0, {m(f32(0.0))}", "int 0x80"],
-  ins={"xmm0": f32(1.0, 2.0)}, mxcsr=MXCSR & ~0x200, seg=None)
-for name, code in [("movss m32 at 2 mod 4: #AC", [f"movss xmm0, {m('al16', 2)}"]),
-                   ("movsd m64 at 4 mod 8: #AC", [f"movsd xmm0, {m('al16', 4)}"]),
-                   ("movq mm m64 at 1 mod 8: #AC", [f"movq mm0, {m('al16', 1)}"]),
-                   ("ldmxcsr m32 at 1 mod 4: #AC", [f"ldmxcsr {m('mx_some_1')}"]),
-                   ("movaps m128 at 4 mod 16: #GP", [f"movaps xmm0, {m('al16', 4)}"]),
-                   ("movss m32, movd m32 aligned run", [f"movss xmm0, {m('al16', 4)}",
-                                                        f"movd xmm1, {m('al16', 12)}"])]:
-    t(f"cpl3 ac=1: {name}", AM_ON + cpl3(AC) + code + ["int 0x80"], ins={"xmm0": 0},
-      seg=None, pre_post=AM_OFF + ["emms"])
-t("cpl0 ac=1: movss m32 at 2 mod 4 runs", AM_ON + ["push dword 0x40002", "popfd",
-                                                  f"movss xmm0, {m('al16', 2)}",
-                                                  "push dword 2", "popfd"],
-  ins={"xmm0": 0}, pre_post=AM_OFF)
-
-# ---- SSE in a 16-bit code segment (0x70, base 0xf0000) ----
-# The mandatory 66/F2/F3 prefixes keep their meaning, addresses are 16-bit
-# unless 67; FXSAVE's FIP is the 16-bit IP and FCS the 16-bit selector.
-code16 = [0]
-
-
-def in16(lines):
-    code16[0] += 1
-    c = code16[0]
-    return ([f"jmp 0x70:.c16_{c}", "bits 16", f".c16_{c}:"] + lines +
-            [f"jmp dword 0x08:ROMBASE + .c32_{c}", "bits 32", f".c32_{c}:"])
-
-
-t("code16: movups [si], addps [esi], movd", in16([
-    "movups xmm0, [si + al16 - dstart]", f"addps xmm0, [esi + {k(f32(1.0))} - dstart]",
-    "mov eax, 0x7fff0001", "movd mm1, eax", "paddw mm1, mm1", "movd ebx, mm1", "emms"]),
-  gprs=("ebx",))
-t("code16: movaps [si] misaligned: #GP", in16(["movaps xmm0, [si + al16 - dstart + 4]"]),
-  ins={"xmm0": 0})
-FX3 = f"{SEGS} + 0x600"
-t("code16: fld m32 [si], fxsave [di]: FIP, FCS", in16([
-    "fninit", f"fld dword [si + {k(f32(1.5))} - dstart]", "fxsave [di + 0x600]", "fninit"]),
-  out=(), show_mxcsr=False,
-  mems=[(2, f"{FX3} + 6"), (4, f"{FX3} + 8"), (2, f"{FX3} + 12"), (4, f"{FX3} + 16"),
-        (2, f"{FX3} + 20")])
+system(g)
 
 # ---- FXSAVE / FXRSTOR, 32-bit format ----
 XMMS = [ints(4, 0x01010101 * (i + 1), 0x10101010 * (i + 1), 0xf0f0f0f0 ^ i, 0x5a5a0000 + i)

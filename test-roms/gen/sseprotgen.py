@@ -4,7 +4,7 @@ MXCSR and XMM inputs, set DS, run, print XMM/MMX registers, GPRs, memory
 and MXCSR six values a line); gen/sse_prot_native.py runs a ROM's tests on
 the host CPU from `ProtSseRom.tests`."""
 from protgen import Rom, REGS, desc
-from ssegen import MXCSR
+from ssegen import MXCSR, f32, f64, ints
 
 SCR = 0x30000       # flat scratch for the printed values
 SEGBASE = 0x40000   # base of the data segment 0xb8 (0xc0: SEGBASE + 8)
@@ -20,6 +20,17 @@ GDT_EXTRA = [(SEG, desc(SEGBASE, 0xffff, 0x93, 0x4), "data DPL0 base SEGBASE lim
              (SEGDN, desc(SEGBASE, 0xfff, 0x97, 0x0),
               "data DPL0 expand-down B=0 base SEGBASE limit 0xfff: 0x1000-0xffff"),
              (SEGG, desc(SEGBASE, 0xf, 0x93, 0xc), "data DPL0 base SEGBASE limit 0xf, G=1")]
+# inputs the tests share
+A4 = f32(1.5, -2.0, 3.25, 1e30)
+B4 = f32(0.25, 4.0, -3.25, 1e30)
+A2 = f64(1.0 / 3.0, -1e300)
+B2 = f64(3.0, 1e300)
+IA = ints(1, 0x00, 0x7f, 0x80, 0xff, 0x01, 0xfe, 0x40, 0xc0, 0x10, 0x20, 0x30, 0x90, 0x7e, 0x81,
+          0x55, 0xaa)
+IB = ints(1, 0x01, 0x01, 0xff, 0x01, 0xff, 0x03, 0x40, 0xc0, 0xf0, 0x60, 0x30, 0x90, 0x02, 0x80,
+          0xaa, 0x55)
+MMA = ints(2, 0x7fff, -2, 0x1234, -32768)
+MMB = ints(2, 1, -3, 0x1111, -1)
 # protgen's dump prints EBP's slot of its own PUSHAD, i.e. its frame pointer,
 # not the caller's EBP: six registers per line.
 PRINTED = REGS[:6]
