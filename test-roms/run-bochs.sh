@@ -38,6 +38,7 @@ port_e9_hack: enabled=1
 log: $tmp/bochs.log
 cpu: count=1, ips=50000000, reset_on_triple_fault=0
 clock: sync=none
+sound: driver=dummy
 RC
     rm -f "$tmp/bochs.log"
     bochs -q -f "$tmp/bochsrc" -rc "$tmp/cmds" > "$tmp/out" 2>/dev/null </dev/null &

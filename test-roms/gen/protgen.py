@@ -24,7 +24,9 @@ exception) and before the registers are printed: MOVs that load memory
 into registers leave the printed flags alone. `Rom.head` is assembled at
 offset 0 of the image, before the prelude (never executed: data a test
 reads through the BIOS window); `Rom.tail` lists the last bytes of the
-image (after the reset vector's far jump).
+image (after the reset vector's far jump); `Rom.gdt_extra` appends
+descriptors (selector, quadword, comment) after the table below, from
+selector 0xb8 on.
 
 The expected values are not computed here: they come from QEMU.
 """
@@ -72,6 +74,7 @@ class Rom:
         self.extra = ""
         self.head = []  # lines assembled at offset 0 of the image, before the prelude
         self.tail = []  # the last bytes of the image (after the reset vector)
+        self.gdt_extra = []  # (selector, descriptor, comment) after GDT, from 0xb8
 
     def raw(self, lines):
         self.body.extend("    " + l if not l.endswith(":") else l for l in lines)
@@ -115,7 +118,9 @@ class Rom:
         out.append("align 8")
         out.append("gdt:")
         out.append("    dq 0")
-        for sel, q, c in GDT:
+        sels = [sel for sel, _, _ in GDT + self.gdt_extra]
+        assert sels == list(range(0x08, 8 * len(sels) + 8, 8)), "GDT selectors must be dense"
+        for sel, q, c in GDT + self.gdt_extra:
             out.append(f"    dq {q:#018x}  ; {sel:#04x} {c}")
         out.append("gdt_end:")
         out.append(" ".join(["RESET_VECTOR", ", ".join(f"{b:#04x}" for b in self.tail)]).rstrip())
