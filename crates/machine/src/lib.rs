@@ -5,10 +5,13 @@
 //! * [`pio`]: the port I/O bus with its [`pio::PortDevice`] trait;
 //! * [`devices`]: debug console (0xE9), debug exit (0xF4), POST codes
 //!   (0x80, 0x190);
+//! * [`engine`]: the interpreter and the translator behind one
+//!   [`engine::ExecutionEngine`] interface;
 //! * [`Machine`]: wires them to a CPU and owns the run loop, which ends with
 //!   a [`RunExit`] value.
 
 pub mod devices;
+pub mod engine;
 pub mod memory;
 pub mod pio;
 
@@ -18,13 +21,13 @@ pub(crate) mod testutil;
 pub use memory::{parse_size, Bios, MemoryError, MemorySize, PhysMemory};
 pub use pio::{PioError, PortBus, PortDevice};
 
-use cpu_model::interp::StepOutcome;
 use cpu_model::{Bus, Cpu, CpuModel, PhysAddr, StopReason};
 use devices::{DebugCon, DebugExit, ExitSignal, PostCodes, PostLog};
+use engine::{ExecutionEngine, Interpreter, SliceEnd, Translator};
 use std::fmt;
 use std::io::Write;
 use thiserror::Error;
-use translator::{Jit, JitConfig, JitExit};
+use translator::{Jit, JitConfig};
 
 #[derive(Debug, Error)]
 pub enum MachineError {
@@ -36,8 +39,9 @@ pub enum MachineError {
     Jit(std::io::Error),
 }
 
-/// Steps the translator runs between checks of the run limit.
-const JIT_CHUNK: u64 = 1 << 20;
+/// Steps an engine runs between the machine's checks (the run limit, the
+/// debug-exit latch).
+const SLICE: u64 = 1 << 20;
 
 /// How guest code is executed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -165,8 +169,8 @@ pub struct Machine {
     pub cpu: Cpu,
     pub bus: SystemBus,
     engine: Engine,
-    /// The translator, when `engine` is `Jit`.
-    jit: Option<Jit>,
+    /// What runs the guest: `engine`'s implementation.
+    runner: Box<dyn ExecutionEngine>,
     exit: ExitSignal,
     /// Steps taken by every `run` so far (instructions executed or faulted,
     /// events delivered).
@@ -192,19 +196,19 @@ impl Machine {
         for port in devices::post::PORTS {
             ports.insert(port, 1, Box::new(PostCodes::new(port, log.clone())))?;
         }
-        let jit = match config.engine {
-            Engine::Interp => None,
-            Engine::Jit => Some(
+        let runner: Box<dyn ExecutionEngine> = match config.engine {
+            Engine::Interp => Box::new(Interpreter),
+            Engine::Jit => Box::new(Translator(
                 Jit::new(JitConfig {
                     cache_bytes: config.tcache_bytes,
                     ..JitConfig::default()
                 })
                 .map_err(MachineError::Jit)?,
-            ),
+            )),
         };
         Ok(Machine {
             cpu: Cpu::with_model(config.cpu),
-            jit,
+            runner,
             bus: SystemBus {
                 memory,
                 ports,
@@ -222,7 +226,7 @@ impl Machine {
 
     /// The translator's counters, when it is the engine.
     pub fn jit_stats(&self) -> Option<translator::JitStats> {
-        self.jit.as_ref().map(Jit::stats)
+        self.runner.jit_stats()
     }
 
     /// Steps taken so far.
@@ -248,39 +252,16 @@ impl Machine {
             if limit.is_some_and(|l| taken >= l) {
                 return RunExit::InstructionLimit;
             }
-            let r = match &mut self.jit {
-                None => self.cpu.step(&mut self.bus),
-                Some(jit) => {
-                    let budget = limit.map_or(JIT_CHUNK, |l| (l - taken).min(JIT_CHUNK));
-                    let before = jit.guest_instructions();
-                    let r = jit.run(&mut self.cpu, &mut self.bus, budget);
-                    let used = jit.guest_instructions() - before;
-                    taken += used;
-                    self.steps += used;
-                    match r {
-                        Ok(JitExit::BudgetExhausted | JitExit::StopRequested) => {
-                            if let Some(v) = self.exit.take() {
-                                return RunExit::DebugExit(v);
-                            }
-                            continue;
-                        }
-                        Ok(JitExit::Halted) => Ok(StepOutcome::Halted),
-                        // Only with options the machine does not set.
-                        Ok(
-                            JitExit::StopAddress
-                            | JitExit::Exception(_)
-                            | JitExit::SoftwareInterrupt(_),
-                        ) => return RunExit::Unsupported("unexpected translator exit"),
-                        Err(e) => Err(e),
-                    }
-                }
-            };
-            match r {
-                Ok(StepOutcome::Executed) => {
-                    taken += 1;
-                    self.steps += 1;
-                }
-                Ok(StepOutcome::Halted) => {
+            let budget = limit.map_or(SLICE, |l| (l - taken).min(SLICE));
+            let slice = self.runner.run(&mut self.cpu, &mut self.bus, budget);
+            taken += slice.steps;
+            self.steps += slice.steps;
+            if let Some(v) = self.exit.take() {
+                return RunExit::DebugExit(v);
+            }
+            match slice.end {
+                SliceEnd::Budget => {}
+                SliceEnd::Halted => {
                     if !self.can_wake() {
                         return RunExit::Halted;
                     }
@@ -289,11 +270,10 @@ impl Machine {
                     // a bounded run.
                     taken += 1;
                 }
-                Err(StopReason::TripleFault) => return RunExit::TripleFault,
-                Err(StopReason::Unsupported(why)) => return RunExit::Unsupported(why),
-            }
-            if let Some(v) = self.exit.take() {
-                return RunExit::DebugExit(v);
+                SliceEnd::Stopped(StopReason::TripleFault) => return RunExit::TripleFault,
+                SliceEnd::Stopped(StopReason::Unsupported(why)) => {
+                    return RunExit::Unsupported(why)
+                }
             }
         }
     }
@@ -441,7 +421,8 @@ mod tests {
         for engine in [Engine::Interp, Engine::Jit] {
             let (mut m, _, _) = machine(&code);
             if engine == Engine::Jit {
-                m.jit = Some(Jit::new(JitConfig::default()).unwrap());
+                m.runner = Box::new(Translator(Jit::new(JitConfig::default()).unwrap()));
+                m.engine = Engine::Jit;
             }
             m.cpu.state.idtr.limit = 0;
             assert_eq!(m.run(Some(100)), RunExit::TripleFault, "{engine:?}");
