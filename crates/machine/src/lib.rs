@@ -3,6 +3,8 @@
 //! * [`memory`]: the physical address space (RAM in one anonymous mapping,
 //!   the BIOS ROM at the top of 4 GiB and aliased below 1 MiB);
 //! * [`pio`]: the port I/O bus with its [`pio::PortDevice`] trait;
+//! * [`mmio`]: memory-mapped device ranges ([`mmio::MmioDevice`]), which
+//!   win over RAM and ROM;
 //! * [`devices`]: debug console (0xE9), debug exit (0xF4), POST codes
 //!   (0x80, 0x190);
 //! * [`engine`]: the interpreter and the translator behind one
@@ -13,12 +15,14 @@
 pub mod devices;
 pub mod engine;
 pub mod memory;
+pub mod mmio;
 pub mod pio;
 
 #[cfg(test)]
 pub(crate) mod testutil;
 
 pub use memory::{parse_size, Bios, MemoryError, MemorySize, PhysMemory};
+pub use mmio::{MmioBus, MmioDevice, MmioError};
 pub use pio::{PioError, PortBus, PortDevice};
 
 use cpu_model::{Bus, Cpu, CpuModel, PhysAddr, StopReason};
@@ -35,6 +39,8 @@ pub enum MachineError {
     Memory(#[from] MemoryError),
     #[error(transparent)]
     Pio(#[from] PioError),
+    #[error(transparent)]
+    Mmio(#[from] MmioError),
     #[error("cannot set up the translator's code cache: {0}")]
     Jit(std::io::Error),
 }
@@ -86,10 +92,12 @@ impl fmt::Display for RunExit {
     }
 }
 
-/// The platform as the CPU sees it: physical memory and port I/O.
+/// The platform as the CPU sees it: physical memory, MMIO and port I/O.
 #[derive(Debug)]
 pub struct SystemBus {
     pub memory: PhysMemory,
+    /// Device ranges, decoded before memory.
+    pub mmio: MmioBus,
     pub ports: PortBus,
     /// The debug-exit latch, so engines can stop right after the write.
     exit: ExitSignal,
@@ -97,10 +105,52 @@ pub struct SystemBus {
 
 impl Bus for SystemBus {
     fn read_phys(&mut self, addr: PhysAddr, buf: &mut [u8]) {
-        self.memory.read(addr.0, buf);
+        let mut done = 0usize;
+        while done < buf.len() {
+            let a = addr.0.wrapping_add(done as u64);
+            let rest = &mut buf[done..];
+            let n = match self.mmio.claim(a) {
+                mmio::Claim::Device {
+                    device,
+                    offset,
+                    len,
+                } => {
+                    let n = clamp(len, rest.len());
+                    device.read(offset, &mut rest[..n]);
+                    n
+                }
+                mmio::Claim::Memory { len } => {
+                    let n = clamp(len, rest.len());
+                    self.memory.read(a, &mut rest[..n]);
+                    n
+                }
+            };
+            done += n;
+        }
     }
     fn write_phys(&mut self, addr: PhysAddr, data: &[u8]) {
-        self.memory.write(addr.0, data);
+        let mut done = 0usize;
+        while done < data.len() {
+            let a = addr.0.wrapping_add(done as u64);
+            let rest = &data[done..];
+            let n = match self.mmio.claim(a) {
+                mmio::Claim::Device {
+                    device,
+                    offset,
+                    len,
+                } => {
+                    let n = clamp(len, rest.len());
+                    device.write(offset, &rest[..n]);
+                    n
+                }
+                mmio::Claim::Memory { len } => {
+                    let n = clamp(len, rest.len());
+                    self.memory.write(a, &rest[..n]);
+                    n
+                }
+            };
+            done += n;
+        }
     }
     fn io_in(&mut self, port: u16, size: u32) -> u32 {
         self.ports.read(port, size)
@@ -112,8 +162,18 @@ impl Bus for SystemBus {
         self.exit.peek().is_some()
     }
     fn host_page(&mut self, page: PhysAddr, write: bool) -> Option<std::ptr::NonNull<u8>> {
+        // A page any device range touches is never direct: every access
+        // to it must reach the device.
+        if self.mmio.claims_any(page.0, page.0.saturating_add(0x1000)) {
+            return None;
+        }
         self.memory.host_page(page.0, write)
     }
+}
+
+/// `len` bytes, but at most `max`.
+fn clamp(len: u64, max: usize) -> usize {
+    usize::try_from(len).unwrap_or(usize::MAX).min(max)
 }
 
 /// What to build.
@@ -211,6 +271,7 @@ impl Machine {
             runner,
             bus: SystemBus {
                 memory,
+                mmio: MmioBus::new(),
                 ports,
                 exit: exit.clone(),
             },
@@ -429,6 +490,95 @@ mod tests {
             steps.push(m.steps());
         }
         assert_eq!(steps, [3, 3]);
+    }
+
+    /// A register file at 0x8000..0x8010, over RAM: reads return
+    /// 0xa0 + offset, writes are recorded.
+    struct Regs(WriteLog);
+
+    /// (offset, bytes) of each write.
+    type WriteLog = std::sync::Arc<std::sync::Mutex<Vec<(u64, Vec<u8>)>>>;
+
+    impl MmioDevice for Regs {
+        fn name(&self) -> &str {
+            "regs"
+        }
+        fn read(&mut self, offset: u64, data: &mut [u8]) {
+            for (i, b) in data.iter_mut().enumerate() {
+                *b = 0xa0 + offset as u8 + i as u8;
+            }
+        }
+        fn write(&mut self, offset: u64, data: &[u8]) {
+            self.0.lock().unwrap().push((offset, data.to_vec()));
+        }
+    }
+
+    /// MMIO wins over RAM under both engines (the translator's fast path
+    /// never gets the page), an access is split at the range's end, and
+    /// the page stays out of `host_page`.
+    #[test]
+    fn mmio_is_decoded_before_ram_under_both_engines() {
+        // mov ax,[0x800e]  (2 bytes from the device, then RAM 0x8010..)
+        // mov word [0x8004],0x1234 ; mov word [0x800f],0x5678 (split)
+        // mov bx,[0x8010]  (RAM) ; repeated 3 times so blocks are hot; hlt
+        let once: &[u8] = &[
+            0xa1, 0x0e, 0x80, // mov ax,[0x800e]
+            0xc7, 0x06, 0x04, 0x80, 0x34, 0x12, // mov word [0x8004],0x1234
+            0xc7, 0x06, 0x0f, 0x80, 0x78, 0x56, // mov word [0x800f],0x5678
+            0x8b, 0x1e, 0x10, 0x80, // mov bx,[0x8010]
+        ];
+        let mut code = Vec::new();
+        for _ in 0..3 {
+            code.extend_from_slice(once);
+        }
+        code.push(0xf4);
+        let mut results = Vec::new();
+        for engine in [Engine::Interp, Engine::Jit] {
+            // The code runs from the BIOS alias at 0xf0000: IP 0xfff0 is
+            // the reset vector, so jump to the start of the image first.
+            let (mut m, _, _) = machine(&[]);
+            let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+            m.bus
+                .mmio
+                .insert(0x8000, 0x10, Box::new(Regs(log.clone())))
+                .unwrap();
+            m.bus.memory.ram_mut()[0x8000..0x8012].fill(0x55);
+            if engine == Engine::Jit {
+                m.runner = Box::new(Translator(Jit::new(JitConfig::default()).unwrap()));
+                m.engine = Engine::Jit;
+            }
+            m.cpu.state.rip = 0;
+            m.cpu.state.segment_mut(cpu_model::state::SegReg::Cs).base = 0x9000;
+            m.bus.memory.ram_mut()[0x9000..0x9000 + code.len()].copy_from_slice(&code);
+            m.cpu.state.segment_mut(cpu_model::state::SegReg::Ds).base = 0;
+            assert_eq!(m.run(Some(100)), RunExit::Halted, "{engine:?}");
+            assert!(m.bus.host_page(PhysAddr(0x8000), false).is_none());
+            assert!(m.bus.host_page(PhysAddr(0x9000), false).is_some());
+            let regs = &m.cpu.state.gpr;
+            let ram = m.bus.memory.ram()[0x8000..0x8012].to_vec();
+            results.push((
+                regs[0] & 0xffff,
+                regs[3] & 0xffff,
+                log.lock().unwrap().clone(),
+                ram,
+            ));
+        }
+        assert_eq!(results[0], results[1], "the engines differ");
+        let (ax, bx, log, ram) = &results[0];
+        assert_eq!(*ax, 0xafae, "ax: the device's bytes 14, 15");
+        assert_eq!(
+            *bx, 0x5556,
+            "bx: RAM 0x8010 written by the split store's high byte"
+        );
+        assert_eq!(log.len(), 6);
+        assert_eq!(log[0], (4, vec![0x34, 0x12]));
+        assert_eq!(log[1], (0xf, vec![0x78]));
+        assert_eq!(
+            &ram[..0x10],
+            &[0x55; 0x10],
+            "RAM under the device untouched"
+        );
+        assert_eq!(ram[0x10], 0x56);
     }
 
     #[test]
