@@ -19,6 +19,7 @@
 
 mod blocks;
 mod bus;
+mod codeheap;
 mod config;
 pub mod emit;
 mod exec;
@@ -31,13 +32,14 @@ pub use blocks::{plan_block, PlanOptions};
 pub use bus::JitBus;
 pub use config::{JitConfig, JitExit, JitStats};
 
+use codeheap::{CodeHeap, CodeRef};
 use cpu_model::exception::{Exception, Fault, StopReason};
 use cpu_model::interp::StepOutcome;
 use cpu_model::mmu::{paging, Access};
 use cpu_model::state::CpuMode;
 use cpu_model::{Bus, Cpu, CpuModel};
 use emit::{Addrs, Planned};
-use exec::{CodeHeap, CodeRef, Ctx, Runtime, EXIT_BRANCH, EXIT_FAULT, EXIT_STOP};
+use exec::{Ctx, Runtime, EXIT_BRANCH, EXIT_FAULT, EXIT_STOP};
 use iced_x86::{Instruction, Mnemonic};
 use lru::LruCache;
 use monitor::{MonitorEnv, Snapshot};
@@ -634,9 +636,9 @@ impl Jit {
         }
         let code = match self.heap.alloc(&emitted.code) {
             Ok(c) => c,
-            Err(exec::HeapLost) => {
-                // A mapping could not be (re)protected: drop everything
-                // (no block may point into lost memory) and start over.
+            Err(codeheap::HeapLost) => {
+                // No executable memory could be mapped: drop everything
+                // and start over.
                 self.flush();
                 self.heap.clear();
                 return None;
