@@ -203,7 +203,9 @@ impl Operand {
             seg: Cpu::mem_segment(ins),
             offset: cpu.effective_address(ins),
             size: ins.memory_size().size() as u32,
-            write: ins.op0_kind() == iced_x86::OpKind::Memory,
+            // (An x87 load or compare has its memory operand first too.)
+            write: ins.op0_kind() == iced_x86::OpKind::Memory
+                && !crate::emit::x87_reads_memory_only(ins),
         }
     }
 }
