@@ -357,7 +357,9 @@ impl FastMem {
         write: bool,
     ) -> Option<usize> {
         let key = FastKey::of(cpu);
-        if self.key != Some(key) || key.alignment_checks || !matches!(size, 1 | 2 | 4 | 8 | 16) {
+        // (10: an x87 m80.)
+        if self.key != Some(key) || key.alignment_checks || !matches!(size, 1 | 2 | 4 | 8 | 10 | 16)
+        {
             return None;
         }
         let size = u64::from(size);
