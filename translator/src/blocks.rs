@@ -99,6 +99,7 @@ pub fn plan_block(
             break;
         }
     }
+    emit::elide_overwritten_pointers(&mut plan);
     plan
 }
 

@@ -591,3 +591,49 @@ fn trace() {
         }
     }
 }
+
+/// The last-instruction pointers when a memory operand faults: those of
+/// the x87 instruction before it (whose stores the translator may elide
+/// only when the next instruction overwrites them without a slow form),
+/// FDP of the last memory form, in a loop that first runs natively.
+#[test]
+fn pointers_survive_a_faulting_memory_operand() {
+    for (k, fault_at) in [0x4000_0000u64, 0x8000_0000_0000, 0x3_0000_0000]
+        .into_iter()
+        .enumerate()
+    {
+        let code = asm(64, |a| {
+            let mut top = a.create_label();
+            a.mov(edi, 3).unwrap();
+            a.set_label(&mut top).unwrap();
+            a.fld(qword_ptr(rbx + 8)).unwrap();
+            a.fld1().unwrap();
+            a.fmulp(st1, st0).unwrap();
+            a.fchs().unwrap();
+            a.fld(qword_ptr(rsi)).unwrap();
+            a.fstp(qword_ptr(rbx + 16)).unwrap();
+            a.fstp(st0).unwrap();
+            a.mov(rsi, rdx).unwrap();
+            a.dec(edi).unwrap();
+            a.jnz(top).unwrap();
+            a.hlt().unwrap();
+        });
+        let mut r = Rng(k as u64 + 1);
+        let (mut cpu, bus) = machine(64, &code, &mut r);
+        cpu.state.fx.fcw = 0x037f;
+        cpu.state.fx.fsw = 0;
+        cpu.state.fx.ftw = 0;
+        cpu.state.gpr[6] = BASE + 0x40;
+        // The second pass loads from an unmapped or non-canonical address.
+        cpu.state.gpr[2] = fault_at;
+        let mut jit = Jit::new(jit_config()).unwrap();
+        let (c, f) = both(&mut jit, &cpu, &bus, &format!("fault at {fault_at:#x}"));
+        assert!(
+            matches!(f, Some(Exception::PF { .. }) | Some(Exception::GP(_))),
+            "{f:?}"
+        );
+        // FIP is FCHS's, FDP the second pass's first FLD's.
+        assert_eq!(c.state.fx.fip, CODE + 5 + 3 + 2 + 2);
+        assert_eq!(c.state.fx.fdp, BASE + 8);
+    }
+}

@@ -15,8 +15,10 @@
 //!     if it has a memory operand:                      // `memory::fast_address`
 //!         r8 = host address (segment window, page check, micro slot / TLB),
 //!              or goto slow_i
-//!     non-control: state.fx.fop = FOP_i; state.fx.fip = rip_i; state.fcs = CS.selector
-//!                  memory operand: state.fx.fdp = effective address; state.fds = its segment's selector
+//!     non-control: memory operand: state.fx.fdp = effective address; state.fds = its segment's selector
+//!                  state.fx.fop = FOP_i; state.fx.fip = rip_i; state.fcs = CS.selector
+//!                  (not when instruction i+1 is a native non-control x87 register
+//!                  form, which overwrites them: `x87_plan::elide_overwritten_pointers`)
 //!     FCMOVcc: host flags = guest flags
 //!     OP [r8] | OP st(i)...                            // the guest's encoding
 //!     F(U)COMI(P): fincstp; fdecstp                    // C1 := 0 (AMD keeps it)
@@ -86,7 +88,7 @@ pub(super) fn emit_x87(a: &mut Asm, x: X87Op, live: u64, fast: Option<&FastAcces
         // First, before anything changes: a miss leaves for the slow form.
         fast_address(a, f, m.store);
     }
-    if matches!(x.class, X87Class::Plain | X87Class::Comi | X87Class::Fcmov) {
+    if x.records_pointers() {
         pointers(a, &x);
     }
     if x.class == X87Class::Fcmov {
@@ -127,6 +129,19 @@ pub(super) fn emit_x87(a: &mut Asm, x: X87Op, live: u64, fast: Option<&FastAcces
 /// `Cpu::x87_pointers` records them (SDM Vol. 1 §8.1.8-8.1.9). Uses rax
 /// and rcx (r8 holds the operand's host address).
 fn pointers(a: &mut Asm, x: &X87Op) {
+    if let Some(m) = x.mem {
+        effective_address(a, &m);
+        let ds_sel = selector_off(usize::from(m.seg));
+        dynasm!(a
+            ; .arch x64
+            ; mov [rbx + ST_FDP], rax
+            ; movzx eax, WORD [rbx + ds_sel]
+            ; mov [rbx + ST_FDS], ax
+        );
+    }
+    if x.ip_overwritten {
+        return;
+    }
     let fop = x.fop as i16;
     dynasm!(a ; .arch x64 ; mov WORD [rbx + ST_FOP], fop);
     match i32::try_from(x.ip) {
@@ -142,16 +157,6 @@ fn pointers(a: &mut Asm, x: &X87Op) {
         ; movzx eax, WORD [rbx + cs_sel]
         ; mov [rbx + ST_FCS], ax
     );
-    if let Some(m) = x.mem {
-        effective_address(a, &m);
-        let ds_sel = selector_off(usize::from(m.seg));
-        dynasm!(a
-            ; .arch x64
-            ; mov [rbx + ST_FDP], rax
-            ; movzx eax, WORD [rbx + ds_sel]
-            ; mov [rbx + ST_FDS], ax
-        );
-    }
 }
 
 /// rax := the operand's effective address (`Cpu::effective_address`:
