@@ -1,6 +1,8 @@
 //! `cargo run --release -p translator --example ssebench [RUNS] [KIB]`:
 //! the SSE workloads of `benches/common/sse.rs` (a float dot product with
 //! MOVAPS/MULPS/ADDPS, a MOVDQU copy, a CRC-32C loop with CRC32 r64, m64)
+//! and its x87 ones (a double dot product with FLD/FMUL m64 and FADDP, a
+//! polynomial evaluated in registers)
 //! over two arrays of KIB KiB (default 1024), natively (the same machine
 //! code in an executable mapping), under a warm translator and under the
 //! interpreter, best of RUNS (default 10; the interpreter 2), in one
@@ -33,18 +35,23 @@ fn main() {
     let runs: u32 = args.next().and_then(|s| s.parse().ok()).unwrap_or(10);
     let kib: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(1024);
     let n = kib << 10;
-    let a = sse::floats(n, 0xa11ce);
-    let b = sse::floats(n, 0xb0b);
+    let (fa, fb) = (sse::floats(n, 0xa11ce), sse::floats(n, 0xb0b));
+    let (da, db) = (sse::doubles(n, 0xa11ce), sse::doubles(n, 0xb0b));
     // SSEBENCH_ONLY=NAME runs one kernel.
     let only = std::env::var("SSEBENCH_ONLY").ok();
     for name in sse::KERNELS {
         if only.as_deref().is_some_and(|o| o != name) {
             continue;
         }
+        let (a, b) = if name.starts_with("x87") {
+            (&da, &db)
+        } else {
+            (&fa, &fb)
+        };
         let native = NativeKernel::new(&sse::native_code(name)).expect("executable mapping");
         let (mut s1, mut s2) = (Vec::new(), Vec::new());
-        let src: &[u8] = aligned(&mut s1, &a);
-        let dst = aligned(&mut s2, &b);
+        let src: &[u8] = aligned(&mut s1, a);
+        let dst = aligned(&mut s2, b);
         let mut want = 0;
         let tn = best(runs, || {
             let t = Instant::now();
@@ -52,10 +59,10 @@ fn main() {
             t.elapsed()
         });
         let native_dst = dst.to_vec();
-        let g = sse::guest(name, &a, &b);
+        let g = sse::guest(name, a, b);
         let check = |cpu: &cpu_model::Cpu, bus: &cpu_model::memory::FlatBus, engine: &str| {
             let got = cpu.state.gpr[0];
-            let mask = if name == "memcpy" {
+            let mask = if sse::result_is_64_bits(name) {
                 u64::MAX
             } else {
                 0xffff_ffff

@@ -74,11 +74,16 @@ pub fn plan_block(
         if flow == Flow::SoftwareInterrupt {
             break;
         }
-        let kind = if opts.model.enables(ins.code()) {
+        let mut kind = if opts.model.enables(ins.code()) {
             emit::classify(&ins, bitness, cs_limit, opts.memory, opts.simd)
         } else {
             Kind::Monitor
         };
+        if let Kind::Native(emit::Native::X87(x)) = &mut kind {
+            // FOP comes from the bytes (the ModR/M byte as encoded).
+            let end = dec.position();
+            x.fop = emit::x87_fop(&bytes[end - ins.len()..end]);
+        }
         let next_rip = wrap(ins.next_ip());
         let ends = match kind {
             Kind::Branch(_) => true,
@@ -94,6 +99,7 @@ pub fn plan_block(
             break;
         }
     }
+    emit::elide_overwritten_pointers(&mut plan);
     plan
 }
 

@@ -80,7 +80,16 @@ pub struct Ctx {
     /// guest RFLAGS, in `emit::flags::capture_flags` form, or
     /// `NO_PENDING_FLAGS` (see `emit::flags::deferred_loop_flags`).
     pub pending_flags: u64,
+    /// Where blocks with native x87 instructions FXSAVE the host's x87
+    /// (holding the guest's state) before copying it to `state.fx` (see
+    /// `emit::x87`).
+    pub fx_scratch: FxScratch,
 }
+
+/// A 512-byte FXSAVE area, 16-byte aligned as FXSAVE requires.
+#[repr(C, align(16))]
+#[derive(Debug)]
+pub struct FxScratch(pub [u8; 512]);
 
 /// `Ctx::pending_flags` when no back edge left flags pending (a captured
 /// image has at most 16 bits).
@@ -109,6 +118,7 @@ impl Default for Ctx {
             env: std::ptr::null_mut(),
             host_mxcsr: 0,
             pending_flags: NO_PENDING_FLAGS,
+            fx_scratch: FxScratch([0; 512]),
         }
     }
 }

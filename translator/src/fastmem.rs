@@ -227,7 +227,9 @@ impl Operand {
             seg: Cpu::mem_segment(ins),
             offset: cpu.effective_address(ins),
             size: ins.memory_size().size() as u32,
-            write: ins.op0_kind() == iced_x86::OpKind::Memory,
+            // (An x87 load or compare has its memory operand first too.)
+            write: ins.op0_kind() == iced_x86::OpKind::Memory
+                && !crate::emit::x87_reads_memory_only(ins),
         }
     }
 }
@@ -424,7 +426,9 @@ impl FastMem {
         write: bool,
     ) -> Option<usize> {
         let key = FastKey::of(cpu);
-        if self.key != Some(key) || key.alignment_checks || !matches!(size, 1 | 2 | 4 | 8 | 16) {
+        // (10: an x87 m80.)
+        if self.key != Some(key) || key.alignment_checks || !matches!(size, 1 | 2 | 4 | 8 | 10 | 16)
+        {
             return None;
         }
         let size = u64::from(size);

@@ -39,16 +39,26 @@ fn golden(name: &str, bits: u32, f: impl FnOnce(&mut CodeAssembler)) {
     golden_with(name, bits, PlanOptions::default(), f)
 }
 
-/// SSE available, all SIMD exceptions masked, CRC32 allowed.
+/// SSE available, all SIMD exceptions masked, CRC32 allowed (and the
+/// x87 unavailable: its instructions are monitor calls).
 fn simd_options() -> PlanOptions {
     PlanOptions {
         simd: SimdEnv {
             sse: true,
             fp_masked: true,
             crc32: true,
+            x87: false,
         },
         ..PlanOptions::default()
     }
+}
+
+/// As `simd_options`, with every x87 exception masked and none pending:
+/// the common x87 instructions are native.
+fn x87_options() -> PlanOptions {
+    let mut o = simd_options();
+    o.simd.x87 = true;
+    o
 }
 
 fn golden_with(name: &str, bits: u32, opts: PlanOptions, f: impl FnOnce(&mut CodeAssembler)) {
@@ -197,5 +207,26 @@ fn golden_sse_memcpy_64() {
         a.add(rdx, 16).unwrap();
         a.cmp(rdx, rcx).unwrap();
         a.jb(top).unwrap();
+    });
+}
+
+/// The x87 dot-product loop of `examples/ssebench.rs`: FLD m64 and FMUL
+/// m64 through the inline fast path (with FOP/FIP/FCS and FDP/FDS stores),
+/// FADDP on registers, the guest's x87 loaded by FXRSTOR64 at entry and
+/// saved by FXSAVE64 + FNINIT + copy at every exit (and around the slow
+/// forms' monitor calls), a loop back that keeps it loaded; then FCOMI
+/// (flags, C1 cleared) and FNSTSW AX.
+#[test]
+fn golden_x87_loop_64() {
+    golden_with("x87_loop_64", 64, x87_options(), |a| {
+        let mut top = a.create_label();
+        a.set_label(&mut top).unwrap();
+        a.fld(qword_ptr(rsi + rcx * 8)).unwrap();
+        a.fmul(qword_ptr(rdi + rcx * 8)).unwrap();
+        a.faddp(st1, st0).unwrap();
+        a.fcomi(st0, st1).unwrap();
+        a.fnstsw(ax).unwrap();
+        a.dec(ecx).unwrap();
+        a.jnz(top).unwrap();
     });
 }

@@ -1,6 +1,9 @@
 //! SSE workloads for `examples/ssebench.rs`: a float dot product (MOVAPS,
 //! MULPS, ADDPS over two arrays), a copy with MOVDQU and a CRC-32C loop
-//! (CRC32 r64, m64). Each kernel body is assembled once as a native System
+//! (CRC32 r64, m64); and x87 ones: a double dot product (FLD m64, FMUL
+//! m64, FADDP) and a polynomial evaluated in registers for every double of
+//! an array (FLD m64, the constants, FMUL/FADDP/FSUBRP on registers, FSTP
+//! ST(1)), both summed in ST0 and stored to rax. Each kernel body is assembled once as a native System
 //! V function `f(src, len, dst) -> rax` and once as a 64-bit guest with
 //! the same registers (rsi = src, rcx = len, rdi = dst), ending in HLT.
 
@@ -11,7 +14,12 @@ use iced_x86::code_asm::*;
 pub const SRC: u64 = 0x20_0000;
 pub const DST: u64 = 0x40_0000;
 
-pub const KERNELS: [&str; 3] = ["dot", "memcpy", "crc32c"];
+pub const KERNELS: [&str; 5] = ["dot", "memcpy", "crc32c", "x87dot", "x87poly"];
+
+/// Does kernel `name` leave all 64 bits of rax defined (else the low 32)?
+pub fn result_is_64_bits(name: &str) -> bool {
+    matches!(name, "memcpy" | "x87dot" | "x87poly")
+}
 
 /// The loop of kernel `name`: rsi = src, rdi = dst, rcx = len (bytes, a
 /// multiple of 64); result in rax.
@@ -37,6 +45,47 @@ fn body(a: &mut CodeAssembler, name: &str) -> Result<(), IcedError> {
             a.addss(xmm0, xmm1)?;
             a.movd(eax, xmm0)?;
         }
+        "x87dot" => {
+            // sum of src[i] * dst[i] over the doubles (rounded to 64 bits
+            // when stored).
+            a.fninit()?;
+            a.fldz()?;
+            a.set_label(&mut top)?;
+            a.fld(qword_ptr(rsi + rdx))?;
+            a.fmul(qword_ptr(rdi + rdx))?;
+            a.faddp(st1, st0)?;
+            a.add(rdx, 8)?;
+            a.cmp(rdx, rcx)?;
+            a.jb(top)?;
+            store_st0(a)?;
+        }
+        "x87poly" => {
+            // sum of p(x) = ((((x + 1) x + pi) x - log2 e) x + 1) x over
+            // the doubles x of src, by Horner in registers.
+            a.fninit()?;
+            a.fldz()?;
+            a.set_label(&mut top)?;
+            a.fld(qword_ptr(rsi + rdx))?; // x, sum
+            a.fld(st0)?; // acc = x
+            a.fld1()?;
+            a.faddp(st1, st0)?; // acc = x + 1
+            a.fmul_2(st0, st1)?;
+            a.fldpi()?;
+            a.faddp(st1, st0)?;
+            a.fmul_2(st0, st1)?;
+            a.fldl2e()?;
+            a.fsubp(st1, st0)?;
+            a.fmul_2(st0, st1)?;
+            a.fld1()?;
+            a.faddp(st1, st0)?;
+            a.fmul_2(st0, st1)?; // acc, x, sum
+            a.fstp(st1)?; // acc, sum
+            a.faddp(st1, st0)?; // sum
+            a.add(rdx, 8)?;
+            a.cmp(rdx, rcx)?;
+            a.jb(top)?;
+            store_st0(a)?;
+        }
         "memcpy" => {
             a.set_label(&mut top)?;
             a.movdqu(xmm0, xmmword_ptr(rsi + rdx))?;
@@ -58,6 +107,13 @@ fn body(a: &mut CodeAssembler, name: &str) -> Result<(), IcedError> {
         }
     }
     Ok(())
+}
+
+/// rax := ST0 as a double, popped (the x87 stack left empty).
+fn store_st0(a: &mut CodeAssembler) -> Result<(), IcedError> {
+    a.sub(rsp, 8)?;
+    a.fstp(qword_ptr(rsp))?;
+    a.pop(rax)
 }
 
 /// Kernel `name` as a native function `f(src, len, dst) -> rax`.
@@ -85,6 +141,18 @@ pub fn guest(name: &str, src: &[u8], dst: &[u8]) -> Guest {
     let mut g = Guest::new(Mode::Long64, &code, &[(SRC, src), (DST, dst)]);
     g.cpu.cr4 |= cpu_model::state::cr4::OSFXSR;
     g
+}
+
+/// `n` bytes of doubles in [-1, 1) (deterministic).
+pub fn doubles(n: usize, seed: u64) -> Vec<u8> {
+    let raw = super::random_bytes(n, seed);
+    raw.chunks(8)
+        .flat_map(|c| {
+            let v = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+            let f = (v >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0;
+            f.to_le_bytes()
+        })
+        .collect()
 }
 
 /// `n` bytes of floats in [-1, 1) (deterministic).

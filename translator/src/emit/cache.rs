@@ -1,12 +1,14 @@
 //! The register cache of a block: guest GPRs in callee-saved host
 //! registers, guest XMM registers in host XMM2-15, the guest RFLAGS in
 //! r11 (and the guest's MXCSR in the host's in blocks with native SIMD
-//! floating point), loaded at block entry and after every call, written
-//! back before every call and at every exit.
+//! floating point, the guest's x87 state in the host's x87 in blocks with
+//! native x87 instructions), loaded at block entry and after every call,
+//! written back before every call and at every exit.
 
 use super::plan::{self, Kind, Loc, Native, Planned};
 use super::simd::xmm_off;
 use super::simd_plan::SimdArg;
+use super::x87::{load_x87, save_x87};
 use super::{Asm, CX_COUNTDOWN, CX_HOST_MXCSR, ST_MXCSR, ST_RFLAGS};
 use cpu_model::CpuState;
 use dynasmrt::{dynasm, DynasmApi};
@@ -114,14 +116,20 @@ impl RegCache {
 
 /// Write the cache to `CpuState` (before every call, at every exit). In
 /// a block under the guest's MXCSR also: the guest's MXCSR (with the flags
-/// its instructions accumulated) back to `CpuState`, the host's in force.
+/// its instructions accumulated) back to `CpuState`, the host's in force;
+/// in a block with native x87 instructions the host's x87 state back to
+/// `state.fx` and the host's x87 reinitialized (`x87::save_x87`). Uses
+/// rax; keeps the host flags.
 pub(super) fn flush_cache(a: &mut Asm) {
+    if a.x87 {
+        save_x87(a);
+    }
     if a.fp {
-        dynasm!(a
-            ; .arch x64
-            ; stmxcsr [rbx + ST_MXCSR]
-            ; ldmxcsr [r13 + CX_HOST_MXCSR]
-        );
+        dynasm!(a ; .arch x64 ; stmxcsr [rbx + ST_MXCSR]);
+    }
+    if a.fp || a.x87 {
+        // (FXRSTOR loaded the guest's MXCSR in an x87 block.)
+        dynasm!(a ; .arch x64 ; ldmxcsr [r13 + CX_HOST_MXCSR]);
     }
     let c = a.cache;
     for (idx, h) in c.gpr.iter().enumerate() {
@@ -143,9 +151,12 @@ pub(super) fn flush_cache(a: &mut Asm) {
 }
 
 /// Load the cache from `CpuState` (block entry, after every call), and
-/// the guest's MXCSR into the host's in a block that needs it.
+/// the guest's MXCSR into the host's in a block that needs it (FXRSTOR
+/// loads it with the x87 state, before the cached XMM registers).
 pub(super) fn reload_cache(a: &mut Asm) {
-    if a.fp {
+    if a.x87 {
+        load_x87(a);
+    } else if a.fp {
         dynasm!(a ; .arch x64 ; ldmxcsr [rbx + ST_MXCSR]);
     }
     let c = a.cache;

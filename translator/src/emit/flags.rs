@@ -4,6 +4,7 @@
 
 use super::plan::{AluOp, FlagOp, Kind, MemOp, Native, Planned, Src, UnOp};
 use super::simd_plan::SimdClass;
+use super::x87_plan::X87Class;
 use super::{Asm, CX_PENDING_FLAGS};
 use cpu_model::flags;
 use dynasmrt::{dynasm, DynasmApi, DynasmLabelApi};
@@ -45,6 +46,13 @@ pub(super) fn flag_effects(n: &Native) -> (u64, u64) {
         // (U)COMISS/SD write all six (OF, SF, AF cleared).
         Native::Simd(s) if s.class == SimdClass::Comi => (all, 0),
         Native::Simd(_) => (0, 0),
+        // F(U)COMI(P) write all six (OF, SF, AF cleared); FCMOVcc reads
+        // CF, ZF, PF.
+        Native::X87(x) => match x.class {
+            X87Class::Comi => (all, 0),
+            X87Class::Fcmov => (0, flags::CF | flags::ZF | flags::PF),
+            _ => (0, 0),
+        },
     }
 }
 
@@ -116,7 +124,7 @@ pub(super) struct DeferredLoopFlags {
 ///   merged with the pending flags is the guest RFLAGS at every point of
 ///   the prefix), and
 /// * is a native instruction that can leave the block only through a
-///   memory slow form or a monitor call of itself (SIMD memory operands:
+///   memory slow form or a monitor call of itself (SIMD and x87 memory operands:
 ///   no exit request check, no partial flag store before the exit);
 ///
 /// and that first full write is a register instruction (it cannot fault).
@@ -170,7 +178,7 @@ pub(super) fn deferred_loop_flags(plan: &[Planned]) -> Option<DeferredLoopFlags>
             return None;
         }
         if n.uses_memory() {
-            if written != 0 || !matches!(n, Native::Simd(_)) {
+            if written != 0 || !matches!(n, Native::Simd(_) | Native::X87(_)) {
                 return None;
             }
             continue;

@@ -48,7 +48,7 @@ pub(super) struct MemRef {
     /// Displacement, or the absolute address of a RIP-relative operand.
     disp: u64,
     addr_size: u32,
-    /// Bytes accessed (1, 2, 4, 8 or 16).
+    /// Bytes accessed (1, 2, 4, 8, 10 or 16).
     pub size: u32,
 }
 
@@ -57,8 +57,8 @@ impl MemRef {
     /// `Cpu::effective_address` does).
     pub fn of(ins: &Instruction) -> Option<MemRef> {
         let size = ins.memory_size().size() as u32;
-        // (16: the m128 of a native SSE instruction.)
-        if !matches!(size, 1 | 2 | 4 | 8 | 16) {
+        // (16: the m128 of a native SSE instruction; 10: an x87 m80.)
+        if !matches!(size, 1 | 2 | 4 | 8 | 10 | 16) {
             return None;
         }
         let reg = |r: Register| -> Option<Option<Loc>> {

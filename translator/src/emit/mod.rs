@@ -69,10 +69,15 @@ mod native;
 mod plan;
 mod simd;
 mod simd_plan;
+mod x87;
+mod x87_plan;
 
 pub use memory::{READ_DST, READ_RMW, READ_SRC};
 pub use plan::*;
-pub use simd_plan::{SimdArg, SimdClass, SimdEnv, SimdOp, MXCSR_MASKS};
+pub use simd_plan::{SimdArg, SimdClass, SimdEnv, SimdOp, MXCSR_MASKS, X87_MASKS};
+pub use x87_plan::{
+    elide_overwritten_pointers, x87_fop, x87_reads_memory_only, X87Class, X87Mem, X87Op,
+};
 
 use crate::exec::{Ctx, EXIT_BUDGET, EXIT_MONITOR};
 use crate::fastmem::RETURN_ENTRIES;
@@ -125,6 +130,9 @@ pub(super) struct Asm {
     /// The block has native floating-point SIMD instructions: it runs
     /// under the guest's MXCSR (see `simd.rs`).
     fp: bool,
+    /// The block has native x87 instructions: the host's x87 holds the
+    /// guest's x87 state while it runs (see `x87.rs`).
+    x87: bool,
     /// Set when an instruction could not be emitted: the block is not
     /// used (`emit_block` fails).
     pub(super) error: Option<String>,
@@ -231,6 +239,9 @@ pub fn emit_block(
         fp: plan
             .iter()
             .any(|p| matches!(p.kind, Kind::Native(Native::Simd(s)) if s.fp())),
+        x87: plan
+            .iter()
+            .any(|p| matches!(p.kind, Kind::Native(Native::X87(_)))),
         error: None,
         loop_passes: None,
     };
@@ -324,7 +335,7 @@ pub fn emit_block(
                     });
                     continue;
                 }
-                if let Native::Simd(_) = nat {
+                if let Native::Simd(_) | Native::X87(_) = nat {
                     // No inline form (an operand the fast path does not
                     // compute): the whole instruction in the interpreter.
                     if let Some(d) = in_prefix(i) {
@@ -509,7 +520,7 @@ pub fn emit_block(
         if let Some(d) = in_prefix(sf.index) {
             merge_pending(&mut a, d);
         }
-        if let Native::Simd(_) = nat {
+        if let Native::Simd(_) | Native::X87(_) = nat {
             // A monitor call of the whole instruction.
             let shim = addrs.simd_slow;
             monitor_call(&mut a, p, ictx.ins_addr, ictx.remaining, shim, addrs);

@@ -601,6 +601,14 @@ pub(super) fn emit_native(a: &mut Asm, n: Native, live: u64, mem: MemPath<'_>, d
             };
             super::simd::emit_simd(a, s, live, fast);
         }
+        Native::X87(x) => {
+            // As for SIMD: the slow form is a monitor call.
+            let fast = match mem {
+                MemPath::Fast(f) => Some(f),
+                MemPath::None | MemPath::Slow(_) => None,
+            };
+            super::x87::emit_x87(a, x, live, fast);
+        }
         Native::MemDst { op, size, src } => {
             let writes = !matches!(op, MemOp::Alu(AluOp::Cmp | AluOp::Test));
             match mem {

@@ -3,6 +3,7 @@
 pub use super::loc::Loc;
 pub(super) use super::loc::{gpr, RCX, RSP};
 use super::simd_plan::{classify_simd, SimdEnv, SimdOp};
+use super::x87_plan::{classify_x87, X87Class, X87Op};
 use cpu_model::interp::{loop_counter, CMOVCC, SETCC};
 use cpu_model::Cpu;
 use iced_x86::{Code, ConditionCode, Instruction, Mnemonic, OpKind, Register};
@@ -157,6 +158,9 @@ pub enum Native {
     /// An SSE/SSE2 instruction or CRC32 as the same host instruction
     /// (`simd_plan.rs`, `simd.rs`).
     Simd(SimdOp),
+    /// An x87 instruction as the same host instruction on the host's x87
+    /// holding the guest's state (`x87_plan.rs`, `x87.rs`).
+    X87(X87Op),
     Nop,
 }
 
@@ -225,7 +229,7 @@ impl Native {
             }
             Native::Pop { .. } => f(RSP),
             Native::Simd(s) => s.for_each_gpr(f),
-            Native::Setcc { .. } | Native::FlagOp(_) | Native::Nop => {}
+            Native::Setcc { .. } | Native::FlagOp(_) | Native::X87(_) | Native::Nop => {}
         }
     }
 
@@ -249,6 +253,11 @@ impl Native {
                 idx: 2,
                 high: false,
             }),
+            // FNSTSW AX.
+            Native::X87(x) if x.class == X87Class::StswAx => f(Loc {
+                idx: 0,
+                high: false,
+            }),
             _ => {}
         }
     }
@@ -265,6 +274,7 @@ impl Native {
             | Native::Pop { .. }
             | Native::MemDst { .. } => true,
             Native::Simd(s) => s.uses_memory(),
+            Native::X87(x) => x.mem.is_some(),
             _ => false,
         }
     }
@@ -433,6 +443,13 @@ fn native(ins: &Instruction, bitness: u32, cs_limit: u32, simd: SimdEnv) -> Opti
     }
     if let Some(s) = classify_simd(ins, simd) {
         return Some(Kind::Native(Native::Simd(s)));
+    }
+    if let Some(x) = classify_x87(ins, simd) {
+        return Some(Kind::Native(Native::X87(x)));
+    }
+    // FWAIT under the x87 environment: no #NM (TS = 0), nothing pending.
+    if m == Mnemonic::Wait && simd.x87 {
+        return Some(Kind::Native(Native::Nop));
     }
     if ins.is_jcc_short_or_near() || ins.is_jmp_short_or_near() {
         let ok_size = matches!(

@@ -15,13 +15,16 @@
 
 use super::loc::{gpr, Loc};
 use cpu_model::state::{cr0, cr4};
-use cpu_model::Cpu;
+use cpu_model::{fxstate, Cpu};
 use iced_x86::{
     Code, CpuidFeature, Encoder, Instruction, MemoryOperand, Mnemonic, OpKind, Register,
 };
 
 /// MXCSR's six exception masks (IM DM ZM OM UM PM, bits 7..12).
 pub const MXCSR_MASKS: u32 = 0x1f80;
+
+/// FCW's six exception masks (IM DM ZM OM UM PM, bits 0..5).
+pub const X87_MASKS: u16 = 0x3f;
 
 /// What the translation of SIMD instructions assumed about the CPU (part
 /// of the block's cache key and of the monitor's end-of-block snapshot).
@@ -39,6 +42,12 @@ pub struct SimdEnv {
     /// host must have SSE4.2; a CPU model that does not implement SSE4.2
     /// vetoes it here too (the interpreter then raises what it raises).
     pub crc32: bool,
+    /// CR0.EM = CR0.TS = 0, the guest FCW masks all six x87 exceptions
+    /// and FSW.ES = FSW.B = 0 (no #MF pending): no x87 instruction can fault but
+    /// through its memory operand, so the common ones run natively on the
+    /// host's x87 loaded with the guest's state (`x87_plan.rs`, `x87.rs`).
+    /// (MXCSR must be loadable too: the host's FXRSTOR loads it.)
+    pub x87: bool,
 }
 
 impl SimdEnv {
@@ -53,6 +62,13 @@ impl SimdEnv {
                 && s.fx.mxcsr & MXCSR_MASKS == MXCSR_MASKS
                 && s.fx.mxcsr & !cpu_model::fxstate::MXCSR_MASK == 0,
             crc32: std::arch::is_x86_feature_detected!("sse4.2"),
+            // (A FCW as FLDCW loads it and FSW.B = FSW.ES, as the
+            // hardware keeps them: FXRSTOR takes the image as it is.)
+            x87: s.cr0 & (cr0::EM | cr0::TS) == 0
+                && s.fx.fcw & X87_MASKS == X87_MASKS
+                && s.fx.fcw == fxstate::fcw_loaded(s.fx.fcw)
+                && s.fx.fsw & (fxstate::fsw::ES | fxstate::fsw::B) == 0
+                && s.fx.mxcsr & !fxstate::MXCSR_MASK == 0,
         }
     }
 }

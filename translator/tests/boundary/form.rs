@@ -99,6 +99,10 @@ pub(crate) static FORMS: &[Form] = &[
     mem("imul ax,[m],0x1234", 2, ALL, Rd, |a, m| {
         a.imul_3(ax, word_ptr(m), 0x1234)
     }),
+    // x87, native in the translator under a masked FCW (its x87 fast
+    // path; FNSTSW is a control instruction: no FDP).
+    mem("fild word [m]", 2, ALL, Rd, |a, m| a.fild(word_ptr(m))),
+    mem("fnstsw [m]", 2, ALL, Wr, |a, m| a.fnstsw(word_ptr(m))),
     stack("push dx", 2, ALL, Wr, Emit::Push(|a| a.push(dx))),
     stack("pop ax", 2, ALL, Rd, Emit::Pop(|a| a.pop(ax))),
     stack("call/ret", 2, R, RW, Emit::CallRet),
@@ -126,6 +130,8 @@ pub(crate) static FORMS: &[Form] = &[
     mem("crc32 eax,dword [m]", 4, ALL, Rd, |a, m| {
         a.crc32(eax, dword_ptr(m))
     }),
+    mem("fadd dword [m]", 4, ALL, Rd, |a, m| a.fadd(dword_ptr(m))),
+    mem("fistp dword [m]", 4, ALL, Wr, |a, m| a.fistp(dword_ptr(m))),
     stack("push edx", 4, R | P, Wr, Emit::Push(|a| a.push(edx))),
     stack("pop eax", 4, R | P, Rd, Emit::Pop(|a| a.pop(eax))),
     stack("call/ret", 4, P, RW, Emit::CallRet),
@@ -155,12 +161,16 @@ pub(crate) static FORMS: &[Form] = &[
     mem("mulsd xmm0,[m]", 8, ALL, Rd, |a, m| {
         a.mulsd(xmm0, qword_ptr(m))
     }),
+    mem("fld qword [m]", 8, ALL, Rd, |a, m| a.fld(qword_ptr(m))),
+    mem("fstp qword [m]", 8, ALL, Wr, |a, m| a.fstp(qword_ptr(m))),
     stack("push rdx", 8, L, Wr, Emit::Push(|a| a.push(rdx))),
     stack("pop rax", 8, L, Rd, Emit::Pop(|a| a.pop(rax))),
     stack("call/ret", 8, L, RW, Emit::CallRet),
     mem("sgdt [m]", 10, L, Wr, |a, m| a.sgdt(m)),
     mem("sidt [m]", 10, L, Wr, |a, m| a.sidt(m)),
     mem("lgdt [m]", 10, L, Rd, |a, m| a.lgdt(m)),
+    mem("fld tword [m]", 10, ALL, Rd, |a, m| a.fld(tword_ptr(m))),
+    mem("fstp tword [m]", 10, ALL, Wr, |a, m| a.fstp(tword_ptr(m))),
     mem("cmpxchg16b [m]", 16, L, RW, |a, m| {
         a.cmpxchg16b(xmmword_ptr(m))
     }),

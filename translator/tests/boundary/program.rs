@@ -187,6 +187,22 @@ pub(super) fn setup(case: &Case) -> (Cpu, TestBus) {
             *byte = (0x31 + 16 * i + j) as u8;
         }
     }
+    // The x87 after FNINIT (every exception masked: the x87 forms are
+    // native) with ST0..ST2 holding values (stores store them; loads
+    // push onto a stack with room).
+    s.fx.fcw = 0x037f;
+    s.fx.ftw = 0x07;
+    for (i, (signif, sign_exp)) in [
+        (0xc000_0000_0000_0000u64, 0x3fffu16),
+        (0x8000_0000_0000_0000, 0xc005),
+        (0xb504_f333_f9de_6484, 0x3ffe),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        s.fx.st[i].signif = signif;
+        s.fx.st[i].sign_exp = sign_exp;
+    }
     let (a, b) = case.pages();
     let seg_base = match case.mode {
         Mode::Real => {
