@@ -399,7 +399,8 @@ impl ChannelState {
             // Modes 2 and 3 take a new count at the next reload; the first
             // count after a control word starts them (GATE permitting).
             2 | 3 if self.phase == Phase::Idle && self.gate => self.phase = Phase::Load,
-            // Modes 1 and 5 wait for a trigger.
+            // Modes 2 and 3 already counting take the count at their next
+            // reload; modes 1 and 5 wait for a trigger.
             _ => {}
         }
     }
@@ -512,6 +513,22 @@ impl ChannelState {
         if !ok || self.ce > 16_665.max(max) {
             self.ce = 0;
             self.phase = Phase::Idle;
+        }
+        // OUT and the CE as the phase implies them, so that OUT changes when
+        // `edges_to_out_change` says it does.
+        match self.phase {
+            Phase::Count { armed: true } => self.out = matches!(self.mode(), 4 | 5),
+            Phase::Strobe => self.out = false,
+            Phase::Rate { n, j } => {
+                self.ce = n - j;
+                self.out = !self.gate || j != n - 1;
+            }
+            Phase::Square { n, j, high } => {
+                self.ce = Self::square_ce(n, j, high);
+                self.out = !self.gate || high;
+            }
+            Phase::Load if self.mode() == 0 => self.out = false,
+            Phase::Idle | Phase::Load | Phase::Count { armed: false } => {}
         }
         if let Some(l) = self.latched_count {
             if !(1..=2).contains(&l.remaining) {

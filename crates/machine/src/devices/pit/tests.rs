@@ -267,6 +267,19 @@ fn mode3_square_wave_odd_and_even() {
     assert!(p.out(0, t(32) - 1));
     assert!(!p.out(0, t(32)));
     assert!(p.out(0, t(37)));
+    // GATE low (counter 2) sets OUT high at once and stops the count; the
+    // rising edge reloads on the next clock and starts a high half.
+    p.write(PORT_61, 1, mid(30));
+    p.write(CW, 0x96, mid(30));
+    p.write(0x42, 4, mid(30));
+    assert!(!p.out(2, t(33)));
+    p.write(PORT_61, 0, t(33) + 5);
+    assert!(p.out(2, t(33) + 5));
+    assert!(p.out(2, t(36)));
+    p.write(PORT_61, 1, mid(36));
+    assert!(p.out(2, t(38) - 1));
+    assert!(!p.out(2, t(39)));
+    assert!(p.out(2, t(41)));
     // Count 1 is illegal; the chip runs it as 0 (65536).
     p.write(CW, 0x16, mid(40));
     p.write(0x40, 1, mid(40));
@@ -541,6 +554,7 @@ fn save_restore_round_trip() {
     bad.channels[2].ce = u32::MAX;
     bad.channels[2].control = 0xc0;
     q.restore(&bad);
+    assert_eq!(q.state().channels[2].phase, Phase::Idle);
     for port in [0x40, 0x41, 0x42, PORT_61] {
         q.read(port, mid(10));
     }
@@ -613,6 +627,56 @@ fn random_programming_is_consistent() {
                     assert_eq!(p.out(0, now + dt), level, "step {step}");
                 }
             }
+        }
+    }
+}
+
+#[test]
+fn restore_of_any_state_never_panics() {
+    let mut rng = Rng(0x1234_5678_9abc_def1);
+    let mut p = Pit::new();
+    for _ in 0..5_000 {
+        let mut s = p.state();
+        for c in &mut s.channels {
+            let n = rng.below(0x2_0000) as u32;
+            let j = rng.below(0x2_0000) as u32;
+            c.phase = match rng.below(6) {
+                0 => Phase::Idle,
+                1 => Phase::Load,
+                2 => Phase::Count {
+                    armed: rng.below(2) == 0,
+                },
+                3 => Phase::Strobe,
+                4 => Phase::Rate { n, j },
+                _ => Phase::Square {
+                    n,
+                    j,
+                    high: rng.below(2) == 0,
+                },
+            };
+            c.control = rng.next() as u8;
+            c.ce = rng.next() as u32 >> rng.below(32);
+            c.gate = rng.below(2) == 0;
+            c.out = rng.below(2) == 0;
+            c.write_low = (rng.below(2) == 0).then_some(rng.next() as u8);
+            c.latched_count = (rng.below(2) == 0).then_some(LatchedCount {
+                value: rng.next() as u16,
+                msb_next: rng.below(2) == 0,
+                remaining: rng.below(4) as u8,
+            });
+            c.at = rng.below(1 << 20);
+        }
+        s.port61 = rng.next() as u8;
+        p.restore(&s);
+        let now = t(rng.below(1 << 21));
+        let level = p.out(0, now);
+        if let Some(next) = p.next_out0_change(now) {
+            assert_ne!(p.out(0, next), level);
+            assert_eq!(p.out(0, next - 1), level);
+        }
+        for port in [0x40, 0x41, 0x42, 0x43, PORT_61] {
+            p.read(port, now);
+            p.write(port, rng.next() as u8, now);
         }
     }
 }
