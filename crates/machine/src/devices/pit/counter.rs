@@ -355,7 +355,11 @@ impl ChannelState {
 
     /// A control word with RW != 0 for this counter, after edge `at`.
     pub fn program(&mut self, control: u8) {
+        // The CE keeps its bits; a switch between binary and BCD reads them
+        // the new way.
+        let ce = self.ce_raw();
         self.control = control & 0x3f;
+        self.ce = self.value_of(ce);
         self.null_count = true;
         self.count_written = false;
         self.write_low = None;
@@ -499,7 +503,8 @@ impl ChannelState {
             // RW 0 is the latch command, never a programmed mode.
             self.control |= 0x30;
         }
-        let max = self.modulus();
+        // The largest count: a full turn, or 0xFFFF's weight in BCD.
+        let max = if self.bcd() { 16_665 } else { 0x1_0000 };
         let periodic_ok = |n: u32, j: u32, len: u32| (2..=max).contains(&n) && j < len;
         let ok = match self.phase {
             Phase::Rate { n, j } => self.mode() == 2 && periodic_ok(n, j, n),
@@ -510,7 +515,7 @@ impl ChannelState {
             Phase::Strobe => matches!(self.mode(), 4 | 5),
             Phase::Idle | Phase::Load => true,
         };
-        if !ok || self.ce > 16_665.max(max) {
+        if !ok || self.ce > max {
             self.ce = 0;
             self.phase = Phase::Idle;
         }

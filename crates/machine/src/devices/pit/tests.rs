@@ -447,6 +447,12 @@ fn bcd_counting() {
         .collect();
     assert_eq!(ch, [30000, 30001, 40000, 40001].map(t));
     assert_eq!(latched(&mut p, 0, mid(20002)), 0x9999);
+    // A control word keeps the CE's bits across a switch to binary and back.
+    // (At edge 35000 the CE is 10000 - (35000 - 30001).)
+    p.write(CW, 0x30, mid(35000));
+    assert_eq!(latched(&mut p, 0, mid(35001)), 0x5001);
+    p.write(CW, 0x31, mid(35002));
+    assert_eq!(latched(&mut p, 0, mid(35003)), 0x5001);
     // Count 0 in binary mode 0 is 65536.
     p.write(CW, 0x30, mid(50000));
     p.write(0x40, 0, mid(50000));
@@ -613,6 +619,11 @@ fn random_programming_is_consistent() {
             }
             assert_eq!(fast, slow, "step {step}");
         }
+        // Restoring a state the PIT reached changes nothing.
+        let s = p.state();
+        let mut q = Pit::new();
+        q.restore(&s);
+        assert_eq!(q.state(), s, "step {step}");
         // next_out0_change agrees with sampling out(0, t).
         let level = p.out(0, now);
         match p.next_out0_change(now) {
