@@ -159,12 +159,15 @@ impl Pit {
         }
     }
 
-    /// The OUT pin of counter `channel` (0..=2) at `now` (an earlier `now`
-    /// than the last access sees the state of that access).
+    /// The OUT pin of counter `channel` (0..=2; no other counter exists, and
+    /// its OUT reads low) at `now` (an earlier `now` than the last access
+    /// sees the state of that access).
     pub fn out(&self, channel: usize, now: u64) -> bool {
-        let mut c = self.state.channels[channel].clone();
-        c.advance(clocks_at(now));
-        c.out
+        self.state.channels.get(channel).is_some_and(|c| {
+            let mut c = c.clone();
+            c.advance(clocks_at(now));
+            c.out
+        })
     }
 
     /// The first time after `now` at which channel 0's OUT changes, None if

@@ -477,6 +477,7 @@ fn control_word_mid_count_resets_flip_flop() {
     q.write(CW, 0x70, 0);
     assert_eq!(q.read(0x41, mid(100)), q.read(0x41, mid(100)));
     assert_eq!(q.read(0x44, 0), 0xff);
+    assert!(!q.out(3, 0));
     q.write(0x47, 0x12, 0);
 }
 
