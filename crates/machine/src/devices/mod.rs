@@ -3,8 +3,10 @@
 
 pub mod debug_exit;
 pub mod debugcon;
+pub mod pit;
 pub mod post;
 
 pub use debug_exit::{DebugExit, ExitSignal};
 pub use debugcon::DebugCon;
+pub use pit::{Pit, PitState, PIT_HZ};
 pub use post::{PostCodes, PostLog};
