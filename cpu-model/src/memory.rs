@@ -49,6 +49,13 @@ pub trait Bus {
     fn io_in(&mut self, port: u16, size: u32) -> u32;
     /// Port output of `size` bytes (1, 2 or 4).
     fn io_out(&mut self, port: u16, size: u32, value: u32);
+    /// The instructions retired before the current step
+    /// (`CpuState::icount`), told before the step can touch the bus, so
+    /// that devices on the machine's virtual clock see the same time at the
+    /// same instruction under either engine. The default ignores it.
+    fn set_instruction_count(&mut self, icount: u64) {
+        let _ = icount;
+    }
     /// An external maskable interrupt is being requested (INTR line).
     fn interrupt_pending(&self) -> bool {
         false

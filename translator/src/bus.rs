@@ -54,6 +54,9 @@ impl Bus for JitBus<'_> {
     fn io_out(&mut self, port: u16, size: u32, value: u32) {
         self.inner.io_out(port, size, value);
     }
+    fn set_instruction_count(&mut self, icount: u64) {
+        self.inner.set_instruction_count(icount);
+    }
     fn interrupt_pending(&self) -> bool {
         self.inner.interrupt_pending()
     }

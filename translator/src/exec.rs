@@ -23,7 +23,7 @@
 use crate::bus::JitBus;
 use crate::fastmem::FastMem;
 use crate::monitor::{self, MonitorEnv};
-use cpu_model::{Cpu, CpuState};
+use cpu_model::{Bus, Cpu, CpuState};
 use dynasmrt::mmap::{ExecutableBuffer, MutableBuffer};
 use dynasmrt::x64::X64Relocation;
 use dynasmrt::{dynasm, AssemblyOffset, DynasmApi, DynasmLabelApi, VecAssembler};
@@ -313,6 +313,7 @@ extern "sysv64" fn monitor_shim(
     let ins = unsafe { &*ins };
     env.last = None;
     let before = icount_before(ctx, cpu, remaining);
+    bus.set_instruction_count(before);
     let r = monitor::call(cpu, bus, env, &mut ctx.countdown, ins, remaining, next_rip);
     settle_icount(ctx, cpu, before, true);
     // A near CALL/RET done here (the slow form of a native one, or its
@@ -351,6 +352,7 @@ extern "sysv64" fn mem_read_shim(
     let ins = unsafe { &*ins };
     ctx.slow_accesses += 1;
     let before = icount_before(ctx, cpu, remaining);
+    bus.set_instruction_count(before);
     let (r, v) = monitor::mem_read(cpu, bus, env, &mut ctx.countdown, ins, remaining, mode);
     settle_icount(ctx, cpu, before, r != 0);
     ctx.tmp = v;
@@ -377,6 +379,7 @@ extern "sysv64" fn mem_write_shim(
     let ins = unsafe { &*ins };
     ctx.slow_accesses += 1;
     let before = icount_before(ctx, cpu, remaining);
+    bus.set_instruction_count(before);
     let r = monitor::mem_write(cpu, bus, env, &mut ctx.countdown, ins, value, remaining);
     settle_icount(ctx, cpu, before, r != 0);
     if r == 0 {
@@ -396,6 +399,7 @@ extern "sysv64" fn stack_shim(ctx: *mut Ctx, ins: *const Instruction, remaining:
     let ins = unsafe { &*ins };
     ctx.slow_accesses += 1;
     let before = icount_before(ctx, cpu, remaining);
+    bus.set_instruction_count(before);
     let r = monitor::stack(cpu, bus, env, &mut ctx.countdown, ins, remaining);
     settle_icount(ctx, cpu, before, r != 0);
     if r == 0 {
@@ -428,6 +432,7 @@ extern "sysv64" fn simd_slow_shim(
     let operand = crate::fastmem::Operand::of(cpu, ins);
     env.last = None;
     let before = icount_before(ctx, cpu, remaining);
+    bus.set_instruction_count(before);
     let r = monitor::call(cpu, bus, env, &mut ctx.countdown, ins, remaining, next_rip);
     settle_icount(ctx, cpu, before, true);
     if r == 0 {

@@ -164,6 +164,7 @@ impl Cpu {
     /// RFLAGS with RF = 1 (§18.3.1.1); RF is cleared after every
     /// instruction except IRET.
     pub fn step(&mut self, bus: &mut dyn Bus) -> Result<StepOutcome, StopReason> {
+        bus.set_instruction_count(self.state.icount);
         let shadow = std::mem::take(&mut self.state.events.interrupt_shadow);
         if !shadow && self.deliver_pending_event(bus)? {
             return Ok(StepOutcome::Executed);

@@ -12,6 +12,7 @@
 //! * [`Machine`]: wires them to a CPU and owns the run loop, which ends with
 //!   a [`RunExit`] value.
 
+pub mod clock;
 pub mod devices;
 pub mod engine;
 pub mod memory;
@@ -26,7 +27,7 @@ pub use mmio::{MmioBus, MmioDevice, MmioError};
 pub use pio::{PioError, PortBus, PortDevice};
 
 use cpu_model::{Bus, Cpu, CpuModel, PhysAddr, StopReason};
-use devices::{DebugCon, DebugExit, ExitSignal, PostCodes, PostLog};
+use devices::{DebugCon, DebugExit, ExitSignal, Pit, PitPorts, PostCodes, PostLog};
 use engine::{ExecutionEngine, Interpreter, SliceEnd, Translator};
 use std::fmt;
 use std::io::Write;
@@ -101,6 +102,8 @@ pub struct SystemBus {
     pub ports: PortBus,
     /// The debug-exit latch, so engines can stop right after the write.
     exit: ExitSignal,
+    /// The virtual clock the devices read.
+    pub clock: clock::Clock,
 }
 
 impl Bus for SystemBus {
@@ -160,6 +163,9 @@ impl Bus for SystemBus {
     }
     fn stop_requested(&self) -> bool {
         self.exit.peek().is_some()
+    }
+    fn set_instruction_count(&mut self, icount: u64) {
+        self.clock.set_instruction_count(icount);
     }
     fn host_page(&mut self, page: PhysAddr, write: bool) -> Option<std::ptr::NonNull<u8>> {
         // A page any device range touches is never direct: every access
@@ -252,6 +258,20 @@ impl Machine {
             devices::debug_exit::LEN,
             Box::new(DebugExit::new(exit.clone())),
         )?;
+        // The 8254 on its ports; its OUT 0 is not wired to an interrupt
+        // controller yet.
+        let clock = clock::Clock::new();
+        let pit = std::sync::Arc::new(std::sync::Mutex::new(Pit::new()));
+        ports.insert(
+            devices::pit::PORT_BASE,
+            4,
+            Box::new(PitPorts::counters(pit.clone(), clock.clone())),
+        )?;
+        ports.insert(
+            devices::pit::PORT_61,
+            1,
+            Box::new(PitPorts::port_b(pit, clock.clone())),
+        )?;
         let log = PostLog::new(config.post_log);
         for port in devices::post::PORTS {
             ports.insert(port, 1, Box::new(PostCodes::new(port, log.clone())))?;
@@ -274,6 +294,7 @@ impl Machine {
                 mmio: MmioBus::new(),
                 ports,
                 exit: exit.clone(),
+                clock,
             },
             engine: config.engine,
             exit,
@@ -579,6 +600,67 @@ mod tests {
             "RAM under the device untouched"
         );
         assert_eq!(ram[0x10], 0x56);
+    }
+
+    /// The PIT runs on the virtual clock: Linux's calibration loop (gate
+    /// channel 2, mode 0, poll OUT 2 in port 0x61) counts the same passes
+    /// under both engines, and the latched channel 0 count read after it
+    /// is the same too; the passes match the time the count takes at one
+    /// instruction per nanosecond.
+    #[test]
+    fn pit_time_is_the_same_under_both_engines() {
+        let code: &[u8] = &[
+            0xe4, 0x61, // in al,0x61
+            0x24, 0xfc, // and al,0xfc
+            0x0c, 0x01, // or al,1 (gate 2 on, speaker off)
+            0xe6, 0x61, // out 0x61,al
+            0xb0, 0xb0, // mov al,0xb0 (channel 2, lobyte/hibyte, mode 0)
+            0xe6, 0x43, // out 0x43,al
+            0xb0, 0x77, // mov al,0x77 (count 0x77 = 119: about 100 us)
+            0xe6, 0x42, // out 0x42,al
+            0x30, 0xc0, // xor al,al
+            0xe6, 0x42, // out 0x42,al
+            0x31, 0xc9, // xor cx,cx
+            // poll:
+            0x41, // inc cx
+            0xe4, 0x61, // in al,0x61
+            0xa8, 0x20, // test al,0x20
+            0x74, 0xf9, // jz poll
+            0x30, 0xc0, // xor al,al (latch channel 0)
+            0xe6, 0x43, // out 0x43,al
+            0xe4, 0x40, // in al,0x40
+            0x88, 0xc3, // mov bl,al
+            0xe4, 0x40, // in al,0x40
+            0x88, 0xc7, // mov bh,al
+            0xf4, // hlt
+        ];
+        let mut results = Vec::new();
+        for engine in [Engine::Interp, Engine::Jit] {
+            let (mut m, _, _) = machine(&[]);
+            if engine == Engine::Jit {
+                m.runner = Box::new(Translator(Jit::new(JitConfig::default()).unwrap()));
+                m.engine = Engine::Jit;
+            }
+            m.cpu.state.rip = 0;
+            m.cpu.state.segment_mut(cpu_model::state::SegReg::Cs).base = 0x9000;
+            m.bus.memory.ram_mut()[0x9000..0x9000 + code.len()].copy_from_slice(code);
+            assert_eq!(m.run(Some(1_000_000)), RunExit::Halted, "{engine:?}");
+            let g = &m.cpu.state.gpr;
+            results.push((g[1] & 0xffff, g[3] & 0xffff, m.cpu.state.icount));
+        }
+        assert_eq!(results[0], results[1], "the engines differ");
+        let (passes, count0, icount) = results[0];
+        // 120 clocks (the count loads on the first edge) of 838 ns, at 4
+        // instructions a pass: about 25 000 passes.
+        let ns = devices::pit::clock_time(120).unwrap();
+        assert!(passes.abs_diff(ns / 4) < 20, "{passes} passes for {ns} ns");
+        // Channel 0 counts down from 65536 at power-on in mode 3, by two
+        // a clock: the latch holds what is left at that instruction.
+        let clocks = devices::pit::clocks_at(icount);
+        assert!(
+            (65536 - count0).abs_diff(2 * clocks) <= 4,
+            "{count0} after {clocks} clocks"
+        );
     }
 
     #[test]

@@ -8,5 +8,5 @@ pub mod post;
 
 pub use debug_exit::{DebugExit, ExitSignal};
 pub use debugcon::DebugCon;
-pub use pit::{Pit, PitState, PIT_HZ};
+pub use pit::{Pit, PitPorts, PitState, PIT_HZ};
 pub use post::{PostCodes, PostLog};

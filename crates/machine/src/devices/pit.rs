@@ -195,3 +195,85 @@ impl Pit {
         }
     }
 }
+
+/// The PIT on the port bus: one adapter for ports 0x40..=0x43 and one for
+/// port 0x61, both over the same shared [`Pit`], at the time of the
+/// machine's [`Clock`](crate::clock::Clock). A wider access is split into
+/// byte accesses of consecutive ports, as the ISA bus splits it for an
+/// 8-bit device; bytes beyond the adapter's range read as all-ones.
+#[derive(Debug)]
+pub struct PitPorts {
+    pit: std::sync::Arc<std::sync::Mutex<Pit>>,
+    clock: crate::clock::Clock,
+    base: u16,
+    len: u16,
+}
+
+impl PitPorts {
+    /// The counters and control word (0x40..=0x43).
+    pub fn counters(
+        pit: std::sync::Arc<std::sync::Mutex<Pit>>,
+        clock: crate::clock::Clock,
+    ) -> PitPorts {
+        PitPorts {
+            pit,
+            clock,
+            base: PORT_BASE,
+            len: 4,
+        }
+    }
+
+    /// Port B (0x61).
+    pub fn port_b(
+        pit: std::sync::Arc<std::sync::Mutex<Pit>>,
+        clock: crate::clock::Clock,
+    ) -> PitPorts {
+        PitPorts {
+            pit,
+            clock,
+            base: PORT_61,
+            len: 1,
+        }
+    }
+
+    fn with_pit<R>(&self, f: impl FnOnce(&mut Pit, u64) -> R) -> R {
+        // (No device code panics while holding the lock; a poisoned lock
+        // still holds a consistent PIT.)
+        let mut pit = self.pit.lock().unwrap_or_else(|e| e.into_inner());
+        f(&mut pit, self.clock.now_ns())
+    }
+}
+
+impl crate::pio::PortDevice for PitPorts {
+    fn name(&self) -> &str {
+        if self.base == PORT_61 {
+            "port-b"
+        } else {
+            "pit"
+        }
+    }
+
+    fn read(&mut self, offset: u16, size: u32) -> u32 {
+        let (base, len) = (self.base, self.len);
+        self.with_pit(|pit, now| {
+            (0..size.min(4) as u16).fold(0u32, |v, i| {
+                let byte = match offset.checked_add(i).filter(|&o| o < len) {
+                    Some(o) => pit.read(base + o, now),
+                    None => 0xff,
+                };
+                v | u32::from(byte) << (8 * i)
+            })
+        })
+    }
+
+    fn write(&mut self, offset: u16, size: u32, value: u32) {
+        let (base, len) = (self.base, self.len);
+        self.with_pit(|pit, now| {
+            for i in 0..size.min(4) as u16 {
+                if let Some(o) = offset.checked_add(i).filter(|&o| o < len) {
+                    pit.write(base + o, (value >> (8 * i)) as u8, now);
+                }
+            }
+        });
+    }
+}
