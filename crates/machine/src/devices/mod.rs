@@ -3,8 +3,10 @@
 
 pub mod debug_exit;
 pub mod debugcon;
+pub mod pic;
 pub mod post;
 
 pub use debug_exit::{DebugExit, ExitSignal};
 pub use debugcon::DebugCon;
+pub use pic::{Pic, PicState};
 pub use post::{PostCodes, PostLog};
