@@ -114,8 +114,8 @@ fn bit(ir: u8) -> u8 {
 
 impl ChipState {
     /// The state after a system reset. The 8259A has no RESET pin and the
-    /// datasheet leaves its registers undefined until ICW1; the PIIX3's
-    /// integrated pair defines only ELCR = 0 after reset. We take QEMU's
+    /// datasheet leaves its registers undefined until ICW1; the PIIX3 gives
+    /// its ELCR a reset value of 0. For the rest we take QEMU's
     /// reset state (masks clear, nothing in service, vector base 0, 8086
     /// mode, normal EOI, IRR selected) with the PC's cascade wiring already
     /// in ICW3, so an unprogrammed pair behaves as QEMU's does. The input
@@ -289,8 +289,11 @@ impl ChipState {
     /// is high must fall and rise again), the mask register is cleared, IR7
     /// gets the lowest priority, the slave address is set to 7, special mask
     /// mode is cleared and status read is set to the IRR, and without IC4
-    /// every ICW4 function is zero (so MCS-80/85 mode, no AEOI). The
-    /// datasheet does not list the ISR, the poll command or rotate in AEOI;
+    /// every ICW4 function is zero (so MCS-80/85 mode, no AEOI). The slave
+    /// address is a slave's ID; a master's ICW3 bitmap is left as it was
+    /// (cascade mode writes a new one in ICW3 anyway; single mode ignores
+    /// it). The datasheet does not list the ISR, the poll command or rotate
+    /// in AEOI;
     /// we clear them as QEMU and Bochs both do, so a re-initialized chip
     /// starts with nothing in service. The ELCR is a PIIX register that ICW1
     /// does not touch.

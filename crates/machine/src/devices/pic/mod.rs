@@ -36,7 +36,8 @@
 //!   CALL address's low byte, as the chip drives it (QEMU and Bochs always
 //!   use ICW2 + level).
 //! * ICW1's LTIM makes all of a chip's inputs level-triggered (8259A and
-//!   QEMU; the PIIX3 ignores LTIM in favour of the ELCR, Bochs rejects it).
+//!   QEMU; Intel's south bridges document LTIM as replaced by the ELCR, and
+//!   Bochs rejects it).
 //! * The slave's INT output drives the master's IR2 like any device line, so
 //!   a slave whose INT stays high through an acknowledge (two requests in
 //!   automatic EOI mode) makes no new edge for the master (as in QEMU).
@@ -218,5 +219,7 @@ impl Pic {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_modes;
 #[cfg(test)]
 mod tests_random;
