@@ -20,13 +20,14 @@
 //!   [`Pic::intr`] is low. A request withdrawn on the slave after the master
 //!   latched its IR2 edge (the slave masks it, or a level line falls) gives
 //!   the slave's IR7 vector: the master has acknowledged IR2 and sets its
-//!   in-service bit, the slave sets none (QEMU; Bochs sets neither, and its
-//!   master IR2 request falls with the slave's INT). So the handler of a
-//!   spurious IRQ 15 must still send the master an EOI, as Linux does.
+//!   in-service bit, the slave sets none (QEMU and Bochs, though Bochs
+//!   rarely gets there: its master IR2 request falls with the slave's INT).
+//!   So the handler of a spurious IRQ 15 must still send the master an EOI,
+//!   as Linux does.
 //! * Special mask mode: a masked level in service inhibits nothing, an
-//!   unmasked one still inhibits lower levels (QEMU; Bochs lets every level
-//!   through); a non-specific EOI skips masked in-service levels (datasheet;
-//!   neither emulator).
+//!   unmasked one still inhibits lower levels (QEMU; in Bochs no level in
+//!   service inhibits another); a non-specific EOI skips masked in-service
+//!   levels (datasheet; neither emulator).
 //! * ICW3 and single mode are honoured as the wiring makes them act: the
 //!   master hands an acknowledge to the cascade only for inputs ICW3 marks,
 //!   and the slave answers only its own cascade address; an acknowledge that
