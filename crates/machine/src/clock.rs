@@ -6,8 +6,9 @@
 //! device (`Bus::set_instruction_count`), and devices read the time from a
 //! [`Clock`] handle.
 //!
-//! (Still to come with the interrupt controllers: time that skips ahead
-//! while the processor is halted, and a host-clock mode.)
+//! While the processor is halted waiting for an interrupt no instruction
+//! retires: the machine skips the clock ahead to the next device event
+//! ([`Clock::skip_to`]). (A host-clock mode is still to come.)
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -16,6 +17,8 @@ use std::sync::Arc;
 #[derive(Clone, Debug, Default)]
 pub struct Clock {
     icount: Arc<AtomicU64>,
+    /// Nanoseconds skipped while halted.
+    skipped: Arc<AtomicU64>,
 }
 
 impl Clock {
@@ -32,6 +35,16 @@ impl Clock {
 
     /// The time in nanoseconds.
     pub fn now_ns(&self) -> u64 {
-        self.icount.load(Ordering::Relaxed)
+        self.icount
+            .load(Ordering::Relaxed)
+            .wrapping_add(self.skipped.load(Ordering::Relaxed))
+    }
+
+    /// Move the time ahead to `t` (a halted processor waits for an event
+    /// at `t`); returns the nanoseconds skipped (0 if `t` is not ahead).
+    pub fn skip_to(&self, t: u64) -> u64 {
+        let d = t.saturating_sub(self.now_ns());
+        self.skipped.fetch_add(d, Ordering::Relaxed);
+        d
     }
 }

@@ -12,6 +12,7 @@
 //! * [`Machine`]: wires them to a CPU and owns the run loop, which ends with
 //!   a [`RunExit`] value.
 
+pub mod chipset;
 pub mod clock;
 pub mod devices;
 pub mod engine;
@@ -27,7 +28,7 @@ pub use mmio::{MmioBus, MmioDevice, MmioError};
 pub use pio::{PioError, PortBus, PortDevice};
 
 use cpu_model::{Bus, Cpu, CpuModel, PhysAddr, StopReason};
-use devices::{DebugCon, DebugExit, ExitSignal, Pit, PitPorts, PostCodes, PostLog};
+use devices::{DebugCon, DebugExit, ExitSignal, PostCodes, PostLog};
 use engine::{ExecutionEngine, Interpreter, SliceEnd, Translator};
 use std::fmt;
 use std::io::Write;
@@ -50,6 +51,10 @@ pub enum MachineError {
 /// debug-exit latch).
 const SLICE: u64 = 1 << 20;
 
+/// Device events a halted processor may wait through, one after the
+/// other, without taking an interrupt, before the run ends as halted.
+const MAX_IDLE_EVENTS: u64 = 1 << 20;
+
 /// How guest code is executed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Engine {
@@ -67,7 +72,8 @@ pub enum RunExit {
     /// The guest wrote this value to the debug-exit port.
     DebugExit(u32),
     /// HLT with nothing that can wake the processor: IF = 0 with no NMI
-    /// source, or IF = 1 with no interrupt source (this machine has none).
+    /// source, or IF = 1 with no interrupt that can come (the PIT's IRQ 0
+    /// masked at the PIC, or not taken through many of its events).
     Halted,
     /// A fault while delivering #DF: the processor shut down.
     TripleFault,
@@ -104,6 +110,8 @@ pub struct SystemBus {
     exit: ExitSignal,
     /// The virtual clock the devices read.
     pub clock: clock::Clock,
+    /// The PIT and the PIC, wired to INTR.
+    pub chipset: chipset::Chipset,
 }
 
 impl Bus for SystemBus {
@@ -162,7 +170,15 @@ impl Bus for SystemBus {
         self.ports.write(port, size, value);
     }
     fn stop_requested(&self) -> bool {
-        self.exit.peek().is_some()
+        // (Also when the guest reprogrammed the timer or the interrupt
+        // controller: the machine schedules the next event again.)
+        self.exit.peek().is_some() || self.chipset.reschedule_requested()
+    }
+    fn interrupt_pending(&self) -> bool {
+        self.chipset.intr()
+    }
+    fn acknowledge_interrupt(&mut self) -> Option<u8> {
+        Some(self.chipset.acknowledge())
     }
     fn set_instruction_count(&mut self, icount: u64) {
         self.clock.set_instruction_count(icount);
@@ -258,20 +274,8 @@ impl Machine {
             devices::debug_exit::LEN,
             Box::new(DebugExit::new(exit.clone())),
         )?;
-        // The 8254 on its ports; its OUT 0 is not wired to an interrupt
-        // controller yet.
         let clock = clock::Clock::new();
-        let pit = std::sync::Arc::new(std::sync::Mutex::new(Pit::new()));
-        ports.insert(
-            devices::pit::PORT_BASE,
-            4,
-            Box::new(PitPorts::counters(pit.clone(), clock.clone())),
-        )?;
-        ports.insert(
-            devices::pit::PORT_61,
-            1,
-            Box::new(PitPorts::port_b(pit, clock.clone())),
-        )?;
+        let chipset = chipset::Chipset::new(clock.clone(), &mut ports)?;
         let log = PostLog::new(config.post_log);
         for port in devices::post::PORTS {
             ports.insert(port, 1, Box::new(PostCodes::new(port, log.clone())))?;
@@ -295,6 +299,7 @@ impl Machine {
                 ports,
                 exit: exit.clone(),
                 clock,
+                chipset,
             },
             engine: config.engine,
             exit,
@@ -316,13 +321,45 @@ impl Machine {
         self.steps
     }
 
-    /// Can anything end a halt? An NMI that is pending, or an interrupt
-    /// source with IF = 1. This machine has no interrupt controller yet, so
-    /// only a pending NMI (set by a debugger or a test) could.
+    /// Can anything end a halt now? An NMI that is pending, or with IF = 1
+    /// an interrupt request.
     fn can_wake(&self) -> bool {
         let ev = &self.cpu.state.events;
         (ev.nmi_pending && !ev.nmi_blocked)
             || (self.cpu.state.rflags & cpu_model::flags::IF != 0 && self.bus.interrupt_pending())
+    }
+
+    /// Halted with nothing to wake the processor now: skip the clock to
+    /// the next device event that may (IF = 1 and the timer unmasked),
+    /// advancing the TSC alike; false if there is none.
+    fn wait_for_event(&mut self) -> bool {
+        if self.cpu.state.rflags & cpu_model::flags::IF == 0
+            || !self.bus.chipset.timer_can_interrupt()
+        {
+            return false;
+        }
+        let Some(t) = self.bus.chipset.next_event() else {
+            return false;
+        };
+        let d = self.bus.clock.skip_to(t);
+        let tsc = &mut self.cpu.state.msr.tsc_offset;
+        *tsc = tsc.wrapping_add(d);
+        self.bus.chipset.update();
+        true
+    }
+
+    /// The clock at the processor's count, the interrupt lines at that
+    /// time; the steps until the next device event (at least 1).
+    fn schedule(&mut self) -> u64 {
+        self.bus.clock.set_instruction_count(self.cpu.state.icount);
+        self.bus.chipset.take_reschedule();
+        self.bus.chipset.update();
+        // One instruction is one nanosecond, and a step retires at most
+        // one: a slice of this many steps cannot pass the event (it may
+        // end before it, when steps do not retire; the next one goes on).
+        self.bus.chipset.next_event().map_or(u64::MAX, |t| {
+            t.saturating_sub(self.bus.clock.now_ns()).max(1)
+        })
     }
 
     /// Run until an exit, or until `limit` steps (instructions executed or
@@ -330,11 +367,16 @@ impl Machine {
     /// delivers an exception counts, so an endless exception loop also ends.
     pub fn run(&mut self, limit: Option<u64>) -> RunExit {
         let mut taken = 0u64;
+        // Device events waited for in a row without a step.
+        let mut idle_events = 0u64;
         loop {
             if limit.is_some_and(|l| taken >= l) {
                 return RunExit::InstructionLimit;
             }
-            let budget = limit.map_or(SLICE, |l| (l - taken).min(SLICE));
+            let until_event = self.schedule();
+            let budget = limit
+                .map_or(SLICE, |l| (l - taken).min(SLICE))
+                .min(until_event);
             let slice = self.runner.run(&mut self.cpu, &mut self.bus, budget);
             taken += slice.steps;
             self.steps += slice.steps;
@@ -344,7 +386,13 @@ impl Machine {
             match slice.end {
                 SliceEnd::Budget => {}
                 SliceEnd::Halted => {
-                    if !self.can_wake() {
+                    // A processor that takes no interrupt through many
+                    // timer events (IRQ 0 in service and never
+                    // acknowledged, say) will never run again: report it
+                    // as halted rather than wait forever.
+                    idle_events = if slice.steps == 0 { idle_events + 1 } else { 0 };
+                    if idle_events > MAX_IDLE_EVENTS || (!self.can_wake() && !self.wait_for_event())
+                    {
                         return RunExit::Halted;
                     }
                     // Something should wake the CPU on the next step; count
@@ -467,9 +515,79 @@ mod tests {
         let (mut m, _, _) = machine(&[]);
         m.cpu.state.events.halted = true;
         assert_eq!(m.run(Some(10)), RunExit::Halted);
+        // IF = 1 with every PIC input masked: the timer cannot wake it.
+        m.bus.io_out(0x21, 1, 0xff);
         m.cpu.state.rflags |= cpu_model::flags::IF;
         assert_eq!(m.run(None), RunExit::Halted);
         assert_eq!(m.steps(), 0);
+    }
+
+    /// A program that waits for IRQ 0 with STI; HLT: the PIC set up as a
+    /// BIOS does (vector 8), the PIT at 1 kHz, a handler that counts and
+    /// sends EOI. Ten interrupts, then CLI; HLT: the same instruction count
+    /// under both engines, and the halts skipped the clock ahead (about
+    /// 10 ms of virtual time in far fewer instructions).
+    #[test]
+    fn pit_irq0_wakes_sti_hlt_under_both_engines() {
+        #[rustfmt::skip]
+        let code: &[u8] = &[
+            0xfa,                   // cli
+            0x31, 0xc0,             // xor ax,ax
+            0x8e, 0xd8,             // mov ds,ax
+            0xc7, 0x06, 0x20, 0x00, 0x40, 0x00, // mov word [0x20],0x40 (IVT 8: 9000:0040)
+            0xc7, 0x06, 0x22, 0x00, 0x00, 0x09, // mov word [0x22],0x0900
+            0xb0, 0x11, 0xe6, 0x20, // ICW1
+            0xb0, 0x08, 0xe6, 0x21, // ICW2: vector 8
+            0xb0, 0x04, 0xe6, 0x21, // ICW3
+            0xb0, 0x01, 0xe6, 0x21, // ICW4
+            0xb0, 0xfe, 0xe6, 0x21, // only IRQ 0
+            0xb0, 0x34, 0xe6, 0x43, // PIT channel 0, mode 2
+            0xb0, 0xa9, 0xe6, 0x40, // 1193 = 0x04a9
+            0xb0, 0x04, 0xe6, 0x40,
+            0x31, 0xdb,             // xor bx,bx
+            // wait (0x33):
+            0xfb,                   // sti
+            0xf4,                   // hlt
+            0x83, 0xfb, 0x0a,       // cmp bx,10
+            0x72, 0xf9,             // jb wait
+            0xfa,                   // cli
+            0xf4,                   // hlt
+            0x90, 0x90, 0x90, 0x90, // pad to 0x40
+            // handler (0x40):
+            0x43,                   // inc bx
+            0x50,                   // push ax
+            0xb0, 0x20, 0xe6, 0x20, // EOI
+            0x58,                   // pop ax
+            0xcf,                   // iret
+        ];
+        assert_eq!(code[0x40], 0x43, "the handler at 9000:0040");
+        let mut results = Vec::new();
+        for engine in [Engine::Interp, Engine::Jit] {
+            let (mut m, _, _) = machine(&[]);
+            if engine == Engine::Jit {
+                m.runner = Box::new(Translator(Jit::new(JitConfig::default()).unwrap()));
+                m.engine = Engine::Jit;
+            }
+            m.cpu.state.rip = 0;
+            m.cpu.state.segment_mut(cpu_model::state::SegReg::Cs).base = 0x9000;
+            m.cpu
+                .state
+                .segment_mut(cpu_model::state::SegReg::Cs)
+                .selector = 0x900;
+            m.cpu.state.segment_mut(cpu_model::state::SegReg::Ss).base = 0x7000;
+            m.cpu.state.gpr[4] = 0xfffe;
+            m.bus.memory.ram_mut()[0x9000..0x9000 + code.len()].copy_from_slice(code);
+            assert_eq!(m.run(Some(100_000)), RunExit::Halted, "{engine:?}");
+            let s = &m.cpu.state;
+            results.push((s.gpr[3] & 0xffff, s.icount, s.tsc(), m.bus.clock.now_ns()));
+        }
+        assert_eq!(results[0], results[1], "the engines differ");
+        let (irqs, icount, tsc, now) = results[0];
+        assert_eq!(irqs, 10);
+        assert!(icount < 1000, "{icount} instructions");
+        let period = devices::pit::clock_time(1193).unwrap();
+        assert!(now.abs_diff(10 * period) < period, "{now} ns");
+        assert_eq!(tsc, now, "the TSC counts the skipped time too");
     }
 
     #[test]

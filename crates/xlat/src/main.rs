@@ -277,7 +277,7 @@ fn run(args: &RunArgs) -> ExitCode {
     let what = match exit {
         RunExit::Halted => {
             if m.cpu.state.rflags & cpu_model::flags::IF != 0 {
-                "halted with IF=1 and no interrupt source".to_string()
+                "halted with IF=1 and no interrupt that can come (the timer's IRQ 0 masked, or never acknowledged)".to_string()
             } else {
                 "halted with IF=0: nothing can wake the processor".to_string()
             }

@@ -160,9 +160,13 @@ fn halt_that_nothing_can_wake_exits_0() {
     assert!(e.contains("cs:ip=f000:1"), "{e}");
     assert_eq!(e.lines().count(), 1, "{e}");
 
+    // IF = 1 with every input of the PIC masked: the PIT's IRQ 0 (which
+    // runs from power-on, as on a PC) cannot wake it either.
     let o = run_rom(
         &rom(
             |a| {
+                a.mov(al, 0xff)?;
+                a.out(0x21, al)?;
                 a.sti()?;
                 a.hlt()
             },
