@@ -63,6 +63,7 @@
 
 mod cache;
 mod flags;
+mod in_place;
 mod loc;
 mod memory;
 mod native;
@@ -75,9 +76,7 @@ mod x87_plan;
 pub use memory::{READ_DST, READ_RMW, READ_SRC};
 pub use plan::*;
 pub use simd_plan::{SimdArg, SimdClass, SimdEnv, SimdOp, MXCSR_MASKS, X87_MASKS};
-pub use x87_plan::{
-    elide_overwritten_pointers, x87_fop, x87_reads_memory_only, X87Class, X87Mem, X87Op,
-};
+pub use x87_plan::{x87_fop, x87_reads_memory_only, X87Class, X87Mem, X87Op};
 
 use crate::exec::{Ctx, EXIT_BUDGET, EXIT_MONITOR};
 use crate::fastmem::RETURN_ENTRIES;

@@ -797,3 +797,22 @@ fn native(ins: &Instruction, bitness: u32, cs_limit: u32, simd: SimdEnv) -> Opti
     };
     Some(Kind::Native(n))
 }
+
+/// Mark the native x87 instructions of `plan` whose FOP/FIP/FCS the next
+/// instruction overwrites: a native non-control x87 instruction without
+/// a memory operand, which cannot fault or leave the block (no slow
+/// form), so nothing between the two can see the first one's values.
+/// (FDP/FDS of a memory form are always stored: a register form does not
+/// overwrite them, and the next memory form's slow form may observe
+/// them before its own are recorded.)
+pub fn elide_overwritten_pointers(plan: &mut [Planned]) {
+    for i in 1..plan.len() {
+        let overwrites = matches!(
+            plan[i].kind,
+            Kind::Native(Native::X87(x)) if x.records_pointers() && x.mem.is_none()
+        );
+        if let Kind::Native(Native::X87(x)) = &mut plan[i - 1].kind {
+            x.ip_overwritten = overwrites;
+        }
+    }
+}

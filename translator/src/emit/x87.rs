@@ -18,7 +18,7 @@
 //!     non-control: memory operand: state.fx.fdp = effective address; state.fds = its segment's selector
 //!                  state.fx.fop = FOP_i; state.fx.fip = rip_i; state.fcs = CS.selector
 //!                  (not when instruction i+1 is a native non-control x87 register
-//!                  form, which overwrites them: `x87_plan::elide_overwritten_pointers`)
+//!                  form, which overwrites them: `plan::elide_overwritten_pointers`)
 //!     FCMOVcc: host flags = guest flags
 //!     OP [r8] | OP st(i)...                            // the guest's encoding
 //!     F(U)COMI(P): fincstp; fdecstp                    // C1 := 0 (AMD keeps it)

@@ -25,7 +25,6 @@
 //! instruction (`x87.rs`).
 
 use super::loc::{gpr, Loc};
-use super::plan::{Kind, Native, Planned};
 use super::simd_plan::{HostBytes, SimdEnv};
 use cpu_model::Cpu;
 use iced_x86::{
@@ -81,7 +80,7 @@ pub struct X87Op {
     pub fop: u16,
     /// FOP, FIP and FCS need not be stored: the next instruction of the
     /// block overwrites them before anything can observe them
-    /// ([`elide_overwritten_pointers`]).
+    /// (`plan::elide_overwritten_pointers`).
     pub ip_overwritten: bool,
 }
 
@@ -92,25 +91,6 @@ impl X87Op {
             self.class,
             X87Class::Plain | X87Class::Comi | X87Class::Fcmov
         )
-    }
-}
-
-/// Mark the native x87 instructions of `plan` whose FOP/FIP/FCS the next
-/// instruction overwrites: a native non-control x87 instruction without
-/// a memory operand, which cannot fault or leave the block (no slow
-/// form), so nothing between the two can see the first one's values.
-/// (FDP/FDS of a memory form are always stored: a register form does not
-/// overwrite them, and the next memory form's slow form may observe
-/// them before its own are recorded.)
-pub fn elide_overwritten_pointers(plan: &mut [Planned]) {
-    for i in 1..plan.len() {
-        let overwrites = matches!(
-            plan[i].kind,
-            Kind::Native(Native::X87(x)) if x.records_pointers() && x.mem.is_none()
-        );
-        if let Kind::Native(Native::X87(x)) = &mut plan[i - 1].kind {
-            x.ip_overwritten = overwrites;
-        }
     }
 }
 
