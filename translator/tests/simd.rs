@@ -8,12 +8,12 @@
 
 mod common;
 use common::*;
-use cpu_model::exception::{Exception, Fault};
+use cpu_model::exception::Exception;
 use cpu_model::memory::FlatBus;
 use cpu_model::state::{cr0, cr4};
 use cpu_model::Cpu;
 use iced_x86::code_asm::*;
-use translator::{Jit, JitConfig, JitExit};
+use translator::Jit;
 
 /// The data the memory operands address: rbx = DATA + 0xf00, so
 /// displacements 0..0x200 cover the page boundary at DATA + 0x1000.
@@ -287,43 +287,12 @@ fn machine(bits: u32, code: &[u8], r: &mut Rng) -> (Cpu, FlatBus) {
     (cpu, bus)
 }
 
-/// The interpreter up to HLT or a fault (not delivered).
-fn interp_run(cpu: &mut Cpu, bus: &mut FlatBus, budget: u64) -> Option<Exception> {
-    for _ in 0..budget {
-        let hlt = bus.ram[(cpu.state.rip) as usize] == 0xf4;
-        match cpu.execute(bus) {
-            Ok(_) if hlt => return None,
-            Ok(_) => {}
-            Err(Fault::Exception(e)) => return Some(e),
-            Err(f) => panic!("{f:?}"),
-        }
-    }
-    None
-}
-
-fn jit_config() -> JitConfig {
-    JitConfig {
-        deliver_exceptions: false,
-        ..JitConfig::default()
-    }
-}
-
-/// The translator from the same start, in `jit` (its cache may hold
-/// blocks of earlier runs).
-fn jit_run(jit: &mut Jit, cpu: &mut Cpu, bus: &mut FlatBus, budget: u64) -> Option<Exception> {
-    match jit.run(cpu, bus, budget).expect("no stop") {
-        JitExit::Exception(e) => Some(e),
-        JitExit::Halted | JitExit::BudgetExhausted => None,
-        other => panic!("{other:?}"),
-    }
-}
-
 /// Run `cpu`/`bus` under both engines and compare every bit.
 fn both(jit: &mut Jit, cpu: &Cpu, bus: &FlatBus, what: &str) -> (Cpu, Option<Exception>) {
     let (mut c1, mut b1) = (clone_cpu(cpu), bus.clone());
-    let f1 = interp_run(&mut c1, &mut b1, 20_000);
+    let f1 = interp_until_fault(&mut c1, &mut b1, 20_000);
     let (mut c2, mut b2) = (clone_cpu(cpu), bus.clone());
-    let f2 = jit_run(jit, &mut c2, &mut b2, 20_000);
+    let f2 = jit_until_fault(jit, &mut c2, &mut b2, 20_000);
     assert_eq!(f1, f2, "{what}: fault");
     assert_eq!(c1.state.rip, c2.state.rip, "{what}: rip");
     assert_eq!(c1.state.gpr, c2.state.gpr, "{what}: gpr");
@@ -353,7 +322,7 @@ fn random_simd_sequences_match_the_interpreter() {
         let n = 4 + (r.next() % 24) as usize;
         let code = program(bits, &mut r, n, 3);
         let (cpu, bus) = machine(bits, &code, &mut r);
-        let mut jit = Jit::new(jit_config()).unwrap();
+        let mut jit = Jit::new(undelivered()).unwrap();
         let (_, f) = both(&mut jit, &cpu, &bus, &format!("seed {seed}"));
         if let Some(e) = f {
             faults[e.vector() as usize] += 1;
@@ -378,7 +347,7 @@ fn cr0_ts_em_and_osfxsr_between_runs_of_cached_blocks() {
         let code = program(64, &mut r, 12, 2);
         let (mut cpu, bus) = machine(64, &code, &mut r);
         cpu.state.fx.mxcsr = 0x1f80;
-        let mut jit = Jit::new(jit_config()).unwrap();
+        let mut jit = Jit::new(undelivered()).unwrap();
         let states: [(u64, u64); 5] = [
             (0, cr4::OSFXSR),
             (cr0::TS, cr4::OSFXSR),
@@ -441,7 +410,7 @@ fn kernels_run_natively() {
     cpu.state.gpr[6] = DATA;
     cpu.state.gpr[7] = DATA + 0x1000;
     cpu.state.gpr[2] = DATA + 0x2000;
-    let mut jit = Jit::new(jit_config()).unwrap();
+    let mut jit = Jit::new(undelivered()).unwrap();
     let (c, f) = both(&mut jit, &cpu, &bus, "kernels");
     assert_eq!(f, None);
     assert_eq!(c.state.rip, CODE + code.len() as u64);

@@ -12,13 +12,13 @@
 
 mod common;
 use common::*;
-use cpu_model::exception::{Exception, Fault};
+use cpu_model::exception::Exception;
 use cpu_model::fxstate::{fcw_loaded, fsw, X87Reg};
 use cpu_model::memory::FlatBus;
 use cpu_model::state::{cr0, SegReg, Segment};
 use cpu_model::Cpu;
 use iced_x86::code_asm::*;
-use translator::{Jit, JitConfig, JitExit};
+use translator::{Jit, JitConfig};
 
 /// The data the memory operands address: [base + d] with base = DATA +
 /// 0xf00, so displacements 0..0x200 cover the page boundary at DATA +
@@ -425,42 +425,12 @@ fn machine(bits: u32, code: &[u8], r: &mut Rng) -> (Cpu, FlatBus) {
     (cpu, bus)
 }
 
-/// The interpreter up to HLT or a fault (not delivered).
-fn interp_run(cpu: &mut Cpu, bus: &mut FlatBus, budget: u64) -> Option<Exception> {
-    for _ in 0..budget {
-        let lin = cpu.state.cs().base + cpu.state.rip;
-        let hlt = bus.ram[lin as usize] == 0xf4;
-        match cpu.execute(bus) {
-            Ok(_) if hlt => return None,
-            Ok(_) => {}
-            Err(Fault::Exception(e)) => return Some(e),
-            Err(f) => panic!("{f:?}"),
-        }
-    }
-    None
-}
-
-fn jit_config() -> JitConfig {
-    JitConfig {
-        deliver_exceptions: false,
-        ..JitConfig::default()
-    }
-}
-
-fn jit_run(jit: &mut Jit, cpu: &mut Cpu, bus: &mut FlatBus, budget: u64) -> Option<Exception> {
-    match jit.run(cpu, bus, budget).expect("no stop") {
-        JitExit::Exception(e) => Some(e),
-        JitExit::Halted | JitExit::BudgetExhausted => None,
-        other => panic!("{other:?}"),
-    }
-}
-
 /// Run `cpu`/`bus` under both engines and compare every bit.
 fn both(jit: &mut Jit, cpu: &Cpu, bus: &FlatBus, what: &str) -> (Cpu, Option<Exception>) {
     let (mut c1, mut b1) = (clone_cpu(cpu), bus.clone());
-    let f1 = interp_run(&mut c1, &mut b1, 20_000);
+    let f1 = interp_until_fault(&mut c1, &mut b1, 20_000);
     let (mut c2, mut b2) = (clone_cpu(cpu), bus.clone());
-    let f2 = jit_run(jit, &mut c2, &mut b2, 20_000);
+    let f2 = jit_until_fault(jit, &mut c2, &mut b2, 20_000);
     let (x1, x2) = (&c1.state.fx, &c2.state.fx);
     assert_eq!(f1, f2, "{what}: fault");
     assert_eq!(c1.state.rip, c2.state.rip, "{what}: rip");
@@ -501,7 +471,7 @@ fn random_x87_sequences_match_the_interpreter() {
         let n = 4 + (r.next() % 24) as usize;
         let code = program(bits, &mut r, n, 3);
         let (cpu, bus) = machine(bits, &code, &mut r);
-        let mut jit = Jit::new(jit_config()).unwrap();
+        let mut jit = Jit::new(undelivered()).unwrap();
         let (_, f) = both(&mut jit, &cpu, &bus, &format!("seed {seed} ({bits}-bit)"));
         if let Some(e) = f {
             faults[e.vector() as usize] += 1;
@@ -528,7 +498,7 @@ fn cr0_ts_em_and_pending_mf_between_runs_of_cached_blocks() {
         let (mut cpu, bus) = machine(64, &code, &mut r);
         cpu.state.fx.fcw = 0x037f;
         cpu.state.fx.fsw &= !(fsw::ES | fsw::B);
-        let mut jit = Jit::new(jit_config()).unwrap();
+        let mut jit = Jit::new(undelivered()).unwrap();
         for (k, set0) in [0, cr0::TS, 0, cr0::EM, 0, 0, 0].into_iter().enumerate() {
             let mut c = clone_cpu(&cpu);
             c.state.cr0 |= set0;
@@ -574,7 +544,7 @@ fn trace() {
     }
     for k in 1..2000u64 {
         let (mut c1, mut b1) = (clone_cpu(&cpu), bus.clone());
-        interp_run(&mut c1, &mut b1, k);
+        interp_until_fault(&mut c1, &mut b1, k);
         let (mut c2, mut b2) = (clone_cpu(&cpu), bus.clone());
         let one = JitConfig {
             max_block_instructions: if std::env::var("X87_ONE").is_ok() {
@@ -582,13 +552,13 @@ fn trace() {
             } else {
                 32
             },
-            ..jit_config()
+            ..undelivered()
         };
         let mut jit = Jit::new(one).unwrap();
-        jit_run(&mut jit, &mut c2, &mut b2, k);
+        jit_until_fault(&mut jit, &mut c2, &mut b2, k);
         if c1.state != c2.state || b1.ram != b2.ram {
             let (mut c0, mut b0) = (clone_cpu(&cpu), bus.clone());
-            interp_run(&mut c0, &mut b0, k - 1);
+            interp_until_fault(&mut c0, &mut b0, k - 1);
             let lin = (c0.state.cs().base + c0.state.rip) as usize;
             let ins =
                 iced_x86::Decoder::with_ip(bits, &b0.ram[lin..lin + 16], c0.state.rip, 0).decode();
@@ -644,7 +614,7 @@ fn pointers_survive_a_faulting_memory_operand() {
         cpu.state.gpr[6] = BASE + 0x40;
         // The second pass loads from an unmapped or non-canonical address.
         cpu.state.gpr[2] = fault_at;
-        let mut jit = Jit::new(jit_config()).unwrap();
+        let mut jit = Jit::new(undelivered()).unwrap();
         let (c, f) = both(&mut jit, &cpu, &bus, &format!("fault at {fault_at:#x}"));
         assert!(
             matches!(f, Some(Exception::PF { .. }) | Some(Exception::GP(_))),

@@ -116,3 +116,46 @@ impl Rng {
         self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
     }
 }
+
+/// The interpreter (`Cpu::execute`, exceptions not delivered) up to HLT
+/// or a fault; the fault, if any.
+pub fn interp_until_fault(
+    cpu: &mut Cpu,
+    bus: &mut FlatBus,
+    budget: u64,
+) -> Option<cpu_model::Exception> {
+    for _ in 0..budget {
+        let lin = cpu.state.cs().base + cpu.state.rip;
+        let hlt = bus.ram[lin as usize] == 0xf4;
+        match cpu.execute(bus) {
+            Ok(_) if hlt => return None,
+            Ok(_) => {}
+            Err(cpu_model::exception::Fault::Exception(e)) => return Some(e),
+            Err(f) => panic!("{f:?}"),
+        }
+    }
+    None
+}
+
+/// A translator that returns exceptions instead of delivering them.
+pub fn undelivered() -> JitConfig {
+    JitConfig {
+        deliver_exceptions: false,
+        ..JitConfig::default()
+    }
+}
+
+/// The translator (an `undelivered` one, whose cache may hold blocks of
+/// earlier runs) from the same start up to HLT or a fault.
+pub fn jit_until_fault(
+    jit: &mut Jit,
+    cpu: &mut Cpu,
+    bus: &mut FlatBus,
+    budget: u64,
+) -> Option<cpu_model::Exception> {
+    match jit.run(cpu, bus, budget).expect("no stop") {
+        JitExit::Exception(e) => Some(e),
+        JitExit::Halted | JitExit::BudgetExhausted => None,
+        other => panic!("{other:?}"),
+    }
+}
