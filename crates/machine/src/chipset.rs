@@ -188,13 +188,7 @@ impl PortDevice for PicPorts {
 
     fn read(&mut self, offset: u16, size: u32) -> u32 {
         let mut pic = lock(&self.shared.pic);
-        let v = (0..size.min(4) as u16).fold(0u32, |v, i| {
-            let byte = match offset.checked_add(i).filter(|&o| o < 2) {
-                Some(o) => pic.read(self.base + o),
-                None => 0xff,
-            };
-            v | u32::from(byte) << (8 * i)
-        });
+        let v = crate::pio::read_bytes(offset, size, 2, |o| pic.read(self.base + o));
         // (A poll read acknowledges.)
         self.shared.refresh_intr(&pic);
         v
@@ -202,11 +196,7 @@ impl PortDevice for PicPorts {
 
     fn write(&mut self, offset: u16, size: u32, value: u32) {
         let mut pic = lock(&self.shared.pic);
-        for i in 0..size.min(4) as u16 {
-            if let Some(o) = offset.checked_add(i).filter(|&o| o < 2) {
-                pic.write(self.base + o, (value >> (8 * i)) as u8);
-            }
-        }
+        crate::pio::write_bytes(offset, size, 2, value, |o, b| pic.write(self.base + o, b));
         self.shared.refresh_intr(&pic);
         self.shared.reschedule.store(true, Ordering::Relaxed);
     }

@@ -80,6 +80,29 @@ fn mask(size: u32) -> u32 {
     }
 }
 
+/// A read of `size` bytes at `offset` of an 8-bit device with `len`
+/// ports, split as the ISA bus splits it: byte `i` from port `offset + i`
+/// (`read(port offset)`), all-ones past the device's last port.
+pub fn read_bytes(offset: u16, size: u32, len: u16, mut read: impl FnMut(u16) -> u8) -> u32 {
+    (0..size.min(4) as u16).fold(0u32, |v, i| {
+        let byte = match offset.checked_add(i).filter(|&o| o < len) {
+            Some(o) => read(o),
+            None => 0xff,
+        };
+        v | u32::from(byte) << (8 * i)
+    })
+}
+
+/// A write of the `size` low bytes of `value` at `offset`, split as
+/// `read_bytes` splits a read; bytes past the last port go nowhere.
+pub fn write_bytes(offset: u16, size: u32, len: u16, value: u32, mut write: impl FnMut(u16, u8)) {
+    for i in 0..size.min(4) as u16 {
+        if let Some(o) = offset.checked_add(i).filter(|&o| o < len) {
+            write(o, (value >> (8 * i)) as u8);
+        }
+    }
+}
+
 impl PortBus {
     pub fn new() -> PortBus {
         PortBus::default()
@@ -221,6 +244,18 @@ mod tests {
         assert_eq!(bus.read(0xffff, 1), 0xff);
         bus.write(0x81, 1, 0);
         assert_eq!(blog.lock().unwrap().len(), 1);
+    }
+
+    /// A wide access to an 8-bit device: consecutive ports, all-ones past
+    /// its last one, and nothing written there.
+    #[test]
+    fn byte_splitting_of_wide_accesses() {
+        let regs = [0x11u8, 0x22];
+        assert_eq!(read_bytes(0, 2, 2, |o| regs[usize::from(o)]), 0x2211);
+        assert_eq!(read_bytes(1, 4, 2, |o| regs[usize::from(o)]), 0xffff_ff22);
+        let mut got = Vec::new();
+        write_bytes(1, 2, 2, 0xbbaa, |o, b| got.push((o, b)));
+        assert_eq!(got, vec![(1, 0xaa)]);
     }
 
     #[test]

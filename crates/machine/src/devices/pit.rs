@@ -256,24 +256,14 @@ impl crate::pio::PortDevice for PitPorts {
     fn read(&mut self, offset: u16, size: u32) -> u32 {
         let (base, len) = (self.base, self.len);
         self.with_pit(|pit, now| {
-            (0..size.min(4) as u16).fold(0u32, |v, i| {
-                let byte = match offset.checked_add(i).filter(|&o| o < len) {
-                    Some(o) => pit.read(base + o, now),
-                    None => 0xff,
-                };
-                v | u32::from(byte) << (8 * i)
-            })
+            crate::pio::read_bytes(offset, size, len, |o| pit.read(base + o, now))
         })
     }
 
     fn write(&mut self, offset: u16, size: u32, value: u32) {
         let (base, len) = (self.base, self.len);
         self.with_pit(|pit, now| {
-            for i in 0..size.min(4) as u16 {
-                if let Some(o) = offset.checked_add(i).filter(|&o| o < len) {
-                    pit.write(base + o, (value >> (8 * i)) as u8, now);
-                }
-            }
+            crate::pio::write_bytes(offset, size, len, value, |o, b| pit.write(base + o, b, now))
         });
     }
 }
