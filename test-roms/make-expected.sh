@@ -16,6 +16,9 @@
 # content changed. With --check nothing is written and a difference makes
 # the script fail.
 #
+# A ROM that QEMU cannot run has a NAME.reference ("bochs STATUS"): its
+# log comes from Bochs (run-bochs.sh) and NAME.bochs-fix.patch instead.
+#
 # Usage: test-roms/make-expected.sh [--check] [NAME.bin ...]
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -36,20 +39,42 @@ for rom in "$@"; do
     if [ -f "$name.qemu-args" ]; then read -r -a extra < "$name.qemu-args"; fi
     cpu=()
     if [ -f "$name.qemu-cpu" ]; then cpu=(-cpu "$(cat "$name.qemu-cpu")"); fi
+    fix="$name.qemu-fix.patch"
+    if [ -f "$name.reference" ]; then
+        # "bochs STATUS": QEMU cannot run this ROM; Bochs's log (through
+        # run-bochs.sh), patched by NAME.bochs-fix.patch, with the exit
+        # status QEMU's debug-exit device would give (Bochs has none).
+        read -r ref status < "$name.reference"
+        if [ "$ref" != bochs ]; then
+            echo "$name: unknown reference '$ref' in $name.reference" >&2
+            failed=1
+            continue
+        fi
+        mkdir -p "$tmp/bochs"
+        ./run-bochs.sh --keep "$tmp/bochs" "$rom" >/dev/null || true
+        if [ ! -f "$tmp/bochs/$name.bochs" ]; then
+            echo "$name: Bochs produced no log" >&2
+            failed=1
+            continue
+        fi
+        cp "$tmp/bochs/$name.bochs" "$log"
+        fix="$name.bochs-fix.patch"
+    else
     set +e
     timeout "$TIMEOUT" qemu-system-x86_64 "${extra[@]}" -display none -nodefaults -m 128 "${cpu[@]}" -bios "$rom" \
         -debugcon "file:$log" -device isa-debug-exit,iobase=0xf4,iosize=0x04 -no-reboot
     status=$?
     set -e
+    fi
     if [ "$status" -eq 124 ]; then
         echo "$name: QEMU timed out after ${TIMEOUT}s; nothing written" >&2
         failed=1
         continue
     fi
     [ -f "$log" ] || : > "$log"
-    if [ -f "$name.qemu-fix.patch" ]; then
-        if ! patch -s "$log" < "$name.qemu-fix.patch"; then
-            echo "$name: $name.qemu-fix.patch does not apply to QEMU's log" >&2
+    if [ -f "$fix" ]; then
+        if ! patch -s "$log" < "$fix"; then
+            echo "$name: $fix does not apply to the reference's log" >&2
             failed=1
             continue
         fi
@@ -62,7 +87,7 @@ for rom in "$@"; do
         fi
         changed=1
         if [ -f "$name.$ext" ]; then
-            echo "$name.$ext differs from QEMU's:"
+            echo "$name.$ext differs from the reference's:"
             diff -u "$name.$ext" "$new" | head -20 || true
         else
             echo "$name.$ext is new"

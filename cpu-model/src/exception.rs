@@ -178,6 +178,15 @@ pub enum Fault {
     Trap(#[from] SoftwareInterrupt),
     #[error(transparent)]
     Stop(#[from] StopReason),
+    /// A waiting x87 or MMX instruction found an unmasked x87 exception
+    /// pending (FSW.ES) with CR0.NE = 0 and IGNNE# deasserted (SDM Vol. 1
+    /// §8.7, Appendix D.2): it did not retire; state is as at its start.
+    /// The processor asserts FERR# and stays frozen at the instruction
+    /// until an interrupt (the chipset's IRQ 13, raised from FERR#) or an
+    /// NMI is taken; the instruction runs again after the handler's IRET.
+    /// Engines handle it with [`crate::Cpu::freeze_on_fpu_error`].
+    #[error("waiting for the FERR# interrupt")]
+    FpuErrorWait,
 }
 
 /// Result of an instruction handler or memory access.

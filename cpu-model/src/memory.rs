@@ -64,6 +64,19 @@ pub trait Bus {
     fn acknowledge_interrupt(&mut self) -> Option<u8> {
         None
     }
+    /// The processor's FERR# output (an unmasked x87 exception is pending
+    /// and a waiting instruction met it with CR0.NE = 0): the PC chipset
+    /// raises IRQ 13 on its assertion. Told on every change.
+    fn set_ferr(&mut self, asserted: bool) {
+        let _ = asserted;
+    }
+    /// The processor's IGNNE# input: while asserted, waiting x87
+    /// instructions ignore a pending unmasked exception when CR0.NE = 0.
+    /// (The PC chipset asserts it when the IRQ 13 handler writes port
+    /// 0xF0 while FERR# is asserted, until FERR# falls.)
+    fn ignne(&self) -> bool {
+        false
+    }
     /// A device asked the machine to stop (e.g. the debug-exit port): an
     /// engine returns to the run loop after the current instruction.
     fn stop_requested(&self) -> bool {

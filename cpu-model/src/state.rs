@@ -207,6 +207,10 @@ pub struct EventState {
     /// Debug-trap bits (DR6 B0-B3, BS) raised by the instruction just executed,
     /// delivered as a #DB trap once it retires.
     pub pending_db: u64,
+    /// The FERR# output: asserted when a waiting x87 instruction meets a
+    /// pending unmasked exception with CR0.NE = 0, deasserted when FSW.ES
+    /// is cleared (`Cpu::freeze_on_fpu_error`).
+    pub ferr: bool,
 }
 
 pub use crate::fxstate::FxState;

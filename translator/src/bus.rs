@@ -75,4 +75,10 @@ impl Bus for JitBus<'_> {
     fn acknowledge_interrupt(&mut self) -> Option<u8> {
         self.inner.acknowledge_interrupt()
     }
+    fn set_ferr(&mut self, asserted: bool) {
+        self.inner.set_ferr(asserted);
+    }
+    fn ignne(&self) -> bool {
+        self.inner.ignne()
+    }
 }

@@ -363,6 +363,10 @@ impl Jit {
                         Ok(_) => {}
                         Err(Fault::Exception(e)) => return Ok(JitExit::Exception(e)),
                         Err(Fault::Trap(t)) => return Ok(JitExit::SoftwareInterrupt(t)),
+                        Err(Fault::FpuErrorWait) => {
+                            cpu.freeze_on_fpu_error(jb);
+                            return Ok(JitExit::Halted);
+                        }
                         Err(Fault::Stop(s)) => return Err(s),
                     }
                     done += 1;

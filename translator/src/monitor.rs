@@ -249,6 +249,12 @@ pub fn call(
             }
             return exit(countdown, EXIT_MONITOR);
         }
+        // A waiting x87 instruction with an error pending and CR0.NE = 0:
+        // not retired, the processor waits at it for IRQ 13.
+        Err(Fault::FpuErrorWait) => {
+            cpu.freeze_on_fpu_error(bus);
+            return exit(countdown, EXIT_MONITOR);
+        }
         Err(Fault::Stop(s)) => {
             env.stop = Some(s);
             return exit(countdown, EXIT_STOP);

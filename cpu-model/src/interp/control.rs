@@ -65,12 +65,12 @@ fn require_cpl0(cpu: &Cpu) -> Result<(), Exception> {
 /// WAIT/FWAIT: #NM if CR0.MP and CR0.TS are both set; otherwise a pending
 /// unmasked x87 exception is reported (#MF with CR0.NE). SDM Vol. 2
 /// "WAIT/FWAIT", Vol. 3 Table 2-2.
-fn wait(cpu: &mut Cpu, _bus: &mut dyn Bus, _ins: &Instruction) -> Result<(), Fault> {
+fn wait(cpu: &mut Cpu, bus: &mut dyn Bus, _ins: &Instruction) -> Result<(), Fault> {
     let both = crate::state::cr0::MP | crate::state::cr0::TS;
     if cpu.state.cr0 & both == both {
         return Err(Exception::NM.into());
     }
-    super::fpu::check_pending(cpu)?;
+    super::fpu::check_pending(cpu, bus)?;
     Ok(())
 }
 

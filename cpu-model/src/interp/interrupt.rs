@@ -204,8 +204,9 @@ impl Cpu {
                 }
                 Err(Fault::Stop(s)) => return Err(s),
                 Err(Fault::Exception(e)) => e,
-                // Delivery raises exceptions, never software interrupts.
-                Err(Fault::Trap(_)) => {
+                // Delivery raises exceptions, never software interrupts
+                // or x87 waits.
+                Err(Fault::Trap(_) | Fault::FpuErrorWait) => {
                     return Err(StopReason::Unsupported(
                         "software interrupt during delivery",
                     ))

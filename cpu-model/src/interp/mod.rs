@@ -200,7 +200,7 @@ impl Cpu {
                         self.deliver(bus, EventKind::Exception(e))?;
                     }
                     Err(Fault::Stop(s)) => return Err(s),
-                    Err(Fault::Trap(_)) => {
+                    Err(Fault::Trap(_) | Fault::FpuErrorWait) => {
                         return Err(StopReason::Unsupported(
                             "software interrupt during delivery",
                         ))
@@ -213,9 +213,28 @@ impl Cpu {
                 }
                 self.deliver(bus, EventKind::Exception(e))?;
             }
+            Err(Fault::FpuErrorWait) => {
+                self.freeze_on_fpu_error(bus);
+                return Ok(StepOutcome::Halted);
+            }
             Err(Fault::Stop(s)) => return Err(s),
         }
         Ok(StepOutcome::Executed)
+    }
+
+    /// What the processor does on [`Fault::FpuErrorWait`] (the waiting
+    /// instruction has already been rolled back to its start): assert
+    /// FERR# and stop at the instruction until an interrupt or NMI is
+    /// taken (SDM Vol. 1 Appendix D.2.1: the processor "freezes" on the
+    /// next waiting x87 instruction). The wait is the HLT state with RIP
+    /// on the instruction, so the handler's IRET runs it again. Both
+    /// engines call this.
+    pub fn freeze_on_fpu_error(&mut self, bus: &mut dyn Bus) {
+        self.state.events.halted = true;
+        if !self.state.events.ferr {
+            self.state.events.ferr = true;
+            bus.set_ferr(true);
+        }
     }
 
     /// What [`Cpu::step`] does after `ins` retired (`tf`: TF was set at
@@ -232,6 +251,12 @@ impl Cpu {
     ) -> Result<bool, StopReason> {
         if tf {
             self.state.events.pending_db |= DR6_BS;
+        }
+        // FERR# follows FSW.ES down (FNCLEX, FNINIT, FLDENV, FRSTOR,
+        // FXRSTOR, XRSTOR): the chipset then deasserts IGNNE#.
+        if self.state.events.ferr && self.state.fx.fsw & crate::fxstate::fsw::ES == 0 {
+            self.state.events.ferr = false;
+            bus.set_ferr(false);
         }
         if loads_ss(ins) {
             self.state.events.interrupt_shadow = true;

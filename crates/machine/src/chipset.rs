@@ -12,6 +12,14 @@
 //! ([`Chipset::reschedule_requested`], seen through
 //! `Bus::stop_requested`), and the machine looks again.
 //!
+//! The processor's FERR# output (a pending x87 error met with CR0.NE = 0)
+//! is latched onto IRQ 13 as the PIIX3 does ("Coprocessor Error", port
+//! 0xF0): the latch sets when FERR# is asserted and clears on any write to
+//! port 0xF0; that write also asserts IGNNE# if FERR# is still asserted,
+//! and IGNNE# falls with FERR#, so the IRQ 13 handler's `out 0xf0, al`
+//! lets the frozen instruction go on if the handler leaves the error
+//! pending, while its FNCLEX ends both.
+//!
 //! The CPU side reads INTR from an atomic mirror of the PIC's output,
 //! refreshed after every change, so the check an engine makes before every
 //! instruction takes no lock.
@@ -32,6 +40,10 @@ struct Shared {
     intr: AtomicBool,
     /// A port write changed what the machine scheduled for this slice.
     reschedule: AtomicBool,
+    /// The processor's FERR# output.
+    ferr: AtomicBool,
+    /// The processor's IGNNE# input.
+    ignne: AtomicBool,
 }
 
 /// (No device code panics while holding a lock; a poisoned one still
@@ -64,6 +76,8 @@ impl Chipset {
             pit: pit.clone(),
             intr: AtomicBool::new(false),
             reschedule: AtomicBool::new(false),
+            ferr: AtomicBool::new(false),
+            ignne: AtomicBool::new(false),
         });
         let chipset = Chipset { shared, clock };
         ports.insert(
@@ -89,6 +103,13 @@ impl Chipset {
                 }),
             )?;
         }
+        ports.insert(
+            FPU_ERROR_PORT,
+            1,
+            Box::new(FpuErrorPort {
+                shared: chipset.shared.clone(),
+            }),
+        )?;
         // Power-on: the wires are at their levels before the PIC's reset,
         // which latches nothing (the PIT's OUT 0 starts high in its mode 3:
         // its first request is the edge a full period later, as on QEMU).
@@ -138,6 +159,27 @@ impl Chipset {
         lock(&self.shared.pic).state().master.imr & 1 == 0
     }
 
+    /// The processor's FERR# output changed. Its assertion latches IRQ 13
+    /// (and asks the engines to end the slice, so the interrupt is seen at
+    /// once); its fall deasserts IGNNE#.
+    pub fn set_ferr(&self, asserted: bool) {
+        let was = self.shared.ferr.swap(asserted, Ordering::Relaxed);
+        if asserted && !was {
+            let mut pic = lock(&self.shared.pic);
+            pic.set_irq(FPU_IRQ, true);
+            self.shared.refresh_intr(&pic);
+            self.shared.reschedule.store(true, Ordering::Relaxed);
+        }
+        if !asserted {
+            self.shared.ignne.store(false, Ordering::Relaxed);
+        }
+    }
+
+    /// The processor's IGNNE# input.
+    pub fn ignne(&self) -> bool {
+        self.shared.ignne.load(Ordering::Relaxed)
+    }
+
     /// Did the guest reprogram the PIT or the PIC since the last
     /// `take_reschedule`? (Engines see it as a stop request and end the
     /// slice after the instruction.)
@@ -148,6 +190,35 @@ impl Chipset {
     /// Clear the request (the machine is about to schedule again).
     pub fn take_reschedule(&self) -> bool {
         self.shared.reschedule.swap(false, Ordering::Relaxed)
+    }
+}
+
+/// The IRQ the FERR# latch drives.
+pub const FPU_IRQ: u8 = 13;
+/// Writing any value clears the FERR# latch (PIIX3 "Coprocessor Error
+/// Register"); reads are not decoded (QEMU: the floating bus).
+pub const FPU_ERROR_PORT: u16 = 0xf0;
+
+/// Port 0xF0.
+struct FpuErrorPort {
+    shared: Arc<Shared>,
+}
+
+impl PortDevice for FpuErrorPort {
+    fn name(&self) -> &str {
+        "fpu-error"
+    }
+    fn read(&mut self, _offset: u16, _size: u32) -> u32 {
+        0xffff_ffff
+    }
+    fn write(&mut self, _offset: u16, _size: u32, _value: u32) {
+        let mut pic = lock(&self.shared.pic);
+        pic.set_irq(FPU_IRQ, false);
+        self.shared.refresh_intr(&pic);
+        if self.shared.ferr.load(Ordering::Relaxed) {
+            self.shared.ignne.store(true, Ordering::Relaxed);
+        }
+        self.shared.reschedule.store(true, Ordering::Relaxed);
     }
 }
 
@@ -254,5 +325,44 @@ mod tests {
         // About 1 ms apart (1193 clocks).
         let period = crate::devices::pit::clock_time(1193).unwrap();
         assert!(t.abs_diff(3 * period) < 3 * 1000, "{t}");
+    }
+
+    /// FERR# latches IRQ 13 (vector 0x75 with the BIOS's slave base);
+    /// port 0xF0 clears the latch and asserts IGNNE# while FERR# is
+    /// asserted; IGNNE# falls with FERR#; a write with FERR# deasserted
+    /// asserts nothing.
+    #[test]
+    fn ferr_latches_irq13_and_port_f0_asserts_ignne() {
+        let (c, _clock, mut ports) = chipset();
+        for (port, v) in [(0x20, 0x11), (0x21, 0x08), (0x21, 0x04), (0x21, 0x01)] {
+            ports.write(port, 1, v);
+        }
+        for (port, v) in [(0xa0, 0x11), (0xa1, 0x70), (0xa1, 0x02), (0xa1, 0x01)] {
+            ports.write(port, 1, v);
+        }
+        ports.write(0x21, 1, 0xfb);
+        ports.write(0xa1, 1, 0xdf);
+        c.take_reschedule();
+        c.set_ferr(true);
+        assert!(c.intr() && c.reschedule_requested() && !c.ignne());
+        // The level stays latched while nobody writes 0xF0, even when
+        // FERR# falls.
+        c.set_ferr(false);
+        c.set_ferr(true);
+        assert_eq!(c.acknowledge(), 0x75);
+        ports.write(0xa0, 1, 0x20);
+        ports.write(0x20, 1, 0x20);
+        assert!(!c.intr());
+        ports.write(FPU_ERROR_PORT, 1, 0);
+        assert!(c.ignne());
+        // No new request: the latch was cleared before the EOI let one in.
+        assert!(!c.intr());
+        c.set_ferr(false);
+        assert!(!c.ignne());
+        ports.write(FPU_ERROR_PORT, 1, 0);
+        assert!(!c.ignne());
+        // A new assertion interrupts again.
+        c.set_ferr(true);
+        assert!(c.intr());
     }
 }

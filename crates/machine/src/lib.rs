@@ -183,6 +183,12 @@ impl Bus for SystemBus {
     fn set_instruction_count(&mut self, icount: u64) {
         self.clock.set_instruction_count(icount);
     }
+    fn set_ferr(&mut self, asserted: bool) {
+        self.chipset.set_ferr(asserted);
+    }
+    fn ignne(&self) -> bool {
+        self.chipset.ignne()
+    }
     fn host_page(&mut self, page: PhysAddr, write: bool) -> Option<std::ptr::NonNull<u8>> {
         // A page any device range touches is never direct: every access
         // to it must reach the device.

@@ -562,6 +562,11 @@ fn run_interp(case: &Case, model: &'static CpuModel) -> Observed {
                 obs.error = Some(format!("stopped: {s}"));
                 break;
             }
+            // (User mode runs with CR0.NE = 1: #MF, never FERR#.)
+            Err(Fault::FpuErrorWait) => {
+                obs.error = Some("x87 error wait (FERR#) with CR0.NE = 0".into());
+                break;
+            }
         }
     }
     if obs.outcome.is_none() && obs.error.is_none() {

@@ -68,6 +68,11 @@ fn run_interpreter(mut cpu: Cpu, mut bus: TestBus) -> Outcome {
             Err(Fault::Exception(e)) => end = End::Exception(e),
             Err(Fault::Trap(t)) => end = End::SoftwareInterrupt(t),
             Err(Fault::Stop(s)) => end = End::Stop(s),
+            // As the translator: frozen at the instruction, halted.
+            Err(Fault::FpuErrorWait) => {
+                cpu.freeze_on_fpu_error(&mut bus);
+                end = End::Halted;
+            }
         }
         if end != End::Budget {
             break;

@@ -75,7 +75,7 @@ pub(super) fn memory_operand(
 /// ST(i) op ST(0) into ST(i) (then pop for the P forms).
 fn arith(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
     use Mnemonic::*;
-    prologue(cpu)?;
+    prologue(cpu, bus)?;
     let m = ins.mnemonic();
     let op = match m {
         Fadd | Faddp | Fiadd => Arith::Add,
@@ -150,7 +150,7 @@ fn compare_operand(
 /// before it checks for an unmasked exception).
 fn fcom(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
     use Mnemonic::*;
-    prologue(cpu)?;
+    prologue(cpu, bus)?;
     let m = ins.mnemonic();
     let pops = match m {
         Fcomp | Fucomp | Ficomp => 1,
@@ -189,7 +189,7 @@ fn fcom(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault
 /// SDM and Bochs clear it, and so does xlat.)
 fn fcomi(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
     use Mnemonic::*;
-    prologue(cpu)?;
+    prologue(cpu, bus)?;
     let m = ins.mnemonic();
     let ordered = matches!(m, Fcomi | Fcomip);
     let pop = matches!(m, Fcomip | Fucomip);
@@ -235,7 +235,7 @@ fn fcomi(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Faul
 /// 000, NaN 001, normal 010, infinity 011, zero 100, empty 101, denormal
 /// 110) and its sign in C1. No exception, not even for an empty ST(0).
 fn fxam(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
-    prologue(cpu)?;
+    prologue(cpu, bus)?;
     cpu.x87_pointers(bus, ins);
     let v = to_f80(cpu.state.fx.st[0]);
     let (c3, c2, c0) = if cpu.st_empty(0) {
@@ -270,7 +270,7 @@ fn classify(v: F80) -> (u8, u8, u8) {
 /// FCOS set C2 and leave ST(0) alone when |ST(0)| >= 2^63.
 fn unary(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
     use Mnemonic::*;
-    prologue(cpu)?;
+    prologue(cpu, bus)?;
     cpu.x87_pointers(bus, ins);
     let m = ins.mnemonic();
     if matches!(m, Fsin | Fcos) {
@@ -321,7 +321,7 @@ fn unary(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Faul
 /// FSCALE, FPREM, FPREM1 — ST(0) := f(ST(0), ST(1)). FPREM/FPREM1 report
 /// the low quotient bits in C0, C3, C1 and an incomplete reduction in C2.
 fn st0_st1(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
-    prologue(cpu)?;
+    prologue(cpu, bus)?;
     cpu.x87_pointers(bus, ins);
     let m = ins.mnemonic();
     let prem = m != Mnemonic::Fscale;
@@ -365,7 +365,7 @@ fn st0_st1(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fa
 
 /// FYL2X, FYL2XP1, FPATAN — ST(1) := f(ST(0), ST(1)), then pop.
 fn st1_pop(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
-    prologue(cpu)?;
+    prologue(cpu, bus)?;
     cpu.x87_pointers(bus, ins);
     if cpu.st_empty(0) || cpu.st_empty(1) {
         if cpu.stack_fault(false) {
@@ -393,7 +393,7 @@ fn st1_pop(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fa
 /// full stack (ST(7) in use) or an empty ST(0) is a stack fault whose
 /// masked response leaves the indefinite in both places.
 fn two_results(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
-    prologue(cpu)?;
+    prologue(cpu, bus)?;
     cpu.x87_pointers(bus, ins);
     let op = match ins.mnemonic() {
         Mnemonic::Fptan => PushOp::Ptan,

@@ -300,10 +300,10 @@ fn put_words(out: &mut [u8], v: [u16; 7]) {
 /// first) make. (The decoder takes a 9B byte as an FWAIT of its own, so
 /// FSTENV/FSAVE arrive here only as instructions built whole, e.g. by an
 /// assembler for `execute_decoded`.)
-fn store_prologue(cpu: &Cpu, ins: &Instruction) -> Result<(), Fault> {
+fn store_prologue(cpu: &Cpu, bus: &dyn Bus, ins: &Instruction) -> Result<(), Fault> {
     check_available(cpu)?;
     if matches!(ins.mnemonic(), Mnemonic::Fstenv | Mnemonic::Fsave) {
-        check_pending(cpu)?;
+        check_pending(cpu, bus)?;
     }
     Ok(())
 }
@@ -338,7 +338,7 @@ fn read_image(
 /// environment, then mask every exception (FCW bits 0-5 set; with nothing
 /// left unmasked, FSW.ES and B clear). C0-C3 are undefined (kept).
 fn fstenv(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
-    store_prologue(cpu, ins)?;
+    store_prologue(cpu, bus, ins)?;
     let layout = Layout::of(cpu, ins);
     let mut img = [0u8; 28];
     let img = &mut img[..layout.env_len()];
@@ -357,7 +357,7 @@ fn fstenv(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fau
 /// by deriving them from the loaded flags and masks, as FLDCW does, so an
 /// image's own ES bit does not matter.
 fn fldenv(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
-    prologue(cpu)?;
+    prologue(cpu, bus)?;
     let layout = Layout::of(cpu, ins);
     let mut img = [0u8; 28];
     let img = &mut img[..layout.env_len()];
@@ -370,7 +370,7 @@ fn fldenv(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fau
 /// ST(0)..ST(7), then the FNINIT initialization (only once the image is
 /// written: a fault leaves the unit as it was).
 fn fsave(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
-    store_prologue(cpu, ins)?;
+    store_prologue(cpu, bus, ins)?;
     let layout = Layout::of(cpu, ins);
     let n = layout.env_len();
     let mut img = [0u8; 108];
@@ -404,7 +404,7 @@ fn init(st: &mut CpuState) {
 /// loads it, and ST(0)..ST(7) from the image (the tags of the non-empty
 /// ones follow from their contents whenever they are stored again).
 fn frstor(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
-    prologue(cpu)?;
+    prologue(cpu, bus)?;
     let layout = Layout::of(cpu, ins);
     let n = layout.env_len();
     let mut img = [0u8; 108];

@@ -518,13 +518,14 @@ fn pending_exception_waiting_forms_raise_mf_no_wait_forms_store() {
             assert!(bus.ram[0x3000..0x3080].iter().all(|&b| b == 0x5a), "{name}");
         }
     }
-    // Without CR0.NE the waiting forms proceed (FERR# is not modelled).
+    // Without CR0.NE the waiting forms wait for the FERR# interrupt
+    // instead (FlatBus never asserts IGNNE#), nothing changed.
     let (mut cpu, mut bus) = prot32(ALL[1].1);
     cpu.state.fx.fcw = 0x037e;
     cpu.state.fx.fsw = 1 | fsw::ES | fsw::B;
-    cpu.execute(&mut bus).unwrap();
-    cpu.execute(&mut bus).unwrap();
-    assert_eq!(cpu.state.fx.fcw, 0x037f);
+    let before = cpu.state.fx;
+    assert_eq!(cpu.execute(&mut bus).unwrap_err(), Fault::FpuErrorWait);
+    assert_eq!(cpu.state.fx, before);
 }
 
 #[test]

@@ -96,7 +96,7 @@ fn push_checked(cpu: &mut Cpu, v: F80) {
 
 /// FLD m32fp/m64fp/m80fp/ST(i) — SDM Vol. 2 "FLD".
 fn fld(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
-    prologue(cpu)?;
+    prologue(cpu, bus)?;
     let fcw = cpu.state.fx.fcw;
     let loaded = if is_memory(ins) {
         match ins.memory_size() {
@@ -139,7 +139,7 @@ fn fld(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault>
 
 /// FILD m16int/m32int/m64int — exact.
 fn fild(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
-    prologue(cpu)?;
+    prologue(cpu, bus)?;
     let raw = cpu.read_op(bus, ins, 0)?;
     let v = match ins.memory_size() {
         MemorySize::Int16 => i64::from(raw as u16 as i16),
@@ -153,7 +153,7 @@ fn fild(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault
 
 /// FBLD m80bcd.
 fn fbld(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
-    prologue(cpu)?;
+    prologue(cpu, bus)?;
     let b = read_bytes(cpu, bus, ins, 10)?;
     cpu.x87_pointers(bus, ins);
     push_checked(cpu, hostfp::load_bcd(b));
@@ -205,7 +205,7 @@ fn indefinite_bytes(size: MemorySize) -> ([u8; 10], usize) {
 /// overflow or underflow stores nothing and does not pop.
 fn fst(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
     use Mnemonic::*;
-    prologue(cpu)?;
+    prologue(cpu, bus)?;
     let m = ins.mnemonic();
     let pop = matches!(m, Fstp | Fistp | Fisttp | Fbstp);
     if !is_memory(ins) {
@@ -291,7 +291,7 @@ fn put<T: Into<u64>>(b: &mut [u8; 10], (v, status): (T, u16)) -> u16 {
 /// "FLD1/FLDL2T/…": rounded as RC says.
 fn fld_constant(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
     use Mnemonic::*;
-    prologue(cpu)?;
+    prologue(cpu, bus)?;
     cpu.x87_pointers(bus, ins);
     let k = match ins.mnemonic() {
         Fld1 => Constant::One,
@@ -310,7 +310,7 @@ fn fld_constant(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(
 /// FXCH ST(i) — SDM Vol. 2 "FXCH": an empty register takes part as the
 /// indefinite (masked stack underflow).
 fn fxch(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
-    prologue(cpu)?;
+    prologue(cpu, bus)?;
     cpu.x87_pointers(bus, ins);
     let i = if ins.op_count() >= 2 {
         st_index(ins.op1_register())
@@ -337,7 +337,7 @@ fn fxch(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault
 
 /// FFREE ST(i): tagged empty.
 fn ffree(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
-    prologue(cpu)?;
+    prologue(cpu, bus)?;
     cpu.x87_pointers(bus, ins);
     cpu.free_st(st_index(ins.op0_register()));
     Ok(())
@@ -345,7 +345,7 @@ fn ffree(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Faul
 
 /// FINCSTP/FDECSTP: TOP ± 1, C1 := 0.
 fn fincdecstp(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
-    prologue(cpu)?;
+    prologue(cpu, bus)?;
     cpu.x87_pointers(bus, ins);
     cpu.rotate_top(ins.mnemonic() == Mnemonic::Fincstp);
     cpu.set_c1(false);
@@ -354,7 +354,7 @@ fn fincdecstp(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(),
 
 /// FNOP.
 fn fnop(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
-    prologue(cpu)?;
+    prologue(cpu, bus)?;
     cpu.x87_pointers(bus, ins);
     Ok(())
 }
@@ -365,7 +365,7 @@ fn fnop(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault
 /// "otherwise, set to 0"; hardware and Bochs leave it otherwise).
 fn fcmov(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
     use Mnemonic::*;
-    prologue(cpu)?;
+    prologue(cpu, bus)?;
     cpu.x87_pointers(bus, ins);
     let i = st_index(ins.op1_register());
     if cpu.st_empty(0) || cpu.st_empty(i) {

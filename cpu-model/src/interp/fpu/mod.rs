@@ -57,22 +57,30 @@ fn check_available(cpu: &Cpu) -> Result<(), Exception> {
 }
 
 /// What a waiting x87 instruction (FWAIT, and the F* forms of the FN*
-/// control instructions) does first: a pending unmasked exception (FSW.ES)
-/// is reported as #MF when CR0.NE = 1 (SDM Vol. 1 §8.7). With CR0.NE = 0
-/// it would be signalled on FERR# to the interrupt controller (IRQ 13),
-/// which the platform does not model yet, so the instruction proceeds.
-pub(super) fn check_pending(cpu: &Cpu) -> Result<(), Exception> {
-    if cpu.state.fx.fsw & fsw::ES != 0 && cpu.state.cr0 & cr0::NE != 0 {
-        return Err(Exception::MF);
+/// control instructions) does first with a pending unmasked exception
+/// (FSW.ES), SDM Vol. 1 §8.7 and Appendix D: with CR0.NE = 1 it raises
+/// #MF; with CR0.NE = 0 (the PC-compatible "MS-DOS" mode) it is ignored
+/// while IGNNE# is asserted, and otherwise the instruction does not run:
+/// the processor asserts FERR#, which the chipset turns into IRQ 13, and
+/// waits for that interrupt ([`Fault::FpuErrorWait`]).
+pub(super) fn check_pending(cpu: &Cpu, bus: &dyn Bus) -> Result<(), Fault> {
+    if cpu.state.fx.fsw & fsw::ES == 0 {
+        return Ok(());
     }
-    Ok(())
+    if cpu.state.cr0 & cr0::NE != 0 {
+        return Err(Exception::MF.into());
+    }
+    if bus.ignne() {
+        return Ok(());
+    }
+    Err(Fault::FpuErrorWait)
 }
 
 /// What every non-control x87 instruction checks first: #NM, then a
 /// pending unmasked exception (they are waiting instructions).
-fn prologue(cpu: &Cpu) -> Result<(), Exception> {
+fn prologue(cpu: &Cpu, bus: &dyn Bus) -> Result<(), Fault> {
     check_available(cpu)?;
-    check_pending(cpu)
+    check_pending(cpu, bus)
 }
 
 /// The waiting forms (FINIT, FSTCW, FSTSW, FCLEX) are the FN* forms after
@@ -84,10 +92,10 @@ fn waits(ins: &Instruction) -> bool {
     )
 }
 
-fn control_prologue(cpu: &Cpu, ins: &Instruction) -> Result<(), Exception> {
+fn control_prologue(cpu: &Cpu, bus: &dyn Bus, ins: &Instruction) -> Result<(), Fault> {
     check_available(cpu)?;
     if waits(ins) {
-        check_pending(cpu)?;
+        check_pending(cpu, bus)?;
     }
     Ok(())
 }
@@ -95,8 +103,8 @@ fn control_prologue(cpu: &Cpu, ins: &Instruction) -> Result<(), Exception> {
 /// FNINIT/FINIT — SDM Vol. 2 "FINIT/FNINIT": FCW := 037FH, FSW := 0, every
 /// register tagged empty, FIP/FDP/FOP and their selectors := 0; the data
 /// registers keep their values.
-fn fninit(cpu: &mut Cpu, _bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
-    control_prologue(cpu, ins)?;
+fn fninit(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
+    control_prologue(cpu, bus, ins)?;
     let fx = &mut cpu.state.fx;
     // TOP := 0 keeps every physical register's contents: with the stack
     // kept in ST order, ST(i) becomes what was ST(i - TOP).
@@ -119,7 +127,7 @@ fn fninit(cpu: &mut Cpu, _bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fa
 fn fldcw(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
     // Not one of the no-wait instructions (SDM Vol. 1 §8.6): a pending
     // unmasked exception is reported first.
-    prologue(cpu)?;
+    prologue(cpu, bus)?;
     let v = cpu.read_op(bus, ins, 0)? as u16;
     let fx = &mut cpu.state.fx;
     fx.fcw = crate::fxstate::fcw_loaded(v);
@@ -139,7 +147,7 @@ fn update_summary(fsw: &mut u16, fcw: u16) {
 
 /// FNSTCW/FSTCW m16 — SDM Vol. 2 "FSTCW/FNSTCW".
 fn fnstcw(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
-    control_prologue(cpu, ins)?;
+    control_prologue(cpu, bus, ins)?;
     let v = u64::from(cpu.state.fx.fcw);
     cpu.write_op(bus, ins, 0, v)?;
     Ok(())
@@ -147,7 +155,7 @@ fn fnstcw(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fau
 
 /// FNSTSW/FSTSW m16 or AX — SDM Vol. 2 "FSTSW/FNSTSW".
 fn fnstsw(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
-    control_prologue(cpu, ins)?;
+    control_prologue(cpu, bus, ins)?;
     let v = u64::from(cpu.state.fx.fsw);
     if ins.op0_kind() == OpKind::Register && ins.op0_register() == Register::AX {
         cpu.set_reg(Register::AX, v);
@@ -159,8 +167,8 @@ fn fnstsw(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fau
 
 /// FNCLEX/FCLEX — SDM Vol. 2 "FCLEX/FNCLEX": clears the exception flags,
 /// SF, ES and B; C0-C3 are undefined (kept).
-fn fnclex(cpu: &mut Cpu, _bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
-    control_prologue(cpu, ins)?;
+fn fnclex(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
+    control_prologue(cpu, bus, ins)?;
     cpu.state.fx.fsw &= !(fsw::EXCEPTIONS | fsw::SF | fsw::ES | fsw::B);
     Ok(())
 }

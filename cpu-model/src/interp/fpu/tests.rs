@@ -350,3 +350,86 @@ fn two_result_instructions() {
     assert_eq!(got, [1.5, 3.0, 1.0, 0.0, 1.0, 0.0]);
     assert_eq!(cpu.state.fx.ftw, 0, "stack empty again");
 }
+
+/// A bus that records the FERR# output and drives IGNNE#.
+struct FerrBus {
+    ram: crate::memory::FlatBus,
+    ferr: Vec<bool>,
+    ignne: bool,
+}
+
+impl crate::memory::Bus for FerrBus {
+    fn read_phys(&mut self, a: crate::PhysAddr, buf: &mut [u8]) {
+        self.ram.read_phys(a, buf)
+    }
+    fn write_phys(&mut self, a: crate::PhysAddr, data: &[u8]) {
+        self.ram.write_phys(a, data)
+    }
+    fn io_in(&mut self, port: u16, size: u32) -> u32 {
+        self.ram.io_in(port, size)
+    }
+    fn io_out(&mut self, port: u16, size: u32, value: u32) {
+        self.ram.io_out(port, size, value)
+    }
+    fn set_ferr(&mut self, asserted: bool) {
+        self.ferr.push(asserted);
+    }
+    fn ignne(&self) -> bool {
+        self.ignne
+    }
+}
+
+/// CR0.NE = 0 (SDM Vol. 1 §8.7, Appendix D.2): a waiting instruction that
+/// meets a pending unmasked exception does not run; the processor asserts
+/// FERR# and waits (halted, RIP on the instruction) unless IGNNE# is
+/// asserted, in which case the error is ignored. FERR# falls with FSW.ES.
+/// CR0.NE = 1 gives #MF and no FERR#.
+#[test]
+fn pending_error_with_ne_clear_freezes_on_ferr_or_passes_with_ignne() {
+    // FWAIT; FNCLEX; FWAIT; HLT
+    let code = [0x9b, 0xdb, 0xe2, 0x9b, 0xf4];
+    let (mut cpu, ram) = prot32(&code);
+    let mut bus = FerrBus {
+        ram,
+        ferr: Vec::new(),
+        ignne: false,
+    };
+    cpu.state.cr0 &= !cr0::NE;
+    cpu.state.fx.fsw = fsw::ES | fsw::B | 0x4; // ZE pending
+    let start = cpu.state.rip;
+    let out = cpu.step(&mut bus).unwrap();
+    assert_eq!(out, crate::interp::StepOutcome::Halted);
+    assert!(cpu.state.events.halted && cpu.state.events.ferr);
+    assert_eq!((cpu.state.rip, cpu.state.icount), (start, 0));
+    assert_eq!(bus.ferr, [true]);
+    // Still frozen: FERR# is not told again.
+    assert_eq!(
+        cpu.step(&mut bus).unwrap(),
+        crate::interp::StepOutcome::Halted
+    );
+    assert_eq!(bus.ferr, [true]);
+    // IGNNE# (the IRQ 13 handler wrote port 0xF0): woken, the FWAIT runs.
+    cpu.state.events.halted = false;
+    bus.ignne = true;
+    cpu.step(&mut bus).unwrap();
+    assert_eq!(cpu.state.rip, start + 1);
+    assert_eq!(bus.ferr, [true]);
+    // FNCLEX clears ES: FERR# falls.
+    cpu.step(&mut bus).unwrap();
+    assert_eq!(bus.ferr, [true, false]);
+    assert!(!cpu.state.events.ferr);
+    // With CR0.NE = 1 the same error is #MF, FERR# untouched.
+    let (mut cpu, ram) = prot32(&code);
+    let mut bus = FerrBus {
+        ram,
+        ferr: Vec::new(),
+        ignne: false,
+    };
+    cpu.state.cr0 |= cr0::NE;
+    cpu.state.fx.fsw = fsw::ES | fsw::B | 0x4;
+    assert_eq!(cpu.execute(&mut bus).unwrap_err(), Exception::MF.into());
+    assert!(bus.ferr.is_empty());
+    // And with NE = 0 through `execute`: the fault an engine sees.
+    cpu.state.cr0 &= !cr0::NE;
+    assert_eq!(cpu.execute(&mut bus).unwrap_err(), Fault::FpuErrorWait);
+}

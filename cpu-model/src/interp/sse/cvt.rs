@@ -175,7 +175,7 @@ fn cvt_mmx(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fa
     let to_mmx = matches!(m, Cvtps2pi | Cvttps2pi | Cvtpd2pi | Cvttpd2pi);
     let mmx_src = ins.op1_kind() == OpKind::Register && !to_mmx;
     if to_mmx || mmx_src {
-        crate::interp::fpu::check_pending(cpu)?;
+        crate::interp::fpu::check_pending(cpu, bus)?;
     }
     // The source, in the low lanes of 16 bytes.
     let src = if mmx_src {

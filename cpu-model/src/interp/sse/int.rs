@@ -300,7 +300,7 @@ pub(super) fn movemask(a: &V, n: usize) -> u64 {
 /// PADD..PUNPCKHQDQ mm, mm/m64 (PUNPCKL* mm, mm/m32) or xmm, xmm/m128.
 fn packed(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
     let file = File::of(ins);
-    file.check(cpu)?;
+    file.check(cpu, bus)?;
     let m = ins.mnemonic();
     let mmx_mem = match m {
         Mnemonic::Punpcklbw | Mnemonic::Punpcklwd | Mnemonic::Punpckldq => 4,
@@ -318,7 +318,7 @@ fn packed(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fau
 /// is the immediate or the source's low quadword.
 fn shift(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
     let file = File::of(ins);
-    file.check(cpu)?;
+    file.check(cpu, bus)?;
     let count = if ins.op1_kind() == OpKind::Immediate8 {
         u64::from(ins.immediate8())
     } else {
@@ -331,8 +331,8 @@ fn shift(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Faul
 }
 
 /// PSLLDQ/PSRLDQ xmm, imm8 (SSE2).
-fn shift_bytes(cpu: &mut Cpu, _bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
-    File::Xmm.check(cpu)?;
+fn shift_bytes(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
+    File::Xmm.check(cpu, bus)?;
     let dst = ins.op0_register();
     let left = ins.mnemonic() == Mnemonic::Pslldq;
     let r = shifted_bytes(left, &File::Xmm.get(cpu, dst), u64::from(ins.immediate8()));
@@ -344,7 +344,7 @@ fn shift_bytes(cpu: &mut Cpu, _bus: &mut dyn Bus, ins: &Instruction) -> Result<(
 /// imm8 (SSE2).
 fn pshuf(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
     let file = File::of(ins);
-    file.check(cpu)?;
+    file.check(cpu, bus)?;
     let src = file.operand(cpu, bus, ins, 1, 8, Width::Aligned128)?;
     let r = shuffled(ins.mnemonic(), &src, ins.immediate8());
     file.set(cpu, ins.op0_register(), r);
@@ -352,9 +352,9 @@ fn pshuf(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Faul
 }
 
 /// PMOVMSKB r32/r64, mm or xmm (SSE, SSE2): zero-extended.
-fn pmovmskb(cpu: &mut Cpu, _bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
+fn pmovmskb(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
     let file = File::of(ins);
-    file.check(cpu)?;
+    file.check(cpu, bus)?;
     let v = movemask(&file.get(cpu, ins.op1_register()), file.bytes());
     cpu.set_reg(ins.op0_register(), v);
     file.done(cpu);
@@ -363,9 +363,9 @@ fn pmovmskb(cpu: &mut Cpu, _bus: &mut dyn Bus, ins: &Instruction) -> Result<(), 
 
 /// PEXTRW r32/r64, mm, imm8 (word imm8[1:0]) or xmm, imm8 (imm8[2:0]),
 /// zero-extended.
-fn pextrw(cpu: &mut Cpu, _bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
+fn pextrw(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
     let file = File::of(ins);
-    file.check(cpu)?;
+    file.check(cpu, bus)?;
     let src = file.get(cpu, ins.op1_register());
     let sel = usize::from(ins.immediate8()) % (file.bytes() / 2);
     cpu.set_reg(ins.op0_register(), lane(&src, sel, 2));
@@ -377,7 +377,7 @@ fn pextrw(cpu: &mut Cpu, _bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fa
 /// word imm8[1:0] (MMX) or imm8[2:0] (XMM); m16 has no alignment rule.
 fn pinsrw(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
     let file = File::of(ins);
-    file.check(cpu)?;
+    file.check(cpu, bus)?;
     let w = if ins.op1_kind() == OpKind::Register {
         cpu.reg(ins.op1_register())
     } else {
@@ -406,7 +406,7 @@ fn pinsrw(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fau
 /// which is also what an AMD host does.
 fn maskmov(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
     let file = File::of(ins);
-    file.check(cpu)?;
+    file.check(cpu, bus)?;
     let data = file.get(cpu, ins.op1_register());
     let sel = file.get(cpu, ins.op2_register());
     let n = file.bytes();
@@ -441,7 +441,7 @@ fn maskmov(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fa
 /// stores; the non-temporal hint means nothing to xlat.
 fn movnt(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
     let file = File::of(ins);
-    file.check(cpu)?;
+    file.check(cpu, bus)?;
     let v = file.get(cpu, ins.op1_register());
     match file {
         File::Mmx => {

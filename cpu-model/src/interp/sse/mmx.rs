@@ -40,15 +40,15 @@ pub(super) fn register(t: &mut Table) {
 /// The availability checks of an instruction on MMX registers: #UD if
 /// CR0.EM, #NM if CR0.TS, #MF for a pending unmasked x87 exception
 /// (with CR0.NE; see `check_pending`).
-pub(super) fn check_mmx(cpu: &Cpu) -> Result<(), Exception> {
+pub(super) fn check_mmx(cpu: &Cpu, bus: &dyn Bus) -> Result<(), Fault> {
     let c0 = cpu.state.cr0;
     if c0 & cr0::EM != 0 {
-        return Err(Exception::UD);
+        return Err(Exception::UD.into());
     }
     if c0 & cr0::TS != 0 {
-        return Err(Exception::NM);
+        return Err(Exception::NM.into());
     }
-    check_pending(cpu)
+    check_pending(cpu, bus)
 }
 
 /// MMX register number of a register operand.
@@ -115,10 +115,10 @@ impl File {
     }
 
     /// The availability checks: MMX's, or SSE's (`check_available`).
-    pub(super) fn check(self, cpu: &Cpu) -> Result<(), Exception> {
+    pub(super) fn check(self, cpu: &Cpu, bus: &dyn Bus) -> Result<(), Fault> {
         match self {
-            File::Mmx => check_mmx(cpu),
-            File::Xmm => check_available(cpu),
+            File::Mmx => check_mmx(cpu, bus),
+            File::Xmm => Ok(check_available(cpu)?),
         }
     }
 
@@ -196,8 +196,8 @@ fn zext(v: u64) -> [u8; 16] {
 
 /// EMMS — SDM Vol. 2 "EMMS": every x87 register tagged empty (FTW :=
 /// FFFFH, abridged 00H); TOP and the registers stay.
-fn emms(cpu: &mut Cpu, _bus: &mut dyn Bus, _ins: &Instruction) -> Result<(), Fault> {
-    check_mmx(cpu)?;
+fn emms(cpu: &mut Cpu, bus: &mut dyn Bus, _ins: &Instruction) -> Result<(), Fault> {
+    check_mmx(cpu, bus)?;
     cpu.state.fx.ftw = 0;
     Ok(())
 }
@@ -214,7 +214,7 @@ fn emms(cpu: &mut Cpu, _bus: &mut dyn Bus, _ins: &Instruction) -> Result<(), Fau
 /// No memory form has an alignment rule beyond #AC.
 fn movd(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
     let file = File::of(ins);
-    file.check(cpu)?;
+    file.check(cpu, bus)?;
     let v = match ins.op1_kind() {
         OpKind::Register => {
             let r = ins.op1_register();
@@ -247,15 +247,15 @@ fn movd(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault
 
 /// The availability checks of MOVQ2DQ and MOVDQ2Q (SDM Vol. 2 under
 /// each): SSE2's (CR4.OSFXSR included), then a pending x87 exception.
-fn check_mixed(cpu: &Cpu) -> Result<(), Exception> {
+fn check_mixed(cpu: &Cpu, bus: &dyn Bus) -> Result<(), Fault> {
     check_available(cpu)?;
-    check_pending(cpu)
+    check_pending(cpu, bus)
 }
 
 /// MOVQ2DQ xmm, mm — xmm := zero-extended mm; the transition to MMX
 /// operation.
-fn movq2dq(cpu: &mut Cpu, _bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
-    check_mixed(cpu)?;
+fn movq2dq(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
+    check_mixed(cpu, bus)?;
     let v = cpu.mm(mm_index(ins.op1_register()));
     cpu.mmx_transition();
     cpu.set_xmm(xmm_index(ins.op0_register()), zext(v));
@@ -263,8 +263,8 @@ fn movq2dq(cpu: &mut Cpu, _bus: &mut dyn Bus, ins: &Instruction) -> Result<(), F
 }
 
 /// MOVDQ2Q mm, xmm — mm := the low quadword of xmm.
-fn movdq2q(cpu: &mut Cpu, _bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
-    check_mixed(cpu)?;
+fn movdq2q(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
+    check_mixed(cpu, bus)?;
     let v = low64(&cpu.xmm(xmm_index(ins.op1_register())));
     cpu.set_mm(mm_index(ins.op0_register()), v);
     Ok(())

@@ -124,15 +124,16 @@ fn availability() {
         assert_eq!(cpu.state.fx.top(), 3, "no transition");
     }
     // A pending unmasked x87 exception: #MF with CR0.NE, nothing changed;
-    // without NE (FERR# not modelled) the instruction proceeds.
+    // without NE the instruction waits for the FERR# interrupt (FlatBus
+    // never asserts IGNNE#), nothing changed either.
     let (mut cpu, mut bus) = prot32(&code);
     cpu.state.cr0 |= cr0::NE;
     cpu.state.fx.fsw = fsw::ES | fsw::B | 1 | (3 << fsw::TOP_SHIFT);
     assert_eq!(exec(&mut cpu, &mut bus), Err(Exception::MF.into()));
     assert_eq!(cpu.state.fx.top(), 3);
     cpu.state.cr0 &= !cr0::NE;
-    exec(&mut cpu, &mut bus).unwrap();
-    assert_eq!(cpu.state.fx.top(), 0);
+    assert_eq!(exec(&mut cpu, &mut bus), Err(crate::Fault::FpuErrorWait));
+    assert_eq!(cpu.state.fx.top(), 3);
     // EMMS follows the same rules.
     let code = asm(32, |a| a.emms());
     for (c0, status, want) in [

@@ -138,7 +138,7 @@ fn source(file: File, cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Re
 /// PSHUFB..PSIGND mm, mm/m64 or xmm, xmm/m128.
 fn packed(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
     let file = File::of(ins);
-    file.check(cpu)?;
+    file.check(cpu, bus)?;
     let b = source(file, cpu, bus, ins)?;
     let dst = ins.op0_register();
     let a = file.get(cpu, dst);
@@ -149,7 +149,7 @@ fn packed(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fau
 /// PABSB/PABSW/PABSD mm, mm/m64 or xmm, xmm/m128.
 fn pabs(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
     let file = File::of(ins);
-    file.check(cpu)?;
+    file.check(cpu, bus)?;
     let s = source(file, cpu, bus, ins)?;
     let r = absolute(ins.mnemonic(), &s, file.bytes());
     file.set(cpu, ins.op0_register(), r);
@@ -159,7 +159,7 @@ fn pabs(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault
 /// PALIGNR mm, mm/m64, imm8 or xmm, xmm/m128, imm8.
 fn palignr(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> Result<(), Fault> {
     let file = File::of(ins);
-    file.check(cpu)?;
+    file.check(cpu, bus)?;
     let b = source(file, cpu, bus, ins)?;
     let dst = ins.op0_register();
     let a = file.get(cpu, dst);
