@@ -88,6 +88,9 @@ pub const MICRO_ENTRIES: usize = 1024;
 pub const INVALID_TAG: u64 = 0u64.wrapping_sub(0x1fff);
 const _: () = assert!(INVALID_TAG & 0xfff != 0 && INVALID_TAG.wrapping_neg() > 4096);
 
+/// The most 4 KiB pages a streaming micro slot spans (2 MiB).
+pub const MAX_STREAM_PAGES: u64 = 512;
+
 /// The largest inline access (an m128).
 pub const MAX_INLINE_ACCESS: u64 = 16;
 
@@ -111,6 +114,11 @@ pub struct FastEntry {
     pub read_hi: u64,
     /// The same for `write_tag`.
     pub write_hi: u64,
+    /// The 4 KiB pages the entry spans from `read_tag` / `write_tag`
+    /// (physical pages `phys_page..phys_page + pages`): 1 in the TLB; a
+    /// micro slot that streams through a large page may span more
+    /// (`FastMem::stream_range`).
+    pub pages: u64,
 }
 
 /// `hi` of a valid tag (see `FastEntry::read_hi`).
@@ -125,6 +133,7 @@ const EMPTY: FastEntry = FastEntry {
     phys_page: u64::MAX,
     read_hi: 0,
     write_hi: 0,
+    pages: 1,
 };
 
 /// The micro-TLB slot of the memory access of the instruction at `ip`.
@@ -411,8 +420,81 @@ impl FastMem {
             return None;
         }
         let index = self.fill_linear_entry(cpu, bus, lin, size, write)?;
-        self.micro[slot % MICRO_ENTRIES] = self.tlb[index];
-        Some(lin.wrapping_add(self.tlb[index].addend))
+        let slot = slot % MICRO_ENTRIES;
+        let mut e = self.tlb[index];
+        self.stream_range(cpu, bus, &mut e, &self.micro[slot].clone(), write);
+        self.micro[slot] = e;
+        Some(lin.wrapping_add(e.addend))
+    }
+
+    /// A micro slot that streams through memory (the access that missed
+    /// lies on the page right after the range the slot held, which began
+    /// in the same mapping) gets a range twice as long as before, up to
+    /// `MAX_STREAM_PAGES`, instead of one page: a loop that walks an array
+    /// then calls into Rust about log2 times per large page instead of
+    /// once per 4 KiB page. `e` is the TLB entry just filled for the page
+    /// (so the interpreter made this access there, its A/D bits are set);
+    /// the range only covers pages of the same mapping page (a large page,
+    /// or any address without paging), where permissions and A/D bits are
+    /// those of that one page, that the bus maps to consecutive host pages
+    /// for this kind of access (never MMIO, never, for writes, a page that
+    /// holds translated code: `JitBus::host_page` refuses those, and
+    /// `forget_code_page` clears write ranges over a page that becomes
+    /// code later). The interpreter's TLB drops nothing without the whole
+    /// host-address TLB being dropped too (`Tlb::generation`).
+    fn stream_range(
+        &self,
+        cpu: &Cpu,
+        bus: &mut dyn Bus,
+        e: &mut FastEntry,
+        prev: &FastEntry,
+        write: bool,
+    ) {
+        let (tag, prev_tag, prev_hi) = if write {
+            (e.write_tag, prev.write_tag, prev.write_hi)
+        } else {
+            (e.read_tag, prev.read_tag, prev.read_hi)
+        };
+        if tag == INVALID_TAG || prev_hi == 0 || prev_hi.wrapping_add(MAX_INLINE_ACCESS) != tag {
+            return;
+        }
+        // The mapping page holding `tag` (first and last byte); the range
+        // the slot held must have begun in it.
+        let (base, last) = if cpu.state.paging() {
+            match cpu.tlb.lookup(tag) {
+                Some(t) if t.page_mask > 0xfff => (tag & !t.page_mask, tag | t.page_mask),
+                _ => return,
+            }
+        } else {
+            (0, 0xffff_ffff)
+        };
+        if prev_tag < base || prev_tag >= tag {
+            return;
+        }
+        let want = (prev.pages.saturating_mul(2)).min(MAX_STREAM_PAGES);
+        let room = ((last - tag) >> 12) + 1;
+        let host0 = tag.wrapping_add(e.addend);
+        let mut pages = 1;
+        while pages < want.min(room) {
+            let phys = PhysAddr((e.phys_page + pages) << 12);
+            match bus.host_page(phys, write) {
+                Some(h) if h.as_ptr() as u64 == host0.wrapping_add(pages << 12) => pages += 1,
+                _ => break,
+            }
+        }
+        if pages == 1 {
+            return;
+        }
+        let hi = tag + (pages << 12) - MAX_INLINE_ACCESS;
+        e.pages = pages;
+        e.read_tag = tag;
+        e.read_hi = hi;
+        // (A read range keeps the entry's write tag, if any, to its one
+        // page.)
+        if write {
+            e.write_tag = tag;
+            e.write_hi = hi;
+        }
     }
 
     /// Enter the page of linear address `lin` for an access of `size`
@@ -499,7 +581,7 @@ impl FastMem {
             .tlb
             .iter_mut()
             .chain(self.micro.iter_mut())
-            .filter(|e| e.phys_page == phys_page)
+            .filter(|e| phys_page.wrapping_sub(e.phys_page) < e.pages)
         {
             e.write_tag = INVALID_TAG;
             e.write_hi = 0;
@@ -647,3 +729,7 @@ mod tests {
         assert_eq!(f.returns[slot].rip, NO_RIP);
     }
 }
+
+#[cfg(test)]
+#[path = "fastmem_stream_tests.rs"]
+mod stream_tests;

@@ -13,10 +13,13 @@ use super::{Asm, CX_COUNTDOWN, CX_HOST_MXCSR, ST_MXCSR, ST_RFLAGS};
 use cpu_model::CpuState;
 use dynasmrt::{dynasm, DynasmApi};
 
-/// Host registers that cache guest GPRs (callee-saved: they survive
-/// helper calls; the trampoline saves them). In a block that loops to its
-/// own start rbp holds the countdown instead (`RegCache::countdown`).
-const CACHE_HOSTS: [u8; 4] = [12, 14, 15, 5]; // r12, r14, r15, rbp
+/// Host registers that cache guest GPRs. The cache is written back before
+/// every call and reloaded after it, so they need not survive calls;
+/// generated code uses none of them as a scratch register (rdi only as
+/// the first argument of a call, after the write-back). In a block that
+/// loops to its own start rbp holds the countdown instead
+/// (`RegCache::countdown`).
+const CACHE_HOSTS: [u8; 5] = [12, 14, 15, 7, 5]; // r12, r14, r15, rdi, rbp
 
 /// Guest registers held in host registers for a whole block, write-back:
 /// a cached register lives only in its host register while native code
@@ -42,7 +45,7 @@ pub(crate) struct RegCache {
 }
 
 impl RegCache {
-    /// Cache the (at most four) guest registers the block's native
+    /// Cache the (at most five) guest registers the block's native
     /// instructions read most, if read at least twice.
     pub(super) fn for_block(plan: &[Planned]) -> RegCache {
         let mut uses = [0u32; 16];
@@ -64,7 +67,7 @@ impl RegCache {
         let loops = plan::loops_to_start(plan);
         let min_uses = if loops { 1 } else { 2 };
         let hosts = if loops {
-            &CACHE_HOSTS[..3]
+            &CACHE_HOSTS[..4]
         } else {
             &CACHE_HOSTS[..]
         };

@@ -108,6 +108,13 @@ pub(super) struct DeferredLoopFlags {
     /// Instructions before the first one that writes every status flag:
     /// the block's "pending prefix".
     pub prefix: usize,
+    /// The fused instruction, when it is a CMP or TEST of registers (or
+    /// a register and an immediate) that no prefix instruction touches:
+    /// its flags are then a function of registers that hold the same
+    /// values everywhere in the prefix, so the back edge stores a tag
+    /// instead of capturing them, and the paths that leave the prefix
+    /// run the compare again (`emit::merge_pending_flags`).
+    pub recompute: Option<Native>,
 }
 
 /// The rule for leaving a loop's flags unmerged on its back edge.
@@ -188,6 +195,7 @@ pub(super) fn deferred_loop_flags(plan: &[Planned]) -> Option<DeferredLoopFlags>
                 take,
                 clear,
                 prefix: i,
+                recompute: recomputable(&fused, &body[..i]),
             });
         }
         if written != 0 {
@@ -195,6 +203,35 @@ pub(super) fn deferred_loop_flags(plan: &[Planned]) -> Option<DeferredLoopFlags>
         }
     }
     None
+}
+
+/// `fused` if it is a CMP or TEST whose operands (registers, or a
+/// register and an immediate) no instruction of `prefix` touches.
+fn recomputable(fused: &Native, prefix: &[Planned]) -> Option<Native> {
+    let Native::Alu {
+        op: AluOp::Cmp | AluOp::Test,
+        dst,
+        src,
+        ..
+    } = *fused
+    else {
+        return None;
+    };
+    let operands = match src {
+        Src::Reg(l) => [Some(dst.idx), Some(l.idx)],
+        Src::Imm(_) => [Some(dst.idx), None],
+        Src::Mem => return None,
+    };
+    let touched = prefix.iter().any(|p| {
+        let mut hit = false;
+        if let Kind::Native(n) = p.kind {
+            n.for_each_reg(|l| hit |= operands.contains(&Some(l.idx)));
+        } else {
+            hit = true;
+        }
+        hit
+    });
+    (!touched).then_some(*fused)
 }
 
 /// For each instruction, the status flags live after it: read by a later
@@ -339,6 +376,29 @@ pub(super) fn jcc_taken(a: &mut Asm, cc: u8) {
         13 => dynasm!(a ; .arch x64 ; jge >taken),
         14 => dynasm!(a ; .arch x64 ; jle >taken),
         _ => dynasm!(a ; .arch x64 ; jg >taken),
+    }
+}
+
+/// Jump to the block's global label `loop_head` if condition `cc` holds
+/// in the host RFLAGS (a loop's back edge).
+pub(super) fn jcc_loop_head(a: &mut Asm, cc: u8) {
+    match cc {
+        0 => dynasm!(a ; .arch x64 ; jo ->loop_head),
+        1 => dynasm!(a ; .arch x64 ; jno ->loop_head),
+        2 => dynasm!(a ; .arch x64 ; jb ->loop_head),
+        3 => dynasm!(a ; .arch x64 ; jae ->loop_head),
+        4 => dynasm!(a ; .arch x64 ; je ->loop_head),
+        5 => dynasm!(a ; .arch x64 ; jne ->loop_head),
+        6 => dynasm!(a ; .arch x64 ; jbe ->loop_head),
+        7 => dynasm!(a ; .arch x64 ; ja ->loop_head),
+        8 => dynasm!(a ; .arch x64 ; js ->loop_head),
+        9 => dynasm!(a ; .arch x64 ; jns ->loop_head),
+        10 => dynasm!(a ; .arch x64 ; jp ->loop_head),
+        11 => dynasm!(a ; .arch x64 ; jnp ->loop_head),
+        12 => dynasm!(a ; .arch x64 ; jl ->loop_head),
+        13 => dynasm!(a ; .arch x64 ; jge ->loop_head),
+        14 => dynasm!(a ; .arch x64 ; jle ->loop_head),
+        _ => dynasm!(a ; .arch x64 ; jg ->loop_head),
     }
 }
 

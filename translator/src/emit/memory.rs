@@ -29,6 +29,7 @@ const TLB_WRITE_TAG: i32 = core::mem::offset_of!(FastEntry, write_tag) as i32;
 const TLB_ADDEND: i32 = core::mem::offset_of!(FastEntry, addend) as i32;
 const TLB_READ_HI: i32 = core::mem::offset_of!(FastEntry, read_hi) as i32;
 const TLB_WRITE_HI: i32 = core::mem::offset_of!(FastEntry, write_hi) as i32;
+const TLB_PAGES: i32 = core::mem::offset_of!(FastEntry, pages) as i32;
 const ST_SEG: i32 = core::mem::offset_of!(CpuState, seg) as i32;
 const SEG_SIZE: i32 = core::mem::size_of::<Segment>() as i32;
 const SEG_BASE: i32 = core::mem::offset_of!(Segment, base) as i32;
@@ -149,18 +150,19 @@ pub(super) fn fast_address(a: &mut Asm, f: &FastAccess, write: bool) {
             None => dynasm!(a ; .arch x64 ; xor r8d, r8d),
         }
         if let Some((ix, scale)) = m.index {
-            match a.cache.host(ix) {
-                Some(h) => dynasm!(a ; .arch x64 ; mov r9, Rq(h)),
+            let i = match a.cache.host(ix) {
+                Some(h) => h,
                 None => {
                     let o = ix.off();
                     dynasm!(a ; .arch x64 ; mov r9, [rbx + o]);
+                    9
                 }
-            }
+            };
             match scale {
-                1 => dynasm!(a ; .arch x64 ; add r8, r9),
-                2 => dynasm!(a ; .arch x64 ; lea r8, [r8 + r9 * 2]),
-                4 => dynasm!(a ; .arch x64 ; lea r8, [r8 + r9 * 4]),
-                _ => dynasm!(a ; .arch x64 ; lea r8, [r8 + r9 * 8]),
+                1 => dynasm!(a ; .arch x64 ; add r8, Rq(i)),
+                2 => dynasm!(a ; .arch x64 ; lea r8, [r8 + Rq(i) * 2]),
+                4 => dynasm!(a ; .arch x64 ; lea r8, [r8 + Rq(i) * 4]),
+                _ => dynasm!(a ; .arch x64 ; lea r8, [r8 + Rq(i) * 8]),
             }
         }
         if disp != 0 {
@@ -286,8 +288,8 @@ pub(crate) struct MicroMiss {
 
 const ENTRY_SIZE: i32 = core::mem::size_of::<FastEntry>() as i32;
 /// The words of an entry's fields (the rest is alignment padding).
-const ENTRY_WORDS: i32 = TLB_WRITE_HI / 8 + 1;
-const _: () = assert!(TLB_WRITE_HI == 40);
+const ENTRY_WORDS: i32 = TLB_PAGES / 8 + 1;
+const _: () = assert!(TLB_PAGES == 48);
 
 /// Emit the TLB lookups of the micro-slot misses of a block, r8 = the
 /// linear address as `fast_address` left it: the exact page check (see

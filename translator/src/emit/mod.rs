@@ -85,11 +85,11 @@ use cpu_model::CpuState;
 use dynasmrt::x64::X64Relocation;
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi, VecAssembler};
 use flags::{
-    deferred_loop_flags, fusable, jcc_taken, live_flags, merge_flags, merge_pending, restore_flags,
-    setcc_dl,
+    capture_flags, deferred_loop_flags, fusable, jcc_loop_head, jcc_taken, live_flags, merge_flags,
+    merge_pending, restore_flags, setcc_dl, DeferredLoopFlags,
 };
 use memory::{emit_micro_misses, fast_address, micro_slot, FastAccess, MemRef};
-use native::{emit_native, MemPath};
+use native::{emit_native, FlagSink, MemPath};
 
 /// Addresses generated code jumps to or calls.
 #[derive(Clone, Copy, Debug)]
@@ -250,6 +250,7 @@ pub fn emit_block(
     // why it is exact: `deferred_loop_flags`); an entry from outside
     // leaves none.
     let deferred = deferred_loop_flags(plan);
+    let recompute = deferred.and_then(|d| d.recompute);
     let in_prefix = |i: usize| deferred.filter(|d| i < d.prefix);
     if deferred.is_some() {
         dynasm!(a ; .arch x64 ; mov DWORD [r13 + CX_PENDING_FLAGS], -1);
@@ -324,7 +325,7 @@ pub fn emit_block(
                 };
                 if let Some(f) = fast {
                     // Inline access; the slow form goes after the block.
-                    emit_native(&mut a, nat, live[i], MemPath::Fast(&f), false);
+                    emit_native(&mut a, nat, live[i], MemPath::Fast(&f), FlagSink::Guest);
                     let resume = a.new_dynamic_label();
                     dynasm!(a ; .arch x64 ; =>resume);
                     slow_forms.push(SlowForm {
@@ -338,13 +339,13 @@ pub fn emit_block(
                     // No inline form (an operand the fast path does not
                     // compute): the whole instruction in the interpreter.
                     if let Some(d) = in_prefix(i) {
-                        merge_pending(&mut a, d);
+                        merge_pending_flags(&mut a, d);
                     }
                     let shim = addrs.monitor;
                     monitor_call(&mut a, p, ins_addr(i), ictx.remaining, shim, addrs);
                     continue;
                 }
-                emit_native(&mut a, nat, live[i], MemPath::Slow(&ictx), false);
+                emit_native(&mut a, nat, live[i], MemPath::Slow(&ictx), FlagSink::Guest);
                 exit_request_check(&mut a, &ictx, p.next_rip);
             }
             Kind::Native(nat) => {
@@ -352,12 +353,43 @@ pub fn emit_block(
                     Some(Kind::Branch(Branch::Jcc { cc, .. })) => fusable(&nat, cc),
                     _ => None,
                 };
-                emit_native(&mut a, nat, live[i], MemPath::None, fuse.is_some());
+                // The back edge of a loop that recomputes its pending
+                // flags captures none: the Jcc's edges do what they need.
+                let sink = match fuse {
+                    None => FlagSink::Guest,
+                    Some(_) if i + 2 == plan.len() && recompute.is_some() => {
+                        // Marked before the compare: nothing between here
+                        // and the back edge leaves the block, and the exit
+                        // edge marks nothing pending again.
+                        dynasm!(a
+                            ; .arch x64
+                            ; mov DWORD [r13 + CX_PENDING_FLAGS], RECOMPUTE_FLAGS
+                        );
+                        FlagSink::Host
+                    }
+                    Some(_) => FlagSink::Capture,
+                };
+                emit_native(&mut a, nat, live[i], MemPath::None, sink);
                 fused = fuse;
             }
             Kind::Monitor => {
                 let remaining = (plan.len() - i - 1) as i64;
                 monitor_call(&mut a, p, ins_addr(i), remaining, addrs.monitor, addrs);
+            }
+            Kind::Branch(Branch::Jcc { cc, target }) if fused.is_some() && recompute.is_some() => {
+                // The back edge of a loop that recomputes its flags where
+                // they are needed (`deferred_loop_flags`): straight to the
+                // loop head, the flags left in the host; the exit edge
+                // takes them from the host flags, still the compare's.
+                let (take, clear) = fused.take().unwrap_or((0, 0));
+                jcc_loop_head(&mut a, cc);
+                capture_flags(&mut a);
+                merge_flags(&mut a, take, clear);
+                dynasm!(a ; .arch x64 ; mov DWORD [r13 + CX_PENDING_FLAGS], -1);
+                exit_or_loop(&mut a, p.next_rip, slots[0], start);
+                exits.push(Exit { target: p.next_rip });
+                exits.push(Exit { target });
+                ended = true;
             }
             Kind::Branch(Branch::Jcc { cc, target }) if fused.is_some() => {
                 let (take, clear) = fused.take().unwrap_or((0, 0));
@@ -517,7 +549,7 @@ pub fn emit_block(
         let (label, resume) = (sf.label, sf.resume);
         dynasm!(a ; .arch x64 ; =>label);
         if let Some(d) = in_prefix(sf.index) {
-            merge_pending(&mut a, d);
+            merge_pending_flags(&mut a, d);
         }
         if let Native::Simd(_) | Native::X87(_) = nat {
             // A monitor call of the whole instruction.
@@ -526,7 +558,13 @@ pub fn emit_block(
             dynasm!(a ; .arch x64 ; jmp =>resume);
             continue;
         }
-        emit_native(&mut a, nat, live[sf.index], MemPath::Slow(&ictx), false);
+        emit_native(
+            &mut a,
+            nat,
+            live[sf.index],
+            MemPath::Slow(&ictx),
+            FlagSink::Guest,
+        );
         exit_request_check(&mut a, &ictx, p.next_rip);
         dynasm!(a ; .arch x64 ; jmp =>resume);
     }
@@ -540,7 +578,7 @@ pub fn emit_block(
         dynasm!(a ; .arch x64 ; add QWORD [r13 + CX_COUNTDOWN], n);
     }
     if let Some(d) = deferred {
-        merge_pending(&mut a, d);
+        merge_pending_flags(&mut a, d);
     }
     flush_cache(&mut a);
     dynasm!(a
@@ -556,6 +594,37 @@ pub fn emit_block(
     }
     let code = a.asm.finalize().map_err(|e| format!("{e:?}"))?;
     Ok(Emitted { code, exits })
+}
+
+/// `Ctx::pending_flags` after the back edge of a loop whose fused compare
+/// can be run again (`DeferredLoopFlags::recompute`): the flags are the
+/// compare's on the current registers. (Captured flags have bits 16-31
+/// clear; `NO_PENDING_FLAGS` is -1.)
+const RECOMPUTE_FLAGS: i32 = -2;
+
+/// On a path that leaves translated code from a loop's pending prefix:
+/// merge the flags the back edge left pending into r11 and mark none
+/// pending (`flags::merge_pending`), running the compare again when the
+/// back edge left only `RECOMPUTE_FLAGS`. Clobbers rax, rcx, rdx, rsi and
+/// the host flags.
+fn merge_pending_flags(a: &mut Asm, d: DeferredLoopFlags) {
+    let Some(cmp) = d.recompute else {
+        merge_pending(a, d);
+        return;
+    };
+    dynasm!(a
+        ; .arch x64
+        ; cmp DWORD [r13 + CX_PENDING_FLAGS], RECOMPUTE_FLAGS
+        ; jne >other
+    );
+    emit_native(a, cmp, 0, MemPath::None, FlagSink::Host);
+    capture_flags(a);
+    dynasm!(a
+        ; .arch x64
+        ; mov [r13 + CX_PENDING_FLAGS], edx
+        ; other:
+    );
+    merge_pending(a, d);
 }
 
 /// A monitor call of `p` (at `ins`, with `remaining` block instructions

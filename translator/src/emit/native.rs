@@ -142,11 +142,24 @@ pub(super) enum MemPath<'a> {
     Fast(&'a FastAccess),
 }
 
+/// Where a native instruction's status flags go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum FlagSink {
+    /// Into the guest RFLAGS (r11): the live ones (`live_flags`).
+    Guest,
+    /// Captured into rdx (`capture_flags`, host flags left intact) for
+    /// the fused Jcc that follows, which stores them.
+    Capture,
+    /// Left in the host RFLAGS only: the fused Jcc that follows captures
+    /// them on the edges that need them (a loop's back edge that can
+    /// recompute them, see `deferred_loop_flags`).
+    Host,
+}
+
 /// Emit one native instruction; `live` = status flags live after it;
-/// `mem` says how its memory operand, if any, is accessed.
-/// `defer`: only capture the flags into rdx (host flags left intact) and
-/// let the fused Jcc that follows store them.
-pub(super) fn emit_native(a: &mut Asm, n: Native, live: u64, mem: MemPath<'_>, defer: bool) {
+/// `mem` says how its memory operand, if any, is accessed; `sink` where
+/// its flags go.
+pub(super) fn emit_native(a: &mut Asm, n: Native, live: u64, mem: MemPath<'_>, sink: FlagSink) {
     // The memory read comes first, before anything changes; the value is
     // left in rcx (see `load_rcx`).
     let reads = match n {
@@ -171,12 +184,11 @@ pub(super) fn emit_native(a: &mut Asm, n: Native, live: u64, mem: MemPath<'_>, d
     }
     let all = flags::STATUS;
     // Store only live flags (see `live_flags`).
-    let save_flags = |a: &mut Asm, take: u64, clear: u64| {
-        if defer {
-            capture_flags(a);
-        } else if clear & live != 0 {
-            save_flags(a, take & live, clear & live);
-        }
+    let save_flags = |a: &mut Asm, take: u64, clear: u64| match sink {
+        FlagSink::Capture => capture_flags(a),
+        FlagSink::Host => {}
+        FlagSink::Guest if clear & live != 0 => save_flags(a, take & live, clear & live),
+        FlagSink::Guest => {}
     };
     match n {
         Native::Alu { op, size, dst, src } => {
