@@ -17,4 +17,4 @@ pub use debugcon::DebugCon;
 pub use pic::{Pic, PicState};
 pub use pit::{Pit, PitPorts, PitState, PIT_HZ};
 pub use post::{PostCodes, PostLog};
-pub use rtc::{Rtc, RtcState};
+pub use rtc::{cmos_image, BootDevice, CmosConfig, Rtc, RtcState};

@@ -95,9 +95,11 @@
 //!   here). The time, the divider and the RAM run on.
 
 mod calendar;
+mod cmos;
 mod divider;
 
 pub use calendar::TimeBytes;
+pub use cmos::{cmos_image, BootDevice, CmosConfig};
 pub use divider::{clock_time, clocks_at, DividerMode, RTC_HZ};
 
 use calendar::{from_bytes, to_bytes};
@@ -535,6 +537,8 @@ impl Rtc {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_cmos;
 #[cfg(test)]
 mod tests_interrupts;
 #[cfg(test)]
