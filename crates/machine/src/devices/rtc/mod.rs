@@ -12,7 +12,7 @@
 //!
 //! Time: [`Rtc::new`] takes the wall-clock time at virtual time 0 in Unix
 //! seconds, and every access passes `now` (ns of virtual time). The state
-//! holds the clock as of one crystal clock ([`divider`]) and is brought
+//! holds the clock as of one crystal clock (`divider.rs`) and is brought
 //! forward lazily by formulas, never a loop per second, so any pattern of
 //! accesses and `now`s gives the same results.
 //!
@@ -29,8 +29,8 @@
 //! Choices where the datasheet leaves a gap or QEMU (`hw/rtc/mc146818rtc.c`)
 //! and Bochs (`iodev/cmos.cc`) differ:
 //!
-//! * Reading port 0x70 returns 0xFF (QEMU; the PIIX3 index port is
-//!   write-only). Bit 7 of a write is the NMI mask, kept here
+//! * Reading port 0x70 returns 0xFF (QEMU and Bochs; the PIIX3 index port
+//!   is write-only). Bit 7 of a write is the NMI mask, kept here
 //!   ([`Rtc::nmi_masked`]) for the machine's NMI logic; QEMU drops it.
 //!   Power-on and reset leave NMI masked with index 0 (later Intel south
 //!   bridges document 0x80 as the port's default; the PIIX3 datasheet
@@ -46,16 +46,21 @@
 //!   divider where it is (the DS12887's "oscillator off"). While the
 //!   divider does not run the time bytes hold their values, can be written,
 //!   and start counting from what they hold when 010 is selected again.
-//!   QEMU runs the clock for 000 and 001 as well.
+//!   QEMU runs the clock for 000 and 001 as well, and so does Bochs,
+//!   though its comments call them "oscillator disabled" (it panics on the
+//!   test modes 011..=101).
 //! * SET stops updates and clears UIE (datasheet). The divider keeps
 //!   running: PF still sets, and when SET is cleared the time bytes as
 //!   they are count on from the next wrap of the divider, whose phase SET
 //!   did not touch (QEMU keeps the phase too). Unlike QEMU, which keeps
 //!   setting UF once a second under SET, no update cycle happens, so
-//!   neither UF nor AF sets while SET = 1.
+//!   neither UF nor AF sets while SET = 1. (Bochs counts the time on in the
+//!   background under SET and shows it afterwards unless the guest wrote
+//!   a time; the chip's counters do not advance, so here the time stops.)
 //! * The periodic interrupt is a tap of the divider chain, so PF sets in
-//!   step with the updates and also when PIE = 0 (datasheet; QEMU runs its
-//!   periodic timer only when PIE = 1 and aligns it to virtual time 0).
+//!   step with the updates and also when PIE = 0 (datasheet; QEMU and
+//!   Bochs run their periodic timers only when PIE = 1, QEMU's aligned to
+//!   virtual time 0).
 //!   With the divider stopped or in reset there is no PF. QEMU's "lost tick"
 //!   reinjection has no counterpart: time is virtual, nothing is lost.
 //! * Writing a time byte while the clock counts changes that byte and
@@ -85,12 +90,12 @@
 //!   read in the new format when the clock counts again.
 //! * DSE (daylight saving) is stored and has no effect (QEMU and Bochs):
 //!   the chip's rule is the 1970s US one (last Sunday of April and
-//!   October), which PC software does not expect. SQWE is stored; the
-//!   SQW pin is not connected on the PC.
+//!   October), which PC software does not expect. SQWE is stored (Bochs
+//!   forces it to 0); the SQW pin is not connected on the PC.
 //! * Register 0x37 (the PS/2 century byte) is an alias of 0x32 (QEMU).
 //! * RESET (the machine's reset, [`Rtc::reset`]) clears PIE, AIE, UIE,
-//!   SQWE and the flags of register C, and nothing else (datasheet; QEMU
-//!   leaves UIE and also clears the shutdown status byte 0x0F, which the
+//!   SQWE and the flags of register C, and nothing else (datasheet and
+//!   Bochs; QEMU leaves UIE and also clears the shutdown status byte 0x0F, which the
 //!   PC BIOS reads after a reset to learn why it happened, so it is kept
 //!   here). The time, the divider and the RAM run on.
 
