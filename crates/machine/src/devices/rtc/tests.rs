@@ -431,3 +431,36 @@ fn snapshots_resume_and_damaged_ones_are_sanitized() {
     poke(&mut early, REG_B, B_SET, 0);
     poke(&mut early, REG_B, 0, 0);
 }
+
+#[test]
+fn set_and_divider_reset_in_odd_orders() {
+    // SET, write a time, reset the divider, clear SET (still stopped),
+    // change to binary, then release the divider: the held BCD bytes are
+    // read as binary and count from half a second after the release.
+    let mut rtc = Rtc::new(BASE);
+    poke(&mut rtc, REG_B, B_SET | B_24H, SEC / 4);
+    poke(&mut rtc, SECONDS, 0x10, SEC / 4);
+    poke(&mut rtc, REG_A, 0x66, SEC / 2);
+    poke(&mut rtc, REG_B, B_24H, SEC);
+    assert_eq!(peek(&mut rtc, SECONDS, 4 * SEC), 0x10);
+    poke(&mut rtc, REG_B, B_24H | B_DM, 4 * SEC);
+    assert_eq!(peek(&mut rtc, SECONDS, 4 * SEC), 0x10); // held, as written
+    poke(&mut rtc, REG_A, 0x26, 5 * SEC);
+    assert_eq!(peek(&mut rtc, SECONDS, 5 * SEC), 16); // 0x10 taken as binary 16
+    assert_eq!(peek(&mut rtc, SECONDS, 5 * SEC + SEC / 2), 17);
+    // Reset twice in a row keeps the chain at zero; release while SET is
+    // set counts nothing until SET is cleared, on the new phase.
+    poke(&mut rtc, REG_A, 0x66, 6 * SEC);
+    poke(&mut rtc, REG_A, 0x76, 6 * SEC + SEC / 3);
+    poke(&mut rtc, REG_B, B_SET | B_24H | B_DM, 7 * SEC);
+    poke(&mut rtc, REG_A, 0x26, 7 * SEC + SEC / 10);
+    assert_eq!(peek(&mut rtc, SECONDS, 9 * SEC), 17); // held since 6 s
+    poke(&mut rtc, REG_B, B_24H | B_DM, 9 * SEC);
+    // Phase: released in the crystal clock of 7.1 s, so the wraps come
+    // 0.5, 1.5 and 2.5 s of clocks after it (about 9.6 s).
+    let release = clocks_at(7 * SEC + SEC / 10);
+    let wrap = clock_time(release + 16_384 + 2 * 32_768).unwrap();
+    assert_eq!(wrap / 1_000_000, 9_599);
+    assert_eq!(peek(&mut rtc, SECONDS, wrap - 1), 17);
+    assert_eq!(peek(&mut rtc, SECONDS, wrap), 18);
+}
