@@ -103,11 +103,10 @@ mod calendar;
 mod cmos;
 mod divider;
 
-pub use calendar::TimeBytes;
 pub use cmos::{cmos_image, BootDevice, CmosConfig};
 pub use divider::{clock_time, clocks_at, DividerMode, RTC_HZ};
 
-use calendar::{from_bytes, to_bytes};
+use calendar::{from_bytes, to_bytes, TimeBytes};
 use divider::{periodic_clocks, Alarm, CLOCKS_PER_SECOND, COUNT_AFTER_RESET, UIP_START};
 
 /// The index port (write-only; bit 7 masks NMI).
