@@ -10,9 +10,11 @@ pub mod debugcon;
 pub mod pic;
 pub mod pit;
 pub mod post;
+pub mod uart;
 
 pub use debug_exit::{DebugExit, ExitSignal};
 pub use debugcon::DebugCon;
 pub use pic::{Pic, PicState};
 pub use pit::{Pit, PitPorts, PitState, PIT_HZ};
 pub use post::{PostCodes, PostLog};
+pub use uart::{Uart, UartState};
