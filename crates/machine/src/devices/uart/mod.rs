@@ -286,11 +286,12 @@ impl Uart {
 
     /// A byte read at `offset` from the port base.
     pub fn read(&mut self, offset: u16, now: u64) -> u8 {
+        let dlab = self.dlab();
         let s = &mut self.state;
         match offset {
-            RBR_THR if s.lcr & LCR_DLAB != 0 => s.divisor as u8,
+            RBR_THR if dlab => s.divisor as u8,
             RBR_THR => s.read_rbr(now),
-            IER if s.lcr & LCR_DLAB != 0 => (s.divisor >> 8) as u8,
+            IER if dlab => (s.divisor >> 8) as u8,
             IER => s.ier,
             IIR_FCR => {
                 let iir = s.iir(now);

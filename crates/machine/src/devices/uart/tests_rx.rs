@@ -327,3 +327,17 @@ fn fifo_control() {
     );
     assert!(u.state().dma_mode);
 }
+
+/// Times at the end of the clock neither overflow nor fire early: a
+/// deadline past u64::MAX is held at u64::MAX.
+#[test]
+fn timeout_at_the_end_of_time() {
+    let mut u = rx_uart(0, 3);
+    let late = u64::MAX - 1000;
+    u.receive(b"z", late);
+    assert_eq!(u.next_event(late), Some(u64::MAX));
+    assert!(!u.irq(u64::MAX - 1));
+    assert!(u.irq(u64::MAX));
+    assert_eq!(u.next_event(u64::MAX), None);
+    assert_eq!(u.read(RBR_THR, u64::MAX), b'z');
+}
