@@ -34,11 +34,13 @@
 //!   as the datasheet says of SOUT (QEMU still sends them).
 //! * The THRE interrupt is raised when THR empties (at once, after every
 //!   THR write) and when IER.ETBEI goes from 0 to 1 while THR is empty
-//!   (Bochs; what Linux's `UART_BUG_THRE` probe expects of a real 16550).
-//!   QEMU raises it on every IER write while THR is empty, also one that
-//!   leaves ETBEI set. It is cleared by an IIR read that reports it, by a
+//!   (not in the datasheet; Bochs and current QEMU, whose comment says
+//!   Windows relies on it, and what Linux's `UART_BUG_THRE` probe expects
+//!   of a real 16550; QEMU before that raised it on every IER write while
+//!   THR was empty). It is cleared by an IIR read that reports it, by a
 //!   THR write (and raised again as the byte leaves), and by clearing
-//!   ETBEI.
+//!   ETBEI. A transmitter FIFO reset finds THR already empty, so it makes
+//!   no THRE edge and raises nothing (QEMU raises THRE on every one).
 //! * The interrupt output is the INTRPT pin through the PC board's buffer
 //!   that /OUT2 enables: asserted while an enabled source is pending, MCR
 //!   OUT2 is set and loopback is off. In loopback the datasheet forces the
