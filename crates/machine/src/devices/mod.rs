@@ -11,6 +11,7 @@ pub mod pic;
 pub mod pit;
 pub mod post;
 pub mod rtc;
+pub mod uart;
 
 pub use debug_exit::{DebugExit, ExitSignal};
 pub use debugcon::DebugCon;
@@ -18,3 +19,4 @@ pub use pic::{Pic, PicState};
 pub use pit::{Pit, PitPorts, PitState, PIT_HZ};
 pub use post::{PostCodes, PostLog};
 pub use rtc::{cmos_image, BootDevice, CmosConfig, Rtc, RtcState};
+pub use uart::{Uart, UartState};
