@@ -497,4 +497,6 @@ mod tests;
 #[cfg(test)]
 mod tests_ipi;
 #[cfg(test)]
+mod tests_random;
+#[cfg(test)]
 mod tests_timer;
