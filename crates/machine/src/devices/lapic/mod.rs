@@ -105,6 +105,20 @@
 //!   Reserved LVT delivery modes deliver nothing.
 //! * The arbitration priority register follows Figure 11-15 (Bochs; QEMU
 //!   reads 0).
+//! * The thermal and performance-counter LVT entries are registers only:
+//!   there is no thermal sensor or counter to raise them (as in QEMU).
+//! * Resets: power-on and RESET# ([`Lapic::new`], [`Lapic::reset`]) set
+//!   IA32_APIC_BASE to 0xFEE00000 with EN (and BSP on the bootstrap
+//!   processor), the hardware APIC ID, and every register to its 11.4.7.1
+//!   value; an INIT reset ([`Lapic::init_reset`], 11.4.7.3) does the same
+//!   but keeps the APIC ID (as software may have written it) and
+//!   IA32_APIC_BASE, and masks LINT0 too. Neither changes the pin levels,
+//!   which the board drives.
+//!
+//! What CPUID must say to match: CPUID.1:EDX.APIC (bit 9) set while
+//! IA32_APIC_BASE.EN = 1 and clear while it is 0 (11.4.3);
+//! CPUID.1:EBX[31:24] the initial APIC ID; CPUID.1:ECX.x2APIC (bit 21) and
+//! TSC_DEADLINE (bit 24) clear.
 
 mod interrupts;
 mod ipi;
