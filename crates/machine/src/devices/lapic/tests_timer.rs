@@ -239,3 +239,23 @@ fn same_results_whatever_the_time_steps() {
     assert_eq!(fine.0.first(), Some(&(31, 0x40)));
     assert!(fine.0.len() > 10, "{:?}", fine.0);
 }
+
+#[test]
+fn count_written_before_the_lvt_and_divider() {
+    // The counter runs from the count write, masked; unmasking later
+    // lets the same expiry through.
+    let mut l = enabled();
+    wr_at(&mut l, REG_INITIAL_COUNT, 50, 100);
+    assert_eq!(rd_at(&mut l, REG_LVT, 100), LVT_MASKED);
+    assert_eq!(l.next_event(100), None);
+    wr_at(&mut l, REG_LVT, TIMER_VECTOR, 150);
+    assert_eq!(rd_at(&mut l, REG_CURRENT_COUNT, 150), 25);
+    assert_eq!(l.next_event(150), Some(200));
+    // A divider written afterwards slows what is left.
+    wr_at(&mut l, REG_DIVIDE, 0x1, 160); // divide by 4
+    assert_eq!(l.next_event(160), Some(160 + 20 * 4));
+    l.update(239);
+    assert!(!requested(&l));
+    l.update(240);
+    assert_eq!(l.pending(), Some(Pending::Fixed(0x40)));
+}
