@@ -27,13 +27,15 @@
 //!
 //! * Access sizes (11.4.1 defines only 32-bit accesses to 16-byte aligned
 //!   registers). A read of any bytes of a register's first dword returns
-//!   those bytes of the register, and bytes 4–15 of its 16-byte slot read
-//!   0 (Bochs: a read has no side effect, and a byte read of the ID
-//!   register is a common shortcut). A write takes effect only if it
-//!   covers the register's dword starting at the aligned offset (4 bytes,
-//!   or 8 of which the low 4 count); narrower or misaligned writes are
-//!   ignored (QEMU ignores writes under 4 bytes; Bochs stops the
-//!   emulator, which a guest must never be able to do).
+//!   those bytes of the register (Bochs; QEMU reads 0 for accesses under
+//!   4 bytes): a read changes nothing but the ESR, so answering with the
+//!   bytes the bus asked for is harmless. Bytes 4–15 of a 16-byte slot
+//!   are not the register and read 0 (Bochs answers with the register
+//!   there too). A write takes effect only if it covers the register's
+//!   dword at the aligned offset (4 bytes, or 8 of which the low 4
+//!   count); narrower or misaligned writes are ignored (QEMU ignores
+//!   writes under 4 bytes; Bochs stops the emulator, which a guest must
+//!   never be able to do).
 //! * Offsets that hold no register (including 0x2F0, the CMCI entry this
 //!   version does not have, and 0x3F0, x2APIC's SELF IPI) read 0, ignore
 //!   writes, and set the ESR's "illegal register address" bit (QEMU).
