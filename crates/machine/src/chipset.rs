@@ -1,5 +1,14 @@
 //! The interrupt wiring of the PC's chipset: the 8254's OUT 0 on IRQ 0 of
-//! the 8259A pair, whose INT output is the processor's INTR line.
+//! the 8259A pair, whose INT output is the processor's INTR line; the
+//! MC146818A RTC on IRQ 8, COM1 (0x3F8) on IRQ 4 and COM2 (0x2F8) on IRQ 3,
+//! as on QEMU's `pc`.
+//!
+//! Device interrupt outputs are levels the chipset samples
+//! ([`Chipset::update`], and after every access to one of these devices,
+//! since a read can lower a line and a write raise it within one slice);
+//! the PIC latches their rising edges. An access that raises INTR or moves
+//! a device's next event asks the engines to end the slice, so the
+//! interrupt lands at the same instruction under either engine.
 //!
 //! Time only moves between the machine's slices as far as interrupts are
 //! concerned: before a slice the machine asks for the next time a line
@@ -26,15 +35,64 @@
 
 use crate::clock::Clock;
 use crate::devices::pic::{ELCR_PORTS, MASTER_PORTS, SLAVE_PORTS};
-use crate::devices::{Pic, Pit, PitPorts};
+use crate::devices::{Pic, Pit, PitPorts, Rtc, Uart};
 use crate::pio::{PioError, PortBus, PortDevice};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+
+/// The devices on the ISA side besides the PIT and the PIC.
+struct IsaDevices {
+    rtc: Rtc,
+    /// COM1, COM2.
+    com: [Uart; 2],
+}
+
+impl std::fmt::Debug for IsaDevices {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IsaDevices").finish_non_exhaustive()
+    }
+}
+
+impl IsaDevices {
+    /// The earliest next event of these devices after `now`.
+    fn next_event(&self, now: u64) -> Option<u64> {
+        [
+            self.rtc.next_event(now),
+            self.com[0].next_event(now),
+            self.com[1].next_event(now),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+}
+
+/// What the chipset's devices are built with.
+pub struct ChipsetConfig {
+    /// The wall-clock time at virtual time 0, as Unix seconds (the RTC).
+    pub rtc_base: i64,
+    /// The CMOS RAM contents (`devices::cmos_image`).
+    pub cmos: [u8; crate::devices::rtc::CMOS_SIZE],
+    /// Where COM1's and COM2's output goes.
+    pub com: [Box<dyn std::io::Write + Send>; 2],
+}
+
+impl std::fmt::Debug for ChipsetConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChipsetConfig")
+            .field("rtc_base", &self.rtc_base)
+            .finish_non_exhaustive()
+    }
+}
+
+/// COM1's and COM2's base ports and IRQs.
+pub const COM_PORTS: [(u16, u8); 2] = [(0x3f8, 4), (0x2f8, 3)];
 
 /// Shared between the port adapters and the machine.
 #[derive(Debug)]
 struct Shared {
     pic: Mutex<Pic>,
+    isa: Mutex<IsaDevices>,
     pit: Arc<Mutex<Pit>>,
     /// The PIC's INT output as of its last change.
     intr: AtomicBool,
@@ -56,6 +114,26 @@ impl Shared {
     fn refresh_intr(&self, pic: &Pic) {
         self.intr.store(pic.intr(), Ordering::Relaxed);
     }
+
+    /// Sample every device line at `now` into the PIC (IRQ 13 is the
+    /// FERR# latch's, set apart).
+    fn refresh_lines(&self, now: u64) {
+        let out0 = lock(&self.pit).out(0, now);
+        let levels = {
+            let isa = lock(&self.isa);
+            [
+                (0, out0),
+                (COM_PORTS[1].1, isa.com[1].irq(now)),
+                (COM_PORTS[0].1, isa.com[0].irq(now)),
+                (crate::devices::rtc::IRQ, isa.rtc.irq(now)),
+            ]
+        };
+        let mut pic = lock(&self.pic);
+        for (irq, level) in levels {
+            pic.set_irq(irq, level);
+        }
+        self.refresh_intr(&pic);
+    }
 }
 
 /// The PIT and the PIC, wired.
@@ -69,10 +147,21 @@ impl Chipset {
     /// A chipset at power-on whose devices read `clock`, its ports
     /// inserted into `ports`: the PIT at 0x40..=0x43 and 0x61, the PIC at
     /// 0x20, 0x21, 0xA0, 0xA1 and its ELCR at 0x4D0, 0x4D1.
-    pub fn new(clock: Clock, ports: &mut PortBus) -> Result<Chipset, PioError> {
+    pub fn new(
+        clock: Clock,
+        ports: &mut PortBus,
+        config: ChipsetConfig,
+    ) -> Result<Chipset, PioError> {
         let pit = Arc::new(Mutex::new(Pit::new()));
+        let mut rtc = Rtc::new(config.rtc_base);
+        rtc.load_ram(&config.cmos);
+        let [com1, com2] = config.com;
         let shared = Arc::new(Shared {
             pic: Mutex::new(Pic::new()),
+            isa: Mutex::new(IsaDevices {
+                rtc,
+                com: [Uart::new(com1), Uart::new(com2)],
+            }),
             pit: pit.clone(),
             intr: AtomicBool::new(false),
             reschedule: AtomicBool::new(false),
@@ -100,6 +189,26 @@ impl Chipset {
                 Box::new(PicPorts {
                     base,
                     shared: chipset.shared.clone(),
+                }),
+            )?;
+        }
+        ports.insert(
+            crate::devices::rtc::INDEX_PORT,
+            2,
+            Box::new(IsaPorts {
+                which: Which::Rtc,
+                shared: chipset.shared.clone(),
+                clock: chipset.clock.clone(),
+            }),
+        )?;
+        for (i, (base, _)) in COM_PORTS.into_iter().enumerate() {
+            ports.insert(
+                base,
+                8,
+                Box::new(IsaPorts {
+                    which: Which::Com(i),
+                    shared: chipset.shared.clone(),
+                    clock: chipset.clock.clone(),
                 }),
             )?;
         }
@@ -139,24 +248,64 @@ impl Chipset {
     /// The first time (ns) after now at which an interrupt line can
     /// change, if any.
     pub fn next_event(&self) -> Option<u64> {
-        lock(&self.shared.pit).next_out0_change(self.clock.now_ns())
-    }
-
-    /// Bring the lines up to the clock's time: IRQ 0 follows the PIT's
-    /// OUT 0.
-    pub fn update(&self) {
         let now = self.clock.now_ns();
-        let out0 = lock(&self.shared.pit).out(0, now);
-        let mut pic = lock(&self.shared.pic);
-        pic.set_irq(0, out0);
-        self.shared.refresh_intr(&pic);
+        let pit = lock(&self.shared.pit).next_out0_change(now);
+        let isa = lock(&self.shared.isa).next_event(now);
+        pit.into_iter().chain(isa).min()
     }
 
-    /// Can a future event of the timer interrupt the processor: is IRQ 0
-    /// unmasked at the master? (A halted processor with IF = 1 then waits
-    /// for it; otherwise nothing can wake it.)
+    /// Bring the lines up to the clock's time.
+    pub fn update(&self) {
+        self.shared.refresh_lines(self.clock.now_ns());
+    }
+
+    /// Can a future device event interrupt the processor: is any line
+    /// with timed events (IRQ 0, 3, 4, 8) unmasked at the PIC (a slave
+    /// line also needs the cascade input)? (A halted processor with IF = 1
+    /// then waits for the next event; otherwise nothing can wake it.)
     pub fn timer_can_interrupt(&self) -> bool {
-        lock(&self.shared.pic).state().master.imr & 1 == 0
+        let s = lock(&self.shared.pic).state();
+        let (m, sl) = (s.master.imr, s.slave.imr);
+        let open = |irq: u8| {
+            if irq < 8 {
+                m & (1 << irq) == 0
+            } else {
+                m & (1 << crate::devices::pic::CASCADE_IR) == 0 && sl & (1 << (irq - 8)) == 0
+            }
+        };
+        [0, COM_PORTS[1].1, COM_PORTS[0].1, crate::devices::rtc::IRQ]
+            .into_iter()
+            .any(open)
+    }
+
+    /// Host input for COM port `i` (0 = COM1) at the current time: the
+    /// bytes it took (at most its FIFO's free space; the rest is the
+    /// caller's to offer again).
+    pub fn serial_input(&self, i: usize, bytes: &[u8]) -> usize {
+        let now = self.clock.now_ns();
+        let n = match lock(&self.shared.isa).com.get_mut(i) {
+            Some(u) => u.receive(bytes, now),
+            None => 0,
+        };
+        if n > 0 {
+            self.shared.refresh_lines(now);
+            self.shared.reschedule.store(true, Ordering::Relaxed);
+        }
+        n
+    }
+
+    /// Push buffered serial output to its sinks; the first error.
+    pub fn flush(&self) -> std::io::Result<()> {
+        let mut isa = lock(&self.shared.isa);
+        let mut first = Ok(());
+        for u in &mut isa.com {
+            if let Err(e) = u.flush() {
+                if first.is_ok() {
+                    first = Err(e);
+                }
+            }
+        }
+        first
     }
 
     /// The processor's FERR# output changed. Its assertion latches IRQ 13
@@ -222,6 +371,80 @@ impl PortDevice for FpuErrorPort {
     }
 }
 
+/// Which device an `IsaPorts` adapter reaches.
+#[derive(Clone, Copy, Debug)]
+enum Which {
+    Rtc,
+    Com(usize),
+}
+
+/// The ports of the RTC (0x70, 0x71) or of a COM port (base..base + 8):
+/// byte accesses (a wider access split as the ISA bus splits it); after
+/// each, the lines are sampled again, and a raised INTR or a moved next
+/// event asks for a new schedule.
+struct IsaPorts {
+    which: Which,
+    shared: Arc<Shared>,
+    clock: Clock,
+}
+
+impl IsaPorts {
+    fn access<R>(&mut self, f: impl FnOnce(&mut IsaDevices, u64) -> R) -> R {
+        let now = self.clock.now_ns();
+        let (r, moved) = {
+            let mut isa = lock(&self.shared.isa);
+            let before = isa.next_event(now);
+            let r = f(&mut isa, now);
+            (r, isa.next_event(now) != before)
+        };
+        let was = self.shared.intr.load(Ordering::Relaxed);
+        self.shared.refresh_lines(now);
+        if moved || (!was && self.shared.intr.load(Ordering::Relaxed)) {
+            self.shared.reschedule.store(true, Ordering::Relaxed);
+        }
+        r
+    }
+}
+
+impl PortDevice for IsaPorts {
+    fn name(&self) -> &str {
+        match self.which {
+            Which::Rtc => "rtc",
+            Which::Com(0) => "com1",
+            Which::Com(_) => "com2",
+        }
+    }
+
+    fn read(&mut self, offset: u16, size: u32) -> u32 {
+        let which = self.which;
+        self.access(|isa, now| match which {
+            Which::Rtc => crate::pio::read_bytes(offset, size, 2, |o| {
+                isa.rtc.read(crate::devices::rtc::INDEX_PORT + o, now)
+            }),
+            Which::Com(i) => crate::pio::read_bytes(offset, size, 8, |o| isa.com[i].read(o, now)),
+        })
+    }
+
+    fn write(&mut self, offset: u16, size: u32, value: u32) {
+        let which = self.which;
+        self.access(|isa, now| match which {
+            Which::Rtc => crate::pio::write_bytes(offset, size, 2, value, |o, b| {
+                isa.rtc.write(crate::devices::rtc::INDEX_PORT + o, b, now)
+            }),
+            Which::Com(i) => {
+                crate::pio::write_bytes(offset, size, 8, value, |o, b| isa.com[i].write(o, b, now))
+            }
+        })
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self.which {
+            Which::Rtc => Ok(()),
+            Which::Com(i) => lock(&self.shared.isa).com[i].flush(),
+        }
+    }
+}
+
 /// A port adapter that asks for a new schedule after every write.
 struct Rescheduling<D> {
     inner: D,
@@ -280,7 +503,12 @@ mod tests {
     fn chipset() -> (Chipset, Clock, PortBus) {
         let clock = Clock::new();
         let mut ports = PortBus::new();
-        let c = Chipset::new(clock.clone(), &mut ports).unwrap();
+        let config = ChipsetConfig {
+            rtc_base: 0,
+            cmos: [0; crate::devices::rtc::CMOS_SIZE],
+            com: [Box::new(std::io::sink()), Box::new(std::io::sink())],
+        };
+        let c = Chipset::new(clock.clone(), &mut ports, config).unwrap();
         (c, clock, ports)
     }
 

@@ -218,6 +218,10 @@ pub struct MachineConfig {
     pub tcache_bytes: usize,
     /// The processor's CPU model (CPUID and which instructions exist).
     pub cpu: &'static CpuModel,
+    /// Where COM1's output goes (COM2's is dropped).
+    pub serial: Box<dyn Write + Send>,
+    /// The RTC's wall-clock time at virtual time 0, Unix seconds.
+    pub rtc_base: i64,
 }
 
 impl fmt::Debug for MachineConfig {
@@ -229,12 +233,14 @@ impl fmt::Debug for MachineConfig {
             .field("engine", &self.engine)
             .field("tcache_bytes", &self.tcache_bytes)
             .field("cpu", &self.cpu.name)
+            .field("rtc_base", &self.rtc_base)
             .finish()
     }
 }
 
 impl MachineConfig {
-    /// Default memory and engine, debug console to stdout, no POST log.
+    /// Default memory and engine, debug console and COM1 to stdout, no
+    /// POST log, the RTC at `DEFAULT_RTC_BASE`.
     pub fn new(bios: Bios) -> MachineConfig {
         MachineConfig {
             memory: MemorySize::DEFAULT,
@@ -244,9 +250,15 @@ impl MachineConfig {
             engine: Engine::Interp,
             tcache_bytes: DEFAULT_TCACHE_BYTES,
             cpu: &cpu_model::model::XLAT,
+            serial: Box::new(std::io::stdout()),
+            rtc_base: DEFAULT_RTC_BASE,
         }
     }
 }
+
+/// The RTC's default start, 2026-01-01 00:00:00 UTC: a fixed date, so a
+/// run under the virtual clock reads the same time every time.
+pub const DEFAULT_RTC_BASE: i64 = 1_767_225_600;
 
 /// The translation cache capacity `MachineConfig::new` and `xlat run` use.
 pub const DEFAULT_TCACHE_BYTES: usize = 32 << 20;
@@ -281,7 +293,21 @@ impl Machine {
             Box::new(DebugExit::new(exit.clone())),
         )?;
         let clock = clock::Clock::new();
-        let chipset = chipset::Chipset::new(clock.clone(), &mut ports)?;
+        let cmos = devices::cmos_image(&devices::CmosConfig {
+            ram_below_4g: config.memory.bytes(),
+            ram_above_4g: 0,
+            cpus: 1,
+            boot_order: vec![devices::BootDevice::HardDisk],
+        });
+        let chipset = chipset::Chipset::new(
+            clock.clone(),
+            &mut ports,
+            chipset::ChipsetConfig {
+                rtc_base: config.rtc_base,
+                cmos,
+                com: [config.serial, Box::new(std::io::sink())],
+            },
+        )?;
         let log = PostLog::new(config.post_log);
         for port in devices::post::PORTS {
             ports.insert(port, 1, Box::new(PostCodes::new(port, log.clone())))?;
@@ -452,6 +478,41 @@ mod tests {
         Bios::from_bytes("test", &img).unwrap()
     }
 
+    /// COM1 and the RTC on their ports under both engines: register A
+    /// of the RTC (0x26 from the CMOS image) and a byte, written to COM1
+    /// without programming the UART, reach its sink whole.
+    #[test]
+    fn com1_and_rtc_answer_on_their_ports() {
+        let code = [
+            0xb0, 0x0a, // mov al, 0x0a
+            0xe6, 0x70, // out 0x70, al
+            0xe4, 0x71, // in al, 0x71
+            0xba, 0xf8, 0x03, // mov dx, 0x3f8
+            0xee, // out dx, al
+            0xb0, b'k', // mov al, 'k'
+            0xee, // out dx, al
+            0xf4, // hlt
+        ];
+        for engine in [Engine::Interp, Engine::Jit] {
+            let serial = SharedBuf::default();
+            let mut m = Machine::new(MachineConfig {
+                memory: MemorySize::new(1 << 20).unwrap(),
+                bios: bios_with(&code),
+                debugcon: Box::new(std::io::sink()),
+                post_log: None,
+                engine,
+                tcache_bytes: 1 << 20,
+                cpu: &cpu_model::model::XLAT,
+                serial: Box::new(serial.clone()),
+                rtc_base: DEFAULT_RTC_BASE,
+            })
+            .unwrap();
+            assert_eq!(m.run(Some(100)), RunExit::Halted);
+            m.flush().unwrap();
+            assert_eq!(serial.contents(), [0x26, b'k'], "{engine:?}");
+        }
+    }
+
     fn machine(code: &[u8]) -> (Machine, SharedBuf, SharedBuf) {
         let con = SharedBuf::default();
         let post = SharedBuf::default();
@@ -463,6 +524,8 @@ mod tests {
             engine: Engine::Interp,
             tcache_bytes: 1 << 20,
             cpu: &cpu_model::model::XLAT,
+            serial: Box::new(std::io::sink()),
+            rtc_base: DEFAULT_RTC_BASE,
         })
         .unwrap();
         (m, con, post)
@@ -836,6 +899,8 @@ mod tests {
                     engine,
                     tcache_bytes: 1 << 20,
                     cpu: &cpu_model::model::XLAT,
+                    serial: Box::new(std::io::sink()),
+                    rtc_base: DEFAULT_RTC_BASE,
                 })
                 .unwrap();
                 let exit = m.run(Some(40_000));

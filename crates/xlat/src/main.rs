@@ -113,6 +113,10 @@ struct RunArgs {
     /// Write debug-console output (port 0xE9) to FILE instead of stdout.
     #[arg(long, value_name = "FILE")]
     debugcon: Option<PathBuf>,
+    /// Write COM1 output (the 16550A at 0x3F8, IRQ 4) to FILE instead of
+    /// stdout.
+    #[arg(long, value_name = "FILE")]
+    serial: Option<PathBuf>,
     /// Write every POST code (ports 0x80, 0x190) to FILE, one line each:
     /// `port=0x80 value=0x12`.
     #[arg(long, value_name = "FILE")]
@@ -214,6 +218,18 @@ fn build(args: &RunArgs, cpu: &'static cpu_model::CpuModel) -> Result<Setup, Set
             Box::new(sink)
         }
     };
+    let serial: Box<dyn Write + Send> = match &args.serial {
+        Some(p) => {
+            let (out, sink) = create("serial output file", p)?;
+            outputs.push(out);
+            Box::new(sink)
+        }
+        None => {
+            let (out, sink) = Output::stdout("serial output");
+            outputs.push(out);
+            Box::new(sink)
+        }
+    };
     let post_log: Option<Box<dyn Write + Send>> = match &args.post_log {
         Some(p) => {
             let (out, sink) = create("POST log", p)?;
@@ -238,6 +254,8 @@ fn build(args: &RunArgs, cpu: &'static cpu_model::CpuModel) -> Result<Setup, Set
         engine: args.engine.into(),
         tcache_bytes: args.tcache_size.0,
         cpu,
+        serial,
+        rtc_base: machine::DEFAULT_RTC_BASE,
     })?;
     Ok(Setup {
         machine,

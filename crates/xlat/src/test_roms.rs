@@ -179,6 +179,8 @@ pub fn run_rom(
         engine: engine.into(),
         tcache_bytes,
         cpu,
+        serial: Box::new(std::io::sink()),
+        rtc_base: machine::DEFAULT_RTC_BASE,
     })
     .map_err(|e| e.to_string())?;
     let exit = m.run(Some(bound));

@@ -1,9 +1,9 @@
 //! Platform devices. Each is a small state machine with a plain state struct
 //! (what a snapshot would save) and the [`crate::pio::PortDevice`] interface,
-//! except the interrupt controller pair [`pic::Pic`] and the timer
-//! [`pit::Pit`], which take absolute port numbers (the PIT also the time)
-//! and have interrupt lines besides; the PIT reaches the port bus through
-//! [`pit::PitPorts`], the PIC is not wired into the machine yet.
+//! or, for the devices with interrupt lines and time (the PIC, PIT, RTC
+//! and UART), plain `read`/`write` on ports or offsets with the time passed
+//! in; `crate::chipset` puts those on the port bus and samples their lines.
+//! The local APIC, I/O APIC and 8042 are not wired into the machine yet.
 
 pub mod debug_exit;
 pub mod debugcon;

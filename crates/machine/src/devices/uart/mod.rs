@@ -28,8 +28,11 @@
 //!   (or, in loopback, to the receiver) at once, so THRE and TEMT always
 //!   read 1 and there is never anything for the transmitter FIFO reset to
 //!   clear. A console polling LSR at 9600 bit/s in virtual time would
-//!   otherwise spend about a million instructions per character. Only the
-//!   programmed word length goes out (Bochs; QEMU sends all 8 bits). While
+//!   otherwise spend about a million instructions per character. The sink
+//!   gets all 8 bits whatever the word length (QEMU; Bochs cuts them): it is
+//!   the host's terminal or a file, not a line, and guests written for QEMU
+//!   print without ever programming LCR, whose power-on value selects 5
+//!   bits; in loopback the receiver gets the word length's bits. While
 //!   LCR's set-break holds SOUT spacing, bytes written are lost on the line,
 //!   as the datasheet says of SOUT (QEMU still sends them).
 //! * The THRE interrupt is raised when THR empties (at once, after every
@@ -361,19 +364,19 @@ impl Uart {
         s.thre_pending = now_enabled && (s.thre_pending || !was);
     }
 
-    /// A THR write: the byte leaves at once, cut to the word length, to
-    /// the receiver in loopback and to the sink otherwise, unless a break
-    /// holds the line; then THR is empty again.
+    /// A THR write: the byte leaves at once, to the receiver in loopback
+    /// (cut to the word length) and whole to the sink otherwise, unless a
+    /// break holds the line; then THR is empty again.
     fn transmit(&mut self, value: u8, now: u64) {
         let s = &mut self.state;
-        let data = value & word_mask(s.lcr);
         s.thre_pending = s.ier & IER_ETBEI != 0;
         if s.lcr & LCR_BREAK != 0 {
             // SOUT (or, in loopback, the receiver's input) is spacing.
         } else if s.loopback() {
+            let data = value & word_mask(s.lcr);
             s.receive_char(RxChar { data, errors: 0 }, now);
         } else {
-            self.output(data);
+            self.output(value);
         }
     }
 
