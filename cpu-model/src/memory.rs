@@ -64,6 +64,29 @@ pub trait Bus {
     fn acknowledge_interrupt(&mut self) -> Option<u8> {
         None
     }
+    /// IA32_APIC_BASE of the platform's local APIC of this processor
+    /// (SDM Vol. 3 §11.4.4), or `None` when the platform has none: the MSR
+    /// is then a plain register in `CpuState`.
+    fn apic_base(&mut self) -> Option<u64> {
+        None
+    }
+    /// WRMSR IA32_APIC_BASE to the local APIC: `Some(false)` when it
+    /// refuses the value (#GP(0)); `None` when there is no local APIC.
+    fn set_apic_base(&mut self, value: u64) -> Option<bool> {
+        let _ = value;
+        None
+    }
+    /// MOV from CR8: the local APIC's TPR[7:4] (SDM Vol. 3 §11.8.6), or
+    /// `None` without a local APIC (CR8 is then a register of its own).
+    fn cr8(&mut self) -> Option<u64> {
+        None
+    }
+    /// MOV to CR8 (bits 3:0, already checked): TPR := value << 4; false
+    /// without a local APIC.
+    fn set_cr8(&mut self, value: u64) -> bool {
+        let _ = value;
+        false
+    }
     /// The processor's FERR# output (an unmasked x87 exception is pending
     /// and a waiting instruction met it with CR0.NE = 0): the PC chipset
     /// raises IRQ 13 on its assertion. Told on every change.

@@ -86,6 +86,7 @@ pub static XLAT: CpuModel = CpuModel {
             | bit::MSR
             | bit::PAE
             | bit::CX8
+            | bit::APIC
             | bit::SEP
             | bit::PGE
             | bit::CMOV
@@ -122,9 +123,10 @@ pub static XLAT: CpuModel = CpuModel {
 };
 
 /// QEMU 7.2's `-cpu qemu64` under TCG, bit for bit (test-roms/cpuid-qemu64:
-/// QEMU's own log), less the features xlat does not implement: MCE, APIC,
-/// MTRR, MCA (leaf 1 and 80000001H EDX) and SVM (80000001H:ECX, and leaf
-/// 8000000AH zeroed with it).
+/// QEMU's own log), less the features xlat does not implement: MCE, MTRR,
+/// MCA (leaf 1 and 80000001H EDX) and SVM (80000001H:ECX, and leaf
+/// 8000000AH zeroed with it). (The APIC bit is the machine's to keep: see
+/// `cpuid_instruction`.)
 pub static QEMU64: CpuModel = CpuModel {
     name: "qemu64",
     description: "QEMU 7.2's -cpu qemu64 (TCG), less what xlat does not implement",
@@ -143,6 +145,7 @@ pub static QEMU64: CpuModel = CpuModel {
             | bit::MSR
             | bit::PAE
             | bit::CX8
+            | bit::APIC
             | bit::SEP
             | bit::PGE
             | bit::CMOV
@@ -167,6 +170,7 @@ pub static QEMU64: CpuModel = CpuModel {
             | bit::MSR
             | bit::PAE
             | bit::CX8
+            | bit::APIC
             | bit::SYSCALL
             | bit::PGE
             | bit::CMOV

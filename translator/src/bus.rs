@@ -78,6 +78,18 @@ impl Bus for JitBus<'_> {
     fn set_ferr(&mut self, asserted: bool) {
         self.inner.set_ferr(asserted);
     }
+    fn apic_base(&mut self) -> Option<u64> {
+        self.inner.apic_base()
+    }
+    fn set_apic_base(&mut self, value: u64) -> Option<bool> {
+        self.inner.set_apic_base(value)
+    }
+    fn cr8(&mut self) -> Option<u64> {
+        self.inner.cr8()
+    }
+    fn set_cr8(&mut self, value: u64) -> bool {
+        self.inner.set_cr8(value)
+    }
     fn ignne(&self) -> bool {
         self.inner.ignne()
     }

@@ -104,7 +104,11 @@ pub(super) fn mov_cr_dr(cpu: &mut Cpu, bus: &mut dyn Bus, ins: &Instruction) -> 
             let v = cpu.reg(gpr);
             cpu.write_cr(bus, n, v)?;
         } else {
-            let v = cpu.read_cr(n);
+            // CR8 is the local APIC's TPR when the platform has one.
+            let v = match bus.cr8() {
+                Some(v) if n == 8 => v,
+                _ => cpu.read_cr(n),
+            };
             cpu.set_reg(gpr, v);
         }
         return Ok(());
@@ -160,7 +164,9 @@ impl Cpu {
                 if v & !0xf != 0 {
                     return Err(Exception::GP(0));
                 }
-                self.state.cr8 = v;
+                if !bus.set_cr8(v) {
+                    self.state.cr8 = v;
+                }
                 Ok(())
             }
             _ => Err(Exception::UD),

@@ -12,6 +12,9 @@ pub(super) fn register(t: &mut Table) {
     t.set(Mnemonic::Cpuid, cpuid_instruction);
 }
 
+/// IA32_APIC_BASE.EN, the local APIC's global enable.
+const APIC_BASE_EN: u64 = 1 << 11;
+
 impl Cpu {
     /// CPUID leaf `leaf`, subleaf `sub` as this processor answers it now
     /// (CPUID.1:ECX.OSXSAVE follows CR4, CPUID.(0DH,0):EBX follows XCR0).
@@ -22,9 +25,17 @@ impl Cpu {
 
 /// CPUID: EAX, EBX, ECX, EDX := cpuid(EAX, ECX) (32-bit writes zero the
 /// upper halves in 64-bit mode). Not privileged.
-fn cpuid_instruction(cpu: &mut Cpu, _bus: &mut dyn Bus, _ins: &Instruction) -> Result<(), Fault> {
+fn cpuid_instruction(cpu: &mut Cpu, bus: &mut dyn Bus, _ins: &Instruction) -> Result<(), Fault> {
     let g = &cpu.state.gpr;
-    let (a, b, c, d) = cpu.cpuid(g[reg::RAX] as u32, g[reg::RCX] as u32);
+    let leaf = g[reg::RAX] as u32;
+    let (a, b, c, mut d) = cpu.cpuid(leaf, g[reg::RCX] as u32);
+    // CPUID.1:EDX.APIC: the platform has a local APIC and IA32_APIC_BASE
+    // enables it (SDM Vol. 3 §11.4.3); a model's APIC bit says only that
+    // the processor may have one.
+    // (AMD repeats the bit in 80000001H:EDX.)
+    if (leaf == 1 || leaf == 0x8000_0001) && bus.apic_base().is_none_or(|b| b & APIC_BASE_EN == 0) {
+        d &= !crate::cpuid_bits::bit::APIC;
+    }
     let g = &mut cpu.state.gpr;
     g[reg::RAX] = u64::from(a);
     g[reg::RBX] = u64::from(b);

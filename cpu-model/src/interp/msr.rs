@@ -169,18 +169,31 @@ fn require_cpl0(cpu: &Cpu) -> Result<(), Exception> {
 }
 
 /// RDMSR: EDX:EAX := MSR[ECX]. CPL 0 only (#GP(0)); unknown MSR → #GP(0).
-fn rdmsr(cpu: &mut Cpu, _bus: &mut dyn Bus, _ins: &Instruction) -> Result<(), Fault> {
+fn rdmsr(cpu: &mut Cpu, bus: &mut dyn Bus, _ins: &Instruction) -> Result<(), Fault> {
     require_cpl0(cpu)?;
-    let v = cpu.read_msr(cpu.state.gpr[reg::RCX] as u32)?;
+    let index = cpu.state.gpr[reg::RCX] as u32;
+    // IA32_APIC_BASE is the platform's local APIC's, when it has one.
+    let v = match bus.apic_base() {
+        Some(v) if index == index::APIC_BASE => v,
+        _ => cpu.read_msr(index)?,
+    };
     cpu.set_edx_eax(v);
     Ok(())
 }
 
 /// WRMSR: MSR[ECX] := EDX:EAX. CPL 0 only (#GP(0)); see `write_msr`.
-fn wrmsr(cpu: &mut Cpu, _bus: &mut dyn Bus, _ins: &Instruction) -> Result<(), Fault> {
+fn wrmsr(cpu: &mut Cpu, bus: &mut dyn Bus, _ins: &Instruction) -> Result<(), Fault> {
     require_cpl0(cpu)?;
     let v = (cpu.state.gpr[reg::RDX] << 32) | (cpu.state.gpr[reg::RAX] & 0xffff_ffff);
-    cpu.write_msr(cpu.state.gpr[reg::RCX] as u32, v)?;
+    let index = cpu.state.gpr[reg::RCX] as u32;
+    if index == index::APIC_BASE {
+        match bus.set_apic_base(v) {
+            Some(true) => return Ok(()),
+            Some(false) => return Err(Exception::GP(0).into()),
+            None => {}
+        }
+    }
+    cpu.write_msr(index, v)?;
     Ok(())
 }
 

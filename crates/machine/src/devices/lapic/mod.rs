@@ -43,15 +43,15 @@
 //!   lists it, but xAPIC has no remote read (QEMU flags it illegal).
 //! * The APIC ID is writable (the SDM makes it model specific; QEMU
 //!   allows it, Bochs does not).
-//! * Power-on and RESET# leave LINT0 in ExtINT mode, unmasked, on the
-//!   bootstrap processor, although the SDM has every LVT entry masked
-//!   (11.4.7.1): this is QEMU's reset state, what every PC BIOS programs
-//!   first (virtual-wire mode, MP spec 3.6.2.2), and what lets firmware
-//!   that never touches the APIC get the 8259A's interrupts. Software
-//!   disabling the unit (an SVR write with bit 8 clear) still sets every
-//!   mask, and LVT writes while disabled cannot clear one (11.4.7.2;
-//!   QEMU enforces neither). An INIT reset masks every entry (11.4.7.3,
-//!   QEMU too).
+//! * Power-on and RESET# mask every LVT entry, LINT0 included (11.4.7.1),
+//!   as QEMU 7.2 leaves them (checked: a `-bios` ROM that programs the
+//!   8259A, unmasks an IRQ and sets IF gets no interrupt from QEMU until it
+//!   sets LINT0 to ExtINT or clears IA32_APIC_BASE.EN). Firmware sets up
+//!   virtual-wire mode first (MP spec 3.6.2.2: LINT0 ExtINT, LINT1 NMI),
+//!   as SeaBIOS does. Software disabling the unit (an SVR write with bit 8
+//!   clear) sets every mask, and LVT writes while disabled cannot clear
+//!   one (11.4.7.2; QEMU enforces neither). An INIT reset masks every
+//!   entry (11.4.7.3, QEMU too).
 //! * While software-disabled the unit still takes NMI, SMI, INIT and
 //!   start-up messages but accepts no fixed or lowest-priority interrupt
 //!   (11.4.7.2; QEMU accepts them into the IRR); what is already in the
@@ -482,10 +482,7 @@ impl Lapic {
 /// The register state after power-on or RESET# with IA32_APIC_BASE =
 /// `apic_base` (11.4.7.1), at `now`, with the pins at `levels`.
 fn power_on_state(config: &LapicConfig, apic_base: u64, levels: [bool; 2], now: u64) -> LapicState {
-    let mut lvt = [LVT_MASKED; LVT_ENTRIES];
-    if config.bsp {
-        lvt[LVT_LINT0] = DM_EXTINT << 8;
-    }
+    let lvt = [LVT_MASKED; LVT_ENTRIES];
     LapicState {
         apic_base,
         id: config.initial_id,

@@ -75,8 +75,9 @@ fn power_on_registers() {
     assert_eq!(rd(&mut l, REG_INITIAL_COUNT), 0);
     assert_eq!(rd(&mut l, REG_CURRENT_COUNT), 0);
     let lvt: Vec<u32> = (0..6).map(|i| rd(&mut l, REG_LVT + i * 0x10)).collect();
-    // Virtual wire on the BSP's LINT0, the rest masked.
-    assert_eq!(lvt, [0x10000, 0x10000, 0x10000, 0x700, 0x10000, 0x10000]);
+    // Every entry masked (11.4.7.1), LINT0 too: firmware sets up the
+    // virtual wire.
+    assert_eq!(lvt, [0x10000; 6]);
     assert_eq!(esr(&mut l), 0);
     assert_eq!(l.pending(), None);
 
@@ -370,9 +371,13 @@ fn software_disable_forces_masks() {
 
 #[test]
 fn lint0_extint_virtual_wire() {
-    // Power-on: the PIC's INTR reaches the core through LINT0.
+    // Power-on: LINT0 masked, the PIC's INTR does not reach the core
+    // until firmware sets up the virtual wire.
     let mut l = Lapic::default();
     l.set_lint(0, true);
+    assert_eq!(l.pending(), None);
+    wr(&mut l, REG_SVR, 0x1ff);
+    wr(&mut l, REG_LVT + 0x30, 0x700);
     assert_eq!(l.pending(), Some(Pending::ExtInt));
     assert_eq!(l.take_signal(), None, "ExtINT is not a signal");
     l.set_lint(0, false);
@@ -507,7 +512,7 @@ fn apic_base_msr() {
     assert_eq!(rd(&mut l, REG_ID), 0);
     assert_eq!(rd(&mut l, REG_SVR), 0xff);
     assert_eq!(rd(&mut l, REG_IRR + 0x20), 0);
-    assert_eq!(rd(&mut l, REG_LVT + 0x30), 0x700);
+    assert_eq!(rd(&mut l, REG_LVT + 0x30), 0x10000);
 }
 
 #[test]
@@ -532,7 +537,7 @@ fn init_reset_keeps_id_and_base_power_on_restores_them() {
     l.reset(200);
     assert_eq!(l.apic_base(), 0xfee0_0900);
     assert_eq!(rd(&mut l, REG_ID), 0);
-    assert_eq!(l.pending(), Some(Pending::ExtInt), "virtual wire again");
+    assert_eq!(l.pending(), None, "LINT0 masked again");
 }
 
 #[test]
