@@ -9,7 +9,7 @@
 ; answers with the highest basic leaf; SDM Vol. 2 "CPUID", "If a value
 ; entered for CPUID.EAX is higher than the maximum input value ...").
 ;
-; QEMU sets bits for features xlat does not implement (APIC, MCE, MTRR,
+; QEMU sets bits for features xlat does not implement (MCE, MTRR,
 ; SVM, ...): cpuid-qemu64.qemu-fix.patch clears them in QEMU's log, each
 ; with its reason in docs/cpu-models.md. This is the one ROM that prints
 ; CPU-model-dependent values on purpose.

@@ -79,9 +79,11 @@ start:
     xor ax, ax
     mov fs, ax
     mov ebx, 0xfee00000
+    ; (SVR first: while the unit is software-disabled its LVT masks
+    ; cannot be cleared, SDM §11.4.7.2.)
+    mov dword [fs:ebx + 0xf0], 0x1ff    ; SVR: APIC enabled, vector 0xff
     mov dword [fs:ebx + 0x350], 0x700   ; LVT LINT0: ExtINT, unmasked
     mov dword [fs:ebx + 0x360], 0x400   ; LVT LINT1: NMI
-    mov dword [fs:ebx + 0xf0], 0x1ff    ; SVR: APIC enabled, vector 0xff
     ; The PIC pair as a BIOS programs it: edge-triggered, cascaded, 8086
     ; mode; only the cascade input and IRQ 13 unmasked.
     mov al, 0x11

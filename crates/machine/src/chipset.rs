@@ -35,7 +35,9 @@
 
 use crate::clock::Clock;
 use crate::devices::pic::{ELCR_PORTS, MASTER_PORTS, SLAVE_PORTS};
-use crate::devices::{Pic, Pit, PitPorts, Rtc, Uart};
+use crate::devices::lapic::{BusMessage, Pending};
+use crate::devices::{Lapic, LapicConfig, Pic, Pit, PitPorts, Rtc, Uart};
+use crate::mmio::{MmioBus, MmioDevice, MmioError};
 use crate::pio::{PioError, PortBus, PortDevice};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -93,6 +95,8 @@ pub const COM_PORTS: [(u16, u8); 2] = [(0x3f8, 4), (0x2f8, 3)];
 struct Shared {
     pic: Mutex<Pic>,
     isa: Mutex<IsaDevices>,
+    /// The processor's local APIC: the PIC's INT is its LINT0.
+    lapic: Mutex<Lapic>,
     pit: Arc<Mutex<Pit>>,
     /// The PIC's INT output as of its last change.
     intr: AtomicBool,
@@ -111,8 +115,18 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Shared {
+    /// The PIC's INT output changed (or may have): it drives LINT0.
     fn refresh_intr(&self, pic: &Pic) {
-        self.intr.store(pic.intr(), Ordering::Relaxed);
+        let mut lapic = lock(&self.lapic);
+        lapic.set_lint(0, pic.intr());
+        self.refresh_core(&lapic);
+    }
+
+    /// The processor's INTR input: the local APIC has a maskable interrupt
+    /// for it (a fixed vector, or ExtINT: the PIC's, through LINT0).
+    fn refresh_core(&self, lapic: &Lapic) {
+        let want = matches!(lapic.pending(), Some(Pending::ExtInt | Pending::Fixed(_)));
+        self.intr.store(want, Ordering::Relaxed);
     }
 
     /// Sample every device line at `now` into the PIC (IRQ 13 is the
@@ -150,8 +164,9 @@ impl Chipset {
     pub fn new(
         clock: Clock,
         ports: &mut PortBus,
+        mmio: &mut MmioBus,
         config: ChipsetConfig,
-    ) -> Result<Chipset, PioError> {
+    ) -> Result<Chipset, ChipsetError> {
         let pit = Arc::new(Mutex::new(Pit::new()));
         let mut rtc = Rtc::new(config.rtc_base);
         rtc.load_ram(&config.cmos);
@@ -162,6 +177,7 @@ impl Chipset {
                 rtc,
                 com: [Uart::new(com1), Uart::new(com2)],
             }),
+            lapic: Mutex::new(Lapic::new(LapicConfig::default())),
             pit: pit.clone(),
             intr: AtomicBool::new(false),
             reschedule: AtomicBool::new(false),
@@ -212,6 +228,14 @@ impl Chipset {
                 }),
             )?;
         }
+        mmio.insert(
+            LAPIC_BASE,
+            0x1000,
+            Box::new(LapicMmio {
+                shared: chipset.shared.clone(),
+                clock: chipset.clock.clone(),
+            }),
+        )?;
         ports.insert(
             FPU_ERROR_PORT,
             1,
@@ -232,17 +256,85 @@ impl Chipset {
         Ok(chipset)
     }
 
-    /// INTR: the PIC asks the processor for an interrupt.
+    /// INTR: the local APIC asks the processor for a maskable interrupt.
     pub fn intr(&self) -> bool {
         self.shared.intr.load(Ordering::Relaxed)
     }
 
-    /// The processor's INTA cycle: the vector.
+    /// The processor takes the maskable interrupt: the local APIC's fixed
+    /// vector (into its ISR), or for ExtINT the PIC's INTA cycle.
     pub fn acknowledge(&self) -> u8 {
-        let mut pic = lock(&self.shared.pic);
-        let v = pic.acknowledge();
-        self.shared.refresh_intr(&pic);
+        let pending = lock(&self.shared.lapic).pending();
+        if let Some(Pending::Fixed(_)) = pending {
+            let mut lapic = lock(&self.shared.lapic);
+            let v = lapic.acknowledge();
+            self.shared.refresh_core(&lapic);
+            return v;
+        }
+        // ExtINT (or, if the request went away, the PIC's answer all the
+        // same: its spurious IR7).
+        let v = {
+            let mut pic = lock(&self.shared.pic);
+            let v = pic.acknowledge();
+            self.shared.refresh_intr(&pic);
+            v
+        };
+        let mut lapic = lock(&self.shared.lapic);
+        lapic.acknowledge_extint();
+        self.shared.refresh_core(&lapic);
         v
+    }
+
+    /// IA32_APIC_BASE.
+    pub fn apic_base(&self) -> u64 {
+        lock(&self.shared.lapic).apic_base()
+    }
+
+    /// WRMSR IA32_APIC_BASE: false for #GP(0). The register page follows
+    /// the base (`mmio` is remapped; the engines end the slice, so no host
+    /// page of the old mapping stays in use).
+    pub fn set_apic_base(&self, value: u64, mmio: &mut MmioBus) -> bool {
+        let now = self.clock.now_ns();
+        let (old, update) = {
+            let mut lapic = lock(&self.shared.lapic);
+            let old = lapic.window();
+            let Ok(update) = lapic.set_apic_base(value, now) else {
+                return false;
+            };
+            self.shared.refresh_core(&lapic);
+            (old, update)
+        };
+        if update.moved {
+            let device = old.and_then(|b| mmio.remove(b)).unwrap_or_else(|| {
+                Box::new(LapicMmio {
+                    shared: self.shared.clone(),
+                    clock: self.clock.clone(),
+                })
+            });
+            // (A base over another device's range leaves the page
+            // undecoded, as two agents answering would be undefined.)
+            if let Some(base) = update.window {
+                let _ = mmio.insert(base, 0x1000, device);
+            }
+        }
+        self.shared.reschedule.store(true, Ordering::Relaxed);
+        true
+    }
+
+    /// CR8: the TPR's priority class.
+    pub fn cr8(&self) -> u64 {
+        lock(&self.shared.lapic).cr8()
+    }
+
+    /// MOV to CR8.
+    pub fn set_cr8(&self, value: u64) {
+        let mut lapic = lock(&self.shared.lapic);
+        lapic.set_cr8(value);
+        let was = self.shared.intr.load(Ordering::Relaxed);
+        self.shared.refresh_core(&lapic);
+        if !was && self.shared.intr.load(Ordering::Relaxed) {
+            self.shared.reschedule.store(true, Ordering::Relaxed);
+        }
     }
 
     /// The first time (ns) after now at which an interrupt line can
@@ -251,19 +343,29 @@ impl Chipset {
         let now = self.clock.now_ns();
         let pit = lock(&self.shared.pit).next_out0_change(now);
         let isa = lock(&self.shared.isa).next_event(now);
-        pit.into_iter().chain(isa).min()
+        let lapic = lock(&self.shared.lapic).next_event(now);
+        pit.into_iter().chain(isa).chain(lapic).min()
     }
 
-    /// Bring the lines up to the clock's time.
+    /// Bring the lines and the local APIC's timer up to the clock's time.
     pub fn update(&self) {
-        self.shared.refresh_lines(self.clock.now_ns());
+        let now = self.clock.now_ns();
+        lock(&self.shared.lapic).update(now);
+        self.shared.refresh_lines(now);
     }
 
-    /// Can a future device event interrupt the processor: is any line
-    /// with timed events (IRQ 0, 3, 4, 8) unmasked at the PIC (a slave
-    /// line also needs the cascade input)? (A halted processor with IF = 1
-    /// then waits for the next event; otherwise nothing can wake it.)
+    /// Can a future device event interrupt the processor: the local
+    /// APIC's timer, or a line with timed events (IRQ 0, 3, 4, 8)
+    /// unmasked at the PIC (a slave line also needs the cascade input)?
+    /// (A halted processor with IF = 1 then waits for the next event;
+    /// otherwise nothing can wake it.)
     pub fn timer_can_interrupt(&self) -> bool {
+        if lock(&self.shared.lapic)
+            .next_event(self.clock.now_ns())
+            .is_some()
+        {
+            return true;
+        }
         let s = lock(&self.shared.pic).state();
         let (m, sl) = (s.master.imr, s.slave.imr);
         let open = |irq: u8| {
@@ -368,6 +470,58 @@ impl PortDevice for FpuErrorPort {
             self.shared.ignne.store(true, Ordering::Relaxed);
         }
         self.shared.reschedule.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Where the local APIC's register page is after reset (IA32_APIC_BASE).
+pub const LAPIC_BASE: u64 = 0xfee0_0000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChipsetError {
+    #[error(transparent)]
+    Ports(#[from] PioError),
+    #[error(transparent)]
+    Mmio(#[from] MmioError),
+}
+
+/// The local APIC's register page on the MMIO bus. An access brings the
+/// unit to the current time first; a write that raises the processor's
+/// INTR or moves the timer's next event ends the slice.
+struct LapicMmio {
+    shared: Arc<Shared>,
+    clock: Clock,
+}
+
+impl LapicMmio {
+    fn access<R>(&mut self, f: impl FnOnce(&mut Lapic, u64) -> R) -> R {
+        let now = self.clock.now_ns();
+        let mut lapic = lock(&self.shared.lapic);
+        lapic.update(now);
+        let before = lapic.next_event(now);
+        let was = self.shared.intr.load(Ordering::Relaxed);
+        let r = f(&mut lapic, now);
+        self.shared.refresh_core(&lapic);
+        if lapic.next_event(now) != before || (!was && self.shared.intr.load(Ordering::Relaxed))
+        {
+            self.shared.reschedule.store(true, Ordering::Relaxed);
+        }
+        r
+    }
+}
+
+impl MmioDevice for LapicMmio {
+    fn name(&self) -> &str {
+        "lapic"
+    }
+    fn read(&mut self, offset: u64, data: &mut [u8]) {
+        self.access(|l, now| l.read(offset, data, now));
+    }
+    fn write(&mut self, offset: u64, data: &[u8]) {
+        let message = self.access(|l, now| l.write(offset, data, now));
+        match message {
+            // No I/O APIC on the bus yet, no other processor.
+            Some(BusMessage::Eoi(_) | BusMessage::Ipi(_)) | None => {}
+        }
     }
 }
 
@@ -508,7 +662,13 @@ mod tests {
             cmos: [0; crate::devices::rtc::CMOS_SIZE],
             com: [Box::new(std::io::sink()), Box::new(std::io::sink())],
         };
-        let c = Chipset::new(clock.clone(), &mut ports, config).unwrap();
+        let mut mmio = MmioBus::new();
+        let c = Chipset::new(clock.clone(), &mut ports, &mut mmio, config).unwrap();
+        // The BIOS's virtual wire: LINT0 ExtINT, the APIC enabled.
+        let mut lapic = lock(&c.shared.lapic);
+        lapic.write(0xf0, &0x1ffu32.to_le_bytes(), 0);
+        lapic.write(0x350, &0x700u32.to_le_bytes(), 0);
+        drop(lapic);
         (c, clock, ports)
     }
 

@@ -43,6 +43,8 @@ pub enum MachineError {
     Pio(#[from] PioError),
     #[error(transparent)]
     Mmio(#[from] MmioError),
+    #[error(transparent)]
+    Chipset(#[from] chipset::ChipsetError),
     #[error("cannot set up the translator's code cache: {0}")]
     Jit(std::io::Error),
 }
@@ -186,6 +188,19 @@ impl Bus for SystemBus {
     fn set_ferr(&mut self, asserted: bool) {
         self.chipset.set_ferr(asserted);
     }
+    fn apic_base(&mut self) -> Option<u64> {
+        Some(self.chipset.apic_base())
+    }
+    fn set_apic_base(&mut self, value: u64) -> Option<bool> {
+        Some(self.chipset.set_apic_base(value, &mut self.mmio))
+    }
+    fn cr8(&mut self) -> Option<u64> {
+        Some(self.chipset.cr8())
+    }
+    fn set_cr8(&mut self, value: u64) -> bool {
+        self.chipset.set_cr8(value);
+        true
+    }
     fn ignne(&self) -> bool {
         self.chipset.ignne()
     }
@@ -299,9 +314,11 @@ impl Machine {
             cpus: 1,
             boot_order: vec![devices::BootDevice::HardDisk],
         });
+        let mut mmio = MmioBus::new();
         let chipset = chipset::Chipset::new(
             clock.clone(),
             &mut ports,
+            &mut mmio,
             chipset::ChipsetConfig {
                 rtc_base: config.rtc_base,
                 cmos,
@@ -327,7 +344,7 @@ impl Machine {
             runner,
             bus: SystemBus {
                 memory,
-                mmio: MmioBus::new(),
+                mmio,
                 ports,
                 exit: exit.clone(),
                 clock,
@@ -646,6 +663,10 @@ mod tests {
             m.cpu.state.segment_mut(cpu_model::state::SegReg::Ss).base = 0x7000;
             m.cpu.state.gpr[4] = 0xfffe;
             m.bus.memory.ram_mut()[0x9000..0x9000 + code.len()].copy_from_slice(code);
+            // The local APIC off (IA32_APIC_BASE.EN = 0, SDM Vol. 3
+            // §11.4.3): LINT0 is the plain INTR pin, as before APICs.
+            let bus = &mut m.bus;
+            assert!(bus.chipset.set_apic_base(0xfee0_0100, &mut bus.mmio));
             assert_eq!(m.run(Some(100_000)), RunExit::Halted, "{engine:?}");
             let s = &m.cpu.state;
             results.push((s.gpr[3] & 0xffff, s.icount, s.tsc(), m.bus.clock.now_ns()));

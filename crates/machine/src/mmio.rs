@@ -114,6 +114,12 @@ impl MmioBus {
         Ok(())
     }
 
+    /// Unmap the range that starts at `base`; its device.
+    pub fn remove(&mut self, base: u64) -> Option<Box<dyn MmioDevice>> {
+        let i = self.slots.iter().position(|s| s.base == base)?;
+        Some(self.slots.remove(i).device)
+    }
+
     /// Does any range touch `start..end`?
     pub fn claims_any(&self, start: u64, end: u64) -> bool {
         self.slots.iter().any(|s| start < s.end && s.base < end)
