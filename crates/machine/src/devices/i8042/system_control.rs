@@ -15,8 +15,9 @@
 //! Choices:
 //!
 //! * Port 0x92 bit 0 resets on its 0 → 1 transition and reads back as
-//!   written (QEMU, PIIX3); system reset clears the register (PIIX3
-//!   default 0; QEMU clears only bit 0). The machine combines the A20
+//!   written (QEMU, PIIX3); system reset clears the register (QEMU clears
+//!   only bit 0, keeping the A20 bit; here the 8042 turns A20 on after a
+//!   reset, so the combined gate is the same). The machine combines the A20
 //!   gates: A20 is on if the 8042's output port or port 0x92 enables it
 //!   (PIIX3: A20M# is the OR of the two), so clearing port 0x92 at reset
 //!   leaves A20 to the 8042, which turns it on.

@@ -12,9 +12,13 @@
 //! (section 3.2: 0x00 ID, 0x01 version, 0x02 arbitration, 0x10..=0x3F the
 //! redirection table, two dwords per entry, low first). Version 0x20 adds
 //! the EOI register at 0x40 (not in the 82093AA, which is version 0x11;
-//! it comes from the chipset I/O APICs, e.g. Intel ICH9 datasheet 319973
-//! section 13.5.5): a write of a vector clears the remote IRR of every
-//! level entry with that vector, as a broadcast EOI message does.
+//! it comes from the chipset I/O APICs, e.g. Intel ICH9 datasheet 319973,
+//! "EOIR—EOI Register"): a write of a vector clears the remote IRR of
+//! every level entry with that vector, as a broadcast EOI message does.
+//!
+//! Pins are the I/O APIC's inputs; which device drives which is the
+//! machine's wiring (on QEMU's pc, ISA IRQ n on pin n but IRQ 0 on pin 2,
+//! as the MADT's interrupt source override says, and PCI INTx on 16..=23).
 //!
 //! Choices where the datasheet leaves a gap or QEMU and Bochs
 //! (`iodev/ioapic.cc`) differ:
@@ -61,7 +65,7 @@
 //!   has not been taken when its entry is masked, or its level input
 //!   falls, is withdrawn.
 //! * Delivery modes: SMI, NMI, INIT and ExtINT act as edge-triggered
-//!   whatever the trigger bit says (datasheet Table "Delivery Mode": NMI
+//!   whatever the trigger bit says (section 3.2.4's delivery modes: NMI
 //!   and INIT are "treated as edge triggered even if programmed as
 //!   level", SMI and ExtINT require edge); QEMU honours the trigger bit
 //!   and sets remote IRR. The reserved modes 011 and 110 send nothing
@@ -145,7 +149,7 @@ impl IoApic {
         }
     }
 
-    /// The system reset (RESET#, section 2.4 "RST#"): ID 0, IOREGSEL 0,
+    /// The system reset (the RST# pin): ID 0, IOREGSEL 0,
     /// every entry masked with its other fields 0, nothing waiting. The
     /// input wires keep the levels the devices drive.
     pub fn reset(&mut self) {
