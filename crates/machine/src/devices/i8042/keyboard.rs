@@ -16,7 +16,8 @@
 //!   produces); set 3 can be selected and is reported, but keys are still
 //!   sent in set 2 codes (no host input source exists yet to need it).
 //! * Unknown commands, and the set 3 key-type commands 0xF7..=0xFD,
-//!   answer 0xFE (resend).
+//!   answer 0xFE (resend), as does a scan code set above 3 (Bochs answers
+//!   that with 0xFF).
 //! * Power-on and system reset do not queue the 0xAA a keyboard sends
 //!   after its power-on self-test (QEMU); the 0xFF command does.
 

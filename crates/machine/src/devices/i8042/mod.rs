@@ -34,15 +34,18 @@
 //!   mouse) that device's bytes wait in its queue (the controller holds
 //!   its clock line low); a byte already in the output buffer stays and
 //!   still raises its IRQ, which follows only the buffer and the
-//!   interrupt bits (QEMU withholds IRQ 1 while the keyboard is
-//!   disabled).
+//!   interrupt bits. QEMU does not hold the devices' bytes back but
+//!   withholds IRQ 1 while the keyboard is disabled. A byte written to
+//!   the keyboard enables its interface again (Bochs: the controller
+//!   releases the clock to send); 0xD4 leaves the mouse's as it is
+//!   (Bochs).
 //! * Translation (command byte bit 6) applies to every keyboard byte as it
 //!   enters the output buffer, replies included; bytes the system writes
 //!   with 0xD2 are not translated. A break prefix waits in the keyboard's
 //!   queue until its code arrives.
 //! * Status: IBF (bit 1) is always 0 (a write is processed at once);
 //!   the system flag (bit 2) is set by self-test 0xAA and follows command
-//!   byte bit 2 when that is written (QEMU sets it only on 0xAA); bit 3
+//!   byte bit 2 when that is written (Bochs; QEMU sets it only on 0xAA); bit 3
 //!   says whether port 0x64 (1) or 0x60 (0) was written last; bit 4
 //!   (keyboard not inhibited) is 1: there is no keylock; timeout and
 //!   parity errors (bits 6, 7) cannot happen with these devices.
@@ -231,7 +234,12 @@ impl I8042 {
                 self.state.last_write_was_command = false;
                 match self.state.pending_command.take() {
                     Some(command) => self.command_data(command, value),
-                    None => self.state.keyboard.write(value),
+                    None => {
+                        // Sending to the keyboard releases its clock line:
+                        // the interface is enabled again (Bochs).
+                        self.state.ram[0] &= !CMD_BYTE_KBD_DISABLE;
+                        self.state.keyboard.write(value);
+                    }
                 }
             }
             STATUS_PORT => {

@@ -17,7 +17,10 @@
 //!   take the next byte whatever its value; a resolution above 3 or a
 //!   sample rate outside 10, 20, 40, 60, 80, 100, 200 answers 0xFE
 //!   (IBM lists the valid values; QEMU accepts any).
-//! * Unknown commands answer 0xFE.
+//! * 0xF6 (set defaults) also returns to stream mode (QEMU and Bochs).
+//! * Unknown commands answer 0xFE (Bochs; QEMU answers nothing).
+//! * The status byte (0xE9) carries the buttons in bits 2:0 (IBM, Bochs;
+//!   QEMU leaves them 0).
 
 use super::keyboard::{ACK, RESEND, SELF_TEST_PASSED};
 use super::queue::ByteQueue;
@@ -181,10 +184,10 @@ impl MouseState {
         self.queue.push_reply(ACK);
     }
 
-    /// 0xF6: the reset values but for the ID, the wrap and remote modes,
-    /// and the queue (IBM: "reinitializes all conditions to the power-on
-    /// defaults"; the mode stays, as QEMU and Bochs keep it).
+    /// 0xF6: the reset values but for the ID and the queue: stream mode,
+    /// reporting off, 100 samples/s, 4 counts/mm, 1:1.
     fn set_defaults(&mut self) {
+        self.remote = false;
         self.reporting = false;
         self.scaling_2_1 = false;
         self.resolution = 2;

@@ -207,11 +207,15 @@ fn disabled_interfaces_hold_their_bytes() {
     let mut kbc = I8042::new();
     let mut now = 0;
     command(&mut kbc, 0xad, &mut now);
-    kbc.write(DATA_PORT, 0xee, now);
+    assert!(kbc.push_key_scancode(&[0x1c], now));
     assert_eq!(drain(&mut kbc, &mut now), []);
     // Controller replies still come.
     assert_eq!(command(&mut kbc, 0xaa, &mut now), [SELF_TEST_OK]);
-    assert_eq!(command(&mut kbc, 0xae, &mut now), [0xee]);
+    assert_eq!(command(&mut kbc, 0xae, &mut now), [0x1c]);
+    // A byte sent to the keyboard enables its interface.
+    command(&mut kbc, 0xad, &mut now);
+    assert_eq!(to_keyboard(&mut kbc, 0xee, &mut now), [0xee]);
+    assert_eq!(command(&mut kbc, 0x20, &mut now), [CMD_BYTE_RESET]);
     command(&mut kbc, 0xa7, &mut now);
     kbc.write(STATUS_PORT, 0xd4, now);
     kbc.write(DATA_PORT, 0xf2, now);
@@ -226,7 +230,7 @@ fn replies_keyboard_then_mouse_order() {
     // Hold both devices' bytes, then a controller reply: it goes first.
     command(&mut kbc, 0xad, &mut now);
     command(&mut kbc, 0xa7, &mut now);
-    kbc.write(DATA_PORT, 0xee, now);
+    kbc.push_key_scancode(&[0x1c], now);
     kbc.write(STATUS_PORT, 0xd4, now);
     kbc.write(DATA_PORT, 0xf2, now);
     kbc.write(STATUS_PORT, 0x60, now);
@@ -242,7 +246,7 @@ fn replies_keyboard_then_mouse_order() {
             break;
         }
     }
-    assert_eq!(got, [(0xee, false), (0xfa, true), (0x00, true)]);
+    assert_eq!(got, [(0x1c, false), (0xfa, true), (0x00, true)]);
 }
 
 #[test]
