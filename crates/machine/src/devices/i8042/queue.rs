@@ -15,7 +15,8 @@ pub const HEADROOM: usize = 8;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ByteQueue {
-    bytes: VecDeque<u8>,
+    /// Oldest first; at most `CAPACITY` (restore truncates).
+    pub bytes: VecDeque<u8>,
 }
 
 impl ByteQueue {

@@ -338,3 +338,46 @@ fn restore_sanitizes_a_damaged_snapshot() {
     kbc.write(0x65, 0xfe, 0);
     assert!(!kbc.reset_requested());
 }
+
+/// The same guest program, once polling the status port every nanosecond
+/// and once jumping from event to event: every byte arrives at the same
+/// time, with the same IRQ 1 edges.
+#[test]
+fn stepping_one_nanosecond_at_a_time_matches_jumping() {
+    fn run(step_by_ns: bool) -> Vec<(u64, u8)> {
+        let mut kbc = I8042::new();
+        let mut now = 3;
+        kbc.write(DATA_PORT, 0xff, now); // FA AA
+        kbc.write(STATUS_PORT, 0xd4, now);
+        kbc.write(DATA_PORT, 0xff, now); // FA AA 00 from the mouse
+        kbc.push_key_scancode(&[0xf0, 0x1c], now);
+        let mut got = Vec::new();
+        let mut irq1 = kbc.irq1(now);
+        let mut edges = 0;
+        while got.len() < 7 {
+            if kbc.read(STATUS_PORT, now) & STATUS_OBF != 0 {
+                got.push((now, kbc.read(DATA_PORT, now)));
+            } else if step_by_ns {
+                now += 1;
+            } else {
+                now = kbc.next_event(now).expect("more bytes to come");
+            }
+            let level = kbc.irq1(now);
+            edges += usize::from(level && !irq1);
+            irq1 = level;
+        }
+        assert_eq!(kbc.next_event(now), None);
+        got.push((edges as u64, 0));
+        got
+    }
+    let jumping = run(false);
+    assert_eq!(run(true), jumping);
+    let bytes: Vec<u8> = jumping[..7].iter().map(|&(_, b)| b).collect();
+    assert_eq!(bytes, [0xfa, 0xaa, 0xf0, 0x1c, 0xfa, 0xaa, 0x00]);
+    for pair in jumping[..7].windows(2) {
+        assert_eq!(pair[1].0 - pair[0].0, TRANSFER_NS);
+    }
+    // IRQ 1 rose again for each keyboard byte after the first (which
+    // was there when the polling began).
+    assert_eq!(jumping[7].0, 3);
+}
