@@ -43,11 +43,11 @@
 //!   enters the output buffer, replies included; bytes the system writes
 //!   with 0xD2 are not translated. A break prefix waits in the keyboard's
 //!   queue until its code arrives.
-//! * Status: IBF (bit 1) is always 0 (a write is processed at once);
-//!   the system flag (bit 2) is set by self-test 0xAA and follows command
-//!   byte bit 2 when that is written (Bochs; QEMU sets it only on 0xAA); bit 3
-//!   says whether port 0x64 (1) or 0x60 (0) was written last; bit 4
-//!   (keyboard not inhibited) is 1: there is no keylock; timeout and
+//! * Status: IBF (bit 1) is always 0 (a write is processed at once); the
+//!   system flag (bit 2) is set by self-test 0xAA and follows command
+//!   byte bit 2 when that is written (Bochs; QEMU sets it only on 0xAA);
+//!   bit 3 says whether port 0x64 (1) or 0x60 (0) was written last; bit
+//!   4 (keyboard not inhibited) is 1: there is no keylock; timeout and
 //!   parity errors (bits 6, 7) cannot happen with these devices.
 //! * Controller RAM: 0x20..=0x3F read and 0x60..=0x7F write its 32 bytes,
 //!   byte 0 being the command byte (IBM; QEMU has only 0x20/0x60).

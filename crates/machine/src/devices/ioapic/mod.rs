@@ -149,9 +149,9 @@ impl IoApic {
         }
     }
 
-    /// The system reset (the RST# pin): ID 0, IOREGSEL 0,
-    /// every entry masked with its other fields 0, nothing waiting. The
-    /// input wires keep the levels the devices drive.
+    /// The system reset (the RST# pin): ID 0, IOREGSEL 0, every entry
+    /// masked with its other fields 0, nothing waiting. The input wires
+    /// keep the levels the devices drive.
     pub fn reset(&mut self) {
         let lines = self.state.lines;
         *self = IoApic::new();
