@@ -7,6 +7,8 @@
 
 pub mod debug_exit;
 pub mod debugcon;
+pub mod i8042;
+pub mod ioapic;
 pub mod lapic;
 pub mod pic;
 pub mod pit;
@@ -16,6 +18,8 @@ pub mod uart;
 
 pub use debug_exit::{DebugExit, ExitSignal};
 pub use debugcon::DebugCon;
+pub use i8042::{I8042State, ResetControl, SystemControlA, I8042};
+pub use ioapic::{Delivery, IoApic, IoApicState};
 pub use lapic::{Lapic, LapicConfig, LapicState};
 pub use pic::{Pic, PicState};
 pub use pit::{Pit, PitPorts, PitState, PIT_HZ};
