@@ -34,8 +34,8 @@
 //! instruction takes no lock.
 
 use crate::clock::Clock;
-use crate::devices::pic::{ELCR_PORTS, MASTER_PORTS, SLAVE_PORTS};
 use crate::devices::lapic::{BusMessage, Pending};
+use crate::devices::pic::{ELCR_PORTS, MASTER_PORTS, SLAVE_PORTS};
 use crate::devices::{Lapic, LapicConfig, Pic, Pit, PitPorts, Rtc, Uart};
 use crate::mmio::{MmioBus, MmioDevice, MmioError};
 use crate::pio::{PioError, PortBus, PortDevice};
@@ -501,8 +501,7 @@ impl LapicMmio {
         let was = self.shared.intr.load(Ordering::Relaxed);
         let r = f(&mut lapic, now);
         self.shared.refresh_core(&lapic);
-        if lapic.next_event(now) != before || (!was && self.shared.intr.load(Ordering::Relaxed))
-        {
+        if lapic.next_event(now) != before || (!was && self.shared.intr.load(Ordering::Relaxed)) {
             self.shared.reschedule.store(true, Ordering::Relaxed);
         }
         r
