@@ -1,0 +1,156 @@
+//! The port adapters of the chipset's devices: each access reaches the
+//! device at the clock's time and then samples the interrupt lines again.
+
+use super::{lock, IsaDevices, Shared, FPU_IRQ};
+use crate::clock::Clock;
+use crate::pio::PortDevice;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+/// Port 0xF0.
+pub(super) struct FpuErrorPort {
+    pub(super) shared: Arc<Shared>,
+}
+
+impl PortDevice for FpuErrorPort {
+    fn name(&self) -> &str {
+        "fpu-error"
+    }
+    fn read(&mut self, _offset: u16, _size: u32) -> u32 {
+        0xffff_ffff
+    }
+    fn write(&mut self, _offset: u16, _size: u32, _value: u32) {
+        let mut pic = lock(&self.shared.pic);
+        pic.set_irq(FPU_IRQ, false);
+        self.shared.refresh_intr(&pic);
+        if self.shared.ferr.load(Ordering::Relaxed) {
+            self.shared.ignne.store(true, Ordering::Relaxed);
+        }
+        self.shared.reschedule.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Which device an `IsaPorts` adapter reaches.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Which {
+    Rtc,
+    Com(usize),
+}
+
+/// The ports of the RTC (0x70, 0x71) or of a COM port (base..base + 8):
+/// byte accesses (a wider access split as the ISA bus splits it); after
+/// each, the lines are sampled again, and a raised INTR or a moved next
+/// event asks for a new schedule.
+pub(super) struct IsaPorts {
+    pub(super) which: Which,
+    pub(super) shared: Arc<Shared>,
+    pub(super) clock: Clock,
+}
+
+impl IsaPorts {
+    fn access<R>(&mut self, f: impl FnOnce(&mut IsaDevices, u64) -> R) -> R {
+        let now = self.clock.now_ns();
+        let (r, moved) = {
+            let mut isa = lock(&self.shared.isa);
+            let before = isa.next_event(now);
+            let r = f(&mut isa, now);
+            (r, isa.next_event(now) != before)
+        };
+        let was = self.shared.intr.load(Ordering::Relaxed);
+        self.shared.refresh_lines(now);
+        if moved || (!was && self.shared.intr.load(Ordering::Relaxed)) {
+            self.shared.reschedule.store(true, Ordering::Relaxed);
+        }
+        r
+    }
+}
+
+impl PortDevice for IsaPorts {
+    fn name(&self) -> &str {
+        match self.which {
+            Which::Rtc => "rtc",
+            Which::Com(0) => "com1",
+            Which::Com(_) => "com2",
+        }
+    }
+
+    fn read(&mut self, offset: u16, size: u32) -> u32 {
+        let which = self.which;
+        self.access(|isa, now| match which {
+            Which::Rtc => crate::pio::read_bytes(offset, size, 2, |o| {
+                isa.rtc.read(crate::devices::rtc::INDEX_PORT + o, now)
+            }),
+            Which::Com(i) => crate::pio::read_bytes(offset, size, 8, |o| isa.com[i].read(o, now)),
+        })
+    }
+
+    fn write(&mut self, offset: u16, size: u32, value: u32) {
+        let which = self.which;
+        self.access(|isa, now| match which {
+            Which::Rtc => crate::pio::write_bytes(offset, size, 2, value, |o, b| {
+                isa.rtc.write(crate::devices::rtc::INDEX_PORT + o, b, now)
+            }),
+            Which::Com(i) => {
+                crate::pio::write_bytes(offset, size, 8, value, |o, b| isa.com[i].write(o, b, now))
+            }
+        })
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self.which {
+            Which::Rtc => Ok(()),
+            Which::Com(i) => lock(&self.shared.isa).com[i].flush(),
+        }
+    }
+}
+
+/// A port adapter that asks for a new schedule after every write.
+pub(super) struct Rescheduling<D> {
+    pub(super) inner: D,
+    pub(super) shared: Arc<Shared>,
+}
+
+impl<D: PortDevice> PortDevice for Rescheduling<D> {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+    fn read(&mut self, offset: u16, size: u32) -> u32 {
+        self.inner.read(offset, size)
+    }
+    fn write(&mut self, offset: u16, size: u32, value: u32) {
+        self.inner.write(offset, size, value);
+        self.shared.reschedule.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Two ports of the PIC (master, slave or ELCR); byte accesses of
+/// consecutive ports for a wider access, as the ISA bus splits them.
+pub(super) struct PicPorts {
+    pub(super) base: u16,
+    pub(super) shared: Arc<Shared>,
+}
+
+impl PortDevice for PicPorts {
+    fn name(&self) -> &str {
+        match self.base {
+            0x20 => "pic-master",
+            0xa0 => "pic-slave",
+            _ => "elcr",
+        }
+    }
+
+    fn read(&mut self, offset: u16, size: u32) -> u32 {
+        let mut pic = lock(&self.shared.pic);
+        let v = crate::pio::read_bytes(offset, size, 2, |o| pic.read(self.base + o));
+        // (A poll read acknowledges.)
+        self.shared.refresh_intr(&pic);
+        v
+    }
+
+    fn write(&mut self, offset: u16, size: u32, value: u32) {
+        let mut pic = lock(&self.shared.pic);
+        crate::pio::write_bytes(offset, size, 2, value, |o, b| pic.write(self.base + o, b));
+        self.shared.refresh_intr(&pic);
+        self.shared.reschedule.store(true, Ordering::Relaxed);
+    }
+}
