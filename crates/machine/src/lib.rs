@@ -83,6 +83,10 @@ pub enum RunExit {
     Unsupported(&'static str),
     /// The step limit given to `run` was reached.
     InstructionLimit,
+    /// The guest asked for a system reset (the 8042's reset line, port
+    /// 0x92 or 0xCF9); xlat stops instead of rebooting (as QEMU with
+    /// `-no-reboot`).
+    Reset,
 }
 
 impl fmt::Display for RunExit {
@@ -97,6 +101,9 @@ impl fmt::Display for RunExit {
             RunExit::TripleFault => f.write_str("triple fault (shutdown)"),
             RunExit::Unsupported(why) => write!(f, "unsupported: {why}"),
             RunExit::InstructionLimit => f.write_str("instruction limit reached"),
+            RunExit::Reset => {
+                f.write_str("the guest asked for a system reset (xlat does not reboot)")
+            }
         }
     }
 }
@@ -431,6 +438,9 @@ impl Machine {
             self.steps += slice.steps;
             if let Some(v) = self.exit.take() {
                 return RunExit::DebugExit(v);
+            }
+            if self.bus.chipset.reset_requested() {
+                return RunExit::Reset;
             }
             match slice.end {
                 SliceEnd::Budget => {}

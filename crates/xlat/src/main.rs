@@ -42,6 +42,9 @@ mod status {
     pub const TRIPLE_FAULT: u8 = 4;
     /// `--max-insns` exhausted.
     pub const LIMIT: u8 = 5;
+    /// The guest asked for a system reset; xlat does not reboot (QEMU's
+    /// `-no-reboot` exits 0 there too).
+    pub const RESET: u8 = 0;
     /// Internal error: a host fault in translated code or on a guard page
     /// of guest memory. Set by `guestmem::fault`'s signal handler, which
     /// prints one `xlat: internal error: ...` line and exits at once.
@@ -291,6 +294,7 @@ fn run(args: &RunArgs) -> ExitCode {
         RunExit::TripleFault => status::TRIPLE_FAULT,
         RunExit::Unsupported(_) => status::UNSUPPORTED,
         RunExit::InstructionLimit => status::LIMIT,
+        RunExit::Reset => status::RESET,
     };
     let what = match exit {
         RunExit::Halted => {

@@ -109,6 +109,7 @@ pub fn exit_code(exit: &RunExit) -> u8 {
         RunExit::TripleFault => status::TRIPLE_FAULT,
         RunExit::Unsupported(_) => status::UNSUPPORTED,
         RunExit::InstructionLimit => status::LIMIT,
+        RunExit::Reset => status::RESET,
     }
 }
 

@@ -1,4 +1,4 @@
-//! The local APIC's register page on the MMIO bus.
+//! The local APIC's and the I/O APIC's register pages on the MMIO bus.
 
 use super::{lock, Shared};
 use crate::clock::Clock;
@@ -42,8 +42,34 @@ impl MmioDevice for LapicMmio {
     fn write(&mut self, offset: u64, data: &[u8]) {
         let message = self.access(|l, now| l.write(offset, data, now));
         match message {
-            // No I/O APIC on the bus yet, no other processor.
-            Some(BusMessage::Eoi(_) | BusMessage::Ipi(_)) | None => {}
+            Some(BusMessage::Eoi(vector)) => self.shared.broadcast_eoi(vector),
+            // No other processor.
+            Some(BusMessage::Ipi(_)) | None => {}
+        }
+    }
+}
+
+/// The I/O APIC's registers on the MMIO bus. A write can send messages
+/// (an unmasked asserted level pin, say): they go to the local APIC at
+/// once, and a raised INTR ends the slice.
+pub(super) struct IoApicMmio {
+    pub(super) shared: Arc<Shared>,
+}
+
+impl MmioDevice for IoApicMmio {
+    fn name(&self) -> &str {
+        "ioapic"
+    }
+    fn read(&mut self, offset: u64, data: &mut [u8]) {
+        lock(&self.shared.ioapic).read(offset, data);
+    }
+    fn write(&mut self, offset: u64, data: &[u8]) {
+        let was = self.shared.intr.load(Ordering::Relaxed);
+        let mut io = lock(&self.shared.ioapic);
+        io.write(offset, data);
+        self.shared.route(&mut io);
+        if !was && self.shared.intr.load(Ordering::Relaxed) {
+            self.shared.reschedule.store(true, Ordering::Relaxed);
         }
     }
 }

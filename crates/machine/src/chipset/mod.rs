@@ -1,7 +1,12 @@
 //! The interrupt wiring of the PC's chipset: the 8254's OUT 0 on IRQ 0 of
 //! the 8259A pair, whose INT output is the processor's INTR line; the
 //! MC146818A RTC on IRQ 8, COM1 (0x3F8) on IRQ 4 and COM2 (0x2F8) on IRQ 3,
-//! as on QEMU's `pc`.
+//! the 8042 on IRQ 1 and 12, as on QEMU's `pc`; every ISA line also goes
+//! to the I/O APIC (IRQ n on pin n, IRQ 0 on pin 2, as QEMU wires it and
+//! its MADT says), whose messages go to the local APIC, whose EOIs come
+//! back. The PIC's INT is the local APIC's LINT0; the processor's INTR is
+//! the local APIC's output. The 8042's output port, port 0x92 and the
+//! PIIX3's reset control register (0xCF9) can ask for a system reset.
 //!
 //! Device interrupt outputs are levels the chipset samples
 //! ([`Chipset::update`], and after every access to one of these devices,
@@ -34,9 +39,13 @@
 //! instruction takes no lock.
 
 use crate::clock::Clock;
+use crate::devices::ioapic::{self, IoApic};
 use crate::devices::lapic::Pending;
+use crate::devices::lapic::{self as lapic_dev, Destination};
 use crate::devices::pic::{ELCR_PORTS, MASTER_PORTS, SLAVE_PORTS};
-use crate::devices::{Lapic, LapicConfig, Pic, Pit, PitPorts, Rtc, Uart};
+use crate::devices::{
+    Lapic, LapicConfig, Pic, Pit, PitPorts, ResetControl, Rtc, SystemControlA, Uart, I8042,
+};
 use crate::mmio::{MmioBus, MmioError};
 use crate::pio::{PioError, PortBus};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -47,6 +56,12 @@ struct IsaDevices {
     rtc: Rtc,
     /// COM1, COM2.
     com: [Uart; 2],
+    /// The keyboard controller with its keyboard and mouse.
+    kbc: I8042,
+    /// Port 0x92, "system control port A" (fast A20, fast reset).
+    port92: SystemControlA,
+    /// 0xCF9, the PIIX3's reset control register.
+    cf9: ResetControl,
 }
 
 impl std::fmt::Debug for IsaDevices {
@@ -62,10 +77,29 @@ impl IsaDevices {
             self.rtc.next_event(now),
             self.com[0].next_event(now),
             self.com[1].next_event(now),
+            self.kbc.next_event(now),
         ]
         .into_iter()
         .flatten()
         .min()
+    }
+
+    /// Did the guest ask for a system reset (8042 output port bit 0 or a
+    /// pulse command, port 0x92 bit 0, 0xCF9)?
+    fn reset_requested(&self) -> bool {
+        self.kbc.reset_requested()
+            || self.port92.reset_requested()
+            || self.cf9.reset_requested().is_some()
+    }
+}
+
+/// The I/O APIC pin of ISA IRQ `irq` (QEMU's `pc`; the MADT's interrupt
+/// source override says the same for IRQ 0).
+pub fn ioapic_pin(irq: u8) -> u8 {
+    if irq == 0 {
+        2
+    } else {
+        irq
     }
 }
 
@@ -97,6 +131,7 @@ struct Shared {
     isa: Mutex<IsaDevices>,
     /// The processor's local APIC: the PIC's INT is its LINT0.
     lapic: Mutex<Lapic>,
+    ioapic: Mutex<IoApic>,
     pit: Arc<Mutex<Pit>>,
     /// The PIC's INT output as of its last change.
     intr: AtomicBool,
@@ -129,24 +164,84 @@ impl Shared {
         self.intr.store(want, Ordering::Relaxed);
     }
 
-    /// Sample every device line at `now` into the PIC (IRQ 13 is the
-    /// FERR# latch's, set apart).
+    /// Sample every device line at `now` into the PIC and the I/O APIC
+    /// (IRQ 13 is the FERR# latch's, set apart).
     fn refresh_lines(&self, now: u64) {
         let out0 = lock(&self.pit).out(0, now);
         let levels = {
             let isa = lock(&self.isa);
             [
                 (0, out0),
+                (1, isa.kbc.irq1(now)),
                 (COM_PORTS[1].1, isa.com[1].irq(now)),
                 (COM_PORTS[0].1, isa.com[0].irq(now)),
                 (crate::devices::rtc::IRQ, isa.rtc.irq(now)),
+                (12, isa.kbc.irq12(now)),
             ]
         };
-        let mut pic = lock(&self.pic);
-        for (irq, level) in levels {
-            pic.set_irq(irq, level);
+        {
+            let mut pic = lock(&self.pic);
+            for (irq, level) in levels {
+                pic.set_irq(irq, level);
+            }
+            self.refresh_intr(&pic);
         }
-        self.refresh_intr(&pic);
+        let mut io = lock(&self.ioapic);
+        for (irq, level) in levels {
+            io.set_irq(ioapic_pin(irq), level);
+        }
+        self.route(&mut io);
+    }
+
+    /// Hand the I/O APIC's messages to the local APIC (the one processor
+    /// takes those addressed to it).
+    fn route(&self, io: &mut IoApic) {
+        if !io.has_delivery() {
+            return;
+        }
+        let mut lapic = lock(&self.lapic);
+        while let Some(d) = io.take_delivery() {
+            let dest = match d.dest_mode {
+                ioapic::DestMode::Physical => Destination::Physical(d.dest),
+                ioapic::DestMode::Logical => Destination::Logical(d.dest),
+            };
+            if !lapic.matches(dest) {
+                continue;
+            }
+            let mode = match d.mode {
+                ioapic::DeliveryMode::Fixed => lapic_dev::DeliveryMode::Fixed,
+                ioapic::DeliveryMode::LowestPriority => lapic_dev::DeliveryMode::LowestPriority,
+                ioapic::DeliveryMode::Smi => lapic_dev::DeliveryMode::Smi,
+                ioapic::DeliveryMode::Nmi => lapic_dev::DeliveryMode::Nmi,
+                ioapic::DeliveryMode::Init => lapic_dev::DeliveryMode::Init,
+                ioapic::DeliveryMode::ExtInt => lapic_dev::DeliveryMode::ExtInt,
+            };
+            let trigger = match d.trigger {
+                ioapic::Trigger::Edge => lapic_dev::Trigger::Edge,
+                ioapic::Trigger::Level => lapic_dev::Trigger::Level,
+            };
+            lapic.deliver(mode, d.vector, trigger);
+        }
+        self.refresh_core(&lapic);
+    }
+
+    /// The FERR# latch's IRQ 13, on the PIC and the I/O APIC.
+    fn set_fpu_irq(&self, level: bool) {
+        {
+            let mut pic = lock(&self.pic);
+            pic.set_irq(FPU_IRQ, level);
+            self.refresh_intr(&pic);
+        }
+        let mut io = lock(&self.ioapic);
+        io.set_irq(ioapic_pin(FPU_IRQ), level);
+        self.route(&mut io);
+    }
+
+    /// A level-triggered vector's EOI, broadcast by the local APIC.
+    fn broadcast_eoi(&self, vector: u8) {
+        let mut io = lock(&self.ioapic);
+        io.eoi(vector);
+        self.route(&mut io);
     }
 }
 
@@ -176,8 +271,12 @@ impl Chipset {
             isa: Mutex::new(IsaDevices {
                 rtc,
                 com: [Uart::new(com1), Uart::new(com2)],
+                kbc: I8042::new(),
+                port92: SystemControlA::new(),
+                cf9: ResetControl::new(),
             }),
             lapic: Mutex::new(Lapic::new(LapicConfig::default())),
+            ioapic: Mutex::new(IoApic::new()),
             pit: pit.clone(),
             intr: AtomicBool::new(false),
             reschedule: AtomicBool::new(false),
@@ -236,6 +335,29 @@ impl Chipset {
                 clock: chipset.clock.clone(),
             }),
         )?;
+        mmio.insert(
+            IOAPIC_BASE,
+            0x1000,
+            Box::new(IoApicMmio {
+                shared: chipset.shared.clone(),
+            }),
+        )?;
+        for (port, which) in [
+            (0x60, Which::Kbc(0x60)),
+            (0x64, Which::Kbc(0x64)),
+            (0x92, Which::Port92),
+            (0xcf9, Which::ResetControl),
+        ] {
+            ports.insert(
+                port,
+                1,
+                Box::new(IsaPorts {
+                    which,
+                    shared: chipset.shared.clone(),
+                    clock: chipset.clock.clone(),
+                }),
+            )?;
+        }
         ports.insert(
             FPU_ERROR_PORT,
             1,
@@ -355,10 +477,10 @@ impl Chipset {
     }
 
     /// Can a future device event interrupt the processor: the local
-    /// APIC's timer, or a line with timed events (IRQ 0, 3, 4, 8)
-    /// unmasked at the PIC (a slave line also needs the cascade input)?
-    /// (A halted processor with IF = 1 then waits for the next event;
-    /// otherwise nothing can wake it.)
+    /// APIC's timer, or a line with timed events (IRQ 0, 1, 3, 4, 8, 12)
+    /// unmasked at the PIC (a slave line also needs the cascade input) or
+    /// at its I/O APIC pin? (A halted processor with IF = 1 then waits for
+    /// the next event; otherwise nothing can wake it.)
     pub fn timer_can_interrupt(&self) -> bool {
         if lock(&self.shared.lapic)
             .next_event(self.clock.now_ns())
@@ -368,16 +490,26 @@ impl Chipset {
         }
         let s = lock(&self.shared.pic).state();
         let (m, sl) = (s.master.imr, s.slave.imr);
+        let redirection = lock(&self.shared.ioapic).state().redirection;
         let open = |irq: u8| {
-            if irq < 8 {
+            let pic = if irq < 8 {
                 m & (1 << irq) == 0
             } else {
                 m & (1 << crate::devices::pic::CASCADE_IR) == 0 && sl & (1 << (irq - 8)) == 0
-            }
+            };
+            let pin = usize::from(ioapic_pin(irq));
+            pic || redirection.get(pin).is_some_and(|e| e & IOAPIC_MASKED == 0)
         };
-        [0, COM_PORTS[1].1, COM_PORTS[0].1, crate::devices::rtc::IRQ]
-            .into_iter()
-            .any(open)
+        [
+            0,
+            1,
+            COM_PORTS[1].1,
+            COM_PORTS[0].1,
+            crate::devices::rtc::IRQ,
+            12,
+        ]
+        .into_iter()
+        .any(open)
     }
 
     /// Host input for COM port `i` (0 = COM1) at the current time: the
@@ -416,14 +548,18 @@ impl Chipset {
     pub fn set_ferr(&self, asserted: bool) {
         let was = self.shared.ferr.swap(asserted, Ordering::Relaxed);
         if asserted && !was {
-            let mut pic = lock(&self.shared.pic);
-            pic.set_irq(FPU_IRQ, true);
-            self.shared.refresh_intr(&pic);
+            self.shared.set_fpu_irq(true);
             self.shared.reschedule.store(true, Ordering::Relaxed);
         }
         if !asserted {
             self.shared.ignne.store(false, Ordering::Relaxed);
         }
+    }
+
+    /// Did the guest ask for a system reset (the 8042, port 0x92,
+    /// 0xCF9)?
+    pub fn reset_requested(&self) -> bool {
+        lock(&self.shared.isa).reset_requested()
     }
 
     /// The processor's IGNNE# input.
@@ -452,6 +588,10 @@ pub const FPU_ERROR_PORT: u16 = 0xf0;
 
 /// Where the local APIC's register page is after reset (IA32_APIC_BASE).
 pub const LAPIC_BASE: u64 = 0xfee0_0000;
+/// The I/O APIC's registers (QEMU's `pc`, and its MADT).
+pub const IOAPIC_BASE: u64 = 0xfec0_0000;
+/// A redirection entry's mask bit.
+const IOAPIC_MASKED: u64 = 1 << 16;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ChipsetError {
@@ -464,7 +604,7 @@ pub enum ChipsetError {
 mod apic;
 mod ports;
 
-use apic::LapicMmio;
+use apic::{IoApicMmio, LapicMmio};
 use ports::{FpuErrorPort, IsaPorts, PicPorts, Rescheduling, Which};
 
 #[cfg(test)]

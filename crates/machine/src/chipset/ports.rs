@@ -1,7 +1,7 @@
 //! The port adapters of the chipset's devices: each access reaches the
 //! device at the clock's time and then samples the interrupt lines again.
 
-use super::{lock, IsaDevices, Shared, FPU_IRQ};
+use super::{lock, IsaDevices, Shared};
 use crate::clock::Clock;
 use crate::pio::PortDevice;
 use std::sync::atomic::Ordering;
@@ -20,9 +20,7 @@ impl PortDevice for FpuErrorPort {
         0xffff_ffff
     }
     fn write(&mut self, _offset: u16, _size: u32, _value: u32) {
-        let mut pic = lock(&self.shared.pic);
-        pic.set_irq(FPU_IRQ, false);
-        self.shared.refresh_intr(&pic);
+        self.shared.set_fpu_irq(false);
         if self.shared.ferr.load(Ordering::Relaxed) {
             self.shared.ignne.store(true, Ordering::Relaxed);
         }
@@ -35,6 +33,10 @@ impl PortDevice for FpuErrorPort {
 pub(super) enum Which {
     Rtc,
     Com(usize),
+    /// The 8042 at this port (0x60 or 0x64).
+    Kbc(u16),
+    Port92,
+    ResetControl,
 }
 
 /// The ports of the RTC (0x70, 0x71) or of a COM port (base..base + 8):
@@ -50,15 +52,15 @@ pub(super) struct IsaPorts {
 impl IsaPorts {
     fn access<R>(&mut self, f: impl FnOnce(&mut IsaDevices, u64) -> R) -> R {
         let now = self.clock.now_ns();
-        let (r, moved) = {
+        let (r, moved, reset) = {
             let mut isa = lock(&self.shared.isa);
             let before = isa.next_event(now);
             let r = f(&mut isa, now);
-            (r, isa.next_event(now) != before)
+            (r, isa.next_event(now) != before, isa.reset_requested())
         };
         let was = self.shared.intr.load(Ordering::Relaxed);
         self.shared.refresh_lines(now);
-        if moved || (!was && self.shared.intr.load(Ordering::Relaxed)) {
+        if moved || reset || (!was && self.shared.intr.load(Ordering::Relaxed)) {
             self.shared.reschedule.store(true, Ordering::Relaxed);
         }
         r
@@ -71,6 +73,9 @@ impl PortDevice for IsaPorts {
             Which::Rtc => "rtc",
             Which::Com(0) => "com1",
             Which::Com(_) => "com2",
+            Which::Kbc(_) => "i8042",
+            Which::Port92 => "port92",
+            Which::ResetControl => "reset-control",
         }
     }
 
@@ -81,6 +86,11 @@ impl PortDevice for IsaPorts {
                 isa.rtc.read(crate::devices::rtc::INDEX_PORT + o, now)
             }),
             Which::Com(i) => crate::pio::read_bytes(offset, size, 8, |o| isa.com[i].read(o, now)),
+            Which::Kbc(port) => {
+                crate::pio::read_bytes(offset, size, 1, |_| isa.kbc.read(port, now))
+            }
+            Which::Port92 => crate::pio::read_bytes(offset, size, 1, |_| isa.port92.read()),
+            Which::ResetControl => crate::pio::read_bytes(offset, size, 1, |_| isa.cf9.read()),
         })
     }
 
@@ -93,13 +103,22 @@ impl PortDevice for IsaPorts {
             Which::Com(i) => {
                 crate::pio::write_bytes(offset, size, 8, value, |o, b| isa.com[i].write(o, b, now))
             }
+            Which::Kbc(port) => {
+                crate::pio::write_bytes(offset, size, 1, value, |_, b| isa.kbc.write(port, b, now))
+            }
+            Which::Port92 => {
+                crate::pio::write_bytes(offset, size, 1, value, |_, b| isa.port92.write(b))
+            }
+            Which::ResetControl => {
+                crate::pio::write_bytes(offset, size, 1, value, |_, b| isa.cf9.write(b))
+            }
         })
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
         match self.which {
-            Which::Rtc => Ok(()),
             Which::Com(i) => lock(&self.shared.isa).com[i].flush(),
+            _ => Ok(()),
         }
     }
 }
