@@ -244,6 +244,12 @@ pub struct MachineConfig {
     pub serial: Box<dyn Write + Send>,
     /// The RTC's wall-clock time at virtual time 0, Unix seconds.
     pub rtc_base: i64,
+    /// Time follows the host's clock instead of the instruction count
+    /// (`clock::Clock::host`).
+    pub host_clock: bool,
+    /// Bytes for COM1 from the host (e.g. a thread reading stdin); the
+    /// channel's closing is the input's end.
+    pub serial_input: Option<std::sync::mpsc::Receiver<Vec<u8>>>,
 }
 
 impl fmt::Debug for MachineConfig {
@@ -256,6 +262,8 @@ impl fmt::Debug for MachineConfig {
             .field("tcache_bytes", &self.tcache_bytes)
             .field("cpu", &self.cpu.name)
             .field("rtc_base", &self.rtc_base)
+            .field("host_clock", &self.host_clock)
+            .field("serial_input", &self.serial_input.is_some())
             .finish()
     }
 }
@@ -274,6 +282,8 @@ impl MachineConfig {
             cpu: &cpu_model::model::XLAT,
             serial: Box::new(std::io::stdout()),
             rtc_base: DEFAULT_RTC_BASE,
+            host_clock: false,
+            serial_input: None,
         }
     }
 }
@@ -297,7 +307,28 @@ pub struct Machine {
     /// Steps taken by every `run` so far (instructions executed or faulted,
     /// events delivered).
     steps: u64,
+    /// Host input for COM1.
+    input: Option<SerialInput>,
 }
+
+/// Host bytes on their way to COM1: taken from the channel as the UART's
+/// receiver has room (at most `INPUT_BUFFER` held here, so a guest that
+/// never reads cannot make the host buffer without bound; the channel
+/// is bounded by its sender).
+#[derive(Debug)]
+struct SerialInput {
+    rx: std::sync::mpsc::Receiver<Vec<u8>>,
+    held: std::collections::VecDeque<u8>,
+    closed: bool,
+}
+
+/// Host input bytes held for COM1 at most.
+const INPUT_BUFFER: usize = 1 << 16;
+
+/// Steps in a slice under the host clock, at most: device events are
+/// seen at slice ends, so this bounds their lateness (about a
+/// millisecond at the translator's speed).
+const HOST_SLICE: u64 = 200_000;
 
 impl Machine {
     pub fn new(config: MachineConfig) -> Result<Machine, MachineError> {
@@ -314,7 +345,11 @@ impl Machine {
             devices::debug_exit::LEN,
             Box::new(DebugExit::new(exit.clone())),
         )?;
-        let clock = clock::Clock::new();
+        let clock = if config.host_clock {
+            clock::Clock::host()
+        } else {
+            clock::Clock::new()
+        };
         let cmos = devices::cmos_image(&devices::CmosConfig {
             ram_below_4g: config.memory.bytes(),
             ram_above_4g: 0,
@@ -360,6 +395,11 @@ impl Machine {
             engine: config.engine,
             exit,
             steps: 0,
+            input: config.serial_input.map(|rx| SerialInput {
+                rx,
+                held: std::collections::VecDeque::new(),
+                closed: false,
+            }),
         })
     }
 
@@ -385,37 +425,112 @@ impl Machine {
             || (self.cpu.state.rflags & cpu_model::flags::IF != 0 && self.bus.interrupt_pending())
     }
 
-    /// Halted with nothing to wake the processor now: skip the clock to
-    /// the next device event that may (IF = 1 and the timer unmasked),
-    /// advancing the TSC alike; false if there is none.
-    fn wait_for_event(&mut self) -> bool {
-        if self.cpu.state.rflags & cpu_model::flags::IF == 0
-            || !self.bus.chipset.timer_can_interrupt()
-        {
-            return false;
-        }
-        let Some(t) = self.bus.chipset.next_event() else {
-            return false;
+    /// Move host input into COM1 as far as its receiver takes it.
+    fn feed_serial(&mut self) {
+        let Some(input) = self.input.as_mut() else {
+            return;
         };
-        let d = self.bus.clock.skip_to(t);
-        let tsc = &mut self.cpu.state.msr.tsc_offset;
-        *tsc = tsc.wrapping_add(d);
+        while input.held.len() < INPUT_BUFFER {
+            match input.rx.try_recv() {
+                Ok(bytes) => input.held.extend(bytes),
+                Err(std::sync::mpsc::TryRecvError::Empty) => break,
+                Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                    input.closed = true;
+                    break;
+                }
+            }
+        }
+        let (a, _) = input.held.as_slices();
+        if !a.is_empty() {
+            let n = self.bus.chipset.serial_input(0, a);
+            input.held.drain(..n);
+        }
+    }
+
+    /// Halted with nothing to wake the processor now: wait for the next
+    /// device event that may (IF = 1 and a timed source unmasked) or for
+    /// host input. The virtual clock skips ahead to the event (advancing
+    /// the TSC alike) unless host input could come first; the host clock
+    /// really waits. False if nothing can come.
+    fn wait_for_event(&mut self) -> bool {
+        let if_set = self.cpu.state.rflags & cpu_model::flags::IF != 0;
+        let event = (if_set && self.bus.chipset.timer_can_interrupt())
+            .then(|| self.bus.chipset.next_event())
+            .flatten();
+        let input_open = if_set
+            && self.input.as_ref().is_some_and(|i| !i.closed)
+            && self.bus.chipset.serial_can_interrupt();
+        if self.bus.clock.is_host() {
+            let now = self.bus.clock.now_ns();
+            let wait = event.map(|t| std::time::Duration::from_nanos(t.saturating_sub(now)));
+            match (wait, input_open) {
+                (None, false) => return false,
+                (Some(d), false) => std::thread::sleep(d),
+                (wait, true) => self.wait_for_input(wait),
+            }
+            self.bus.chipset.update();
+            return true;
+        }
+        match (event, input_open) {
+            (Some(t), _) => {
+                let d = self.bus.clock.skip_to(t);
+                let tsc = &mut self.cpu.state.msr.tsc_offset;
+                *tsc = tsc.wrapping_add(d);
+            }
+            // Nothing in virtual time: only the host can wake the guest.
+            (None, true) => self.wait_for_input(None),
+            (None, false) => return false,
+        }
         self.bus.chipset.update();
         true
+    }
+
+    /// Block until host input arrives (or `timeout` passes, or the input
+    /// ends), and hold it for COM1.
+    fn wait_for_input(&mut self, timeout: Option<std::time::Duration>) {
+        let Some(input) = self.input.as_mut() else {
+            return;
+        };
+        let got = match timeout {
+            Some(t) => input
+                .rx
+                .recv_timeout(t)
+                .map_err(|e| matches!(e, std::sync::mpsc::RecvTimeoutError::Disconnected)),
+            None => input.rx.recv().map_err(|_| true),
+        };
+        match got {
+            Ok(bytes) => input.held.extend(bytes),
+            Err(closed) => input.closed |= closed,
+        }
+        self.feed_serial();
     }
 
     /// The clock at the processor's count, the interrupt lines at that
     /// time; the steps until the next device event (at least 1).
     fn schedule(&mut self) -> u64 {
         self.bus.clock.set_instruction_count(self.cpu.state.icount);
+        if self.bus.clock.is_host() {
+            // The TSC follows the host clock too, never going back.
+            let s = &mut self.cpu.state;
+            let now = self.bus.clock.now_ns().max(s.tsc());
+            s.msr.tsc_offset = now.wrapping_sub(s.icount);
+        }
+        self.feed_serial();
         self.bus.chipset.take_reschedule();
         self.bus.chipset.update();
         // One instruction is one nanosecond, and a step retires at most
         // one: a slice of this many steps cannot pass the event (it may
         // end before it, when steps do not retire; the next one goes on).
-        self.bus.chipset.next_event().map_or(u64::MAX, |t| {
+        // Under the host clock steps take longer than that: the slice is
+        // also cut to `HOST_SLICE`.
+        let until = self.bus.chipset.next_event().map_or(u64::MAX, |t| {
             t.saturating_sub(self.bus.clock.now_ns()).max(1)
-        })
+        });
+        if self.bus.clock.is_host() {
+            until.min(HOST_SLICE)
+        } else {
+            until
+        }
     }
 
     /// Run until an exit, or until `limit` steps (instructions executed or

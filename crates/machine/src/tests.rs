@@ -38,6 +38,8 @@ fn com1_and_rtc_answer_on_their_ports() {
             cpu: &cpu_model::model::XLAT,
             serial: Box::new(serial.clone()),
             rtc_base: DEFAULT_RTC_BASE,
+            host_clock: false,
+            serial_input: None,
         })
         .unwrap();
         assert_eq!(m.run(Some(100)), RunExit::Halted);
@@ -59,6 +61,8 @@ fn machine(code: &[u8]) -> (Machine, SharedBuf, SharedBuf) {
         cpu: &cpu_model::model::XLAT,
         serial: Box::new(std::io::sink()),
         rtc_base: DEFAULT_RTC_BASE,
+        host_clock: false,
+        serial_input: None,
     })
     .unwrap();
     (m, con, post)
@@ -438,6 +442,8 @@ fn random_images_run_alike_under_both_engines() {
                 cpu: &cpu_model::model::XLAT,
                 serial: Box::new(std::io::sink()),
                 rtc_base: DEFAULT_RTC_BASE,
+                host_clock: false,
+                serial_input: None,
             })
             .unwrap();
             let exit = m.run(Some(40_000));
@@ -449,4 +455,66 @@ fn random_images_run_alike_under_both_engines() {
         assert!(a.2 == b.2, "round {round}: state");
         assert_eq!(a.3, b.3, "round {round}: debug console");
     }
+}
+
+/// COM1 input from the host: a guest that sleeps in HLT with COM1's
+/// received-data interrupt on IRQ 4 echoes every byte and stops at `q`.
+/// Under the virtual clock with no timer running, the halted machine
+/// waits for the host's bytes (arriving later, from another thread); the
+/// echo is the input, under both engines, with the same instruction count.
+#[test]
+fn com1_input_wakes_a_halted_guest_and_is_echoed() {
+    // test-roms-style source, assembled with nasm -f bin (org 0 at
+    // 0900:0000): IVT[0x0C] -> handler; PIC base 8 with only IRQ 4; the
+    // local APIC off (LINT0 = INTR); COM1 8N1 with IER = 1 and OUT2;
+    // `again: sti; hlt; cmp bl,'q'; jne again; cli; hlt`; the handler reads
+    // RBR into BL, writes it back to THR, sends the PIC an EOI, IRET.
+    #[rustfmt::skip]
+    let code: [u8; 95] = [
+        0xfa, 0x31, 0xc0, 0x8e, 0xd8, 0xc7, 0x06, 0x30, 0x00, 0x4f, 0x00, 0xc7, 0x06, 0x32,
+        0x00, 0x00, 0x09, 0xb0, 0x11, 0xe6, 0x20, 0xb0, 0x08, 0xe6, 0x21, 0xb0, 0x04, 0xe6,
+        0x21, 0xb0, 0x01, 0xe6, 0x21, 0xb0, 0xef, 0xe6, 0x21, 0x66, 0xb9, 0x1b, 0x00, 0x00,
+        0x00, 0x0f, 0x32, 0x80, 0xe4, 0xf7, 0x0f, 0x30, 0xba, 0xfb, 0x03, 0xb0, 0x03, 0xee,
+        0xba, 0xf9, 0x03, 0xb0, 0x01, 0xee, 0xba, 0xfc, 0x03, 0xb0, 0x08, 0xee, 0x31, 0xdb,
+        0xfb, 0xf4, 0x80, 0xfb, 0x71, 0x75, 0xf9, 0xfa, 0xf4, 0x50, 0x52, 0xba, 0xf8, 0x03,
+        0xec, 0x88, 0xc3, 0xee, 0xb0, 0x20, 0xe6, 0x20, 0x5a, 0x58, 0xcf,
+    ];
+    let mut results = Vec::new();
+    for engine in [Engine::Interp, Engine::Jit] {
+        let serial = SharedBuf::default();
+        let (tx, rx) = std::sync::mpsc::sync_channel(4);
+        let mut m = Machine::new(MachineConfig {
+            memory: MemorySize::new(1 << 20).unwrap(),
+            bios: bios_with(&[]),
+            debugcon: Box::new(std::io::sink()),
+            post_log: None,
+            engine,
+            tcache_bytes: 1 << 20,
+            cpu: &cpu_model::model::XLAT,
+            serial: Box::new(serial.clone()),
+            rtc_base: DEFAULT_RTC_BASE,
+            host_clock: false,
+            serial_input: Some(rx),
+        })
+        .unwrap();
+        m.cpu.state.rip = 0;
+        let cs = m.cpu.state.segment_mut(cpu_model::state::SegReg::Cs);
+        cs.base = 0x9000;
+        cs.selector = 0x900;
+        m.cpu.state.segment_mut(cpu_model::state::SegReg::Ss).base = 0x7000;
+        m.cpu.state.gpr[4] = 0xfffe;
+        m.bus.memory.ram_mut()[0x9000..0x9000 + code.len()].copy_from_slice(&code);
+        let sender = std::thread::spawn(move || {
+            for chunk in [&b"he"[..], b"llo", b"q"] {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                tx.send(chunk.to_vec()).unwrap();
+            }
+        });
+        assert_eq!(m.run(Some(100_000)), RunExit::Halted, "{engine:?}");
+        sender.join().unwrap();
+        m.flush().unwrap();
+        assert_eq!(serial.contents(), b"helloq", "{engine:?}");
+        results.push(m.cpu.state.icount);
+    }
+    assert_eq!(results[0], results[1], "the engines differ");
 }

@@ -12,6 +12,7 @@
 //! during or after the run ([`output`]) makes the status 74
 //! (`status::IO_ERROR`), said once in the last stderr line.
 
+mod console;
 mod cpu;
 mod diff;
 mod output;
@@ -106,6 +107,12 @@ impl From<EngineArg> for Engine {
     }
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum ClockArg {
+    Virtual,
+    Host,
+}
+
 #[derive(Debug, clap::Args)]
 struct RunArgs {
     /// BIOS image: mapped to end at 0xFFFFFFFF, its last 128 KiB also below
@@ -120,6 +127,11 @@ struct RunArgs {
     /// stdout.
     #[arg(long, value_name = "FILE")]
     serial: Option<PathBuf>,
+    /// Time: `virtual` (one nanosecond per instruction, skipped ahead
+    /// while halted: runs repeat exactly) or `host` (the host's clock:
+    /// for interactive guests).
+    #[arg(long, value_enum, default_value_t = ClockArg::Virtual)]
+    clock: ClockArg,
     /// Write every POST code (ports 0x80, 0x190) to FILE, one line each:
     /// `port=0x80 value=0x12`.
     #[arg(long, value_name = "FILE")]
@@ -201,6 +213,8 @@ struct Setup {
     outputs: Vec<Output>,
     /// Where `--stats-json` goes.
     stats_json: Option<Sink<File>>,
+    /// Stdin feeding COM1 (with `--serial` unset): puts the terminal back.
+    _console: Option<console::Console>,
 }
 
 /// Read the BIOS, open every output and build the machine: everything
@@ -219,6 +233,14 @@ fn build(args: &RunArgs, cpu: &'static cpu_model::CpuModel) -> Result<Setup, Set
             let (out, sink) = Output::stdout("debug-console output");
             outputs.push(out);
             Box::new(sink)
+        }
+    };
+    // COM1 on the terminal: its input too.
+    let (console, serial_input) = match &args.serial {
+        Some(_) => (None, None),
+        None => {
+            let (c, rx) = console::start();
+            (Some(c), Some(rx))
         }
     };
     let serial: Box<dyn Write + Send> = match &args.serial {
@@ -259,11 +281,14 @@ fn build(args: &RunArgs, cpu: &'static cpu_model::CpuModel) -> Result<Setup, Set
         cpu,
         serial,
         rtc_base: machine::DEFAULT_RTC_BASE,
+        host_clock: args.clock == ClockArg::Host,
+        serial_input,
     })?;
     Ok(Setup {
         machine,
         outputs,
         stats_json,
+        _console: console,
     })
 }
 
@@ -277,6 +302,7 @@ fn run(args: &RunArgs) -> ExitCode {
         machine: mut m,
         outputs,
         stats_json,
+        _console,
     } = match build(args, cpu) {
         Ok(setup) => setup,
         Err(e) => {

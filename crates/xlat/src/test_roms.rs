@@ -182,6 +182,8 @@ pub fn run_rom(
         cpu,
         serial: Box::new(std::io::sink()),
         rtc_base: machine::DEFAULT_RTC_BASE,
+        host_clock: false,
+        serial_input: None,
     })
     .map_err(|e| e.to_string())?;
     let exit = m.run(Some(bound));

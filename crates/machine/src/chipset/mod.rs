@@ -488,18 +488,6 @@ impl Chipset {
         {
             return true;
         }
-        let s = lock(&self.shared.pic).state();
-        let (m, sl) = (s.master.imr, s.slave.imr);
-        let redirection = lock(&self.shared.ioapic).state().redirection;
-        let open = |irq: u8| {
-            let pic = if irq < 8 {
-                m & (1 << irq) == 0
-            } else {
-                m & (1 << crate::devices::pic::CASCADE_IR) == 0 && sl & (1 << (irq - 8)) == 0
-            };
-            let pin = usize::from(ioapic_pin(irq));
-            pic || redirection.get(pin).is_some_and(|e| e & IOAPIC_MASKED == 0)
-        };
         [
             0,
             1,
@@ -509,7 +497,33 @@ impl Chipset {
             12,
         ]
         .into_iter()
-        .any(open)
+        .any(|irq| self.irq_open(irq))
+    }
+
+    /// Could host input for COM1 interrupt the processor: its received
+    /// data interrupt enabled, OUT2 set, IRQ 4 unmasked at the PIC or the
+    /// I/O APIC?
+    pub fn serial_can_interrupt(&self) -> bool {
+        let s = lock(&self.shared.isa).com[0].state();
+        s.ier & 1 != 0 && s.mcr & 0x08 != 0 && self.irq_open(COM_PORTS[0].1)
+    }
+
+    /// Is ISA IRQ `irq` unmasked at the PIC (a slave line also needs the
+    /// cascade input) or at its I/O APIC pin?
+    fn irq_open(&self, irq: u8) -> bool {
+        let s = lock(&self.shared.pic).state();
+        let (m, sl) = (s.master.imr, s.slave.imr);
+        let pic = if irq < 8 {
+            m & (1 << irq) == 0
+        } else {
+            m & (1 << crate::devices::pic::CASCADE_IR) == 0 && sl & (1 << (irq - 8)) == 0
+        };
+        let pin = usize::from(ioapic_pin(irq));
+        pic || lock(&self.shared.ioapic)
+            .state()
+            .redirection
+            .get(pin)
+            .is_some_and(|e| e & IOAPIC_MASKED == 0)
     }
 
     /// Host input for COM port `i` (0 = COM1) at the current time: the
