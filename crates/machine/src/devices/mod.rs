@@ -8,6 +8,7 @@
 pub mod debug_exit;
 pub mod debugcon;
 pub mod lapic;
+pub mod pci;
 pub mod pic;
 pub mod pit;
 pub mod post;
@@ -17,6 +18,7 @@ pub mod uart;
 pub use debug_exit::{DebugExit, ExitSignal};
 pub use debugcon::DebugCon;
 pub use lapic::{Lapic, LapicConfig, LapicState};
+pub use pci::{DevFn, PciDevice, PciHost, PciHostState};
 pub use pic::{Pic, PicState};
 pub use pit::{Pit, PitPorts, PitState, PIT_HZ};
 pub use post::{PostCodes, PostLog};
