@@ -12,9 +12,17 @@
 //!
 //! SMRAM: bits 2:0 (C_BASE_SEG) are hardwired to 010 (the A0000–BFFFF
 //! segment), bit 7 is reserved. Setting D_LCK clears D_OPEN and makes
-//! D_OPEN, D_LCK and G_SMRAME read-only until reset (datasheet); QEMU does
-//! not implement D_LCK ("XXX: implement SMRAM.D_LOCK").
+//! both read-only; G_SMRAME and D_CLS stay writable (datasheet, as Bochs
+//! `iodev/pci.cc` quotes and implements it; later Intel hosts lock
+//! G_SMRAME too). QEMU does not implement D_LCK ("XXX: implement
+//! SMRAM.D_LOCK"). The datasheet clears D_LCK only at power-on; here any
+//! [`PciDevice::reset`] does, since the machine's reset is a full one
+//! (QEMU's system reset).
 //!
+//! The command register is QEMU's: 0000h at power-on and writable. The
+//! datasheet hardwires memory access and bus master enable to 1 (PCICMD
+//! 0006h, as Bochs has it); nothing decodes through the host bridge's own
+//! command register, so only what a guest reads differs.
 //! Reset returns PAM and SMRAM to their defaults (0 and 02h, datasheet).
 //! QEMU's i440FX has no reset handler for them, so after a guest reboot
 //! under QEMU the shadow RAM stays mapped as the firmware left it; SeaBIOS
@@ -141,8 +149,8 @@ impl PciDevice for I440fx {
         let (pam, smram) = (self.pam_registers(), self.smram());
         let effect = self.config.write(offset, data);
         if smram & SMRAM_D_LCK != 0 {
-            // Locked: only D_CLS still changes.
-            let kept = SMRAM_D_OPEN | SMRAM_D_LCK | SMRAM_G_SMRAME;
+            // Locked: D_OPEN stays 0 and D_LCK 1.
+            let kept = SMRAM_D_OPEN | SMRAM_D_LCK;
             let now = self.smram();
             self.config.set_byte(SMRAM, smram & kept | now & !kept);
         } else if self.smram() & SMRAM_D_LCK != 0 {

@@ -24,8 +24,8 @@
 //! pci_host.c`, `hw/pci/pci.c`) and Bochs (`iodev/pci.cc`) differ:
 //!
 //! * CONFIG_ADDRESS keeps bit 31 and bits 23:2; bits 30:24 (reserved) and
-//!   1:0 read 0 (§3.2.2.3.2: "read-only and must return 0's"). QEMU stores
-//!   and returns all 32 bits; Bochs keeps `value & 0x80FFFFFC`, as here.
+//!   1:0 read 0 (§3.2.2.3.2: "read-only and must return 0's"). QEMU and
+//!   Bochs store and return all 32 bits.
 //! * A byte or word access at 0xCF8..=0xCFB is not a CONFIG_ADDRESS access
 //!   (§3.2.2.3.2: "executed as normal I/O transactions on the PCI bus"):
 //!   nothing claims it, so a read returns all-ones and a write is dropped.

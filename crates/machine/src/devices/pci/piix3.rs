@@ -21,7 +21,9 @@
 //! (`pci_slot_get_pirq`: `(intx + slot - 1) & 3`), and SeaBIOS builds its
 //! $PIR and MP tables and QEMU its ACPI `_PRT` with the same formula, so
 //! firmware and the guest agree with the wiring only with this one. (Bochs
-//! wires `(slot + pin - 1) & 3`, one PIRQ further.)
+//! uses `(slot + pin - offset) & 3` with an offset per chipset, and
+//! builds its own tables to match.) Written with the pin counted from 0
+//! (INTA# = 0) the formula is the familiar `(slot + pin - 1) mod 4`.
 //!
 //! I/O APIC side: PIRQA..D are also [`pirq_gsi`] 16..19, the I/O APIC pins
 //! a PIIX3/PIIX4 board with an 82093AA wires them to and where Bochs

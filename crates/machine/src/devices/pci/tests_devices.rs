@@ -131,15 +131,15 @@ fn smram_base_segment_is_fixed_and_lock_holds_until_reset() {
     // D_LCK closes D_OPEN at once, even when written together.
     write(&mut host, h, SMRAM, 1, 0x5a);
     assert_eq!(host.host_bridge().smram(), 0x1a);
-    // Locked: D_OPEN, D_LCK, G_SMRAME no longer change; D_CLS still does.
+    // Locked: D_OPEN and D_LCK no longer change; D_CLS and G_SMRAME do.
     assert_eq!(
         write(&mut host, h, SMRAM, 1, 0x62),
         effect(h, ConfigWriteEffect::SmramChanged)
     );
-    assert_eq!(host.host_bridge().smram(), 0x3a);
+    assert_eq!(host.host_bridge().smram(), 0x32);
     write(&mut host, h, SMRAM, 1, 0x00);
-    assert_eq!(host.host_bridge().smram(), 0x1a);
-    assert_eq!(write(&mut host, h, SMRAM, 1, 0x1a), None);
+    assert_eq!(host.host_bridge().smram(), 0x12);
+    assert_eq!(write(&mut host, h, SMRAM, 1, 0x12), None);
     // A snapshot that claims open and locked is closed on restore.
     let mut s = host.state();
     s.functions[0].1[usize::from(SMRAM)] = 0xff;
