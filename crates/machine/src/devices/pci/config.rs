@@ -274,7 +274,9 @@ impl ConfigSpace {
     /// the command register's enables or a BAR.
     pub fn write(&mut self, offset: u8, data: &[u8]) -> ConfigWriteEffect {
         let command = self.command();
-        let bars = self.bytes[usize::from(BAR0)..usize::from(BAR0) + 4 * BAR_COUNT].to_vec();
+        let bar_bytes = usize::from(BAR0)..usize::from(BAR0) + 4 * BAR_COUNT;
+        let mut bars = [0u8; 4 * BAR_COUNT];
+        bars.copy_from_slice(&self.bytes[bar_bytes.clone()]);
         for (i, &v) in data.iter().enumerate() {
             let Some(at) = usize::from(offset)
                 .checked_add(i)
@@ -287,7 +289,7 @@ impl ConfigSpace {
         }
         if self.command() != command {
             ConfigWriteEffect::CommandChanged
-        } else if self.bytes[usize::from(BAR0)..usize::from(BAR0) + 4 * BAR_COUNT] != bars[..] {
+        } else if self.bytes[bar_bytes] != bars {
             ConfigWriteEffect::BarsChanged
         } else {
             ConfigWriteEffect::None

@@ -1,5 +1,5 @@
 //! The i440FX host bridge's PCI function, 00:00.0 (Intel 440FX PCIset,
-//! 82441FX PMC, datasheet 290549: "PCI Configuration Registers", PAM[6:0]
+//! 82441FX PMC, datasheet 290549: "PCI Configuration Registers", PAM0..PAM6
 //! at 59h–5Fh and SMRAM at 72h).
 //!
 //! PAM: each register holds two 4-bit fields, RE in bit 0 (4) and WE in

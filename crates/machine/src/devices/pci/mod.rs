@@ -97,6 +97,11 @@ impl DevFn {
         (device < 32 && function < 8).then_some(DevFn(device << 3 | function))
     }
 
+    /// From CONFIG_ADDRESS bits 15:8 (device in 7:3, function in 2:0).
+    pub fn from_bits(bits: u8) -> DevFn {
+        DevFn(bits)
+    }
+
     pub fn device(self) -> u8 {
         self.0 >> 3
     }

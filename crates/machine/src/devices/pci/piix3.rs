@@ -1,6 +1,6 @@
 //! The PIIX3 PCI-to-ISA bridge, function 00:01.0 (Intel 82371SB PIIX3,
 //! datasheet 290550: "PCI to ISA Bridge Configuration Registers",
-//! PIRQRC[A:D] at 60h–63h), and the INTx routing it does.
+//! PIRQRCA..PIRQRCD at 60h–63h), and the INTx routing it does.
 //!
 //! PIRQRC: bit 7 IRQROUTEN (1 = the PIRQ is not routed to the ISA side),
 //! bits 6:4 reserved (read 0 here; QEMU stores them), bits 3:0 the ISA
@@ -35,7 +35,7 @@
 use super::config::{ConfigSpace, ConfigWriteEffect, PciDevice, PciIds};
 use super::{QEMU_SUBSYSTEM, QEMU_SUBSYSTEM_VENDOR};
 
-/// PIRQRC[A]'s offset; B, C, D follow.
+/// PIRQRCA's offset; PIRQRCB, C and D follow.
 pub const PIRQRC: u8 = 0x60;
 /// IRQROUTEN: set = not routed.
 pub const PIRQ_DISABLED: u8 = 0x80;
