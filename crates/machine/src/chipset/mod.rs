@@ -132,6 +132,8 @@ struct Shared {
     /// The processor's local APIC: the PIC's INT is its LINT0.
     lapic: Mutex<Lapic>,
     ioapic: Mutex<IoApic>,
+    /// PCI configuration space (0xCF8, 0xCFC..0xCFF).
+    pci: Mutex<crate::devices::pci::PciHost>,
     pit: Arc<Mutex<Pit>>,
     /// The PIC's INT output as of its last change.
     intr: AtomicBool,
@@ -277,6 +279,7 @@ impl Chipset {
             }),
             lapic: Mutex::new(Lapic::new(LapicConfig::default())),
             ioapic: Mutex::new(IoApic::new()),
+            pci: Mutex::new(crate::devices::pci::PciHost::new()),
             pit: pit.clone(),
             intr: AtomicBool::new(false),
             reschedule: AtomicBool::new(false),
@@ -342,6 +345,16 @@ impl Chipset {
                 shared: chipset.shared.clone(),
             }),
         )?;
+        for (port, len) in [(0xcf8, 1), (0xcfc, 4)] {
+            ports.insert(
+                port,
+                len,
+                Box::new(PciPorts {
+                    base: port,
+                    shared: chipset.shared.clone(),
+                }),
+            )?;
+        }
         for (port, which) in [
             (0x60, Which::Kbc(0x60)),
             (0x64, Which::Kbc(0x64)),
@@ -619,7 +632,7 @@ mod apic;
 mod ports;
 
 use apic::{IoApicMmio, LapicMmio};
-use ports::{FpuErrorPort, IsaPorts, PicPorts, Rescheduling, Which};
+use ports::{FpuErrorPort, IsaPorts, PciPorts, PicPorts, Rescheduling, Which};
 
 #[cfg(test)]
 mod tests;

@@ -173,3 +173,30 @@ impl PortDevice for PicPorts {
         self.shared.reschedule.store(true, Ordering::Relaxed);
     }
 }
+
+/// PCI configuration mechanism #1: CONFIG_ADDRESS (0xCF8, claimed alone
+/// so that 0xCF9 stays the reset control register's) and CONFIG_DATA
+/// (0xCFC..0xCFF). What a write changes (BARs, PAM shadowing, the PM
+/// block's base) is not applied yet: the machine has no PCI device with
+/// BARs, no shadow RAM and no PM block so far (`ConfigWriteEffect`).
+pub(super) struct PciPorts {
+    /// 0xCF8 or 0xCFC.
+    pub(super) base: u16,
+    pub(super) shared: Arc<Shared>,
+}
+
+impl PortDevice for PciPorts {
+    fn name(&self) -> &str {
+        if self.base == 0xcf8 {
+            "pci-address"
+        } else {
+            "pci-data"
+        }
+    }
+    fn read(&mut self, offset: u16, size: u32) -> u32 {
+        lock(&self.shared.pci).read(self.base + offset, size)
+    }
+    fn write(&mut self, offset: u16, size: u32, value: u32) {
+        let _effect = lock(&self.shared.pci).write(self.base + offset, size, value);
+    }
+}
