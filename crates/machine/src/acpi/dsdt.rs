@@ -78,7 +78,7 @@ impl IsaNode {
                 name: "RTC_",
                 hid: "PNP0B00",
                 uid: None,
-                ports: vec![port(0x70, 1, 2)],
+                ports: vec![port(0x70, 1, 8)],
                 irq: 8,
             }],
             IsaDevice::Keyboard => vec![

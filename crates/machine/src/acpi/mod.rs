@@ -37,20 +37,28 @@
 //! (`hw/i386/acpi-build.c`, `hw/acpi/aml-build.c`) and SeaBIOS
 //! (`src/fw/mptable.c`, which builds the MP table under QEMU):
 //!
-//! * FADT revision 6 (ACPI 6.5, 276 bytes), what the crate emits; QEMU's pc
-//!   uses revision 3. Linux reads any revision from 2 on the same way.
-//!   Both the 32-bit and the X_ (GAS) forms of the PM1a event and control
-//!   blocks, the PM timer and GPE0 are filled, as QEMU does.
+//! * FADT revision 6 (ACPI 6.5, 276 bytes), what the crate emits. QEMU's
+//!   pc FADT is older (revision 1, 116 bytes, in QEMU's own expected
+//!   tables `tests/data/acpi/pc/FACP`), without X_ fields, boot flags or a
+//!   reset register; Linux reads any revision the same way, but from
+//!   revision 2 on it believes IAPC_BOOT_ARCH (below). The 32-bit and the
+//!   X_ (GAS) forms of the PM1a event and control blocks, the PM timer, GPE0
+//!   and the DSDT are all filled; the FACS only by the 32-bit
+//!   FIRMWARE_CTRL, since a non-zero X_FIRMWARE_CTRL requires it to be 0.
+//!   Flags as QEMU's (WBINVD, PROC_C1, SLP_BUTTON, RTC_S4,
+//!   USE_PLATFORM_CLOCK) plus RESET_REG_SUP; no C2/C3 (latencies 0xFFF).
 //! * No SMI_CMD (0): the platform is ACPI-only (ACPI §4.8.2.1.1), so OSPM
 //!   does not try to switch modes and the PM block starts with SCI_EN set
 //!   (`devices::acpi_pm`, `AcpiPmConfig::acpi_only`). QEMU gives SMI_CMD
 //!   0xB2 with ACPI_ENABLE 0xF1, which SeaBIOS and the APM port handle.
 //! * Reset register: 0xCF9 in system I/O, value 0x06 (the PIIX's reset
 //!   control register, SYS_RST + RST_CPU: a hard reset), flag RESET_REG_SUP.
-//! * IAPC_BOOT_ARCH: LEGACY_DEVICES, and 8042 when the platform has the
-//!   keyboard controller (QEMU sets 8042 from the same fact). Linux skips
-//!   probing the 8042 when that bit is clear.
-//! * MADT revision 3 (QEMU), PCAT_COMPAT set (there are 8259s), one local
+//! * IAPC_BOOT_ARCH: LEGACY_DEVICES, and 8042 only when the platform has
+//!   the keyboard controller ([`IsaDevice::Keyboard`]): Linux does not
+//!   probe an 8042 the FADT leaves out. VGA_NOT_PRESENT stays clear, as in
+//!   QEMU.
+//! * MADT revision 3 (QEMU's expected pc table says 1; the entries used
+//!   are the same in both), PCAT_COMPAT set (there are 8259s), one local
 //!   APIC per processor with UID = APIC ID = index, the I/O APIC (ID 0, as
 //!   QEMU's pc numbers it) at GSI base 0, interrupt source overrides IRQ 0 →
 //!   GSI 2 (conforming) and, for each IRQ in
@@ -59,9 +67,11 @@
 //!   local APIC NMI entry for all processors on LINT1.
 //! * The DSDT (`dsdt.rs`) has what Linux uses to find the devices: `\_S5`,
 //!   `\_SB.PCI0` (PNP0A03) with its resources and the ISA bridge's devices.
-//!   QEMU's also has PCI interrupt links and `_PRT`, CPU and PCI hotplug,
-//!   floppy, parallel port and the PIIX4's own resources; those are left
-//!   out until the machine has them.
+//!   The resources are QEMU's (`tests/data/acpi/pc/DSDT`), the RTC's I/O
+//!   range 0x70..=0x77 included. QEMU's also has the PCI interrupt links
+//!   and `_PRT`, the 64-bit PCI window, CPU and PCI hotplug, the HPET,
+//!   floppy, parallel port and fw_cfg; those are left out until the machine
+//!   has them.
 //! * The MP table lists the processors, the PCI bus 0 and the ISA bus 1,
 //!   the I/O APIC, an I/O interrupt entry per ISA IRQ (IRQ 0 to INTIN2, no
 //!   entry for IRQ 2, as SeaBIOS with QEMU's IRQ 0 override; the level IRQs

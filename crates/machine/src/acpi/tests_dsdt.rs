@@ -122,7 +122,7 @@ fn isa_devices_are_listed_with_their_resources() {
     let expected = [
         Expected("COM1", "PNP0501", Some(1), &[(0x3f8, 8)], 4),
         Expected("COM2", "PNP0501", Some(2), &[(0x2f8, 8)], 3),
-        Expected("RTC_", "PNP0B00", None, &[(0x70, 2)], 8),
+        Expected("RTC_", "PNP0B00", None, &[(0x70, 8)], 8),
         Expected("KBD_", "PNP0303", None, &[(0x60, 1), (0x64, 1)], 1),
         Expected("MOU_", "PNP0F13", None, &[], 12),
     ];
@@ -137,7 +137,7 @@ fn isa_devices_are_listed_with_their_resources() {
             .iter()
             .map(|&(min, len)| {
                 let [lo, hi] = min.to_le_bytes();
-                let align = if len == 8 { 0 } else { 1 };
+                let align = if min == 0x70 || len == 1 { 1 } else { 0 };
                 (0x47, vec![1, lo, hi, lo, hi, align, len])
             })
             .collect();

@@ -25,7 +25,8 @@
 //!
 //! The PM timer counts `floor(now * 3579545 / 1e9)` (`timer.rs`) whatever
 //! the call pattern; TMR_STS sets at every change of the counter's top bit
-//! (bit 23 of the 24-bit counter, every 2^23 ticks, about 2.34 s).
+//! (bit 23 of the 24-bit counter, every 2^23 ticks, about 2.34 s). Like the
+//! virtual clock, `now` must not decrease from one call to the next.
 //!
 //! Choices where the datasheets leave a gap or QEMU (`hw/acpi/core.c`,
 //! `hw/acpi/piix4.c`) and Bochs (`iodev/acpi.cc`) differ:
@@ -33,36 +34,47 @@
 //! * SLP_EN with SLP_TYP = 0 is the soft-off request (PIIX4 SUS_TYP 000,
 //!   QEMU's pc `_S5` package): [`AcpiPm::poweroff_requested`] turns true and
 //!   stays so until reset; the machine polls it and stops, as QEMU's
-//!   `qemu_system_shutdown_request`. Other sleep types (PIIX4: suspend to
-//!   RAM and the power-on-suspend states) are not emulated: the DSDT
-//!   declares no `_S1`..`_S4`, and SLP_EN with another type does nothing
-//!   (QEMU suspends on type 1; Bochs powers off for type 0 only too).
+//!   `qemu_system_shutdown_request` and Bochs's quit. Other sleep types
+//!   (PIIX4: suspend to RAM and the power-on-suspend states) are not
+//!   emulated: the DSDT declares no `_S1`..`_S4`, and SLP_EN with another
+//!   type does nothing. (QEMU and Bochs take type 1 as suspend to RAM and
+//!   resume through a reset with WAK_STS/RSM_STS and PWRBTN_STS set.)
+//! * SLP_EN acts in whichever byte write carries it, with the SLP_TYP of
+//!   that byte (both sit in bits 15:8), so a 16-bit write split into bytes
+//!   works; Bochs decodes PM1_CNT only as a 16-bit access at offset 4.
 //! * The SCI is gated by SCI_EN (ACPI §4.8.2.1: with SCI_EN clear the events
-//!   go to SMI, and this machine has no SMI); QEMU drives the SCI from the
-//!   status and enable bits alone.
+//!   go to SMI, and this machine has no SMI); QEMU and Bochs drive the SCI
+//!   from the status and enable bits alone.
 //! * [`AcpiPmConfig::acpi_only`]: SCI_EN is set by power-on and reset, for a
 //!   platform whose FADT has no SMI_CMD port (the ACPI-only mode OSPM then
 //!   assumes; QEMU's `acpi_only`). Without it SCI_EN resets to 0 as on the
-//!   PIIX4, where the firmware sets it through the APM control port, which
-//!   this device does not decode. Either way the guest can write it.
+//!   PIIX4, where the firmware sets it through the APM control port (QEMU
+//!   and Bochs: ACPI_ENABLE written to port 0xB2), which this device does
+//!   not decode. Either way the guest can write it.
 //! * Status bits sourced here: TMR_STS and PWRBTN_STS
 //!   ([`AcpiPm::press_power_button`]). BM_STS, GBL_STS, RTC_STS,
 //!   PWRBTNOR_STS and WAK_STS have no source on this machine (no bus-master
-//!   monitor, SMI handler, RTC wake or resume) and read 0 (QEMU keeps any bit
-//!   it ever set). PM1_EN keeps the four enables ACPI defines (TMR, GBL,
-//!   PWRBTN, RTC), PM1_CNT SCI_EN, BM_RLD and SLP_TYP; other bits, and the
-//!   write-only GBL_RLS and SLP_EN, read 0 (QEMU stores every bit but
-//!   SLP_EN).
+//!   monitor, SMI handler, RTC wake or resume) and read 0 (QEMU and Bochs
+//!   keep any bit they ever set). PM1_EN keeps the four enables ACPI defines
+//!   (TMR, GBL, PWRBTN, RTC), PM1_CNT SCI_EN, BM_RLD and SLP_TYP; other
+//!   bits, and the write-only GBL_RLS and SLP_EN, read 0 (QEMU and Bochs
+//!   store every bit but SLP_EN).
+//! * TMR_STS sets at every change of the counter's top bit, whenever it is
+//!   looked at: it is latched lazily, so no change is lost however long the
+//!   status goes unread (QEMU and Bochs compare the time with one pending
+//!   overflow time, which they move on only when the guest clears the bit,
+//!   to the same effect).
 //! * The PIIX4's other PM registers (GPSTS/GPEN at 0x0C, processor control,
 //!   global and device control, GPIO, 0x0C..=0x3F) are not emulated: the
-//!   FADT does not point at them. They read 0 and ignore writes, as the
-//!   holes of QEMU's 64-byte `piix4-pm` region do.
+//!   FADT does not point at them. They read 0 and ignore writes (Bochs keeps
+//!   what is written to most of them, with no effect).
 //! * GPE0 (ACPI §4.8.4.1): 2 bytes of status (write 1 to clear) then 2 bytes
 //!   of enable. No device of this machine raises a GPE yet;
 //!   [`AcpiPm::set_gpe0_status`] is the input for one.
 //! * Reset (the PIIX4's PCIRST#, [`AcpiPm::reset`]) clears the status,
 //!   enable and control registers, GPE0 and the power-off request (QEMU's
-//!   `piix4_reset`); the timer runs on, as QEMU's counts the virtual clock.
+//!   `piix4_reset`, Bochs's `reset`); the timer runs on, as theirs count the
+//!   virtual clock.
 
 mod timer;
 
