@@ -99,6 +99,7 @@ pub use tables::{
     build_facs, build_fadt, build_madt, build_mcfg, build_rsdp, build_rsdt, build_xsdt,
 };
 
+use cpu_model::CpuModel;
 use thiserror::Error;
 
 /// The OEM ID of every table (QEMU's is "BOCHS ").
@@ -182,9 +183,11 @@ pub struct PlatformConfig {
 }
 
 impl PlatformConfig {
-    /// QEMU's pc with `cpus` processors and `low_ram_end` bytes of RAM
-    /// below 4 GiB, COM1, COM2 and the RTC, and no 8042.
-    pub fn qemu_pc(cpus: u8, low_ram_end: u32) -> PlatformConfig {
+    /// QEMU's pc with `cpus` processors of `model` and `low_ram_end` bytes
+    /// of RAM below 4 GiB, COM1, COM2 and the RTC, and no 8042.
+    pub fn qemu_pc(cpus: u8, low_ram_end: u32, model: &CpuModel) -> PlatformConfig {
+        // CPUID.1 as the processor answers it at reset (CR4 and XCR0 0).
+        let (signature, _, _, features) = model.cpuid(1, 0, 0, 0);
         PlatformConfig {
             cpus,
             low_ram_end,
@@ -192,10 +195,8 @@ impl PlatformConfig {
             pm: PmResources::default(),
             level_irqs: QEMU_PCI_IRQS,
             ecam: None,
-            // Family 6, model 6, stepping 3 (QEMU's qemu64) with FPU, TSC,
-            // MSR, PAE, CX8, APIC, PGE, CMOV.
-            cpu_signature: 0x0663,
-            cpu_features: 0x0000_a371,
+            cpu_signature: signature,
+            cpu_features: features,
         }
     }
 

@@ -6,10 +6,11 @@
 use super::reader::{checksum, Memory};
 use super::*;
 use crate::devices::acpi_pm::{PM1_CNT, PM_TMR};
+use cpu_model::model::XLAT;
 
 fn pc(cpus: u8) -> FirmwareTables {
     build(
-        &PlatformConfig::qemu_pc(cpus, 0x0800_0000),
+        &PlatformConfig::qemu_pc(cpus, 0x0800_0000, &XLAT),
         &AcpiLayout::default(),
     )
     .unwrap()
@@ -90,7 +91,7 @@ fn fadt_has_the_piix4_pm_blocks_sci_and_reset_register() {
 
 #[test]
 fn fadt_announces_the_8042_only_when_the_platform_has_one() {
-    let mut config = PlatformConfig::qemu_pc(1, 0x0800_0000);
+    let mut config = PlatformConfig::qemu_pc(1, 0x0800_0000, &XLAT);
     config.isa_devices.push(IsaDevice::Keyboard);
     config.pm.gpe0_base = None;
     let t = build(&config, &AcpiLayout::default()).unwrap();
@@ -186,7 +187,7 @@ fn madt_holds_255_processors() {
 
 #[test]
 fn mcfg_only_when_asked() {
-    let mut config = PlatformConfig::qemu_pc(1, 0x0800_0000);
+    let mut config = PlatformConfig::qemu_pc(1, 0x0800_0000, &XLAT);
     config.ecam = Some(Ecam {
         base: 0xb000_0000,
         start_bus: 0,
@@ -214,15 +215,15 @@ fn tables_stay_inside_the_layout_and_apart() {
 
 #[test]
 fn a_layout_or_config_that_cannot_work_is_an_error() {
-    let config = PlatformConfig::qemu_pc(1, 0x0800_0000);
+    let config = PlatformConfig::qemu_pc(1, 0x0800_0000, &XLAT);
     let layout = AcpiLayout::default();
     let err = |c: &PlatformConfig, l: AcpiLayout| build(c, &l).unwrap_err();
     assert_eq!(
-        err(&PlatformConfig::qemu_pc(0, 0x100_0000), layout),
+        err(&PlatformConfig::qemu_pc(0, 0x100_0000, &XLAT), layout),
         AcpiError::Cpus(0)
     );
     assert_eq!(
-        err(&PlatformConfig::qemu_pc(1, 0xfec0_0000), layout),
+        err(&PlatformConfig::qemu_pc(1, 0xfec0_0000, &XLAT), layout),
         AcpiError::NoPciWindow(0xfec0_0000)
     );
     assert!(matches!(
@@ -300,7 +301,7 @@ fn a_layout_or_config_that_cannot_work_is_an_error() {
 
 #[test]
 fn level_irqs_only_where_the_elcr_allows_and_extremes_do_not_panic() {
-    let mut config = PlatformConfig::qemu_pc(255, 0);
+    let mut config = PlatformConfig::qemu_pc(255, 0, &XLAT);
     config.level_irqs = 0xffff;
     let t = build(&config, &AcpiLayout::default()).unwrap();
     let mem = Memory(&t);

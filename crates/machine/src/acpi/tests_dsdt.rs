@@ -5,6 +5,7 @@
 
 use super::reader::{parse_aml, resources, Memory, Value};
 use super::*;
+use cpu_model::model::XLAT;
 use std::collections::BTreeMap;
 
 fn dsdt_names(config: &PlatformConfig) -> BTreeMap<String, Option<Value>> {
@@ -51,7 +52,7 @@ fn eisa(id: &str) -> u64 {
 
 #[test]
 fn s5_package_gives_the_piix4_soft_off_type() {
-    let names = dsdt_names(&PlatformConfig::qemu_pc(1, 0x0800_0000));
+    let names = dsdt_names(&PlatformConfig::qemu_pc(1, 0x0800_0000, &XLAT));
     let Some(Some(Value::Package(items))) = names.get("\\_S5_") else {
         panic!("no \\_S5_: {names:?}");
     };
@@ -65,7 +66,7 @@ fn s5_package_gives_the_piix4_soft_off_type() {
 
 #[test]
 fn pci_root_has_its_bus_io_and_memory_windows() {
-    let names = dsdt_names(&PlatformConfig::qemu_pc(1, 0x0800_0000));
+    let names = dsdt_names(&PlatformConfig::qemu_pc(1, 0x0800_0000, &XLAT));
     assert_eq!(names.get("\\_SB_.PCI0"), Some(&None), "a Device");
     assert_eq!(int(&names, "\\_SB_.PCI0._HID"), eisa("PNP0A03"));
     assert_eq!(int(&names, "\\_SB_.PCI0._ADR"), 0);
@@ -114,7 +115,7 @@ struct Expected(
 
 #[test]
 fn isa_devices_are_listed_with_their_resources() {
-    let mut config = PlatformConfig::qemu_pc(1, 0x0800_0000);
+    let mut config = PlatformConfig::qemu_pc(1, 0x0800_0000, &XLAT);
     config.isa_devices.push(IsaDevice::Keyboard);
     let names = dsdt_names(&config);
     let isa = "\\_SB_.PCI0.ISA_";
@@ -149,7 +150,7 @@ fn isa_devices_are_listed_with_their_resources() {
 
 #[test]
 fn the_device_list_is_a_parameter() {
-    let mut config = PlatformConfig::qemu_pc(1, 0x0800_0000);
+    let mut config = PlatformConfig::qemu_pc(1, 0x0800_0000, &XLAT);
     config.isa_devices = vec![IsaDevice::Com1];
     let names = dsdt_names(&config);
     let devices: Vec<&String> = names
@@ -181,7 +182,7 @@ fn iasl(dir: &std::path::Path, args: &[&str]) -> Option<(bool, String)> {
 fn iasl_reads_every_static_table_without_complaint() {
     let dir = std::env::temp_dir().join(format!("xlat-acpi-tables-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let mut config = PlatformConfig::qemu_pc(2, 0x0800_0000);
+    let mut config = PlatformConfig::qemu_pc(2, 0x0800_0000, &XLAT);
     config.ecam = Some(Ecam {
         base: 0xb000_0000,
         start_bus: 0,
@@ -225,7 +226,7 @@ fn iasl_disassembles_the_dsdt_without_errors() {
         return;
     };
     assert!(out.status.success() || !out.stdout.is_empty());
-    let mut config = PlatformConfig::qemu_pc(2, 0x0800_0000);
+    let mut config = PlatformConfig::qemu_pc(2, 0x0800_0000, &XLAT);
     config.isa_devices.push(IsaDevice::Keyboard);
     let dir = std::env::temp_dir().join(format!("xlat-acpi-iasl-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

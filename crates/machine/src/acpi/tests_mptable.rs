@@ -4,6 +4,7 @@
 
 use super::reader::checksum;
 use super::*;
+use cpu_model::model::XLAT;
 
 /// Scan for "_MP_" on 16-byte boundaries with a good checksum, as Linux's
 /// `smp_scan_config` does over the BIOS area.
@@ -19,7 +20,7 @@ fn scan(t: &FirmwareTables) -> Option<(u64, &[u8])> {
 #[test]
 fn floating_pointer_is_found_and_points_at_the_table() {
     let t = build(
-        &PlatformConfig::qemu_pc(2, 0x0800_0000),
+        &PlatformConfig::qemu_pc(2, 0x0800_0000, &XLAT),
         &AcpiLayout::default(),
     )
     .unwrap();
@@ -65,7 +66,7 @@ fn entries(t: &FirmwareTables) -> Vec<(u8, Vec<u8>)> {
 
 #[test]
 fn entries_list_cpus_buses_ioapic_and_interrupts_in_order() {
-    let config = PlatformConfig::qemu_pc(2, 0x0800_0000);
+    let config = PlatformConfig::qemu_pc(2, 0x0800_0000, &XLAT);
     let t = build(&config, &AcpiLayout::default()).unwrap();
     let e = entries(&t);
     let kinds: Vec<u8> = e.iter().map(|(k, _)| *k).collect();
@@ -146,10 +147,24 @@ fn entries_list_cpus_buses_ioapic_and_interrupts_in_order() {
 #[test]
 fn mp_table_of_255_processors_is_consistent() {
     let t = build(
-        &PlatformConfig::qemu_pc(255, 0x0800_0000),
+        &PlatformConfig::qemu_pc(255, 0x0800_0000, &XLAT),
         &AcpiLayout::default(),
     )
     .unwrap();
     let e = entries(&t);
     assert_eq!(e.iter().filter(|(k, _)| *k == 0).count(), 255);
+}
+
+#[test]
+fn processor_entries_carry_the_models_cpuid_1() {
+    // docs/cpu-models.md: xlat is 0x6fb, qemu64 0x60fb1.
+    for (model, signature) in [(&XLAT, 0x6fb), (&cpu_model::model::QEMU64, 0x60fb1)] {
+        let config = PlatformConfig::qemu_pc(1, 0x0800_0000, model);
+        let t = build(&config, &AcpiLayout::default()).unwrap();
+        let cpu = &entries(&t)[0].1;
+        assert_eq!(u32::from_le_bytes(cpu[4..8].try_into().unwrap()), signature);
+        let features = u32::from_le_bytes(cpu[8..12].try_into().unwrap());
+        assert_eq!(features, model.cpuid(1, 0, 0, 0).3, "{}", model.name);
+        assert_eq!(features & 1, 1, "{}: FPU", model.name);
+    }
 }
