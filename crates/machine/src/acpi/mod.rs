@@ -99,6 +99,7 @@ pub use tables::{
     build_facs, build_fadt, build_madt, build_mcfg, build_rsdp, build_rsdt, build_xsdt,
 };
 
+use crate::devices::acpi_pm::TimerWidth;
 use cpu_model::CpuModel;
 use thiserror::Error;
 
@@ -141,15 +142,20 @@ pub struct PmResources {
     pub gpe0_base: Option<u16>,
     /// The SCI's ISA IRQ.
     pub sci_irq: u8,
+    /// The PM timer's width; 32 bits sets the FADT's TMR_VAL_EXT. The PM
+    /// device must be built with the same (`AcpiPmConfig::timer_width`).
+    pub timer_width: TimerWidth,
 }
 
 impl Default for PmResources {
-    /// QEMU's pc: PM block at 0x600, GPE0 at 0xAFE0, SCI on IRQ 9.
+    /// QEMU's pc: PM block at 0x600, GPE0 at 0xAFE0, SCI on IRQ 9, a
+    /// 24-bit timer.
     fn default() -> PmResources {
         PmResources {
             pm_base: crate::devices::acpi_pm::QEMU_PM_BASE,
             gpe0_base: Some(crate::devices::acpi_pm::QEMU_GPE0_BASE),
             sci_irq: crate::devices::acpi_pm::SCI_IRQ,
+            timer_width: TimerWidth::Bits24,
         }
     }
 }

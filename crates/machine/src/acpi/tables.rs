@@ -5,7 +5,7 @@
 
 use super::{Ecam, IsaDevice, PlatformConfig, IOAPIC_ADDR, IOAPIC_ID, LAPIC_ADDR};
 use super::{OEM_ID, OEM_REVISION, OEM_TABLE_ID};
-use crate::devices::acpi_pm::{PM1_CNT, PM1_CNT_LEN, PM1_EVT_LEN, PM_TMR, PM_TMR_LEN};
+use crate::devices::acpi_pm::{TimerWidth, PM1_CNT, PM1_CNT_LEN, PM1_EVT_LEN, PM_TMR, PM_TMR_LEN};
 use acpi_tables::fadt::{FADTBuilder, Flags};
 use acpi_tables::gas::{AccessSize, AddressSpace, GAS};
 use acpi_tables::madt::{EnabledStatus, IoApic, ProcessorLocalApic};
@@ -115,6 +115,9 @@ pub fn build_fadt(config: &PlatformConfig, facs: u32, dsdt: u32) -> Vec<u8> {
         .flag(Flags::RtcS4)
         .flag(Flags::ResetRegSup)
         .flag(Flags::UsePlatformClock);
+    if pm.timer_width == TimerWidth::Bits32 {
+        f = f.flag(Flags::TmrValExt);
+    }
     // The FACS by its 32-bit pointer only: a non-zero X_FIRMWARE_CTRL
     // requires FIRMWARE_CTRL to be 0 (§5.2.9). The DSDT and the blocks in
     // both forms (QEMU does the same).

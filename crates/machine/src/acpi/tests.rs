@@ -102,6 +102,15 @@ fn fadt_announces_the_8042_only_when_the_platform_has_one() {
 }
 
 #[test]
+fn fadt_says_tmr_val_ext_for_a_32_bit_timer() {
+    let mut config = PlatformConfig::qemu_pc(1, 0x0800_0000, &XLAT);
+    config.pm.timer_width = crate::devices::acpi_pm::TimerWidth::Bits32;
+    let t = build(&config, &AcpiLayout::default()).unwrap();
+    let mem = Memory(&t);
+    assert_eq!(find(&mem, "FACP").u32(112) & 1 << 8, 1 << 8);
+}
+
+#[test]
 fn madt_lists_each_cpu_the_ioapic_overrides_and_lint1_nmi() {
     let t = pc(3);
     let mem = Memory(&t);
