@@ -12,6 +12,7 @@
 //! * [`Machine`]: wires them to a CPU and owns the run loop, which ends with
 //!   a [`RunExit`] value.
 
+pub mod acpi;
 pub mod chipset;
 pub mod clock;
 pub mod devices;

@@ -5,6 +5,7 @@
 //! in; `crate::chipset` puts those on the port bus and samples their lines.
 //! The local APIC, I/O APIC and 8042 are not wired into the machine yet.
 
+pub mod acpi_pm;
 pub mod debug_exit;
 pub mod debugcon;
 pub mod i8042;
@@ -17,6 +18,7 @@ pub mod post;
 pub mod rtc;
 pub mod uart;
 
+pub use acpi_pm::{AcpiPm, AcpiPmConfig, AcpiPmState};
 pub use debug_exit::{DebugExit, ExitSignal};
 pub use debugcon::DebugCon;
 pub use i8042::{I8042State, ResetControl, SystemControlA, I8042};
