@@ -88,6 +88,8 @@ pub enum RunExit {
     /// 0x92 or 0xCF9); xlat stops instead of rebooting (as QEMU with
     /// `-no-reboot`).
     Reset,
+    /// The guest powered the machine off (ACPI PM1_CNT.SLP_EN, \_S5).
+    PowerOff,
 }
 
 impl fmt::Display for RunExit {
@@ -105,6 +107,7 @@ impl fmt::Display for RunExit {
             RunExit::Reset => {
                 f.write_str("the guest asked for a system reset (xlat does not reboot)")
             }
+            RunExit::PowerOff => f.write_str("the guest powered the machine off"),
         }
     }
 }
@@ -557,6 +560,9 @@ impl Machine {
             }
             if self.bus.chipset.reset_requested() {
                 return RunExit::Reset;
+            }
+            if self.bus.chipset.poweroff_requested() {
+                return RunExit::PowerOff;
             }
             match slice.end {
                 SliceEnd::Budget => {}

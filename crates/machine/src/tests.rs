@@ -518,3 +518,27 @@ fn com1_input_wakes_a_halted_guest_and_is_echoed() {
     }
     assert_eq!(results[0], results[1], "the engines differ");
 }
+
+/// ACPI power-off: PM1_CNT (0x604) := SLP_EN with sleep type 0 (\_S5)
+/// ends the run under both engines; the PM timer (0x608) read before it
+/// counts at 3.579545 MHz of the clock (0 at the second nanosecond).
+#[test]
+fn acpi_pm1_cnt_slp_en_powers_off() {
+    let code = [
+        0xba, 0x08, 0x06, // mov dx, 0x608
+        0x66, 0xed, // in eax, dx
+        0x66, 0x89, 0xc3, // mov ebx, eax
+        0xba, 0x04, 0x06, // mov dx, 0x604
+        0xb8, 0x00, 0x20, // mov ax, 0x2000
+        0xef, // out dx, ax
+    ];
+    for engine in [Engine::Interp, Engine::Jit] {
+        let mut m = Machine::new(MachineConfig {
+            engine,
+            ..MachineConfig::new(bios_with(&code))
+        })
+        .unwrap();
+        assert_eq!(m.run(Some(100)), RunExit::PowerOff, "{engine:?}");
+        assert_eq!(m.cpu.state.gpr[3], 0, "{engine:?}");
+    }
+}

@@ -46,6 +46,8 @@ mod status {
     /// The guest asked for a system reset; xlat does not reboot (QEMU's
     /// `-no-reboot` exits 0 there too).
     pub const RESET: u8 = 0;
+    /// The guest powered off (ACPI \_S5).
+    pub const POWER_OFF: u8 = 0;
     /// Internal error: a host fault in translated code or on a guard page
     /// of guest memory. Set by `guestmem::fault`'s signal handler, which
     /// prints one `xlat: internal error: ...` line and exits at once.
@@ -321,6 +323,7 @@ fn run(args: &RunArgs) -> ExitCode {
         RunExit::Unsupported(_) => status::UNSUPPORTED,
         RunExit::InstructionLimit => status::LIMIT,
         RunExit::Reset => status::RESET,
+        RunExit::PowerOff => status::POWER_OFF,
     };
     let what = match exit {
         RunExit::Halted => {

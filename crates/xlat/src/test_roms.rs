@@ -110,6 +110,7 @@ pub fn exit_code(exit: &RunExit) -> u8 {
         RunExit::Unsupported(_) => status::UNSUPPORTED,
         RunExit::InstructionLimit => status::LIMIT,
         RunExit::Reset => status::RESET,
+        RunExit::PowerOff => status::POWER_OFF,
     }
 }
 

@@ -39,12 +39,14 @@
 //! instruction takes no lock.
 
 use crate::clock::Clock;
+use crate::devices::acpi_pm;
 use crate::devices::ioapic::{self, IoApic};
 use crate::devices::lapic::Pending;
 use crate::devices::lapic::{self as lapic_dev, Destination};
 use crate::devices::pic::{ELCR_PORTS, MASTER_PORTS, SLAVE_PORTS};
 use crate::devices::{
-    Lapic, LapicConfig, Pic, Pit, PitPorts, ResetControl, Rtc, SystemControlA, Uart, I8042,
+    AcpiPm, AcpiPmConfig, Lapic, LapicConfig, Pic, Pit, PitPorts, ResetControl, Rtc,
+    SystemControlA, Uart, I8042,
 };
 use crate::mmio::{MmioBus, MmioError};
 use crate::pio::{PioError, PortBus};
@@ -62,6 +64,9 @@ struct IsaDevices {
     port92: SystemControlA,
     /// 0xCF9, the PIIX3's reset control register.
     cf9: ResetControl,
+    /// The PIIX4 power-management block (PM1, the PM timer, GPE0) at
+    /// QEMU's addresses; its SCI on IRQ 9.
+    pm: AcpiPm,
 }
 
 impl std::fmt::Debug for IsaDevices {
@@ -78,6 +83,7 @@ impl IsaDevices {
             self.com[0].next_event(now),
             self.com[1].next_event(now),
             self.kbc.next_event(now),
+            self.pm.next_event(now),
         ]
         .into_iter()
         .flatten()
@@ -178,6 +184,7 @@ impl Shared {
                 (COM_PORTS[1].1, isa.com[1].irq(now)),
                 (COM_PORTS[0].1, isa.com[0].irq(now)),
                 (crate::devices::rtc::IRQ, isa.rtc.irq(now)),
+                (acpi_pm::SCI_IRQ, isa.pm.sci(now)),
                 (12, isa.kbc.irq12(now)),
             ]
         };
@@ -276,6 +283,7 @@ impl Chipset {
                 kbc: I8042::new(),
                 port92: SystemControlA::new(),
                 cf9: ResetControl::new(),
+                pm: AcpiPm::new(AcpiPmConfig::default()),
             }),
             lapic: Mutex::new(Lapic::new(LapicConfig::default())),
             ioapic: Mutex::new(IoApic::new()),
@@ -355,15 +363,17 @@ impl Chipset {
                 }),
             )?;
         }
-        for (port, which) in [
-            (0x60, Which::Kbc(0x60)),
-            (0x64, Which::Kbc(0x64)),
-            (0x92, Which::Port92),
-            (0xcf9, Which::ResetControl),
+        for (port, len, which) in [
+            (0x60, 1, Which::Kbc(0x60)),
+            (0x64, 1, Which::Kbc(0x64)),
+            (0x92, 1, Which::Port92),
+            (0xcf9, 1, Which::ResetControl),
+            (acpi_pm::QEMU_PM_BASE, acpi_pm::PM_BLOCK_LEN, Which::PmBlock),
+            (acpi_pm::QEMU_GPE0_BASE, acpi_pm::GPE0_LEN, Which::Gpe0),
         ] {
             ports.insert(
                 port,
-                1,
+                u32::from(len),
                 Box::new(IsaPorts {
                     which,
                     shared: chipset.shared.clone(),
@@ -587,6 +597,12 @@ impl Chipset {
     /// 0xCF9)?
     pub fn reset_requested(&self) -> bool {
         lock(&self.shared.isa).reset_requested()
+    }
+
+    /// Did the guest power the machine off (PM1_CNT.SLP_EN with the
+    /// \_S5 sleep type)?
+    pub fn poweroff_requested(&self) -> bool {
+        lock(&self.shared.isa).pm.poweroff_requested()
     }
 
     /// The processor's IGNNE# input.

@@ -7,6 +7,9 @@ use crate::pio::PortDevice;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
+const PM_LEN: u16 = crate::devices::acpi_pm::PM_BLOCK_LEN;
+const GPE_LEN: u16 = crate::devices::acpi_pm::GPE0_LEN;
+
 /// Port 0xF0.
 pub(super) struct FpuErrorPort {
     pub(super) shared: Arc<Shared>,
@@ -37,6 +40,9 @@ pub(super) enum Which {
     Kbc(u16),
     Port92,
     ResetControl,
+    /// The PM block (PM1 event and control, PM timer).
+    PmBlock,
+    Gpe0,
 }
 
 /// The ports of the RTC (0x70, 0x71) or of a COM port (base..base + 8):
@@ -56,7 +62,8 @@ impl IsaPorts {
             let mut isa = lock(&self.shared.isa);
             let before = isa.next_event(now);
             let r = f(&mut isa, now);
-            (r, isa.next_event(now) != before, isa.reset_requested())
+            let stop = isa.reset_requested() || isa.pm.poweroff_requested();
+            (r, isa.next_event(now) != before, stop)
         };
         let was = self.shared.intr.load(Ordering::Relaxed);
         self.shared.refresh_lines(now);
@@ -76,6 +83,8 @@ impl PortDevice for IsaPorts {
             Which::Kbc(_) => "i8042",
             Which::Port92 => "port92",
             Which::ResetControl => "reset-control",
+            Which::PmBlock => "acpi-pm",
+            Which::Gpe0 => "acpi-gpe0",
         }
     }
 
@@ -91,6 +100,8 @@ impl PortDevice for IsaPorts {
             }
             Which::Port92 => crate::pio::read_bytes(offset, size, 1, |_| isa.port92.read()),
             Which::ResetControl => crate::pio::read_bytes(offset, size, 1, |_| isa.cf9.read()),
+            Which::PmBlock => crate::pio::read_bytes(offset, size, PM_LEN, |o| isa.pm.read(o, now)),
+            Which::Gpe0 => crate::pio::read_bytes(offset, size, GPE_LEN, |o| isa.pm.read_gpe0(o)),
         })
     }
 
@@ -112,6 +123,12 @@ impl PortDevice for IsaPorts {
             Which::ResetControl => {
                 crate::pio::write_bytes(offset, size, 1, value, |_, b| isa.cf9.write(b))
             }
+            Which::PmBlock => {
+                crate::pio::write_bytes(offset, size, PM_LEN, value, |o, b| isa.pm.write(o, b, now))
+            }
+            Which::Gpe0 => crate::pio::write_bytes(offset, size, GPE_LEN, value, |o, b| {
+                isa.pm.write_gpe0(o, b)
+            }),
         })
     }
 
