@@ -564,6 +564,12 @@ impl Machine {
             if self.bus.chipset.poweroff_requested() {
                 return RunExit::PowerOff;
             }
+            if self.bus.clock.is_host() {
+                // Host time went on during the slice: events that came
+                // due meanwhile are taken now.
+                self.bus.clock.set_instruction_count(self.cpu.state.icount);
+                self.bus.chipset.update();
+            }
             match slice.end {
                 SliceEnd::Budget => {}
                 SliceEnd::Halted => {

@@ -50,7 +50,7 @@ use crate::devices::{
 };
 use crate::mmio::{MmioBus, MmioError};
 use crate::pio::{PioError, PortBus};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 /// The devices on the ISA side besides the PIT and the PIC.
@@ -97,6 +97,24 @@ impl IsaDevices {
             || self.port92.reset_requested()
             || self.cf9.reset_requested().is_some()
     }
+}
+
+/// Did the PIT's OUT 0 rise in (`since`, `now`]? (Looks at the first
+/// few changes only: two changes always include a rise.)
+fn rose_between(pit: &Pit, since: u64, now: u64) -> bool {
+    let mut t = since;
+    for _ in 0..2 {
+        match pit.next_out0_change(t) {
+            Some(c) if c <= now => {
+                if pit.out(0, c) {
+                    return true;
+                }
+                t = c;
+            }
+            _ => return false,
+        }
+    }
+    false
 }
 
 /// The I/O APIC pin of ISA IRQ `irq` (QEMU's `pc`; the MADT's interrupt
@@ -147,6 +165,8 @@ struct Shared {
     reschedule: AtomicBool,
     /// The processor's FERR# output.
     ferr: AtomicBool,
+    /// When the PIT's OUT 0 was last sampled.
+    pit_sampled: AtomicU64,
     /// The processor's IGNNE# input.
     ignne: AtomicBool,
 }
@@ -175,7 +195,18 @@ impl Shared {
     /// Sample every device line at `now` into the PIC and the I/O APIC
     /// (IRQ 13 is the FERR# latch's, set apart).
     fn refresh_lines(&self, now: u64) {
-        let out0 = lock(&self.pit).out(0, now);
+        let (out0, rose) = {
+            let pit = lock(&self.pit);
+            let since = self.pit_sampled.swap(now, Ordering::Relaxed);
+            (pit.out(0, now), rose_between(&pit, since, now))
+        };
+        if rose && out0 {
+            // OUT 0 rose since the last sample, which saw it high before
+            // it fell (a mode 2 pulse is one 838 ns clock wide; under the
+            // host clock slices do not end at events): the PIC must still
+            // latch that edge.
+            lock(&self.pic).set_irq(0, false);
+        }
         let levels = {
             let isa = lock(&self.isa);
             [
@@ -292,6 +323,7 @@ impl Chipset {
             intr: AtomicBool::new(false),
             reschedule: AtomicBool::new(false),
             ferr: AtomicBool::new(false),
+            pit_sampled: AtomicU64::new(0),
             ignne: AtomicBool::new(false),
         });
         let chipset = Chipset { shared, clock };
