@@ -141,16 +141,15 @@ pub fn parse(image: &[u8]) -> Result<ElfImage<'_>, ElfError> {
 }
 
 impl ElfImage<'_> {
-    /// The entry point as a physical address. A virtual e_entry inside a
-    /// segment's virtual range is translated through that segment (as GRUB
-    /// does for Multiboot ELF kernels); otherwise e_entry must already be
-    /// physical, inside a segment's physical range (Linux links vmlinux
-    /// with ENTRY(phys_startup_64), a physical address).
+    /// The entry point as a physical address. An e_entry inside a
+    /// segment's physical range is physical already (Linux links vmlinux
+    /// with ENTRY(phys_startup_64), and its virtual addresses are in the
+    /// top 2 GiB, so it cannot be meant otherwise); else one inside a
+    /// segment's virtual range is translated through that segment, as GRUB
+    /// does for Multiboot ELF kernels.
     pub fn physical_entry(&self) -> Result<u64, ElfError> {
         let e = self.entry;
         let within = |start: u64, len: u64| e >= start && e - start < len;
-        // Physical first: a vmlinux's virtual addresses are in the top
-        // 2 GiB, so an e_entry inside a physical range is meant physically.
         if self.segments.iter().any(|s| within(s.paddr, s.memsz)) {
             return Ok(e);
         }
@@ -158,14 +157,5 @@ impl ElfImage<'_> {
             return Ok(s.paddr + (e - s.vaddr));
         }
         Err(ElfError::EntryOutsideSegments(e))
-    }
-
-    /// One past the highest physical byte the segments occupy.
-    pub fn physical_end(&self) -> u64 {
-        self.segments
-            .iter()
-            .map(|s| s.paddr + s.memsz)
-            .max()
-            .unwrap_or(0)
     }
 }

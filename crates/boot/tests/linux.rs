@@ -277,6 +277,12 @@ fn bad_bzimages() {
     let mut huge = good.clone();
     put32(&mut huge, 0x1f4, u32::MAX);
     assert!(matches!(load(&huge), BzImageError::KernelBeyondFile { .. }));
+    let tiny = BzSpec {
+        kernel_len: 0x200,
+        ..BzSpec::default()
+    }
+    .build();
+    assert_eq!(load(&tiny), BzImageError::NoRoomFor64BitEntry(0x200));
     let mut empty = good.clone();
     put32(&mut empty, 0x1f4, 0);
     assert_eq!(load(&empty), BzImageError::EmptyKernel);

@@ -68,6 +68,8 @@ pub enum BzImageError {
     EmptyKernel,
     #[error("the setup header declares a {declared:#x}-byte kernel but only {available:#x} bytes follow the setup")]
     KernelBeyondFile { declared: u64, available: u64 },
+    #[error("the kernel has XLF_KERNEL_64 but is only {0:#x} bytes long, which ends before its 64-bit entry at 0x200")]
+    NoRoomFor64BitEntry(u64),
     #[error(transparent)]
     Linux(#[from] LinuxError),
 }
@@ -213,6 +215,9 @@ pub fn load<'a>(
     };
 
     let (entry_mode, entry_rip) = if has(0x020c) && hdr.xloadflags & XLF_KERNEL_64 != 0 {
+        if header.kernel_len <= STARTUP_64_OFFSET {
+            return Err(BzImageError::NoRoomFor64BitEntry(header.kernel_len));
+        }
         (EntryMode::Long64, load_addr + STARTUP_64_OFFSET)
     } else {
         (EntryMode::Protected32, load_addr)
