@@ -13,8 +13,9 @@
 #
 # Everything lands in a cache directory ($XLAT_GUEST_CACHE, by default
 # ~/.cache/xlat/debian) and a second run reuses it: packages are downloaded
-# only when the version apt resolves to is not there yet, and the initramfs
-# is rebuilt only when busybox or the /init below changed.
+# only when the version apt resolves to is not unpacked there yet (the .deb
+# files are not kept), and the initramfs is rebuilt only when busybox or the
+# /init below changed.
 #
 # Output (stdout), one `name=path` line each, for scripts:
 #   kernel=/…/vmlinuz-6.1.0-NN-amd64
@@ -72,43 +73,32 @@ candidate_version() {
     apt-cache policy "$1" 2>/dev/null | sed -n 's/^ *Candidate: *//p' | grep -v '^(none)$' || true
 }
 
-# Downloads PACKAGE at its candidate version into $cache/debs unless that
-# .deb is already there; prints the .deb's path.
-fetch_deb() {
-    local package="$1" version deb
+# Makes sure PACKAGE at its candidate version is unpacked in
+# $cache/unpacked/PACKAGE_VERSION (downloaded with apt-get download, unpacked
+# with dpkg-deb -x, the .deb then deleted); prints that directory. With a
+# second argument, only that top-level directory of the package is kept
+# (the kernel package's /boot: its 400 MiB of modules are not needed).
+fetch_unpacked() {
+    local package="$1" keep="${2:-}" version dir deb
     version="$(candidate_version "$package")"
     [ -n "$version" ] ||
         die "apt knows no package '$package'; run 'apt-get update' (as root) so the package lists are current"
-    # apt-get download names the file PACKAGE_VERSION_ARCH.deb with the
-    # epoch's ':' written as '%3a'.
-    local arch
-    arch="$(dpkg --print-architecture 2>/dev/null || echo amd64)"
-    deb="$cache/debs/${package}_${version//:/%3a}_${arch}.deb"
-    if [ ! -s "$deb" ]; then
-        # Also an "all" architecture package would be named _all.deb: find
-        # what apt-get actually wrote.
-        note "downloading $package $version"
-        (cd "$cache/debs" && apt-get download -q "${apt_options[@]}" "$package=$version" >&2) ||
-            die "apt-get download $package=$version failed (network, or stale lists: 'apt-get update')"
-        deb="$(find "$cache/debs" -maxdepth 1 -name "${package}_${version//:/%3a}_*.deb" | sort | head -n 1)"
-        [ -n "$deb" ] && [ -s "$deb" ] || die "apt-get download left no .deb for $package $version"
-    fi
-    echo "$deb"
-}
-
-# Unpacks DEB into $cache/unpacked/NAME (once); prints that directory. With
-# a second argument, only that top-level directory of the package is kept
-# (the kernel package's /boot: its 400 MiB of modules are not needed).
-unpack_deb() {
-    local deb="$1" keep="${2:-}" dir
-    dir="$cache/unpacked/$(basename "$deb" .deb)"
+    # The epoch's ':' would be awkward in paths (apt-get download writes
+    # it as '%3a').
+    dir="$cache/unpacked/${package}_${version//:/_}"
     if [ ! -e "$dir/.complete" ]; then
-        rm -rf "$dir"
-        mkdir -p "$dir"
+        note "downloading $package $version"
+        rm -rf "$dir" "$cache/debs/$package"
+        mkdir -p "$dir" "$cache/debs/$package"
+        (cd "$cache/debs/$package" && apt-get download -q "${apt_options[@]}" "$package=$version" >&2) ||
+            die "apt-get download $package=$version failed (network, or stale lists: 'apt-get update')"
+        deb="$(find "$cache/debs/$package" -maxdepth 1 -name '*.deb' | head -n 1)"
+        [ -n "$deb" ] && [ -s "$deb" ] || die "apt-get download left no .deb for $package $version"
         dpkg-deb -x "$deb" "$dir" || die "dpkg-deb -x $deb failed"
         if [ -n "$keep" ]; then
             find "$dir" -mindepth 1 -maxdepth 1 ! -name "$keep" -exec rm -rf {} +
         fi
+        rm -rf "$cache/debs/$package"
         touch "$dir/.complete"
     fi
     echo "$dir"
@@ -121,7 +111,7 @@ kernel_package="$(apt-cache depends linux-image-amd64 2>/dev/null |
     sed -n 's/^ *Depends: *\(linux-image-[0-9][^ ]*\).*/\1/p' | head -n 1)"
 [ -n "$kernel_package" ] ||
     die "cannot resolve linux-image-amd64 to a versioned kernel package; run 'apt-get update' (as root)"
-kernel_dir="$(unpack_deb "$(fetch_deb "$kernel_package")" boot)"
+kernel_dir="$(fetch_unpacked "$kernel_package" boot)"
 kernel="$(find "$kernel_dir/boot" -maxdepth 1 -name 'vmlinuz-*' | sort | head -n 1)"
 [ -n "$kernel" ] && [ -s "$kernel" ] || die "$kernel_package holds no /boot/vmlinuz-*"
 kernel_version="$(basename "$kernel")"
@@ -129,7 +119,7 @@ kernel_version="${kernel_version#vmlinuz-}"
 
 # --- busybox and cpio -------------------------------------------------------
 
-busybox_dir="$(unpack_deb "$(fetch_deb busybox-static)")"
+busybox_dir="$(fetch_unpacked busybox-static)"
 busybox="$busybox_dir/bin/busybox"
 [ -x "$busybox" ] || die "busybox-static holds no executable /bin/busybox"
 
@@ -137,7 +127,7 @@ if command -v cpio >/dev/null 2>&1; then
     cpio_bin="$(command -v cpio)"
 else
     note "cpio is not installed; using Debian's cpio package unpacked in the cache"
-    cpio_bin="$(unpack_deb "$(fetch_deb cpio)")/bin/cpio"
+    cpio_bin="$(fetch_unpacked cpio)/bin/cpio"
     [ -x "$cpio_bin" ] || die "the cpio package holds no executable /bin/cpio"
     "$cpio_bin" --version >/dev/null 2>&1 || die "the unpacked $cpio_bin does not run on this system"
 fi
@@ -168,8 +158,7 @@ poweroff -f
 
 busybox_version="$(basename "$busybox_dir")"
 busybox_version="${busybox_version#busybox-static_}"
-busybox_version="${busybox_version#*%3a}" # the epoch only makes the name odd
-busybox_version="${busybox_version%_*}"   # and the architecture is amd64
+busybox_version="${busybox_version#*_}" # the epoch only makes the name odd
 recipe_hash="$( (sha256sum "$busybox" | cut -d' ' -f1; printf '%s' "$init_script") | sha256sum | cut -c1-12)"
 initrd="$cache/initramfs-busybox-${busybox_version}-${recipe_hash}.cpio.gz"
 
@@ -185,9 +174,14 @@ if [ ! -s "$initrd" ]; then
     chmod 0755 "$staging/init" "$staging/bin/busybox"
     chmod 1777 "$staging/tmp"
     # Files owned by root in the archive whoever runs this (-R 0:0), in a
-    # fixed order so the same inputs give the same archive.
+    # fixed order and with fixed times, so the same inputs give the same
+    # archive.
+    find "$staging" -exec touch -h -d @0 {} +
+    # GNU cpio 2.13 and later also zero the inode and device numbers.
+    reproducible=()
+    "$cpio_bin" --help 2>/dev/null | grep -q -- --reproducible && reproducible=(--reproducible)
     (cd "$staging" && find . -mindepth 1 | LC_ALL=C sort |
-        "$cpio_bin" --quiet -o -H newc -R 0:0) | gzip -9 -n >"$initrd.tmp" ||
+        "$cpio_bin" --quiet -o -H newc -R 0:0 "${reproducible[@]}") | gzip -9 -n >"$initrd.tmp" ||
         die "building the initramfs failed"
     mv "$initrd.tmp" "$initrd"
 fi
