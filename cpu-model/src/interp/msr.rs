@@ -17,6 +17,11 @@ use iced_x86::{Instruction, Mnemonic};
 /// MSR indices (ECX values).
 pub mod index {
     pub const TSC: u32 = 0x10;
+    /// IA32_PLATFORM_ID (read-only, SDM Vol. 4 Table 2-2 "IA32_PLATFORM_ID"):
+    /// bits 52:50 name the processor's platform for microcode updates;
+    /// 0 here (no microcode to match). Linux's Intel microcode driver
+    /// reads it on every Intel processor of family 6 and later.
+    pub const PLATFORM_ID: u32 = 0x17;
     pub const APIC_BASE: u32 = 0x1b;
     /// IA32_BIOS_SIGN_ID: microcode revision (reads 0; writes ignored).
     pub const BIOS_SIGN_ID: u32 = 0x8b;
@@ -73,6 +78,7 @@ impl Cpu {
         let m = &self.state.msr;
         Ok(match index {
             index::TSC => self.state.tsc(),
+            index::PLATFORM_ID => 0,
             index::APIC_BASE => m.apic_base,
             index::BIOS_SIGN_ID => 0,
             index::SYSENTER_CS => m.sysenter_cs,
@@ -242,6 +248,15 @@ mod tests {
         run(&mut cpu, &mut bus, 1);
         assert_eq!(cpu.state.gpr[RAX], 0x1234_5678);
         assert_eq!(cpu.state.gpr[RDX], 0xffff_8000);
+    }
+
+    /// IA32_PLATFORM_ID reads 0 and is read-only (#GP on WRMSR).
+    #[test]
+    fn platform_id_reads_zero_and_refuses_writes() {
+        let cpu = Cpu::new();
+        assert_eq!(cpu.read_msr(index::PLATFORM_ID), Ok(0));
+        let mut cpu = Cpu::new();
+        assert_eq!(cpu.write_msr(index::PLATFORM_ID, 0), Err(Exception::GP(0)));
     }
 
     #[test]

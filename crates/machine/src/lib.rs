@@ -16,6 +16,7 @@ pub mod acpi;
 pub mod chipset;
 pub mod clock;
 pub mod devices;
+pub mod direct_boot;
 pub mod engine;
 pub mod memory;
 pub mod mmio;

@@ -363,6 +363,11 @@ impl PhysMemory {
         }
     }
 
+    /// Bytes of RAM (from physical 0).
+    pub fn ram_size(&self) -> u64 {
+        self.ram.len() as u64
+    }
+
     /// Read `buf.len()` bytes at physical `addr`.
     pub fn read(&self, addr: u64, buf: &mut [u8]) {
         let mut done = 0usize;

@@ -119,9 +119,21 @@ enum ClockArg {
 struct RunArgs {
     /// BIOS image: mapped to end at 0xFFFFFFFF, its last 128 KiB also below
     /// 1 MiB. A multiple of 2 KiB, at most 16 MiB. (Required, except with
-    /// `--cpu help`.)
-    #[arg(long, value_name = "FILE", required_unless_present = "cpu")]
+    /// `--kernel` or `--cpu help`.)
+    #[arg(long, value_name = "FILE", required_unless_present_any = ["cpu", "kernel"], conflicts_with = "kernel")]
     bios: Option<PathBuf>,
+    /// Boot this kernel directly (QEMU's -kernel): a Linux bzImage or ELF
+    /// vmlinux (64-bit entry, boot protocol 2.06 or later) or a Multiboot
+    /// kernel; the ACPI and MP tables a BIOS would leave are provided.
+    #[arg(long, value_name = "FILE")]
+    kernel: Option<PathBuf>,
+    /// A Linux kernel's initrd, or a Multiboot kernel's modules
+    /// ("file args,file2"; ",," is a comma), as QEMU's -initrd.
+    #[arg(long, value_name = "FILE", requires = "kernel")]
+    initrd: Option<String>,
+    /// The kernel's command line (QEMU's -append).
+    #[arg(long, value_name = "CMDLINE", requires = "kernel", default_value = "")]
+    append: String,
     /// Write debug-console output (port 0xE9) to FILE instead of stdout.
     #[arg(long, value_name = "FILE")]
     debugcon: Option<PathBuf>,
@@ -174,7 +186,7 @@ struct RunArgs {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(qemu_style_args(std::env::args_os()));
     match cli.command {
         Command::Run(args) => run(&args),
         Command::Diff(args) => diff::diff(&args),
@@ -196,8 +208,82 @@ enum SetupError {
     },
     #[error(transparent)]
     Machine(#[from] MachineError),
-    #[error("run: --bios FILE is required (only `--cpu help` runs without it)")]
+    #[error("run: --bios FILE or --kernel FILE is required (only `--cpu help` runs without)")]
     NoBios,
+    #[error("cannot read {what} {}: {source}", path.display())]
+    Read {
+        what: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{what} {} is larger than the guest's RAM ({ram} bytes)", path.display())]
+    TooLarge {
+        what: &'static str,
+        path: PathBuf,
+        ram: u64,
+    },
+    #[error("cannot boot {}: {source}", path.display())]
+    Boot {
+        path: PathBuf,
+        #[source]
+        source: machine::direct_boot::DirectBootError,
+    },
+}
+
+/// A kernel, initrd or module file, read whole but never more than `ram`
+/// bytes (a device or an endless stream is refused, not slurped).
+fn read_capped(what: &'static str, path: &Path, ram: u64) -> Result<Vec<u8>, SetupError> {
+    use std::io::Read;
+    let err = |source| SetupError::Read {
+        what,
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut bytes = Vec::new();
+    File::open(path)
+        .map_err(err)?
+        .take(ram + 1)
+        .read_to_end(&mut bytes)
+        .map_err(err)?;
+    if bytes.len() as u64 > ram {
+        return Err(SetupError::TooLarge {
+            what,
+            path: path.to_path_buf(),
+            ram,
+        });
+    }
+    Ok(bytes)
+}
+
+/// QEMU's single-dash spellings (`-kernel FILE`, `-initrd`, `-append`,
+/// `-bios`, `-serial`) as clap's `--` options; a value after an option
+/// that takes one is left alone.
+fn qemu_style_args(args: impl Iterator<Item = std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    const LONG: [&str; 5] = ["kernel", "initrd", "append", "bios", "serial"];
+    let mut out = Vec::new();
+    let mut value_next = false;
+    for a in args {
+        if value_next {
+            value_next = false;
+            out.push(a);
+            continue;
+        }
+        match a.to_str().and_then(|s| s.strip_prefix('-')) {
+            Some(name) if LONG.contains(&name) => {
+                out.push(format!("--{name}").into());
+                value_next = true;
+            }
+            _ => {
+                value_next = a
+                    .to_str()
+                    .and_then(|s| s.strip_prefix("--"))
+                    .is_some_and(|n| LONG.contains(&n));
+                out.push(a);
+            }
+        }
+    }
+    out
 }
 
 fn create(what: &'static str, path: &Path) -> Result<(Output, Sink<File>), SetupError> {
@@ -222,8 +308,33 @@ struct Setup {
 /// Read the BIOS, open every output and build the machine: everything
 /// that can fail before the run.
 fn build(args: &RunArgs, cpu: &'static cpu_model::CpuModel) -> Result<Setup, SetupError> {
-    let path = args.bios.as_ref().ok_or(SetupError::NoBios)?;
-    let bios = Bios::load(path)?;
+    let ram = args.memory.bytes();
+    // A kernel: the files read (at most RAM's size each), the firmware
+    // tables built and their image taking the BIOS's place.
+    let (kernel, firmware) = match &args.kernel {
+        Some(path) => {
+            let image = read_capped("kernel", path, ram)?;
+            let mut modules = Vec::new();
+            if let Some(list) = &args.initrd {
+                for spec in boot::multiboot::parse_module_list(list) {
+                    let p = PathBuf::from(&spec.path);
+                    let bytes = read_capped("initrd", &p, ram)?;
+                    modules.push((bytes, spec.cmdline));
+                }
+            }
+            let boot_err = |source| SetupError::Boot {
+                path: path.clone(),
+                source,
+            };
+            let (tables, firmware) = machine::direct_boot::firmware(ram, cpu).map_err(boot_err)?;
+            (Some((path.clone(), image, modules, tables)), Some(firmware))
+        }
+        None => (None, None),
+    };
+    let bios = match firmware {
+        Some(f) => f,
+        None => Bios::load(args.bios.as_ref().ok_or(SetupError::NoBios)?)?,
+    };
     let mut outputs = Vec::new();
     let debugcon: Box<dyn Write + Send> = match &args.debugcon {
         Some(p) => {
@@ -286,6 +397,26 @@ fn build(args: &RunArgs, cpu: &'static cpu_model::CpuModel) -> Result<Setup, Set
         host_clock: args.clock == ClockArg::Host,
         serial_input,
     })?;
+    let mut machine = machine;
+    if let Some((path, image, modules, tables)) = &kernel {
+        let mods: Vec<boot::MultibootModule<'_>> = modules
+            .iter()
+            .map(|(bytes, cmdline)| boot::MultibootModule { bytes, cmdline })
+            .collect();
+        let name = path.to_string_lossy();
+        let k = machine::direct_boot::KernelImage {
+            name: &name,
+            image,
+            modules: &mods,
+            cmdline: &args.append,
+        };
+        machine::direct_boot::load(&mut machine, tables, &k).map_err(|source| {
+            SetupError::Boot {
+                path: path.clone(),
+                source,
+            }
+        })?;
+    }
     Ok(Setup {
         machine,
         outputs,

@@ -27,6 +27,55 @@ fn bad_arguments_exit_2() {
     }
 }
 
+/// `-kernel` (QEMU's spelling) with files that are not kernels: one line
+/// naming the reason, status 2, nothing run; an endless stream is refused
+/// after RAM's size, not slurped.
+#[test]
+fn bad_kernels_exit_2() {
+    let junk = tmp("junk-kernel.bin");
+    std::fs::write(&junk, vec![0x5au8; 100_000]).unwrap();
+    let r = ud2_rom();
+    for (args, want) in [
+        (
+            vec!["run", "-kernel", junk.to_str().unwrap()],
+            "neither a Linux bzImage",
+        ),
+        (
+            vec!["run", "-kernel", "/dev/zero", "-m", "8M"],
+            "larger than the guest's RAM",
+        ),
+        (
+            vec!["run", "-kernel", "/nonexistent/k"],
+            "cannot read kernel",
+        ),
+        (
+            vec![
+                "run",
+                "--kernel",
+                junk.to_str().unwrap(),
+                "-initrd",
+                "/nonexistent/i",
+            ],
+            "cannot read initrd",
+        ),
+        (
+            vec![
+                "run",
+                "--bios",
+                r.to_str().unwrap(),
+                "-kernel",
+                junk.to_str().unwrap(),
+            ],
+            "cannot be used with",
+        ),
+        (vec!["run", "-initrd", junk.to_str().unwrap()], "--kernel"),
+    ] {
+        let o = xlat(&args);
+        assert_eq!(status(&o), 2, "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(want), "{args:?}: {}", stderr(&o));
+    }
+}
+
 #[test]
 fn unreadable_or_ill_sized_files_exit_2() {
     let o = xlat(&["run", "--bios", "/nonexistent/rom.bin"]);
