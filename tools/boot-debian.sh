@@ -10,12 +10,15 @@
 # the run with status 0; Ctrl-A x quits at once. Extra arguments go to
 # `xlat run` (e.g. --clock host, --engine interp).
 #
-# With --check it runs unattended instead: stdin sends `poweroff -f` every
-# ten seconds (input typed before the shell is up is dropped by the
-# kernel's serial driver, which resets the UART's FIFOs), and the run must
-# reach the BusyBox shell and power off with status 0 within the timeout
-# ($XLAT_BOOT_TIMEOUT seconds, default 600). The console log goes to
-# $XLAT_BOOT_LOG (default: a temporary file), and is shown on failure.
+# With --check it runs unattended instead (issue #11's end-to-end test):
+# once the shell's banner is in the console log, stdin sends one command
+# line (earlier input would be lost: the kernel's serial driver resets the
+# UART's FIFOs) that prints a marker, hashes 64 MiB from /dev/zero and
+# powers off; the run must reach the BusyBox shell, print the marker and
+# the known digest, and power off with status 0 within the timeout
+# ($XLAT_BOOT_TIMEOUT seconds, default 600), with nothing alarming in the
+# kernel's log. The console log goes to $XLAT_BOOT_LOG (default: a
+# temporary file), and is shown on failure.
 #
 # Usage: tools/boot-debian.sh [--check] [XLAT RUN ARGS...]
 set -euo pipefail
@@ -35,7 +38,11 @@ log=${XLAT_BOOT_LOG:-$(mktemp)}
 # (The feeder dies of SIGPIPE once xlat is gone: only xlat's status
 # counts, so no pipefail here.)
 set +e +o pipefail
-(for _ in $(seq 120); do sleep 10; echo "poweroff -f"; done) |
+workload='echo xlat-e2e-$((6*7)); head -c 67108864 /dev/zero | sha256sum; poweroff -f'
+: >"$log"
+(for _ in $(seq 1200); do grep -q "built-in shell" "$log" && break; sleep 0.5; done
+    sleep 1
+    echo "$workload") |
     timeout "${XLAT_BOOT_TIMEOUT:-600}" "$xlat" run -kernel "$kernel" -initrd "$initrd" \
         -append console=ttyS0 -m 256M "$@" >"$log" 2>&1
 status=$?
@@ -47,9 +54,15 @@ fail() {
 }
 [ "$status" -eq 0 ] || fail "xlat exited with status $status"
 grep -q "BusyBox v" "$log" || fail "no BusyBox shell"
+# (The marker's number is computed by the guest's shell, so the echoed
+# command line does not match.)
+grep -q "^xlat-e2e-42" "$log" || fail "no marker from the workload"
+# sha256 of 64 MiB of zeros.
+grep -q "^3b6a07d0d404fab4e23b6d34bc6696a6a312dd92821332385e5af7c01c421351  -" "$log" ||
+    fail "no (or a wrong) sha256 of 64 MiB of zeros"
 grep -q "reboot: Power down" "$log" || fail "no ACPI power-down"
 grep -q "the guest powered the machine off" "$log" || fail "xlat did not see the power-off"
 if grep -n -E "Oops|BUG:|Call Trace|unchecked MSR|soft lockup|hard LOCKUP|unknown CPU" "$log" >&2; then
     fail "the kernel logged a problem"
 fi
-echo "boot-debian: booted $(sed -n 's/^kernel_version=//p' <<<"$guest") to the shell and powered off ($(grep -c '' "$log") console lines)"
+echo "boot-debian: booted $(sed -n 's/^kernel_version=//p' <<<"$guest") to the shell, hashed 64 MiB and powered off ($(grep -c '' "$log") console lines)"
