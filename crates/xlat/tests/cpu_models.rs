@@ -28,7 +28,7 @@ fn cpu_help_lists_the_models() {
     let o = xlat(&["run", "--cpu", "qemu64"]);
     assert_eq!(status(&o), 2);
     assert!(
-        stderr(&o).contains("--bios FILE is required"),
+        stderr(&o).contains("--bios FILE or --kernel FILE is required"),
         "{}",
         stderr(&o)
     );
