@@ -137,10 +137,12 @@ struct RunArgs {
     /// Write debug-console output (port 0xE9) to FILE instead of stdout.
     #[arg(long, value_name = "FILE")]
     debugcon: Option<PathBuf>,
-    /// Write COM1 output (the 16550A at 0x3F8, IRQ 4) to FILE instead of
-    /// stdout.
-    #[arg(long, value_name = "FILE")]
-    serial: Option<PathBuf>,
+    /// COM1 (the 16550A at 0x3F8, IRQ 4), as QEMU's -serial: `stdio` (the
+    /// default: output on stdout, stdin as input), `none` (output
+    /// dropped, no input), `file:PATH` or a plain PATH (output to that
+    /// file, no input).
+    #[arg(long, value_name = "stdio|none|file:PATH")]
+    serial: Option<String>,
     /// Time: `virtual` (one nanosecond per instruction, skipped ahead
     /// while halted: runs repeat exactly) or `host` (the host's clock:
     /// for interactive guests).
@@ -349,21 +351,24 @@ fn build(args: &RunArgs, cpu: &'static cpu_model::CpuModel) -> Result<Setup, Set
         }
     };
     // COM1 on the terminal: its input too.
-    let (console, serial_input) = match &args.serial {
-        Some(_) => (None, None),
-        None => {
+    let serial_mode = args.serial.as_deref().unwrap_or("stdio");
+    let (console, serial_input) = match serial_mode {
+        "stdio" => {
             let (c, rx) = console::start();
             (Some(c), Some(rx))
         }
+        _ => (None, None),
     };
-    let serial: Box<dyn Write + Send> = match &args.serial {
-        Some(p) => {
-            let (out, sink) = create("serial output file", p)?;
+    let serial: Box<dyn Write + Send> = match serial_mode {
+        "stdio" => {
+            let (out, sink) = Output::stdout("serial output");
             outputs.push(out);
             Box::new(sink)
         }
-        None => {
-            let (out, sink) = Output::stdout("serial output");
+        "none" => Box::new(std::io::sink()),
+        other => {
+            let p = Path::new(other.strip_prefix("file:").unwrap_or(other));
+            let (out, sink) = create("serial output file", p)?;
             outputs.push(out);
             Box::new(sink)
         }

@@ -127,6 +127,39 @@ fn instruction_limit_exits_5_and_warns_about_unimplemented() {
     assert!(e.contains("unimplemented instructions met:"), "{e}");
 }
 
+/// COM1 as QEMU's -serial: `file:PATH` (and `-serial` with one dash) gets
+/// the guest's bytes, `none` drops them, stdout is the default; an
+/// uncreatable file is status 2 before the run.
+#[test]
+fn serial_output_goes_where_serial_says() {
+    let r = rom(
+        |a| {
+            a.mov(dx, 0x3f8)?;
+            for c in *b"hi\n" {
+                a.mov(al, c as u32)?;
+                a.out(dx, al)?;
+            }
+            a.mov(al, 0)?;
+            a.out(0xf4, al)?;
+            a.hlt()
+        },
+        &[],
+    );
+    let log = tmp("com1.log");
+    let spec = format!("file:{}", log.display());
+    let o = run_rom(&r, &["-serial", &spec]);
+    assert_eq!(status(&o), 1, "{}", stderr(&o));
+    assert_eq!(std::fs::read(&log).unwrap(), b"hi\n");
+    let o = run_rom(&r, &["--serial", "none"]);
+    assert_eq!(status(&o), 1, "{}", stderr(&o));
+    assert!(o.stdout.is_empty());
+    let o = run_rom(&r, &[]);
+    assert_eq!(o.stdout, b"hi\n");
+    let o = run_rom(&r, &["--serial", "file:/nonexistent/dir/com1"]);
+    assert_eq!(status(&o), 2);
+    assert!(stderr(&o).contains("serial output file"), "{}", stderr(&o));
+}
+
 #[test]
 fn small_bios_images_are_accepted() {
     // A 2 KiB image: the reset vector is at offset 0x7F0; a self-jump.
