@@ -19,6 +19,7 @@
 ; each interrupt with HLT.
 
 %include "inc/rom.inc"
+%include "inc/platform16.inc"
 
 STACK   equ 0x7000
 TICKS   equ 0x0500              ; APIC timer interrupts
@@ -52,21 +53,7 @@ start:
     mov word [IRQ0S], 0
     mov word [IPIS], 0
     ; FS with a 4 GiB limit: load it in protected mode and come back.
-    lgdt [cs:gdt_desc]
-    mov eax, cr0
-    or al, 1
-    mov cr0, eax
-    jmp 0x08:.pm
-.pm:
-    mov ax, 0x10
-    mov fs, ax
-    mov eax, cr0
-    and al, ~1
-    mov cr0, eax
-    jmp 0xf000:.rm
-.rm:
-    xor ax, ax
-    mov fs, ax
+    UNREAL_FS
     mov ebx, APIC
 
 ; t1: power-on registers
@@ -86,24 +73,7 @@ start:
 
 ; t2: LINT0 masked, then the virtual wire
     PRINT16 msg_t2
-    mov al, 0x11
-    out 0x20, al
-    out 0xa0, al
-    mov al, 0x08
-    out 0x21, al
-    mov al, 0x70
-    out 0xa1, al
-    mov al, 0x04
-    out 0x21, al
-    mov al, 0x02
-    out 0xa1, al
-    mov al, 0x01
-    out 0x21, al
-    out 0xa1, al
-    mov al, 0xfe                ; IRQ 0 only
-    out 0x21, al
-    mov al, 0xff
-    out 0xa1, al
+    PIC_INIT 0xfe, 0xff
     mov al, 0x34                ; PIT channel 0, mode 2, 1193 (1 kHz)
     out 0x43, al
     mov al, 0xa9
@@ -241,28 +211,13 @@ h_irq0:
 h_spurious:
     iret
 
-; hex32: print EAX as eight hex digits.
-hex32:
-    push eax
-    shr eax, 16
-    call hex16
-    pop eax
-    call hex16
-    ret
-
 %include "inc/print16.inc"
+%include "inc/platform16-code.inc"
 
 ; The registers t1 reads: ID, version, TPR, LDR, DFR, SVR, the six LVT
 ; entries (CMCI at 0x2F0 does not exist in this version).
 t1_regs: dw 0x20, 0x30, 0x80, 0xd0, 0xe0, 0xf0, 0x320, 0x330, 0x340, 0x350, 0x360, 0x370, 0xffff
 
-; 0x08: 16-bit code at 0xF0000 (the ROM's alias), 0x10: flat 4 GiB data.
-align 8
-gdt:     dq 0
-         dq 0x00009b0f0000ffff
-         dq 0x008f93000000ffff
-gdt_desc: dw 3 * 8 - 1
-         dd ROMBASE + gdt
 msg_t1:  db "t1 ", 0
 msg_t2:  db "t2 ", 0
 msg_t3:  db "t3 ", 0

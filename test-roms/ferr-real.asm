@@ -35,6 +35,7 @@
 ; only there.
 
 %include "inc/rom.inc"
+%include "inc/platform16.inc"
 
 STACK   equ 0x7000
 COUNT   equ 0x0500              ; IRQ 13 handler runs
@@ -63,21 +64,7 @@ start:
     ; with a 4 GiB limit in protected mode and come back ("unreal" mode).
     ; (On a processor without a local APIC the stores reach nothing.)
     cli
-    lgdt [cs:gdt_desc]
-    mov eax, cr0
-    or al, 1
-    mov cr0, eax
-    jmp 0x08:.pm
-.pm:
-    mov ax, 0x10
-    mov fs, ax
-    mov eax, cr0
-    and al, ~1
-    mov cr0, eax
-    jmp 0xf000:.rm
-.rm:
-    xor ax, ax
-    mov fs, ax
+    UNREAL_FS
     mov ebx, 0xfee00000
     ; (SVR first: while the unit is software-disabled its LVT masks
     ; cannot be cleared, SDM §11.4.7.2.)
@@ -86,24 +73,7 @@ start:
     mov dword [fs:ebx + 0x360], 0x400   ; LVT LINT1: NMI
     ; The PIC pair as a BIOS programs it: edge-triggered, cascaded, 8086
     ; mode; only the cascade input and IRQ 13 unmasked.
-    mov al, 0x11
-    out 0x20, al
-    out 0xa0, al
-    mov al, 0x08
-    out 0x21, al
-    mov al, 0x70
-    out 0xa1, al
-    mov al, 0x04
-    out 0x21, al
-    mov al, 0x02
-    out 0xa1, al
-    mov al, 0x01
-    out 0x21, al
-    out 0xa1, al
-    mov al, 0xfb
-    out 0x21, al
-    mov al, 0xdf
-    out 0xa1, al
+    PIC_INIT 0xfb, 0xdf
     sti
 
 ; test 1: the handler clears the error
@@ -234,14 +204,8 @@ h_mf:
     iret
 
 %include "inc/print16.inc"
+%include "inc/platform16-code.inc"
 
-; 0x08: 16-bit code at 0xF0000 (the ROM's alias), 0x10: flat 4 GiB data.
-align 8
-gdt:     dq 0
-         dq 0x00009b0f0000ffff
-         dq 0x008f93000000ffff
-gdt_desc: dw 3 * 8 - 1
-         dd ROMBASE + gdt
 cw_zm:   dw 0x037b
 msg_t1:  db "t1 ", 0
 msg_t2:  db "t2 ", 0

@@ -14,6 +14,7 @@
 ;   machine: QEMU with -no-reboot and xlat both stop with status 0.
 
 %include "inc/rom.inc"
+%include "inc/platform16.inc"
 
 STACK   equ 0x7000
 COUNT   equ 0x0500
@@ -36,42 +37,12 @@ start:
     mov word [0x58 * 4 + 2], 0xf000
     mov word [0xff * 4], h_spurious
     mov word [0xff * 4 + 2], 0xf000
-    lgdt [cs:gdt_desc]
-    mov eax, cr0
-    or al, 1
-    mov cr0, eax
-    jmp 0x08:.pm
-.pm:
-    mov ax, 0x10
-    mov fs, ax
-    mov eax, cr0
-    and al, ~1
-    mov cr0, eax
-    jmp 0xf000:.rm
-.rm:
-    xor ax, ax
-    mov fs, ax
+    UNREAL_FS
     mov ebx, APIC
     mov edi, IOAPIC
     mov dword [fs:ebx + 0xf0], 0x1ff    ; local APIC enabled
     ; Both PICs initialized and fully masked.
-    mov al, 0x11
-    out 0x20, al
-    out 0xa0, al
-    mov al, 0x08
-    out 0x21, al
-    mov al, 0x70
-    out 0xa1, al
-    mov al, 0x04
-    out 0x21, al
-    mov al, 0x02
-    out 0xa1, al
-    mov al, 0x01
-    out 0x21, al
-    out 0xa1, al
-    mov al, 0xff
-    out 0x21, al
-    out 0xa1, al
+    PIC_INIT 0xff, 0xff
 
 ; t1
     PRINT16 msg_t1
@@ -221,22 +192,9 @@ h_rtc:
 h_spurious:
     iret
 
-hex32:
-    push eax
-    shr eax, 16
-    call hex16
-    pop eax
-    call hex16
-    ret
-
 %include "inc/print16.inc"
+%include "inc/platform16-code.inc"
 
-align 8
-gdt:     dq 0
-         dq 0x00009b0f0000ffff
-         dq 0x008f93000000ffff
-gdt_desc: dw 3 * 8 - 1
-         dd ROMBASE + gdt
 msg_t1:  db "t1 ", 0
 msg_t2:  db "t2 ", 0
 msg_t3:  db "t3 ", 0

@@ -17,6 +17,7 @@
 ; each interrupt, and the spins are far longer than a period.
 
 %include "inc/rom.inc"
+%include "inc/platform16.inc"
 
 STACK   equ 0x7000
 COUNT   equ 0x0500
@@ -39,43 +40,12 @@ start:
     mov word [COUNT], 0
     mov word [MODE], 0
     ; the local APIC's virtual wire, through FS with a 4 GiB limit
-    lgdt [cs:gdt_desc]
-    mov eax, cr0
-    or al, 1
-    mov cr0, eax
-    jmp 0x08:.pm
-.pm:
-    mov ax, 0x10
-    mov fs, ax
-    mov eax, cr0
-    and al, ~1
-    mov cr0, eax
-    jmp 0xf000:.rm
-.rm:
-    xor ax, ax
-    mov fs, ax
+    UNREAL_FS
     mov ebx, 0xfee00000
     mov dword [fs:ebx + 0xf0], 0x1ff    ; SVR: enabled
     mov dword [fs:ebx + 0x350], 0x700   ; LINT0: ExtINT
     ; the PIC pair, vectors 8 and 0x70, only IRQ 0
-    mov al, 0x11
-    out 0x20, al
-    out 0xa0, al
-    mov al, 0x08
-    out 0x21, al
-    mov al, 0x70
-    out 0xa1, al
-    mov al, 0x04
-    out 0x21, al
-    mov al, 0x02
-    out 0xa1, al
-    mov al, 0x01
-    out 0x21, al
-    out 0xa1, al
-    mov al, 0xfe
-    out 0x21, al
-    mov al, 0xff
-    out 0xa1, al
+    PIC_INIT 0xfe, 0xff
     ; PIT channel 0: mode 2, 1193 (about 1 kHz)
     mov al, 0x34
     out 0x43, al
@@ -200,13 +170,8 @@ h_spurious:
     iret
 
 %include "inc/print16.inc"
+%include "inc/platform16-code.inc"
 
-align 8
-gdt:     dq 0
-         dq 0x00009b0f0000ffff
-         dq 0x008f93000000ffff
-gdt_desc: dw 3 * 8 - 1
-         dd ROMBASE + gdt
 msg_t1:  db "t1 ", 0
 msg_t2:  db "t2 ", 0
 msg_t3:  db "t3 ", 0

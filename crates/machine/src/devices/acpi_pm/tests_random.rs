@@ -8,23 +8,7 @@
 //! must leave the block usable.
 
 use super::*;
-
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+use crate::testutil::XorShift;
 
 /// The SCI rule restated: SCI_EN and an enabled event whose status is set.
 /// The timer's status is taken from PM1_STS as read (its timing is what the

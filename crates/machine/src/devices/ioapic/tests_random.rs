@@ -8,23 +8,7 @@
 use super::entry::{MASKED, POLARITY_LOW, REMOTE_IRR, TRIGGER_LEVEL};
 use super::tests::{read_reg, write_reg};
 use super::*;
-
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+use crate::testutil::XorShift;
 
 /// Does entry `e` act level-triggered? (Fixed, lowest priority and the
 /// reserved modes follow the trigger bit; the others force edge.)
@@ -109,7 +93,7 @@ fn step(rng: &mut XorShift, io: &mut IoApic, shadow: &mut IoApic, sent: &mut u32
         }
         30..=39 => {
             // Any access, any offset, any size.
-            let offset = rng.pick_offset();
+            let offset = pick_offset(rng);
             let len = 1 + rng.below(8) as usize;
             let bytes = rng.next().to_le_bytes();
             if rng.below(2) == 0 {
@@ -159,14 +143,12 @@ fn step(rng: &mut XorShift, io: &mut IoApic, shadow: &mut IoApic, sent: &mut u32
     assert_eq!(io.state(), shadow.state());
 }
 
-impl XorShift {
-    fn pick_offset(&mut self) -> u64 {
-        match self.below(4) {
-            0 => self.below(0x1000),
-            1 => [IOREGSEL, IOWIN, EOI][self.below(3) as usize] + self.below(4),
-            2 => self.next(),
-            _ => [IOREGSEL, IOWIN, EOI][self.below(3) as usize],
-        }
+fn pick_offset(rng: &mut XorShift) -> u64 {
+    match rng.below(4) {
+        0 => rng.below(0x1000),
+        1 => [IOREGSEL, IOWIN, EOI][rng.below(3) as usize] + rng.below(4),
+        2 => rng.next(),
+        _ => [IOREGSEL, IOWIN, EOI][rng.below(3) as usize],
     }
 }
 

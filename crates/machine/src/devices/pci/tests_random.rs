@@ -14,27 +14,7 @@ use super::piix3::*;
 use super::piix4_pm::*;
 use super::tests::{host_with_probe, PROBE};
 use super::*;
-
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
-        items[self.below(items.len() as u64) as usize]
-    }
-}
+use crate::testutil::XorShift;
 
 /// Registers worth hitting more often than a random one would.
 const REGISTERS: [u8; 16] = [

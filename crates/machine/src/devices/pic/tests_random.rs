@@ -7,27 +7,7 @@
 
 use super::chip::{ICW1_ADI, ICW1_SNGL, ICW4_AEOI, ICW4_SFNM, ICW4_UPM};
 use super::*;
-
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
-        items[self.below(items.len() as u64) as usize]
-    }
-}
+use crate::testutil::XorShift;
 
 const PORTS: [u16; 6] = [0x20, 0x21, 0xa0, 0xa1, 0x4d0, 0x4d1];
 /// Commands worth hitting more often than a random byte would.

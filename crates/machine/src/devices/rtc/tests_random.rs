@@ -7,27 +7,7 @@
 //! extra reads at times in between; both must answer identically.
 
 use super::*;
-
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
-        items[self.below(items.len() as u64) as usize]
-    }
-}
+use crate::testutil::XorShift;
 
 /// Indexes worth hitting more often than a random one would.
 const INDEXES: [u8; 24] = [
