@@ -27,7 +27,7 @@ run() {
     local start end
     start=$(date +%s.%N)
     set +o pipefail
-    (for _ in $(seq 2400); do grep -q "built-in shell" "$log" && break; sleep 0.25; done
+    (for _ in $(seq 2400); do grep -q "^/root # " "$log" && break; sleep 0.25; done
         sleep 0.5
         echo "$workload") | timeout 900 "$@" >"$log" 2>&1 || true
     set -o pipefail

@@ -11,9 +11,9 @@
 # `xlat run` (e.g. --clock host, --engine interp).
 #
 # With --check it runs unattended instead (issue #11's end-to-end test):
-# once the shell's banner is in the console log, stdin sends one command
-# line (earlier input would be lost: the kernel's serial driver resets the
-# UART's FIFOs) that prints a marker, hashes 64 MiB from /dev/zero and
+# once the shell's prompt is in the console log, stdin sends one command
+# line (earlier input would be lost: the serial driver resets the UART's
+# FIFOs when the shell opens the tty) that prints a marker, hashes 64 MiB from /dev/zero and
 # powers off; the run must reach the BusyBox shell, print the marker and
 # the known digest, and power off with status 0 within the timeout
 # ($XLAT_BOOT_TIMEOUT seconds, default 600), with nothing alarming in the
@@ -40,7 +40,7 @@ log=${XLAT_BOOT_LOG:-$(mktemp)}
 set +e +o pipefail
 workload='echo xlat-e2e-$((6*7)); head -c 67108864 /dev/zero | sha256sum; poweroff -f'
 : >"$log"
-(for _ in $(seq 1200); do grep -q "built-in shell" "$log" && break; sleep 0.5; done
+(for _ in $(seq $((${XLAT_BOOT_TIMEOUT:-600} * 2))); do grep -q "^/root # " "$log" && break; sleep 0.5; done
     sleep 1
     echo "$workload") |
     timeout "${XLAT_BOOT_TIMEOUT:-600}" "$xlat" run -kernel "$kernel" -initrd "$initrd" \

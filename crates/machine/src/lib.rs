@@ -458,6 +458,10 @@ impl Machine {
     /// the TSC alike) unless host input could come first; the host clock
     /// really waits. False if nothing can come.
     fn wait_for_event(&mut self) -> bool {
+        // The guest is idle: what it wrote to its serial ports without a
+        // newline yet (a shell's prompt) is shown now. (An output error
+        // is kept by the port and reported at the end.)
+        let _ = self.bus.chipset.flush();
         let if_set = self.cpu.state.rflags & cpu_model::flags::IF != 0;
         let event = (if_set && self.bus.chipset.timer_can_interrupt())
             .then(|| self.bus.chipset.next_event())
